@@ -1,0 +1,56 @@
+"""The bridge between Streamlit sessions and the process-wide services.
+
+`studio()` boots once per process (migrate, seed, print what each subsystem uses) and
+returns the services; `current_user_id()` is the signed-in user (in embedded mode,
+the single local user). Tests install their own services with
+`core.bootstrap.install_services` before running a page.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import streamlit as st
+
+from core.bootstrap import Services, describe, get_services
+from core.services.identity import ensure_user
+
+logger = logging.getLogger(__name__)
+_boot_lock = threading.Lock()
+
+
+def studio() -> Services:
+    services = get_services()
+    with _boot_lock:
+        if not getattr(services, "_booted", False):
+            _boot(services)
+            services._booted = True  # type: ignore[attr-defined]
+    return services
+
+
+def _boot(services: Services) -> None:
+    from seeds.loader import seed_actors
+
+    services.db.migrate()
+    seed_actors(services)
+    for line in describe(services):
+        print(f"[studio] {line}", flush=True)
+
+
+def current_user_id() -> str:
+    services = studio()
+    if "user_id" not in st.session_state:
+        st.session_state.user_id = ensure_user(services.db, services.settings.local_user_email, display_name="Creator")
+    return st.session_state.user_id
+
+
+def show_error(error: Exception) -> None:
+    """Every error reaches the creator as plain words, with its code for support."""
+    from core.errors import StudioError
+
+    if isinstance(error, StudioError):
+        st.error(f"{error.message}  \n`{error.code}`", icon="⚠️")
+    else:
+        logger.exception("unexpected error in a page", exc_info=error)
+        st.error("Something went wrong on our side. Try again; if it keeps happening, tell us.", icon="⚠️")

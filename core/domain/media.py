@@ -1,0 +1,46 @@
+"""Media values passed between ports: local files plus what probing learned about them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    """What probing a file by its content found."""
+
+    container: str
+    duration_s: float
+    has_audio: bool
+    has_video: bool
+    audio_codec: str | None = None
+    video_codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AudioClip:
+    path: Path
+    duration_s: float
+    content_type: str = "audio/mpeg"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFile:
+    path: Path
+    width: int
+    height: int
+    content_type: str = "image/png"
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFile:
+    path: Path
+    duration_s: float
+    width: int
+    height: int
+    content_type: str = "video/mp4"

@@ -1,0 +1,197 @@
+"""Read side of the gallery: filtered pages of video cards, live status chips, details, media access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from core.adapters.db.models import Actor, ActorImageVariant, Job, JobStep, VideoAsset
+from core.bootstrap import Services
+from core.domain.types import ErrorInfo, JobStatus, JobView, SourceType, StepStatus, StepView, VideoStatus, VideoView
+from core.errors import NotFound
+from core.services.access import Right, project_with_right, visible_project_ids
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryQuery:
+    project_id: str | None = None  # None: every project the user can see
+    statuses: tuple[str, ...] = ()
+    actor_id: str | None = None
+    search: str = ""
+    page: int = 1
+    page_size: int = 24
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryPage:
+    items: list[VideoView]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _error(raw: dict | None) -> ErrorInfo | None:
+    if not raw:
+        return None
+    return ErrorInfo(code=raw.get("code", "error"), message=raw.get("message", ""), details=raw.get("details"))
+
+
+def _job_view(job: Job | None) -> JobView | None:
+    if job is None:
+        return None
+    return JobView(
+        id=job.id,
+        status=JobStatus(job.status),
+        current_step=job.current_step,
+        progress=job.progress,
+        error=_error(job.error),
+        updated_at=job.updated_at,
+    )
+
+
+def _video_view(video: VideoAsset, actor_name: str, variant_prompt: str | None, job: Job | None) -> VideoView:
+    return VideoView(
+        id=video.id,
+        project_id=video.project_id,
+        actor_id=video.actor_id,
+        actor_name=actor_name,
+        variant_id=video.variant_id,
+        variant_prompt=variant_prompt or video.image_prompt,
+        source_type=SourceType(video.source_type),
+        source_text=video.source_text,
+        status=VideoStatus(video.status),
+        job=_job_view(job),
+        video_key=video.video_key,
+        poster_key=video.poster_key,
+        audio_key=video.audio_key or video.source_audio_key,
+        image_key=video.image_key,
+        duration_s=video.duration_s,
+        created_at=video.created_at,
+        parent_id=video.parent_id,
+        version=video.version,
+        error=_error(video.error),
+    )
+
+
+def _gallery_select(query: GalleryQuery, user_id: str):  # type: ignore[no-untyped-def]
+    stmt = select(VideoAsset).where(VideoAsset.project_id.in_(visible_project_ids(user_id)))
+    if query.project_id:
+        stmt = stmt.where(VideoAsset.project_id == query.project_id)
+    if query.statuses:
+        stmt = stmt.where(VideoAsset.status.in_(query.statuses))
+    if query.actor_id:
+        stmt = stmt.where(VideoAsset.actor_id == query.actor_id)
+    if query.search.strip():
+        needle = f"%{query.search.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(VideoAsset.source_text).like(needle), func.lower(VideoAsset.image_prompt).like(needle)))
+    return stmt
+
+
+def list_videos(query: GalleryQuery, *, user_id: str, services: Services) -> GalleryPage:
+    """One page, filtered and counted in the database."""
+    page = max(1, query.page)
+    base = _gallery_select(query, user_id)
+    with services.db.session() as session:
+        if query.project_id:
+            project_with_right(session, query.project_id, user_id, Right.VIEW)
+        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        ids = base.with_only_columns(VideoAsset.id).order_by(VideoAsset.created_at.desc(), VideoAsset.id)
+        ids = ids.limit(query.page_size).offset((page - 1) * query.page_size)
+        rows = session.execute(
+            select(VideoAsset, Actor.display_name, ActorImageVariant.prompt, Job)
+            .join(Actor, Actor.id == VideoAsset.actor_id)
+            .outerjoin(ActorImageVariant, ActorImageVariant.id == VideoAsset.variant_id)
+            .outerjoin(Job, Job.id == VideoAsset.job_id)
+            .where(VideoAsset.id.in_(ids.scalar_subquery()))
+            .order_by(VideoAsset.created_at.desc(), VideoAsset.id)
+        ).all()
+        items = [_video_view(v, name, prompt, job) for v, name, prompt, job in rows]
+    return GalleryPage(items=items, total=int(total), page=page, page_size=query.page_size)
+
+
+def job_statuses(job_ids: list[str], *, services: Services) -> dict[str, JobView]:
+    """The query behind the status chips: a primary-key lookup of a page's jobs."""
+    if not job_ids:
+        return {}
+    with services.db.session() as session:
+        jobs = session.scalars(select(Job).where(Job.id.in_(job_ids))).all()
+        return {job.id: view for job in jobs if (view := _job_view(job)) is not None}
+
+
+def video_details(video_id: str, *, user_id: str, services: Services) -> VideoView:
+    with services.db.session() as session:
+        video = session.get(VideoAsset, video_id)
+        if video is None:
+            raise NotFound("That video no longer exists.")
+        project_with_right(session, video.project_id, user_id, Right.VIEW)
+        actor = session.get(Actor, video.actor_id)
+        variant = session.get(ActorImageVariant, video.variant_id) if video.variant_id else None
+        job = session.get(Job, video.job_id) if video.job_id else None
+        view = _video_view(video, actor.display_name if actor else "?", variant.prompt if variant else None, job)
+        steps = session.scalars(select(JobStep).where(JobStep.job_id == video.job_id).order_by(JobStep.started_at)).all()
+        view.steps.extend(
+            StepView(
+                name=s.name,
+                status=StepStatus(s.status),
+                attempt=s.attempt,
+                provider=s.provider,
+                provider_request_id=s.provider_request_id,
+                cost_usd=s.cost_usd,
+                started_at=s.started_at,
+                finished_at=s.finished_at,
+                error=s.error,
+            )
+            for s in steps
+        )
+        return view
+
+
+def media_bytes(key: str, *, user_id: str, services: Services) -> bytes:
+    """File bytes after checking the user may see what the file belongs to."""
+    _check_media_right(key, user_id, services)
+    return services.storage.read_bytes(key)
+
+
+def media_link(key: str, *, user_id: str, services: Services) -> str | None:
+    """A link that expires (Supabase), or None where files are served as bytes (local disk)."""
+    _check_media_right(key, user_id, services)
+    return services.storage.signed_url(key, services.settings.link_expiry_s)
+
+
+def _check_media_right(key: str, user_id: str, services: Services) -> None:
+    with services.db.session() as session:
+        if session.scalar(select(func.count()).select_from(Actor).where(Actor.image_key == key)):
+            return  # catalog portraits are public to every signed-in user
+        if key.startswith("audio/catalog/"):
+            return
+        visible = visible_project_ids(user_id)
+        owner_video = session.scalar(
+            select(func.count())
+            .select_from(VideoAsset)
+            .where(
+                VideoAsset.project_id.in_(visible),
+                or_(
+                    VideoAsset.video_key == key,
+                    VideoAsset.poster_key == key,
+                    VideoAsset.audio_key == key,
+                    VideoAsset.source_audio_key == key,
+                    VideoAsset.image_key == key,
+                ),
+            )
+        )
+        owner_variant = session.scalar(
+            select(func.count())
+            .select_from(ActorImageVariant)
+            .where(
+                ActorImageVariant.project_id.in_(visible),
+                or_(ActorImageVariant.image_key == key, ActorImageVariant.thumb_key == key),
+            )
+        )
+        if not (owner_video or owner_variant):
+            raise NotFound("That file does not exist or is not shared with you.")
+

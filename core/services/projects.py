@@ -1,0 +1,116 @@
+"""Projects: create, rename, delete (with everything in them), list with activity."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select
+
+from core.adapters.db.models import ActorImageVariant, Job, Project, VideoAsset
+from core.bootstrap import Services
+from core.domain.types import ProjectView
+from core.errors import ValidationError
+from core.services.access import Right, project_with_right, visible_project_ids
+
+logger = logging.getLogger(__name__)
+
+TITLE_MAX = 120
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValidationError("Give the project a title.")
+    if len(title) > TITLE_MAX:
+        raise ValidationError(f"Keep the title under {TITLE_MAX} characters (it has {len(title)}).")
+    return title
+
+
+def create_project(title: str, *, owner_id: str, services: Services) -> ProjectView:
+    with services.db.session() as session:
+        project = Project(owner_id=owner_id, title=_clean_title(title))
+        session.add(project)
+        session.flush()
+        return ProjectView(id=project.id, title=project.title, created_at=project.created_at)
+
+
+def rename_project(project_id: str, title: str, *, user_id: str, services: Services) -> None:
+    with services.db.session() as session:
+        project = project_with_right(session, project_id, user_id, Right.EDIT)
+        project.title = _clean_title(title)
+
+
+def list_projects(*, user_id: str, services: Services) -> list[ProjectView]:
+    counts = (
+        select(
+            VideoAsset.project_id,
+            func.count(VideoAsset.id).label("videos"),
+            func.max(VideoAsset.updated_at).label("last_video"),
+        )
+        .group_by(VideoAsset.project_id)
+        .subquery()
+    )
+    query = (
+        select(Project, counts.c.videos, counts.c.last_video)
+        .outerjoin(counts, counts.c.project_id == Project.id)
+        .where(Project.id.in_(visible_project_ids(user_id)))
+    )
+    with services.db.session() as session:
+        rows = session.execute(query).all()
+    views = [
+        ProjectView(
+            id=p.id,
+            title=p.title,
+            created_at=p.created_at,
+            video_count=int(videos or 0),
+            last_activity=max(filter(None, [p.updated_at, last_video])),
+        )
+        for p, videos, last_video in rows
+    ]
+    return sorted(views, key=lambda v: v.last_activity or v.created_at, reverse=True)
+
+
+def get_project(project_id: str, *, user_id: str, services: Services) -> ProjectView:
+    with services.db.session() as session:
+        project = project_with_right(session, project_id, user_id, Right.VIEW)
+        return ProjectView(id=project.id, title=project.title, created_at=project.created_at)
+
+
+def delete_project(project_id: str, *, user_id: str, services: Services) -> int:
+    """Cancel its jobs, delete its stored files, then its rows. Returns files removed."""
+    with services.db.session() as session:
+        project_with_right(session, project_id, user_id, Right.OWN)
+        videos = session.scalars(select(VideoAsset).where(VideoAsset.project_id == project_id)).all()
+        variants = session.scalars(
+            select(ActorImageVariant).where(ActorImageVariant.project_id == project_id)
+        ).all()
+        job_ids = [v.job_id for v in [*videos, *variants] if v.job_id]
+        keys = {k for v in videos for k in owned_keys(v)}
+        keys |= {k for v in variants for k in (v.image_key, v.thumb_key) if k}
+        cancel_jobs(session, job_ids)
+        session.delete(session.get(Project, project_id))
+    return remove_files(services, keys)
+
+
+def owned_keys(video: VideoAsset) -> set[str]:
+    """Files a video owns. Its image belongs to the catalog or to a variant, so it is not listed."""
+    return {k for k in (video.video_key, video.poster_key, video.audio_key, video.source_audio_key) if k}
+
+
+def cancel_jobs(session, job_ids: list[str]) -> None:  # type: ignore[no-untyped-def]
+    if not job_ids:
+        return
+    for job in session.scalars(select(Job).where(Job.id.in_(job_ids))):
+        job.cancel_requested = True
+        job.subject_id = None  # the subject is going away: nothing may write it back
+
+
+def remove_files(services: Services, keys: set[str]) -> int:
+    removed = 0
+    for key in keys:
+        try:
+            services.storage.delete(key)
+            removed += 1
+        except Exception:
+            logger.warning("could not delete stored file %s", key, exc_info=True)
+    return removed

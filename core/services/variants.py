@@ -1,0 +1,95 @@
+"""Actor image variants: an actor put somewhere new by the image-edit port, reusable per project."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.adapters.db.models import Actor, ActorImageVariant, Job
+from core.bootstrap import Services
+from core.domain.types import VariantView
+from core.errors import NotFound, ValidationError
+from core.services.access import Right, project_with_right
+from core.services.projects import cancel_jobs, remove_files
+
+IMAGE_VARIANT_JOB = "image_variant"
+
+
+def clean_prompt(prompt: str, max_chars: int) -> str:
+    prompt = " ".join((prompt or "").split())
+    if not prompt:
+        raise ValidationError("Describe the new setting, e.g. “in a bathroom, warm light”.")
+    if len(prompt) > max_chars:
+        raise ValidationError(f"Keep the image prompt to {max_chars} characters (it has {len(prompt)}).")
+    return prompt
+
+
+def to_view(variant: ActorImageVariant) -> VariantView:
+    return VariantView(
+        id=variant.id,
+        project_id=variant.project_id,
+        actor_id=variant.actor_id,
+        prompt=variant.prompt,
+        seed=variant.seed,
+        image_key=variant.image_key or "",
+        created_at=variant.created_at,
+        provider=variant.provider,
+    )
+
+
+def create_variant(
+    project_id: str, actor_id: str, prompt: str, *, seed: int | None = None, user_id: str, services: Services
+) -> str:
+    """Queue an image edit; returns the variant id (its status is 'pending' until the job ends)."""
+    prompt = clean_prompt(prompt, services.settings.variant_prompt_max_chars)
+    with services.db.session() as session:
+        project_with_right(session, project_id, user_id, Right.EDIT)
+        if session.get(Actor, actor_id) is None:
+            raise NotFound("That actor is not in the catalog.")
+        variant = ActorImageVariant(
+            owner_id=user_id, project_id=project_id, actor_id=actor_id, prompt=prompt, seed=seed, status="pending"
+        )
+        session.add(variant)
+        session.flush()
+        job = Job(owner_id=user_id, kind=IMAGE_VARIANT_JOB, subject_id=variant.id, payload={"variant_id": variant.id})
+        session.add(job)
+        session.flush()
+        variant.job_id = job.id
+        variant_id, job_id = variant.id, job.id
+    services.queue.enqueue(job_id)
+    return variant_id
+
+
+def list_variants(
+    project_id: str, *, actor_id: str | None = None, user_id: str, services: Services, include_pending: bool = False
+) -> list[VariantView]:
+    with services.db.session() as session:
+        project_with_right(session, project_id, user_id, Right.VIEW)
+        query = select(ActorImageVariant).where(ActorImageVariant.project_id == project_id)
+        if actor_id:
+            query = query.where(ActorImageVariant.actor_id == actor_id)
+        if not include_pending:
+            query = query.where(ActorImageVariant.status == "ready")
+        rows = session.scalars(query.order_by(ActorImageVariant.created_at.desc())).all()
+        return [to_view(v) for v in rows]
+
+
+def variant_status(variant_id: str, *, user_id: str, services: Services) -> tuple[str, dict | None]:
+    """('pending' | 'ready' | 'failed', error) for a variant the user can see."""
+    with services.db.session() as session:
+        variant = session.get(ActorImageVariant, variant_id)
+        if variant is None:
+            raise NotFound("That image variant no longer exists.")
+        project_with_right(session, variant.project_id, user_id, Right.VIEW)
+        return variant.status, (variant.meta or {}).get("error")
+
+
+def delete_variant(variant_id: str, *, user_id: str, services: Services) -> None:
+    with services.db.session() as session:
+        variant = session.get(ActorImageVariant, variant_id)
+        if variant is None:
+            raise NotFound("That image variant no longer exists.")
+        project_with_right(session, variant.project_id, user_id, Right.EDIT)
+        keys = {k for k in (variant.image_key, variant.thumb_key) if k}
+        cancel_jobs(session, [variant.job_id] if variant.job_id else [])
+        session.delete(variant)
+    remove_files(services, keys)

@@ -1,0 +1,223 @@
+"""Talking-actor videos: create (with limits), list for the gallery, details, retry, delete."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from core.adapters.db.locks import lock_row
+from core.adapters.db.models import Actor, ActorImageVariant, Job, User, VideoAsset, utcnow
+from core.bootstrap import Services
+from core.domain.types import MediaKind, SourceType, VideoStatus
+from core.errors import NotFound, QuotaExceeded, ValidationError
+from core.services.access import Right, project_with_right
+from core.services.projects import cancel_jobs, owned_keys, remove_files
+from core.services.variants import clean_prompt
+
+logger = logging.getLogger(__name__)
+
+TALKING_VIDEO_JOB = "talking_video"
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRequest:
+    project_id: str
+    actor_id: str
+    script: str | None = None
+    audio_key: str | None = None  # from `prepare_uploaded_audio`
+    variant_id: str | None = None
+    image_prompt: str | None = None
+    seed: int = 0
+
+    @property
+    def source_type(self) -> SourceType:
+        return SourceType.AUDIO if self.audio_key else SourceType.TEXT
+
+
+def spoken_seconds(text: str, words_per_minute: int) -> float:
+    """The spec's estimate: words at `words_per_minute` (150 by default)."""
+    return len(text.split()) * 60.0 / words_per_minute
+
+
+def validate_script(script: str, services: Services) -> str:
+    settings = services.settings
+    script = (script or "").strip()
+    if not script:
+        raise ValidationError("Write the script the actor should say.")
+    if len(script) > settings.script_max_chars:
+        raise ValidationError(
+            f"The script has {len(script):,} characters; the limit is {settings.script_max_chars:,}.",
+            details={"chars": len(script), "limit": settings.script_max_chars},
+        )
+    seconds = spoken_seconds(script, settings.words_per_minute)
+    if seconds > settings.speech_max_seconds:
+        raise ValidationError(
+            f"Spoken at {settings.words_per_minute} words a minute this takes about {seconds:.0f} s; "
+            f"the limit is {settings.speech_max_seconds:.0f} s. Shorten it a little.",
+            details={"seconds": round(seconds, 1)},
+        )
+    return script
+
+
+def prepare_uploaded_audio(data: bytes, *, user_id: str, services: Services) -> tuple[str, float]:
+    """Probe an uploaded recording by content, transcode to 44.1 kHz mono MP3, store it.
+
+    The upload's file name is never used. Returns (storage key, duration in seconds).
+    """
+    settings = services.settings
+    if len(data) > settings.audio_max_bytes:
+        raise ValidationError(
+            f"The recording is {len(data) / 1e6:.1f} MB; the limit is {settings.audio_max_bytes / 1e6:.0f} MB."
+        )
+    with tempfile.TemporaryDirectory(dir=_tmp_root(services)) as tmp:
+        raw = Path(tmp) / "upload.bin"
+        raw.write_bytes(data)
+        services.media.validate_audio_upload(
+            raw, max_bytes=settings.audio_max_bytes, max_duration_s=settings.speech_max_seconds
+        )
+        clip = services.media.transcode_audio_mp3(raw, Path(tmp) / "voice.mp3")
+        name = f"uploads/{user_id}/{uuid.uuid4().hex}"
+        key = services.storage.put_file(MediaKind.AUDIO, clip.path, name=name, content_type="audio/mpeg")
+    return key, clip.duration_s
+
+
+def _tmp_root(services: Services) -> Path:
+    root = services.settings.work_dir / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def next_quota_reset(now: datetime) -> datetime:
+    return datetime.combine(now.date() + timedelta(days=1), time(0, 0), tzinfo=timezone.utc)
+
+
+def _check_quota(session, user_id: str, services: Services) -> None:  # type: ignore[no-untyped-def]
+    """Counted under a lock on the user's row, so concurrent submissions cannot overshoot."""
+    lock_row(session, User, user_id)
+    now = utcnow()
+    day_start = datetime.combine(now.date(), time(0, 0), tzinfo=timezone.utc)
+    used = session.scalar(
+        select(func.count()).select_from(VideoAsset).where(VideoAsset.owner_id == user_id, VideoAsset.created_at >= day_start)
+    )
+    limit = services.settings.daily_generation_quota
+    if int(used or 0) >= limit:
+        reset = next_quota_reset(now)
+        hours = (reset - now).total_seconds() / 3600
+        raise QuotaExceeded(
+            f"You have made {limit} videos today, the daily limit. It resets at midnight UTC "
+            f"(in {hours:.1f} h, {reset:%Y-%m-%d %H:%M} UTC).",
+            details={"limit": limit, "resets_at": reset.isoformat()},
+        )
+
+
+def create_video(request: VideoRequest, *, user_id: str, services: Services, parent_id: str | None = None) -> str:
+    """Validate, check the quota, write the video and its job, then hand the job to the runner."""
+    script = validate_script(request.script or "", services) if not request.audio_key else None
+    prompt = clean_prompt(request.image_prompt, services.settings.variant_prompt_max_chars) if request.image_prompt else None
+    with services.db.session() as session:
+        project_with_right(session, request.project_id, user_id, Right.EDIT)
+        if session.get(Actor, request.actor_id) is None:
+            raise NotFound("That actor is not in the catalog.")
+        variant = session.get(ActorImageVariant, request.variant_id) if request.variant_id else None
+        if request.variant_id and (variant is None or variant.project_id != request.project_id or variant.status != "ready"):
+            raise NotFound("That image variant is not ready in this project.")
+        _check_quota(session, user_id, services)
+        video = VideoAsset(
+            owner_id=user_id,
+            project_id=request.project_id,
+            actor_id=request.actor_id,
+            variant_id=request.variant_id,
+            image_prompt=None if variant else prompt,
+            source_type=request.source_type.value,
+            source_text=script,
+            source_audio_key=request.audio_key,
+            seed=request.seed,
+            status=VideoStatus.QUEUED.value,
+            image_key=variant.image_key if variant else None,
+        )
+        _link_version(session, video, parent_id)
+        session.add(video)
+        session.flush()
+        job = Job(owner_id=user_id, kind=TALKING_VIDEO_JOB, subject_id=video.id, payload={"video_id": video.id})
+        session.add(job)
+        session.flush()
+        video.job_id = job.id
+        video_id, job_id = video.id, job.id
+    services.queue.enqueue(job_id)
+    return video_id
+
+
+def _link_version(session, video: VideoAsset, parent_id: str | None) -> None:  # type: ignore[no-untyped-def]
+    if parent_id is None:
+        return
+    root = session.get(VideoAsset, parent_id)
+    root_id = (root.parent_id or root.id) if root else parent_id
+    latest = session.scalar(
+        select(func.max(VideoAsset.version)).where((VideoAsset.parent_id == root_id) | (VideoAsset.id == root_id))
+    )
+    video.parent_id = root_id
+    video.version = int(latest or 1) + 1
+
+
+def _owned_video(session, video_id: str, user_id: str, need: Right) -> VideoAsset:  # type: ignore[no-untyped-def]
+    video = session.get(VideoAsset, video_id)
+    if video is None:
+        raise NotFound("That video no longer exists.")
+    project_with_right(session, video.project_id, user_id, need)
+    return video
+
+
+def regenerate_video(video_id: str, *, user_id: str, services: Services) -> str:
+    """A new version with the same inputs, linked to the original."""
+    with services.db.session() as session:
+        video = _owned_video(session, video_id, user_id, Right.EDIT)
+        request = VideoRequest(
+            project_id=video.project_id,
+            actor_id=video.actor_id,
+            script=video.source_text,
+            audio_key=video.source_audio_key,
+            variant_id=video.variant_id,
+            image_prompt=video.image_prompt,
+            seed=video.seed + 1,
+        )
+    return create_video(request, user_id=user_id, services=services, parent_id=video_id)
+
+
+def cancel_video(video_id: str, *, user_id: str, services: Services) -> None:
+    with services.db.session() as session:
+        video = _owned_video(session, video_id, user_id, Right.EDIT)
+        job_id = video.job_id
+        if job_id:
+            job = session.get(Job, job_id)
+            if job is not None:
+                job.cancel_requested = True
+    if job_id:
+        services.queue.enqueue(job_id)
+
+
+def delete_video(video_id: str, *, user_id: str, services: Services) -> int:
+    """Delete the row and its stored files; a job still in flight is cancelled, never resurrected."""
+    with services.db.session() as session:
+        video = _owned_video(session, video_id, user_id, Right.EDIT)
+        keys = owned_keys(video)
+        if video.source_audio_key and _audio_shared(session, video):
+            keys.discard(video.source_audio_key)
+        cancel_jobs(session, [video.job_id] if video.job_id else [])
+        session.delete(video)
+    return remove_files(services, keys)
+
+
+def _audio_shared(session, video: VideoAsset) -> bool:  # type: ignore[no-untyped-def]
+    """Regenerated versions reuse the uploaded recording; keep it while another version needs it."""
+    others = session.scalar(
+        select(func.count())
+        .select_from(VideoAsset)
+        .where(VideoAsset.source_audio_key == video.source_audio_key, VideoAsset.id != video.id)
+    )
+    return bool(others)

@@ -1,0 +1,43 @@
+"""Pieces shared by pipelines."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.adapters.db.models import Actor, JobStep
+from core.bootstrap import Services
+from core.domain.types import Voice
+
+logger = logging.getLogger(__name__)
+
+
+def actor_voice(actor: Actor) -> Voice:
+    return Voice(actor.voice_id, actor.voice_language, actor.voice_rate_wpm, actor.voice_pitch)
+
+
+def stored_keys_of(session: Session, job_id: str) -> set[str]:
+    """Every storage key the job's steps wrote (outputs named `*_key` under `jobs/<id>/`)."""
+    keys: set[str] = set()
+    for output in session.scalars(select(JobStep.output).where(JobStep.job_id == job_id)):
+        for name, value in (output or {}).items():
+            if name.endswith("_key") and isinstance(value, str) and f"jobs/{job_id}/" in value:
+                keys.add(value)
+    return keys
+
+
+def delete_keys(services: Services, keys: set[str]) -> None:
+    for key in keys:
+        try:
+            services.storage.delete(key)
+        except Exception:
+            logger.warning("could not delete %s", key, exc_info=True)
+
+
+def error_dict(error: Any) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    return {"code": error.code, "message": error.message, "details": error.details}

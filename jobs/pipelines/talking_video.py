@@ -1,0 +1,162 @@
+"""init -> image_edit? -> tts? -> lip_sync -> finalize, for one video asset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.adapters.db.models import Actor, ActorImageVariant, Job, VideoAsset
+from core.bootstrap import Services
+from core.domain.types import ErrorInfo, MediaKind, VideoStatus, Voice
+from core.errors import JobCancelled
+from core.ports import ImageEditRequest, LipSyncRequest, SpeechRequest
+from jobs.context import StepContext
+from jobs.pipeline import Pipeline, Step, register
+from jobs.pipelines.common import actor_voice, delete_keys, error_dict, stored_keys_of
+
+KIND = "talking_video"
+
+
+def _video(ctx: StepContext, session: Session) -> VideoAsset:
+    video = session.get(VideoAsset, ctx.payload["video_id"])
+    if video is None:
+        raise JobCancelled("The video was deleted.")
+    return video
+
+
+def init(ctx: StepContext) -> dict[str, Any]:
+    """Pin down the inputs once, so later steps (and resumed runs) read the same ones."""
+    with ctx.services.db.session() as session:
+        video = _video(ctx, session)
+        actor = session.get(Actor, video.actor_id)
+        assert actor is not None
+        voice = actor_voice(actor)
+        return {
+            "actor_image_key": actor.image_key,
+            "image_key": video.image_key or actor.image_key,
+            "image_prompt": video.image_prompt if not video.variant_id else None,
+            "script": video.source_text,
+            "source_audio_key": video.source_audio_key,
+            "voice": {"voice_id": voice.voice_id, "language": voice.language, "rate_wpm": voice.rate_wpm, "pitch": voice.pitch},
+            "seed": video.seed,
+        }
+
+
+def image_edit(ctx: StepContext) -> dict[str, Any]:
+    inputs = ctx.output_of("init")
+    if not inputs.get("image_prompt"):
+        return ctx.skipped()
+    request = ImageEditRequest(image=ctx.fetch(inputs["actor_image_key"]), prompt=inputs["image_prompt"], seed=inputs["seed"])
+    image = ctx.call_provider("image_edit", request)
+    key = ctx.store(MediaKind.IMAGE, image.path, label="image", content_type=image.content_type)
+    provider = ctx.services.providers.image_edit.name
+    with ctx.services.db.session() as session:
+        video = _video(ctx, session)
+        if video.variant_id is None:  # a resumed run must not save the variant twice
+            variant = ActorImageVariant(
+                owner_id=video.owner_id, project_id=video.project_id, actor_id=video.actor_id,
+                prompt=inputs["image_prompt"], seed=inputs["seed"], image_key=key, provider=provider,
+                status="ready", job_id=ctx.job_id,
+            )
+            session.add(variant)
+            session.flush()
+            video.variant_id = variant.id
+        video.image_key = key
+        return {"image_key": key, "variant_id": video.variant_id}
+
+
+def tts(ctx: StepContext) -> dict[str, Any]:
+    inputs = ctx.output_of("init")
+    if not inputs.get("script"):
+        clip_path = ctx.fetch(inputs["source_audio_key"])
+        info = ctx.services.media.probe(clip_path)
+        return {"skipped": True, "audio_key": inputs["source_audio_key"], "duration_s": info.duration_s}
+    request = SpeechRequest(text=inputs["script"], voice=Voice(**inputs["voice"]), seed=inputs["seed"])
+    clip = ctx.call_provider("speech", request)
+    key = ctx.store(MediaKind.AUDIO, clip.path, label="speech", content_type=clip.content_type)
+    return {"audio_key": key, "duration_s": clip.duration_s}
+
+
+def lip_sync(ctx: StepContext) -> dict[str, Any]:
+    inputs, audio = ctx.output_of("init"), ctx.output_of("tts")
+    image_key = ctx.output_of("image_edit").get("image_key") or inputs["image_key"]
+    settings = ctx.services.settings
+    request = LipSyncRequest(
+        image=ctx.fetch(image_key),
+        audio=ctx.fetch(audio["audio_key"]),
+        audio_duration_s=float(audio["duration_s"]),
+        seed=inputs["seed"],
+        width=settings.video_width,
+        height=settings.video_height,
+    )
+    video = ctx.call_provider("lipsync", request)
+    key = ctx.store(MediaKind.VIDEO, video.path, label="video", content_type="video/mp4")
+    return {"video_key": key, "duration_s": video.duration_s, "width": video.width, "height": video.height}
+
+
+def finalize(ctx: StepContext) -> dict[str, Any]:
+    synced = ctx.output_of("lip_sync")
+    poster = ctx.services.media.poster_frame(ctx.fetch(synced["video_key"]), ctx.work_dir / "poster.jpg")
+    poster_key = ctx.store(MediaKind.IMAGE, poster.path, label="poster", content_type=poster.content_type)
+    audio = ctx.output_of("tts")
+    image_key = ctx.output_of("image_edit").get("image_key") or ctx.output_of("init")["image_key"]
+    with ctx.services.db.session() as session:
+        video = _video(ctx, session)
+        video.video_key = synced["video_key"]
+        video.poster_key = poster_key
+        video.duration_s = float(synced["duration_s"])
+        video.audio_key = None if audio.get("skipped") else audio["audio_key"]
+        video.image_key = image_key
+    return {"poster_key": poster_key}
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def _subject(session: Session, job: Job) -> VideoAsset | None:
+    return session.get(VideoAsset, job.subject_id) if job.subject_id else None
+
+
+def on_started(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
+    if video := _subject(session, job):
+        video.status = VideoStatus.GENERATING.value
+
+
+def on_completed(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
+    if video := _subject(session, job):
+        video.status = VideoStatus.COMPLETED.value
+        video.error = None
+
+
+def on_failed(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
+    if video := _subject(session, job):
+        video.status = VideoStatus.FAILED.value
+        video.error = error_dict(error)  # inputs stay on the row, so Retry needs no retyping
+
+
+def on_cancelled(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
+    video = _subject(session, job)
+    if video is not None:
+        video.status = VideoStatus.CANCELLED.value
+        return
+    # The video was deleted while the job ran: remove whatever the job stored since.
+    delete_keys(services, stored_keys_of(session, job.id))
+
+
+PIPELINE = register(
+    Pipeline(
+        kind=KIND,
+        steps=(
+            Step("init", init, weight=0.2),
+            Step("image_edit", image_edit, weight=1.0),
+            Step("tts", tts, weight=1.0),
+            Step("lip_sync", lip_sync, weight=3.0),
+            Step("finalize", finalize, weight=0.5),
+        ),
+        on_started=on_started,
+        on_completed=on_completed,
+        on_failed=on_failed,
+        on_cancelled=on_cancelled,
+    )
+)
