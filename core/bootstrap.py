@@ -89,7 +89,8 @@ def build_storage(settings: Settings) -> BlobStorage:
     return LocalDiskStorage(settings.media_dir)
 
 
-def build_queue(settings: Settings, *, embedded_periodic: bool = True) -> JobQueue:
+def build_queue(settings: Settings, *, run_jobs: bool = True) -> JobQueue:
+    """`run_jobs=False` builds an embedded queue that only holds ids (for one-off commands)."""
     if settings.uses_redis:
         from redis import Redis
 
@@ -98,8 +99,9 @@ def build_queue(settings: Settings, *, embedded_periodic: bool = True) -> JobQue
         return RqQueue(Redis.from_url(settings.redis_url), queue_name=settings.rq_queue)
     from core.adapters.queue.embedded import EmbeddedQueue
 
-    periodic = ((SWEEP, settings.sweep_interval_s),) if embedded_periodic else ()
-    return EmbeddedQueue(workers=settings.embedded_workers, periodic=periodic)
+    if not run_jobs:
+        return EmbeddedQueue(workers=0)
+    return EmbeddedQueue(workers=settings.embedded_workers, periodic=((SWEEP, settings.sweep_interval_s),))
 
 
 def build_media() -> MediaToolkit:
@@ -108,7 +110,7 @@ def build_media() -> MediaToolkit:
     return FfmpegToolkit()
 
 
-def build_services(settings: Settings | None = None, **overrides: Any) -> Services:
+def build_services(settings: Settings | None = None, *, run_jobs: bool = True, **overrides: Any) -> Services:
     """Build every adapter from settings; any of them can be passed in instead."""
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -120,7 +122,7 @@ def build_services(settings: Settings | None = None, **overrides: Any) -> Servic
         from core.adapters.providers.registry import build_providers
 
         providers = build_providers(settings, media=media, storage=storage)
-    queue = overrides.pop("queue", None) or build_queue(settings)
+    queue = overrides.pop("queue", None) or build_queue(settings, run_jobs=run_jobs)
     if overrides:
         raise TypeError(f"unknown service overrides: {sorted(overrides)}")
     return Services(settings=settings, db=db, storage=storage, queue=queue, media=media, providers=providers)

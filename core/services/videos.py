@@ -120,7 +120,7 @@ def create_video(request: VideoRequest, *, user_id: str, services: Services, par
     """Validate, check the quota, write the video and its job, then hand the job to the runner."""
     script = validate_script(request.script or "", services) if not request.audio_key else None
     prompt = clean_prompt(request.image_prompt, services.settings.variant_prompt_max_chars) if request.image_prompt else None
-    with services.db.session() as session:
+    with services.db.session(write_lock=True) as session:
         project_with_right(session, request.project_id, user_id, Right.EDIT)
         if session.get(Actor, request.actor_id) is None:
             raise NotFound("That actor is not in the catalog.")

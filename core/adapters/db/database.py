@@ -30,6 +30,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    # A deferred transaction that reads and then writes fails at once in WAL mode when
+    # another writer got in between; IMMEDIATE takes the write lock first and waits for it.
+    mode = conn.get_execution_options().get("sqlite_begin", "")
+    conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
@@ -44,7 +51,7 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+            event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._pid = os.getpid()
 
@@ -55,10 +62,16 @@ class Database:
             self._pid = os.getpid()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: commit on success, roll back on error."""
+    def session(self, *, write_lock: bool = False) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on error.
+
+        `write_lock=True` for check-then-write sections (claims, quotas): on SQLite the
+        transaction takes the write lock up front; on PostgreSQL use `lock_row` inside.
+        """
         self._after_fork()
         session = self._sessions()
+        if write_lock and self.is_sqlite:
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield session
             session.commit()

@@ -1,15 +1,15 @@
 """Row locks that work on PostgreSQL and SQLite alike.
 
-PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks; a no-op UPDATE as the
-first statement of the transaction takes the database write lock (waiting up to
-busy_timeout), which serialises the check-then-write sections the same way.
+PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks: open the session with
+`db.session(write_lock=True)` (BEGIN IMMEDIATE), which serialises the check-then-write
+sections the same way; here the row is then simply read.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -18,7 +18,6 @@ T = TypeVar("T")
 def lock_row(session: Session, model: type[T], row_id: str) -> T | None:
     table: Any = model
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(table).where(table.id == row_id).values(id=table.id))
         return session.get(model, row_id, populate_existing=True)
     return session.scalars(
         select(table).where(table.id == row_id).with_for_update().execution_options(populate_existing=True)

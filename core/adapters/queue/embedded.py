@@ -107,7 +107,7 @@ class EmbeddedQueue:
 
     def check(self) -> str:
         alive = sum(t.is_alive() for t in self._threads)
-        if not alive:
+        if self._threads and not alive:
             raise RuntimeError("no embedded worker thread is alive")
         return f"embedded threads ({alive} workers, {self.pending()} jobs in hand)"
 
