@@ -61,3 +61,13 @@ def test_secrets_toml_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("STUDIO_SECRETS_FILE", str(secrets))
     settings = Settings(_env_file=None, data_dir=tmp_path)
     assert settings.daily_generation_quota == 7 and settings.has_key("wavespeed")
+
+
+def test_the_secrets_example_documents_every_setting() -> None:
+    import tomllib
+
+    example = Path(__file__).resolve().parents[2] / ".streamlit" / "secrets.example.toml"
+    documented = tomllib.loads(example.read_text())
+    assert set(Settings.model_fields) <= set(documented)
+    assert set(documented["prices"]) == set(Settings.model_fields["prices"].default_factory().model_dump())  # type: ignore[misc]
+    Settings(_env_file=None, **{k: v for k, v in documented.items() if k != "data_dir"})  # every value validates
