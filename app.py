@@ -6,7 +6,7 @@ import streamlit as st
 
 from components.runtime import current_user_id, studio
 
-st.set_page_config(page_title="UGC Studio", page_icon="🎬", layout="wide")
+st.set_page_config(page_title="UGC Studio", page_icon=":material/movie:", layout="wide")
 
 services = studio()
 if services.settings.public_mode:
@@ -19,15 +19,15 @@ current_user_id()
 
 pages = {
     "Studio": [
-        st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-        st.Page("pages/projects.py", title="Projects", icon="📁"),
-        st.Page("pages/project.py", title="Project", icon="🎬"),
-        st.Page("pages/actors.py", title="Actor catalog", icon="🧑"),
-        st.Page("pages/library.py", title="Library", icon="🗂️"),
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/projects.py", title="Projects", icon=":material/folder:"),
+        st.Page("pages/project.py", title="Project", icon=":material/movie:"),
+        st.Page("pages/actors.py", title="Actor catalog", icon=":material/groups:"),
+        st.Page("pages/library.py", title="Library", icon=":material/video_library:"),
     ],
     "Insights": [
-        st.Page("pages/usage.py", title="Usage", icon="📈"),
-        st.Page("pages/settings.py", title="Settings", icon="⚙️"),
+        st.Page("pages/usage.py", title="Usage", icon=":material/monitoring:"),
+        st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
     ],
 }
 st.navigation(pages).run()

@@ -99,7 +99,8 @@ class Settings(BaseSettings):
 
     fal_key: SecretStr = SecretStr("")
     fal_queue_url: str = "https://queue.fal.run"
-    fal_rest_url: str = "https://rest.alpha.fal.ai"
+    fal_rest_url: str = "https://rest.fal.ai"
+    fal_cdn_url: str = "https://v3.fal.media"
     fal_image_edit_model: str = "fal-ai/nano-banana/edit"
     fal_tts_model: str = "fal-ai/elevenlabs/tts/multilingual-v2"
     fal_lipsync_model: str = "fal-ai/infinitalk"
@@ -115,10 +116,12 @@ class Settings(BaseSettings):
     google_image_model: str = "gemini-2.5-flash-image"
     google_tts_model: str = "gemini-2.5-flash-preview-tts"
     google_veo_model: str = "veo-3.0-generate-001"
+    google_imagen_model: str = "imagen-4.0-generate-001"
 
     kie_api_key: SecretStr = SecretStr("")
     kie_base_url: str = "https://api.kie.ai"
     kie_video_model: str = "kling/v2-1-standard"
+    provider_timeout_s: float = 60.0  # one HTTP request to a provider
 
     prices: Prices = Field(default_factory=Prices)
 

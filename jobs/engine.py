@@ -81,9 +81,12 @@ def _claim(job_id: str, services: Services) -> tuple[Pipeline, str, dict[str, An
         if job is None or JobStatus(job.status).terminal:
             return None
         fresh = utcnow() - timedelta(seconds=settings.stale_after_s)
-        if job.status == JobStatus.RUNNING.value and job.heartbeat_at and job.heartbeat_at > fresh:
-            return None  # another worker is on it
         pipeline = pipeline_for(job.kind)
+        if job.status == JobStatus.RUNNING.value:
+            if job.heartbeat_at and job.heartbeat_at > fresh:
+                return None  # another worker is on it
+            if not _count_resume(session, services, pipeline, job):
+                return None
         if job.cancel_requested:
             _end(session, services, pipeline, job, JobStatus.CANCELLED, None)
             return None
@@ -96,6 +99,22 @@ def _claim(job_id: str, services: Services) -> tuple[Pipeline, str, dict[str, An
         job.heartbeat_at = utcnow()
         job.run_after = None
         return pipeline, job.owner_id, dict(job.payload or {})
+
+
+def _count_resume(session: Any, services: Services, pipeline: Pipeline, job: Job) -> bool:
+    """A running job whose heartbeat went stale lost its worker: resume it, within a bound."""
+    if job.resumes >= services.settings.max_resumes:
+        error = ErrorInfo(
+            "worker_lost",
+            "The worker running this generation stopped several times. Try again; "
+            "if it keeps happening, the input may be too heavy for this machine.",
+            {"resumes": job.resumes},
+        )
+        _end(session, services, pipeline, job, JobStatus.FAILED, error)
+        return False
+    job.resumes += 1
+    logger.warning("job %s lost its worker in step %s; resuming", job.id, job.current_step)
+    return True
 
 
 def _slot_free(session: Any, job: Job, limit: int) -> bool:

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from core.adapters.db.locks import lock_row
 from core.adapters.db.models import Job, utcnow
 from core.bootstrap import Services
-from core.domain.types import ErrorInfo, JobStatus
-from jobs.engine import _end
+from core.domain.types import JobStatus
+from jobs.engine import _count_resume
 from jobs.pipeline import pipeline_for
 
 logger = logging.getLogger(__name__)
@@ -53,17 +53,8 @@ def _resume_or_fail(services: Services, job_id: str) -> str:
         job = lock_row(session, Job, job_id)
         if job is None or job.status != JobStatus.RUNNING.value:
             return "skipped"
-        if job.resumes >= services.settings.max_resumes:
-            error = ErrorInfo(
-                "worker_lost",
-                "The worker running this generation stopped several times. Try again; "
-                "if it keeps happening, the input may be too heavy for this machine.",
-                {"resumes": job.resumes},
-            )
-            _end(session, services, pipeline_for(job.kind), job, JobStatus.FAILED, error)
+        if not _count_resume(session, services, pipeline_for(job.kind), job):
             return "failed"
-        job.resumes += 1
         job.status = JobStatus.QUEUED.value  # started_at stays set, so admission keeps its slot
-        logger.warning("job %s lost its worker in step %s; resuming", job_id, job.current_step)
     services.queue.enqueue(job_id)
     return "resumed"

@@ -15,9 +15,8 @@ from sqlalchemy import select
 
 from core.adapters.db.models import Actor
 from core.bootstrap import Services
-from core.domain.types import MediaKind
+from core.domain.types import MediaKind, Voice
 from core.ports import SpeechRequest
-from core.domain.types import Voice
 
 logger = logging.getLogger(__name__)
 

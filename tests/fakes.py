@@ -16,10 +16,17 @@ from core.domain.media import AudioClip, ImageFile, MediaInfo, VideoFile
 from core.errors import MediaRejected, ProviderError, TransientError
 from core.ports import PollResult, PredictionState, Submission
 
-PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fe"
-    "a7356b9d0000000049454e44ae426082"
-)
+def _png(width: int = 64, height: int = 96) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (120, 160, 220)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG_1PX = _png()
 
 
 @dataclass
@@ -173,12 +180,12 @@ def refused(message: str = "prompt refused by the safety filter") -> ProviderErr
     return ProviderError(message, provider="fake", status_code=422)
 
 
-def add_actor(services: Any, key: str = "test_actor", **fields: Any) -> str:
-    """A catalog actor with a stored portrait, without depending on the seed files."""
+def add_actor(services: Any, key: str = "test_actor", *, portrait: bytes = PNG_1PX, **fields: Any) -> str:
+    """A catalog actor with a stored portrait, without going through the seed loader."""
     from core.adapters.db.models import Actor
     from core.domain.types import MediaKind
 
-    image_key = services.storage.put_bytes(MediaKind.IMAGE, PNG_1PX, name=f"catalog/{key}", content_type="image/png")
+    image_key = services.storage.put_bytes(MediaKind.IMAGE, portrait, name=f"catalog/{key}", content_type="image/png")
     values = dict(
         key=key, display_name="Test Actor", image_key=image_key, voice_id="en-us",
         age_range="25-34", gender="female", tags=["beach", "general"],

@@ -7,6 +7,7 @@ FFmpeg lip-sync render, which is the "step writes its output" window).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -30,6 +31,7 @@ from tests.fakes import add_actor
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
+PORTRAIT = ROOT / "seeds" / "actors" / "ava_base_01.png"
 SCRIPT = (
     "Okay so I have been using this serum for two weeks and honestly my skin has never looked "
     "this good. It is light, it smells amazing, and it does not feel sticky at all."
@@ -51,6 +53,20 @@ def _env(data_dir: Path, database_url: str) -> dict[str, str]:
     }
 
 
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 class Workers:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
@@ -64,9 +80,11 @@ class Workers:
         )
 
     def kill(self) -> None:
-        """SIGKILL the worker and its work horse: no chance to clean up."""
+        """SIGKILL the worker and its work horse (RQ puts the horse in a session of its own)."""
         assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in [*_descendants(self.proc.pid), self.proc.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
@@ -93,7 +111,7 @@ def _submit(services: Services) -> str:
     owner = ensure_user(services.db, "crash@example.com")
     project = create_project("Crash", owner_id=owner, services=services)
     return create_video(
-        VideoRequest(project_id=project.id, actor_id=add_actor(services, voice_id="en-us"), script=SCRIPT),
+        VideoRequest(project_id=project.id, actor_id=add_actor(services, portrait=PORTRAIT.read_bytes()), script=SCRIPT),
         user_id=owner, services=services,
     )
 

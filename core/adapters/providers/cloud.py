@@ -1,8 +1,200 @@
-"""Builders for the cloud adapters, keyed by (capability, vendor). Filled in as adapters land."""
+"""Builders for the cloud adapters, keyed by (capability, vendor).
+
+Each builder takes the settings and the media toolkit and returns (provider, model id).
+HTTP clients and the guarded downloader are built here, with base URLs, models and
+prices from settings, so a proxy or a local stub server can stand in for any vendor.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-BUILDERS: dict[tuple[str, str], Callable[[Any, Any], tuple[Any, str]]] = {}
+import httpx
+
+from core.config import Settings
+from core.errors import ConfigurationError
+
+Builder = Callable[[Settings, Any], tuple[Any, str]]
+BUILDERS: dict[tuple[str, str], Builder] = {}
+
+
+def _builder(capability: str, vendor: str) -> Callable[[Builder], Builder]:
+    def register(fn: Builder) -> Builder:
+        BUILDERS[(capability, vendor)] = fn
+        return fn
+
+    return register
+
+
+def _http(settings: Settings) -> httpx.Client:
+    return httpx.Client(timeout=httpx.Timeout(settings.provider_timeout_s, connect=10.0))
+
+
+def _downloader(settings: Settings) -> Any:
+    from core.adapters.providers.download import GuardedDownloader
+
+    return GuardedDownloader(
+        _http(settings),
+        max_bytes=settings.download_max_bytes,
+        allow_http=settings.download_allow_http,
+        allow_private_hosts=frozenset(settings.download_allow_private_hosts),
+    )
+
+
+def _image_probe() -> Callable[[Path], Any]:
+    from core.adapters.providers.cloud_common import image_probe
+
+    return image_probe
+
+
+@functools.lru_cache(maxsize=4)
+def _fal_queue_for(key: str, queue_url: str, rest_url: str, cdn_url: str, timeout_s: float) -> Any:
+    from core.adapters.providers.fal_queue import FalQueue
+
+    # fal-client keeps its hosts in module globals: one queue object per process and settings.
+    http = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=10.0))
+    return FalQueue(key, http=http, queue_url=queue_url, rest_url=rest_url, cdn_url=cdn_url)
+
+
+def _fal_queue(settings: Settings) -> Any:
+    return _fal_queue_for(
+        settings.fal_key.get_secret_value(), settings.fal_queue_url, settings.fal_rest_url,
+        settings.fal_cdn_url, settings.provider_timeout_s,
+    )
+
+
+def _genai(settings: Settings) -> Any:
+    from core.adapters.providers.google_common import make_genai_client
+
+    return make_genai_client(
+        settings.gemini_api_key.get_secret_value(), http=_http(settings), base_url=settings.google_base_url,
+        timeout_s=settings.provider_timeout_s,
+    )
+
+
+@_builder("image_edit", "fal")
+def _fal_image_edit(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.fal_image_edit import FalImageEditor
+
+    model = settings.fal_image_edit_model
+    price = settings.prices.fal_nano_banana_edit_per_image
+    provider = FalImageEditor(
+        _fal_queue(settings), model=model, price_per_image=price, downloader=_downloader(settings), probe=_image_probe()
+    )
+    return provider, model
+
+
+@_builder("image_gen", "fal")
+def _fal_image_gen(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.fal_image_gen import FalImageGenerator
+
+    model = settings.fal_image_gen_model
+    price = settings.prices.fal_flux_schnell_per_image if "schnell" in model else settings.prices.fal_flux_dev_per_image
+    provider = FalImageGenerator(
+        _fal_queue(settings), model=model, price_per_image=price, downloader=_downloader(settings), probe=_image_probe()
+    )
+    return provider, model
+
+
+@_builder("speech", "fal")
+def _fal_speech(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.fal_speech import FalSpeechSynthesizer
+
+    model = settings.fal_tts_model
+    provider = FalSpeechSynthesizer(
+        _fal_queue(settings), model=model, price_per_second=settings.prices.fal_tts_per_second,
+        downloader=_downloader(settings), probe=media.probe,
+    )
+    return provider, model
+
+
+@_builder("lipsync", "fal")
+def _fal_lipsync(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.fal_lipsync import FalLipSyncer
+
+    model = settings.fal_lipsync_model
+    provider = FalLipSyncer(
+        _fal_queue(settings), model=model, price_per_second=settings.prices.fal_infinitalk_per_second,
+        downloader=_downloader(settings), probe=media.probe,
+    )
+    return provider, model
+
+
+@_builder("lipsync", "wavespeed")
+def _wavespeed_lipsync(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.wavespeed_lipsync import WaveSpeedLipSyncer
+
+    model = settings.wavespeed_lipsync_model
+    provider = WaveSpeedLipSyncer(
+        settings.wavespeed_api_key.get_secret_value(), http=_http(settings), base_url=settings.wavespeed_base_url,
+        model=model, price_per_second=settings.prices.wavespeed_infinitetalk_per_second,
+        downloader=_downloader(settings), probe=media.probe,
+    )
+    return provider, model
+
+
+@_builder("image_edit", "google")
+def _google_image_edit(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.google_image import GoogleImageEditor
+
+    model = settings.google_image_model
+    provider = GoogleImageEditor(
+        _genai(settings), model=model, price_per_image=settings.prices.google_image_per_image, probe=_image_probe()
+    )
+    return provider, model
+
+
+@_builder("image_gen", "google")
+def _google_image_gen(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.google_image import GoogleImageGenerator
+
+    model = settings.google_imagen_model
+    provider = GoogleImageGenerator(
+        settings.gemini_api_key.get_secret_value(), http=_http(settings), base_url=settings.google_base_url,
+        model=model, price_per_image=settings.prices.google_image_per_image, probe=_image_probe(),
+    )
+    return provider, model
+
+
+@_builder("speech", "google")
+def _google_speech(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.google_speech import GeminiSpeechSynthesizer
+
+    model = settings.google_tts_model
+    provider = GeminiSpeechSynthesizer(
+        _genai(settings), model=model, price_per_second=settings.prices.google_tts_per_second, probe=media.probe
+    )
+    return provider, model
+
+
+@_builder("image_to_video", "google")
+def _google_veo(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.google_veo import GoogleVeoAnimator
+
+    model = settings.google_veo_model
+    provider = GoogleVeoAnimator(
+        settings.gemini_api_key.get_secret_value(), http=_http(settings), base_url=settings.google_base_url,
+        model=model, price_per_second=settings.prices.google_veo_per_second,
+        downloader=_downloader(settings), probe=media.probe,
+    )
+    return provider, model
+
+
+@_builder("image_to_video", "kie")
+def _kie_video(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.kie_video import KieMarketAnimator
+
+    def publish(path: Path) -> str:
+        # KIE fetches its input image by URL; only a storage with signed links can offer one.
+        raise ConfigurationError("KIE needs Supabase storage so it can fetch the input image by a signed link.")
+
+    model = settings.kie_video_model
+    provider = KieMarketAnimator(
+        settings.kie_api_key.get_secret_value(), http=_http(settings), base_url=settings.kie_base_url,
+        model=model, price_per_second=settings.prices.kie_video_per_second,
+        downloader=_downloader(settings), probe=media.probe, publish=publish, poll_after_s=5.0,
+    )
+    return provider, model

@@ -1,0 +1,108 @@
+"""The video gallery: filters, a paginated grid of cards with live chips, and the card actions.
+
+Used by the project page (one project) and the library page (every project).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from components.filters import gallery_filters
+from components.job_progress import WatchedChip, job_progress
+from components.runtime import show_error
+from components.video_card import CardResult, video_card
+from components.video_details import details_dialog, link_dialog
+from core.bootstrap import Services
+from core.domain.types import VideoView
+from core.errors import StudioError
+from core.services import library, videos
+from core.services.catalog import list_actors
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 12
+
+
+def _page_number(key: str, pages: int) -> int:
+    """The page the creator picked, kept within range when filters shrink the result."""
+    current = int(st.session_state.get(key) or 1)
+    if current > pages:
+        st.session_state[key] = pages
+        current = pages
+    return current
+
+
+def _act(result: CardResult, video: VideoView, *, user_id: str, services: Services) -> None:
+    try:
+        if result.action == "details":
+            details_dialog(video.id, user_id, services)
+        elif result.action == "link":
+            link_dialog(video, user_id, services)
+        elif result.action == "regenerate":
+            videos.regenerate_video(video.id, user_id=user_id, services=services)
+            st.toast("A new version is on its way.", icon=":material/refresh:")
+            st.rerun()
+        elif result.action == "delete":
+            videos.delete_video(video.id, user_id=user_id, services=services)
+            st.toast("Video deleted.", icon=":material/delete:")
+            st.rerun()
+    except StudioError as exc:
+        show_error(exc)
+
+
+def _query(project_id: str | None, key_prefix: str, user_id: str, services: Services) -> library.GalleryPage:
+    picked = gallery_filters(key_prefix, list_actors(services=services))
+    page_key = f"{key_prefix}_page"
+
+    def fetch(page: int) -> library.GalleryPage:
+        query = library.GalleryQuery(
+            project_id=project_id,
+            statuses=picked.statuses,
+            actor_id=picked.actor_id,
+            search=picked.search,
+            page=page,
+            page_size=PAGE_SIZE,
+        )
+        return library.list_videos(query, user_id=user_id, services=services)
+
+    result = fetch(int(st.session_state.get(page_key) or 1))
+    if result.page > result.pages:
+        result = fetch(_page_number(page_key, result.pages))
+    return result
+
+
+def gallery(
+    *,
+    user_id: str,
+    services: Services,
+    key_prefix: str,
+    project_id: str | None = None,
+    project_titles: dict[str, str] | None = None,
+    empty_hint: str = "",
+    columns: int = 3,
+) -> None:
+    result = _query(project_id, key_prefix, user_id, services)
+    if result.total == 0:
+        filtered = any(st.session_state.get(f"{key_prefix}_{k}") for k in ("search", "statuses", "actor"))
+        with st.container(border=True):
+            st.markdown("**No videos match these filters.**" if filtered else "**No videos yet.**")
+            st.caption("Clear a filter to see more." if filtered else empty_hint)
+        return
+    st.caption(f"{result.total} video{'s' if result.total != 1 else ''} · newest first")
+    chips: dict[str, WatchedChip] = {}
+    grid = st.grid(columns, min_column_width=190, gap="small")
+    for video in result.items:
+        with grid:
+            card = video_card(
+                video, user_id=user_id, services=services, project_title=(project_titles or {}).get(video.project_id)
+            )
+        if video.job is not None:
+            error = video.error.message if video.error else None
+            chips[video.job.id] = WatchedChip(card.chip_slot, video.status, video.job, error)
+        if card.action:
+            _act(card, video, user_id=user_id, services=services)
+    if result.pages > 1:
+        st.pagination(result.pages, key=f"{key_prefix}_page")
+    job_progress(chips, services=services, key=f"{key_prefix}_chips")

@@ -1,0 +1,96 @@
+"""Pillow-side image safety: open only PNG/JPEG/WEBP, check size before decoding, re-encode."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core.adapters.media.files import atomic_output, format_mb
+from core.domain.media import ImageFile
+from core.errors import MediaRejected
+
+logger = logging.getLogger(__name__)
+
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")
+DEFAULT_MAX_PIXELS = 40_000_000
+NOT_IMAGE = "This file is not a PNG, JPEG or WebP image we can read."
+
+
+def _too_big(max_pixels: int, size: tuple[int, int] | None = None) -> MediaRejected:
+    limit = f"{max_pixels / 1_000_000:g} megapixels"
+    if size is None:
+        return MediaRejected(f"This image is too large; the limit is {limit}.")
+    return MediaRejected(f"This image is {size[0]}×{size[1]} pixels; the limit is {limit}.")
+
+
+def load_image_safely(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open by content as PNG/JPEG/WEBP only; refuse oversized images before decoding pixels."""
+    try:
+        with open(path, "rb") as fh, warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(fh, formats=list(IMAGE_FORMATS))
+            width, height = image.size
+            if width <= 0 or height <= 0:
+                raise MediaRejected(NOT_IMAGE)
+            if width * height > max_pixels:
+                raise _too_big(max_pixels, (width, height))
+            image.load()
+    except MediaRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_big(max_pixels) from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        logger.info("image rejected (%s): %s", type(exc).__name__, exc)
+        raise MediaRejected(NOT_IMAGE) from exc
+    return image
+
+
+def _clean_pixels(image: Image.Image) -> Image.Image:
+    """Upright pixels only: EXIF rotation applied, then every bit of metadata dropped."""
+    upright = ImageOps.exif_transpose(image) or image
+    has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+    clean = upright.convert("RGBA" if has_alpha else "RGB")
+    return Image.frombytes(clean.mode, clean.size, clean.tobytes())
+
+
+def validate_image_upload(
+    path: Path, *, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS, dest: Path | None = None
+) -> ImageFile:
+    """Check a creator's image and re-encode it as a metadata-free PNG at `dest`.
+
+    `dest` defaults to a generated name beside `path`; use the returned path.
+    """
+    size = Path(path).stat().st_size
+    if size == 0:
+        raise MediaRejected("This file is empty.")
+    if size > max_bytes:
+        raise MediaRejected(f"Your image is {format_mb(size)}; the limit is {format_mb(max_bytes)}.")
+    clean = _clean_pixels(load_image_safely(path, max_pixels=max_pixels))
+    target = Path(dest) if dest is not None else Path(path).parent / f"image-{uuid.uuid4().hex}.png"
+    with atomic_output(target) as tmp:
+        clean.save(tmp, format="PNG", optimize=False)
+    return ImageFile(path=target, width=clean.width, height=clean.height, content_type="image/png")
+
+
+def flatten_rgb(image: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    """RGB pixels; anything transparent is laid onto `background` instead of turning black."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, background)
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        flat.info = dict(image.info)
+        return flat
+    return image.convert("RGB") if image.mode != "RGB" else image
+
+
+def make_thumbnail(image: Path, dest: Path, *, max_side: int = 360) -> ImageFile:
+    """A JPEG no larger than max_side on either side; transparency goes onto white."""
+    picture = flatten_rgb(ImageOps.exif_transpose(load_image_safely(image)))
+    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    with atomic_output(Path(dest)) as tmp:
+        picture.save(tmp, format="JPEG", quality=85, optimize=True)
+    return ImageFile(path=Path(dest), width=picture.width, height=picture.height, content_type="image/jpeg")

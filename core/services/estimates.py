@@ -1,0 +1,147 @@
+"""What a generation will cost and roughly how long it takes, before the creator presses Generate.
+
+Prices come only from `settings.prices`, looked up through `PRICE_TABLE`: one explicit
+row per capability and vendor (and, where a vendor's models differ in price, per model).
+Offline (`local`) providers cost nothing. Times come from the user's own history of
+completed steps where there is any, else from `DEFAULT_STEP_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from core.bootstrap import Services
+from core.config import Prices
+
+logger = logging.getLogger(__name__)
+
+Unit = Literal["image", "second"]
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRow:
+    capability: str
+    vendor: str
+    field: str  # a field of `Prices`
+    unit: Unit
+    model_contains: str = ""  # "" matches any model of the vendor
+
+
+# First match wins, so model-specific rows come before the vendor's general row.
+PRICE_TABLE: tuple[PriceRow, ...] = (
+    PriceRow("image_edit", "fal", "fal_nano_banana_edit_per_image", "image"),
+    PriceRow("image_edit", "google", "google_image_per_image", "image"),
+    PriceRow("speech", "fal", "fal_tts_per_second", "second"),
+    PriceRow("speech", "google", "google_tts_per_second", "second"),
+    PriceRow("lipsync", "fal", "fal_infinitalk_per_second", "second"),
+    PriceRow("lipsync", "wavespeed", "wavespeed_infinitetalk_per_second", "second"),
+    PriceRow("image_gen", "fal", "fal_flux_schnell_per_image", "image", model_contains="schnell"),
+    PriceRow("image_gen", "fal", "fal_flux_dev_per_image", "image"),
+    PriceRow("image_gen", "google", "google_image_per_image", "image"),
+    PriceRow("image_to_video", "google", "google_veo_per_second", "second"),
+    PriceRow("image_to_video", "kie", "kie_video_per_second", "second"),
+)
+LOCAL_VENDOR = "local"
+PER_SECOND_CAPABILITIES = ("speech", "lipsync", "image_to_video")
+
+# Step name -> (fixed seconds, seconds per second of speech), for users without history.
+DEFAULT_STEP_SECONDS: dict[str, tuple[float, float]] = {
+    "init": (1.0, 0.0),
+    "image_edit": (15.0, 0.0),
+    "tts": (3.0, 0.1),
+    "lip_sync": (20.0, 1.5),
+    "finalize": (2.0, 0.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPrice:
+    usd: float
+    unit: Unit
+    field: str
+
+    def label(self) -> str:
+        return "free (runs on this machine)" if self.usd == 0 else f"${self.usd:.4f} per {self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    cost_usd: float
+    seconds: float
+    # Capabilities whose active provider has no price on file; their cost is not in cost_usd.
+    unpriced: tuple[str, ...] = ()
+    from_history: bool = False
+
+
+def unit_price(capability: str, vendor: str, prices: Prices, *, model: str = "") -> UnitPrice | None:
+    """The price in use for a capability's provider, or None when nothing on file matches."""
+    if vendor == LOCAL_VENDOR:
+        unit: Unit = "second" if capability in PER_SECOND_CAPABILITIES else "image"
+        return UnitPrice(prices.local_per_unit, unit, "local_per_unit")
+    for row in PRICE_TABLE:
+        if row.capability == capability and row.vendor == vendor and row.model_contains in model:
+            return UnitPrice(float(getattr(prices, row.field)), row.unit, row.field)
+    return None
+
+
+def active_unit_price(capability: str, *, services: Services) -> UnitPrice | None:
+    choice = services.providers.choices.get(capability)
+    if choice is None:
+        return None
+    return unit_price(capability, choice.vendor, services.settings.prices, model=choice.model)
+
+
+def _cost(capability: str, speech_seconds: float, services: Services) -> float | None:
+    price = active_unit_price(capability, services=services)
+    if price is None:
+        return None
+    return price.usd * (speech_seconds if price.unit == "second" else 1.0)
+
+
+def _steps(with_image_edit: bool, with_speech: bool) -> list[tuple[str, str | None]]:
+    """(step name, capability) of the talking-video pipeline for these inputs."""
+    steps: list[tuple[str, str | None]] = [("init", None)]
+    if with_image_edit:
+        steps.append(("image_edit", "image_edit"))
+    if with_speech:
+        steps.append(("tts", "speech"))
+    return [*steps, ("lip_sync", "lipsync"), ("finalize", None)]
+
+
+def _history(user_id: str | None, services: Services) -> dict[str, float]:
+    if not user_id:
+        return {}
+    from core.services.usage import average_step_seconds
+
+    return average_step_seconds(user_id=user_id, services=services)
+
+
+def estimate_video(
+    script_or_audio_seconds: float,
+    *,
+    with_image_edit: bool,
+    services: Services,
+    with_speech: bool = True,
+    user_id: str | None = None,
+) -> Estimate:
+    """Cost and wall time of one talking video whose speech lasts `script_or_audio_seconds`.
+
+    `with_speech=False` when the creator brings their own recording (no speech synthesis).
+    """
+    seconds_of_speech = max(0.0, float(script_or_audio_seconds))
+    history = _history(user_id, services)
+    cost, total, unpriced = 0.0, 0.0, []
+    for step, capability in _steps(with_image_edit, with_speech):
+        fixed, per_second = DEFAULT_STEP_SECONDS[step]
+        total += history.get(step, fixed + per_second * seconds_of_speech)
+        if capability is None:
+            continue
+        step_cost = _cost(capability, seconds_of_speech, services)
+        if step_cost is None:
+            unpriced.append(capability)
+        else:
+            cost += step_cost
+    used_history = any(step in history for step, _ in _steps(with_image_edit, with_speech))
+    return Estimate(round(cost, 4), round(total, 1), tuple(unpriced), used_history)

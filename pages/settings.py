@@ -1,0 +1,61 @@
+"""Settings: which provider each capability uses, whether its key is there, the model and price in use."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.labels import capability_label
+from components.runtime import current_user_id, studio
+from core.services.estimates import active_unit_price
+
+services = studio()
+current_user_id()
+settings = services.settings
+
+st.title("Settings")
+st.caption("What the studio uses for each kind of work. Read-only here: change it in settings or secrets.")
+
+rows = []
+for capability, choice in services.providers.choices.items():
+    price = active_unit_price(capability, services=services)
+    offline = choice.vendor == "local"
+    rows.append(
+        {
+            "Capability": capability_label(capability),
+            "Provider": choice.vendor,
+            "Key": "not needed" if offline else ("present" if choice.key_present else "missing"),
+            "Model": choice.model,
+            "Price in use": price.label() if price else "no price on file",
+            "Note": choice.note,
+        }
+    )
+st.subheader("Providers")
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.caption("Keys are never shown. A capability whose cloud key is missing runs on this machine instead.")
+
+with st.container(border=True):
+    st.markdown("**Where keys come from**")
+    st.markdown(
+        "Keys and choices are read from environment variables, a `.env` file, or "
+        "`.streamlit/secrets.toml` (on Streamlit Cloud: *App settings → Secrets*). "
+        "Set a provider key and restart the app; with `auto`, the studio picks the cloud provider whose key is set. "
+        "To force a capability to run offline, set its provider to `local` (for example `SPEECH_PROVIDER=local`)."
+    )
+
+st.subheader("Limits")
+limits = st.columns(4)
+limits[0].metric("Script", f"{settings.script_max_chars:,} chars", border=True)
+limits[1].metric(
+    "Spoken length",
+    f"{settings.speech_max_seconds:.0f} s",
+    border=True,
+    help=f"Estimated at {settings.words_per_minute} words per minute",
+)
+limits[2].metric("Own recording", f"{settings.audio_max_bytes / 1024 / 1024:.0f} MB", border=True)
+limits[3].metric("Videos per day", settings.daily_generation_quota, border=True)
+st.caption(
+    f"Image prompts up to {settings.variant_prompt_max_chars} characters · "
+    f"{settings.max_active_generations} generations at a time · videos render at "
+    f"{settings.video_width}×{settings.video_height}."
+)

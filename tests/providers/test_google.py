@@ -1,0 +1,151 @@
+"""Google adapters: Gemini image edit and TTS through google-genai, Imagen, Cloud TTS and Veo
+over REST, all against the Google stub."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.adapters.providers.cloud_common import image_probe
+from core.adapters.providers.download import GuardedDownloader
+from core.adapters.providers.google_common import make_genai_client
+from core.adapters.providers.google_image import GoogleImageEditor, GoogleImageGenerator
+from core.adapters.providers.google_speech import GeminiSpeechSynthesizer, GoogleCloudSpeechSynthesizer
+from core.adapters.providers.google_veo import GoogleVeoAnimator
+from core.domain.types import Voice
+from core.errors import ProviderError, TransientError
+from core.ports import ImageEditRequest, ImageGenRequest, ImageToVideoRequest, PredictionState, SpeechRequest
+from tests.providers.helpers import poll_until_settled, run
+from tests.stubs import GoogleStub
+
+
+@pytest.fixture
+def google() -> Iterator[GoogleStub]:
+    with GoogleStub() as stub:
+        yield stub
+
+
+def editor(google: GoogleStub, http: httpx.Client, key: str = "test-key") -> GoogleImageEditor:
+    client = make_genai_client(key, http=http, base_url=google.url, timeout_s=1.0)
+    return GoogleImageEditor(client, model="gemini-2.5-flash-image", price_per_image=0.039, probe=image_probe)
+
+
+def test_gemini_image_edit(google: GoogleStub, http: httpx.Client, image_path: Path, tmp_path: Path) -> None:
+    adapter = editor(google, http)
+    request = ImageEditRequest(image=image_path, prompt="add sunglasses", seed=3)
+    image, polls = run(adapter, request, tmp_path)
+    assert len(polls) == 1 and (image.width, image.height, image.content_type) == (80, 120, "image/png")
+    assert google.count("generate") == 1 and google.created_count() == 1
+    label, sent = google.requests[0]
+    assert sent.path == "/v1/models/gemini-2.5-flash-image:generateContent"
+    assert sent.header("x-goog-api-key") == "test-key" and b"test-key" not in sent.path.encode()
+
+
+def test_gemini_safety_block_is_a_provider_error(google: GoogleStub, http: httpx.Client, image_path: Path,
+                                                 tmp_path: Path) -> None:
+    google.faults.add("generate", "fail")
+    adapter = editor(google, http)
+    request = ImageEditRequest(image=image_path, prompt="p")
+    with pytest.raises(ProviderError, match="SAFETY") as caught:
+        adapter.collect(request, adapter.poll(adapter.submit(request).request_id), tmp_path)
+    assert not isinstance(caught.value, TransientError)
+
+
+@pytest.mark.parametrize("kind", ["rate_limit", "server_error", "drop", "slow"])
+def test_gemini_transient_faults(google: GoogleStub, http: httpx.Client, image_path: Path, tmp_path: Path,
+                                 kind: str) -> None:
+    google.faults.add("generate", kind, retry_after_s=5, delay_s=1.3)
+    adapter = editor(google, http)
+    request = ImageEditRequest(image=image_path, prompt="p")
+    with pytest.raises(TransientError) as caught:
+        adapter.collect(request, adapter.poll(adapter.submit(request).request_id), tmp_path)
+    assert caught.value.retry_after_s == (5 if kind == "rate_limit" else None)
+    assert google.created_count() == 0
+
+
+def test_gemini_wrong_key(google: GoogleStub, http: httpx.Client, image_path: Path, tmp_path: Path) -> None:
+    adapter = editor(google, http, key="nope")
+    request = ImageEditRequest(image=image_path, prompt="p")
+    with pytest.raises(ProviderError, match="API key") as caught:
+        adapter.collect(request, adapter.poll(adapter.submit(request).request_id), tmp_path)
+    assert not isinstance(caught.value, TransientError)
+
+
+def imagen(google: GoogleStub, http: httpx.Client) -> GoogleImageGenerator:
+    return GoogleImageGenerator("test-key", http=http, base_url=google.url, model="imagen-4.0-generate-001",
+                                price_per_image=0.04, probe=image_probe)
+
+
+def test_imagen_generation_and_filtering(google: GoogleStub, http: httpx.Client, tmp_path: Path) -> None:
+    adapter = imagen(google, http)
+    image, _ = run(adapter, ImageGenRequest(prompt="a bathroom shelf"), tmp_path)
+    assert (image.width, image.height) == (72, 128)
+    sent = google.requests[0][1].json()
+    assert sent["parameters"]["aspectRatio"] == "9:16" and google.requests[0][1].path.startswith("/v1beta/")
+    google.faults.add("predict", "fail")
+    with pytest.raises(ProviderError, match="safety"):
+        run(adapter, ImageGenRequest(prompt="x"), tmp_path)
+
+
+def test_gemini_tts_wraps_pcm_as_wav(google: GoogleStub, http: httpx.Client, media_probe: Any, tmp_path: Path) -> None:
+    client = make_genai_client("test-key", http=http, base_url=google.url, timeout_s=1.0)
+    adapter = GeminiSpeechSynthesizer(client, model="gemini-2.5-flash-preview-tts", price_per_second=0.001,
+                                      probe=media_probe)
+    request = SpeechRequest(text="Hello there", voice=Voice("Kore"))
+    clip, _ = run(adapter, request, tmp_path)
+    assert clip.content_type == "audio/wav" and clip.path.suffix == ".wav"
+    assert clip.duration_s == pytest.approx(0.8, abs=0.01)
+    assert media_probe(clip.path).sample_rate == 24000
+    assert adapter.cost_usd(request, clip) == pytest.approx(0.0008, abs=1e-5)
+
+
+@pytest.mark.parametrize("encoding, content_type", [("MP3", "audio/mpeg"), ("LINEAR16", "audio/wav")])
+def test_cloud_tts(google: GoogleStub, http: httpx.Client, media_probe: Any, tmp_path: Path, encoding: str,
+                   content_type: str) -> None:
+    adapter = GoogleCloudSpeechSynthesizer("test-key", http=http, base_url=google.url, price_per_second=0.0,
+                                           probe=media_probe, audio_encoding=encoding)
+    clip, _ = run(adapter, SpeechRequest(text="Hi", voice=Voice("en-US-Neural2-F", language="en-us")), tmp_path)
+    assert clip.content_type == content_type and clip.duration_s > 0.7
+    assert google.requests[0][1].json()["voice"] == {"languageCode": "en-US", "name": "en-US-Neural2-F"}
+    google.faults.add("tts", "fail")
+    with pytest.raises(ProviderError, match="unsupported characters"):
+        run(adapter, SpeechRequest(text="Hi", voice=Voice("x")), tmp_path)
+
+
+@pytest.fixture
+def veo(google: GoogleStub, http: httpx.Client, downloader: GuardedDownloader, media_probe: Any) -> GoogleVeoAnimator:
+    return GoogleVeoAnimator("test-key", http=http, base_url=google.url, model="veo-3.1-generate-preview",
+                             price_per_second=0.15,
+                             downloader=downloader, probe=media_probe, poll_after_s=0.0)
+
+
+def test_veo_happy_path(google: GoogleStub, veo: GoogleVeoAnimator, image_path: Path, tmp_path: Path) -> None:
+    request = ImageToVideoRequest(image=image_path, prompt="she waves", duration_s=5)
+    video, polls = run(veo, request, tmp_path)
+    assert polls[0].state is PredictionState.PENDING and video.duration_s == pytest.approx(1.5, abs=0.1)
+    body = google.requests[0][1].json()
+    assert body["parameters"]["durationSeconds"] == 6 and body["parameters"]["aspectRatio"] == "9:16"
+    assert google.count("submit") == 1 and google.count("download") == 1 and google.count("blob") == 1
+    assert veo.cost_usd(request, video) == pytest.approx(0.15 * video.duration_s)
+
+
+def test_veo_filtered_unknown_and_transient(google: GoogleStub, veo: GoogleVeoAnimator, image_path: Path) -> None:
+    google.faults.add("submit", "fail", message="celebrity likeness")
+    request_id = veo.submit(ImageToVideoRequest(image=image_path, prompt="x", duration_s=8)).request_id
+    assert request_id.startswith("models/veo-3.1-generate-preview/operations/")
+    google.faults.add("status", "unknown_status")
+    assert veo.poll(request_id).state is PredictionState.PENDING
+    google.faults.add("status", "server_error")
+    with pytest.raises(TransientError):
+        veo.poll(request_id)
+    result, _ = poll_until_settled(veo, request_id)
+    assert result.state is PredictionState.FAILED and "celebrity likeness" in (result.message or "")
+
+
+def test_veo_rejects_a_foreign_request_id(veo: GoogleVeoAnimator) -> None:
+    with pytest.raises(ProviderError):
+        veo.poll("../../v1/secrets")

@@ -1,0 +1,119 @@
+"""KIE Market and KIE Veo animators against the KIE stub."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.adapters.providers.download import GuardedDownloader
+from core.adapters.providers.kie_video import KieMarketAnimator, KieVeoAnimator
+from core.errors import ProviderError, TransientError
+from core.ports import ImageToVideoRequest, PredictionState
+from tests.providers.helpers import poll_until_settled, run
+from tests.stubs import KieStub
+
+
+@pytest.fixture
+def kie() -> Iterator[KieStub]:
+    with KieStub() as stub:
+        yield stub
+
+
+def market(kie: KieStub, http: httpx.Client, downloader: GuardedDownloader, probe: Any, *, key: str = "test-key",
+           model: str = "kling-2.6/image-to-video") -> KieMarketAnimator:
+    return KieMarketAnimator(key, http=http, base_url=kie.url, model=model, price_per_second=0.07,
+                             downloader=downloader, probe=probe, publish=lambda p: publish(kie, p), poll_after_s=0.0)
+
+
+def publish(kie: KieStub, path: Path) -> str:
+    """What bootstrap's storage + signed URL would do: make the local file reachable."""
+    return kie.put_file(path.read_bytes(), "image/png")
+
+
+@pytest.fixture
+def animator(kie: KieStub, http: httpx.Client, downloader: GuardedDownloader, media_probe: Any) -> KieMarketAnimator:
+    return market(kie, http, downloader, media_probe)
+
+
+@pytest.fixture
+def request_(image_path: Path) -> ImageToVideoRequest:
+    return ImageToVideoRequest(image=image_path, prompt="she smiles", duration_s=5, camera="slow push in")
+
+
+def test_market_happy_path(kie: KieStub, animator: KieMarketAnimator, request_: ImageToVideoRequest,
+                           tmp_path: Path) -> None:
+    video, polls = run(animator, request_, tmp_path)
+    assert [p.message for p in polls[:2]] == ["KIE: waiting", "KIE: generating"]
+    assert video.width == 96 and 0.9 < video.duration_s < 1.2
+    sent = next(iter(kie.predictions.values())).inputs
+    assert sent["model"] == "kling-2.6/image-to-video" and sent["input"]["duration"] == "5"
+    assert sent["input"]["prompt"] == "she smiles Camera: slow push in."
+    assert kie.count("submit") == 1 and kie.created_count() == 1
+    assert animator.cost_usd(request_, video) == pytest.approx(0.07 * video.duration_s)
+
+
+def test_other_market_model_shape(kie: KieStub, http: httpx.Client, downloader: GuardedDownloader, media_probe: Any,
+                                  request_: ImageToVideoRequest, tmp_path: Path) -> None:
+    run(market(kie, http, downloader, media_probe, model="wan/2-2-a14b-image-to-video-turbo"), request_, tmp_path)
+    assert set(next(iter(kie.predictions.values())).inputs["input"]) >= {"image_url", "resolution", "prompt"}
+
+
+def test_market_failure_and_unknown_state(kie: KieStub, animator: KieMarketAnimator,
+                                          request_: ImageToVideoRequest) -> None:
+    kie.faults.add("submit", "fail", message="content policy violation")
+    request_id = animator.submit(request_).request_id
+    kie.faults.add("status", "unknown_status", status="paused")
+    assert animator.poll(request_id).state is PredictionState.PENDING
+    result, _ = poll_until_settled(animator, request_id)
+    assert result.state is PredictionState.FAILED and "content policy violation" in (result.message or "")
+
+
+@pytest.mark.parametrize("in_body", [False, True])
+def test_errors_over_http_or_in_the_body(kie: KieStub, http: httpx.Client, downloader: GuardedDownloader,
+                                         media_probe: Any, request_: ImageToVideoRequest, in_body: bool) -> None:
+    kie.errors_in_body = in_body
+    with pytest.raises(ProviderError, match="API key") as caught:
+        market(kie, http, downloader, media_probe, key="nope").submit(request_)
+    assert not isinstance(caught.value, TransientError)
+    kie.faults.add("submit", "server_error")
+    with pytest.raises(TransientError):
+        market(kie, http, downloader, media_probe).submit(request_)
+    assert kie.created_count() == 0
+
+
+@pytest.mark.parametrize("kind", ["rate_limit", "drop", "slow"])
+def test_poll_faults_are_transient(kie: KieStub, animator: KieMarketAnimator, request_: ImageToVideoRequest,
+                                   kind: str) -> None:
+    request_id = animator.submit(request_).request_id
+    kie.faults.add("status", kind, retry_after_s=9, delay_s=1.3)
+    with pytest.raises(TransientError) as caught:
+        animator.poll(request_id)
+    assert caught.value.retry_after_s == (9 if kind == "rate_limit" else None)
+
+
+@pytest.fixture
+def veo(kie: KieStub, http: httpx.Client, downloader: GuardedDownloader, media_probe: Any) -> KieVeoAnimator:
+    return KieVeoAnimator("test-key", http=http, base_url=kie.url, model="veo3_fast", price_per_second=0.05,
+                          downloader=downloader, probe=media_probe, publish=lambda p: publish(kie, p), poll_after_s=0.0)
+
+
+def test_veo_happy_path(kie: KieStub, veo: KieVeoAnimator, image_path: Path, tmp_path: Path) -> None:
+    request = ImageToVideoRequest(image=image_path, prompt="waves", duration_s=8, width=1080, height=1920)
+    video, _ = run(veo, request, tmp_path)
+    assert video.duration_s > 1.5
+    sent = next(iter(kie.predictions.values())).inputs
+    assert sent["aspectRatio"] == "9:16" and sent["model"] == "veo3_fast" and len(sent["imageUrls"]) == 1
+    assert kie.count("veo_submit") == 1
+
+
+def test_veo_failure_and_unknown_flag(kie: KieStub, veo: KieVeoAnimator, image_path: Path) -> None:
+    kie.faults.add("veo_submit", "fail", message="public figure")
+    request_id = veo.submit(ImageToVideoRequest(image=image_path, prompt="x", duration_s=8)).request_id
+    kie.faults.add("veo_status", "unknown_status")
+    assert veo.poll(request_id).state is PredictionState.PENDING
+    result, _ = poll_until_settled(veo, request_id)
+    assert result.state is PredictionState.FAILED and "public figure" in (result.message or "")

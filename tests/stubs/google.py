@@ -1,0 +1,155 @@
+"""Google stand-in: Gemini API (generateContent, Imagen predict, Veo predictLongRunning +
+operations, file download) under /v1 and /v1beta, and Cloud TTS `/v1/text:synthesize`.
+
+The key may come as `x-goog-api-key` or `?key=`. google-genai mixes camelCase and
+snake_case in one body (providers.md section 0), so both are read.
+Endpoint labels: generate, predict, submit, status, download, blob, tts.
+Fault `fail` on generate/predict/tts makes that call refuse for safety; on submit the
+operation ends with `raiMediaFilteredReasons`. Knob: `redirect_downloads`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from tests.stubs.base import VendorStub
+from tests.stubs.media import mp3_bytes, mp4_bytes, pcm_bytes, png_bytes, wav_bytes
+from tests.stubs.server import StubRequest, StubResponse
+
+_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
+           500: "INTERNAL", 503: "UNAVAILABLE"}
+_VERSION = r"/(?P<version>v1|v1beta)"
+
+
+def pick(obj: Any, *names: str) -> Any:
+    """The first present key among spellings, e.g. pick(cfg, "responseModalities", "response_modalities")."""
+    if isinstance(obj, dict):
+        for name in names:
+            if name in obj:
+                return obj[name]
+    return None
+
+
+class GoogleStub(VendorStub):
+    def __init__(self, *, redirect_downloads: bool = True, video_size: tuple[int, int] = (96, 160),
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.redirect_downloads = redirect_downloads
+        self.video_size = video_size
+        model = r"models/(?P<model>[A-Za-z0-9._-]+)"
+        self.route("POST", rf"{_VERSION}/{model}:generateContent", "generate", self._generate)
+        self.route("POST", rf"{_VERSION}/{model}:predict", "predict", self._predict)
+        self.route("POST", rf"{_VERSION}/{model}:predictLongRunning", "submit", self._submit)
+        self.route("GET", rf"{_VERSION}/{model}/operations/(?P<op>[A-Za-z0-9-]+)", "status", self._operation)
+        self.route("GET", rf"{_VERSION}/files/(?P<fid>[A-Za-z0-9-]+):download", "download", self._download)
+        self.route("GET", r"/blob/(?P<fid>[A-Za-z0-9-]+)", "blob", self._blob, auth=False)
+        self.route("POST", r"/v1/text:synthesize", "tts", self._synthesize)
+
+    def authorized(self, request: StubRequest) -> bool:
+        return self.api_key in (request.header("x-goog-api-key"), request.arg("key"))
+
+    def error(self, status: int, message: str, headers: dict[str, str] | None = None) -> StubResponse:
+        body = {"error": {"code": status, "message": message, "status": _STATUS.get(status, "UNKNOWN")}}
+        return StubResponse.of_json(body, status, headers)
+
+    # ------------------------------------------------------------------ generateContent
+
+    def _generate(self, request: StubRequest, version: str, model: str) -> StubResponse:
+        body = request.json() or {}
+        config = pick(body, "generationConfig", "generation_config") or {}
+        modalities = pick(config, "responseModalities", "response_modalities") or ["TEXT"]
+        parts = [p for c in body.get("contents", []) for p in (c.get("parts") or [])]
+        texts = [p["text"] for p in parts if isinstance(p.get("text"), str)]
+        images = [pick(p, "inlineData", "inline_data") for p in parts if pick(p, "inlineData", "inline_data")]
+        if not texts:
+            return self.error(400, "contents must include text")
+        if self.faults.take("generate", {"fail"}) is not None:
+            return StubResponse.of_json({"promptFeedback": {"blockReason": "SAFETY"}})
+        if "AUDIO" in modalities:
+            speech = pick(config, "speechConfig", "speech_config") or {}
+            voice = pick(pick(pick(speech, "voiceConfig", "voice_config"), "prebuiltVoiceConfig",
+                              "prebuilt_voice_config"), "voiceName", "voice_name")
+            if not isinstance(voice, str):
+                return self.error(400, "speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName is required")
+            inline = {"mimeType": "audio/L16;codec=pcm;rate=24000",
+                      "data": base64.b64encode(pcm_bytes(0.8, 24000)).decode()}
+        elif "IMAGE" in modalities:
+            if not images or not pick(images[0], "data"):
+                return self.error(400, "an input image part is required for editing")
+            inline = {"mimeType": "image/png", "data": base64.b64encode(png_bytes(80, 120)).decode()}
+        else:
+            return self.error(400, "this stub only answers IMAGE or AUDIO")
+        self.create(model, body, label="generate_created")
+        candidate = {"content": {"role": "model", "parts": [{"inlineData": inline}]}, "finishReason": "STOP"}
+        return StubResponse.of_json({"candidates": [candidate], "modelVersion": model})
+
+    def _predict(self, request: StubRequest, version: str, model: str) -> StubResponse:
+        body = request.json() or {}
+        instances = body.get("instances") or [{}]
+        if not isinstance(instances[0].get("prompt"), str):
+            return self.error(400, "instances[0].prompt is required")
+        if self.faults.take("predict", {"fail"}) is not None:
+            return StubResponse.of_json({})  # Imagen's way of saying the image was filtered
+        self.create(model, body, label="predict_created")
+        encoded = base64.b64encode(png_bytes(72, 128)).decode()
+        return StubResponse.of_json({"predictions": [{"bytesBase64Encoded": encoded, "mimeType": "image/png"}]})
+
+    # ------------------------------------------------------------------ Veo
+
+    def _submit(self, request: StubRequest, version: str, model: str) -> StubResponse:
+        body = request.json() or {}
+        instance = (body.get("instances") or [{}])[0]
+        image = instance.get("image") or {}
+        data = pick(image, "bytesBase64Encoded", "bytes_base64_encoded") or pick(pick(image, "inlineData"), "data")
+        if not isinstance(instance.get("prompt"), str) or not data:
+            return self.error(400, "instances[0].prompt and instances[0].image are required")
+        params = body.get("parameters") or {}
+        duration, aspect = params.get("durationSeconds", 8), params.get("aspectRatio", "16:9")
+        if duration not in (4, 6, 8) or aspect not in ("16:9", "9:16"):
+            return self.error(400, "durationSeconds must be 4, 6 or 8 and aspectRatio 16:9 or 9:16")
+        prediction = self.create(model, body)
+        return StubResponse.of_json({"name": f"models/{model}/operations/{prediction.id}"})
+
+    def _operation(self, request: StubRequest, version: str, model: str, op: str) -> StubResponse:
+        prediction = self.predictions.get(op)
+        if prediction is None or prediction.model != model:
+            return self.error(404, "Operation not found")
+        name = f"models/{model}/operations/{op}"
+        fault = self.status_fault("status")
+        if fault is not None or self.stage(prediction) < 2:
+            return StubResponse.of_json({"name": name, "done": False} if fault is None else {"name": name})
+        if prediction.fail:
+            inner = {"raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [prediction.fail]}
+        else:
+            seconds = (prediction.inputs.get("parameters") or {}).get("durationSeconds", 8) / 4
+            self.put_file(mp4_bytes(seconds, *self.video_size), "video/mp4", op)
+            inner = {"generatedSamples": [{"video": {"uri": f"{self.url}/{version}/files/{op}:download?alt=media"}}]}
+        response = {"@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+                    "generateVideoResponse": inner}
+        return StubResponse.of_json({"name": name, "done": True, "response": response})
+
+    def _download(self, request: StubRequest, version: str, fid: str) -> StubResponse:
+        if fid not in self.files:
+            return self.error(404, "File not found")
+        if self.redirect_downloads:
+            return StubResponse(302, b"", {"Location": f"/blob/{fid}"})
+        return self._blob(request, fid)
+
+    def _blob(self, request: StubRequest, fid: str) -> StubResponse:
+        return self._serve_file(request, fid)
+
+    # ------------------------------------------------------------------ Cloud TTS
+
+    def _synthesize(self, request: StubRequest) -> StubResponse:
+        body = request.json() or {}
+        text = pick(body.get("input"), "text", "ssml")
+        language = pick(body.get("voice"), "languageCode")
+        encoding = pick(body.get("audioConfig"), "audioEncoding")
+        if not isinstance(text, str) or not isinstance(language, str) or encoding not in ("MP3", "LINEAR16"):
+            return self.error(400, "input.text, voice.languageCode and audioConfig.audioEncoding are required")
+        if self.faults.take("tts", {"fail"}) is not None:
+            return self.error(400, "The text contains unsupported characters")
+        self.create("cloud-tts", body, label="tts_created")
+        audio = mp3_bytes(0.8) if encoding == "MP3" else wav_bytes(0.8)
+        return StubResponse.of_json({"audioContent": base64.b64encode(audio).decode()})
