@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.runtime import current_user_id, studio
+from components.runtime import current_user_id, mark_routed, studio
 
 st.set_page_config(page_title="UGC Studio", page_icon=":material/movie:", layout="wide")
 
-services = studio()
-if services.settings.public_mode:
-    st.error(
-        "This studio is configured as public, and single-user embedded mode is refused there. "
-        "Configure sign-in before exposing it."
-    )
-    st.stop()
-current_user_id()
+mark_routed()
+studio()
+current_user_id()  # refuses public mode without sign-in
 
 pages = {
     "Studio": [

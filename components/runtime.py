@@ -38,8 +38,32 @@ def _boot(services: Services) -> None:
         print(f"[studio] {line}", flush=True)
 
 
+ROUTED = "_routed_by_app"
+
+
+def mark_routed() -> None:
+    """Called by `app.py` before `st.navigation(...).run()`."""
+    st.session_state[ROUTED] = True
+
+
+def _ensure_routed() -> None:
+    # A server whose very first request is a sub-page URL runs that file from `pages/` on
+    # its own (Streamlit's legacy multipage mode, until `st.navigation` has run once).
+    # Send such a run through app.py, which routes, gates and lays out every page.
+    if not st.session_state.get(ROUTED):
+        st.switch_page("app.py")
+
+
 def current_user_id() -> str:
+    """The acting user. Every page asks, so the routing and public-mode gates always hold."""
+    _ensure_routed()
     services = studio()
+    if services.settings.public_mode:
+        st.error(
+            "This studio is configured as public, and single-user embedded mode is refused there. "
+            "Configure sign-in before exposing it."
+        )
+        st.stop()
     if "user_id" not in st.session_state:
         st.session_state.user_id = ensure_user(services.db, services.settings.local_user_email, display_name="Creator")
     return st.session_state.user_id

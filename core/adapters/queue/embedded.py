@@ -84,13 +84,15 @@ class EmbeddedQueue:
                     self._running.discard(job_id)
 
     def _every(self, path: str, interval_s: float) -> None:
-        while not self._stopped:
+        # Wait first: the process migrates and seeds right after building its services.
+        while True:
+            with self._cond:
+                if self._cond.wait_for(lambda: self._stopped, timeout=interval_s):
+                    return
             try:
                 resolve(path)()
             except Exception:
                 logger.exception("periodic task %s failed", path)
-            with self._cond:
-                self._cond.wait_for(lambda: self._stopped, timeout=interval_s)
 
     def pending(self) -> int:
         with self._cond:
