@@ -22,7 +22,7 @@ from core.services.catalog import list_actors
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 12
+PAGE_SIZE = 24  # the spec's page of 24 cards
 
 
 def _page_number(key: str, pages: int) -> int:

@@ -69,6 +69,6 @@ def register(pipeline: Pipeline) -> Pipeline:
 
 
 def pipeline_for(kind: str) -> Pipeline:
-    if not _REGISTRY:
-        import jobs.pipelines  # noqa: F401  (registers every pipeline)
+    if kind not in _REGISTRY:
+        import jobs.pipelines  # noqa: F401  (registers every pipeline on first use)
     return _REGISTRY[kind]
