@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-sweeper", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO; some providers take the API key as a query parameter.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     settings = get_settings()
     if not settings.uses_redis:

@@ -165,3 +165,40 @@ def test_job_survives_sigkill_while_a_step_writes_its_output(crash_setup) -> Non
     assert not [p for p in services.settings.media_dir.rglob(".tmp-*")]
     info = services.media.probe(services.settings.media_dir / video.video_key)
     assert info.has_video and info.has_audio and abs(info.duration_s - video.duration_s) < 0.3
+
+
+def test_job_survives_sigkill_while_waiting_on_a_provider(crash_setup) -> None:  # type: ignore[no-untyped-def]
+    """Lip-sync through the WaveSpeed adapter against its stub: the worker dies while the
+    prediction is in flight; the restarted worker polls the same prediction, never pays twice."""
+    from tests.stubs import WaveSpeedStub
+
+    services, workers = crash_setup
+    with WaveSpeedStub(completes_after_s=4.0, walk_statuses=False) as wavespeed:
+        workers.env.update({
+            "LIPSYNC_PROVIDER": "wavespeed", "WAVESPEED_API_KEY": "test-key",
+            "WAVESPEED_BASE_URL": wavespeed.base_url, "DOWNLOAD_ALLOW_HTTP": "true",
+            "DOWNLOAD_ALLOW_PRIVATE_HOSTS": '["127.0.0.1"]',
+        })
+        video_id = _submit(services)
+        workers.start()
+        _wait_for(
+            lambda: (job := _job(services, video_id)).current_step == "lip_sync" and job.status == "waiting",
+            90, "the job to wait on WaveSpeed",
+        )
+        with services.db.session() as session:
+            step = session.scalars(
+                select(JobStep).where(JobStep.job_id == _job(services, video_id).id, JobStep.name == "lip_sync")
+            ).one()
+            assert (step.provider or "").startswith("wavespeed") and step.provider_request_id  # stored before the wait
+        workers.kill()
+        workers.start()
+        _wait_for(lambda: _job(services, video_id).status in ("completed", "failed"), 120, "the job to finish")
+        job = _job(services, video_id)
+        assert job.status == "completed", job.error
+        assert wavespeed.created_count() == 1  # exactly one paid submission for the step
+    with services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(VideoAsset)) == 1
+        lip_sync_rows = session.scalars(
+            select(JobStep.status).where(JobStep.job_id == job.id, JobStep.name == "lip_sync")
+        ).all()
+        assert lip_sync_rows.count("completed") == 1
