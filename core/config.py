@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     fal_queue_url: str = "https://queue.fal.run"
     fal_rest_url: str = "https://rest.fal.ai"
     fal_cdn_url: str = "https://v3.fal.media"
+    fal_jwks_url: str = "https://rest.alpha.fal.ai/.well-known/jwks.json"
     fal_image_edit_model: str = "fal-ai/nano-banana/edit"
     fal_tts_model: str = "fal-ai/elevenlabs/tts/multilingual-v2"
     fal_lipsync_model: str = "fal-ai/infinitalk"

@@ -163,7 +163,9 @@ class ManualQueue:
         return passes
 
     def clear(self) -> None:
+        """Forget queued work and the record of it (as if the queue were lost)."""
         self._heap.clear()
+        self.enqueued.clear()
 
     def check(self) -> str:
         return "manual test queue"
