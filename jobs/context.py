@@ -26,6 +26,15 @@ class WaitForProvider(Exception):
         self.delay_s = delay_s
 
 
+class WaitForUser(Exception):
+    """Raised inside a step to park the job (status `waiting`, nothing scheduled) until a
+    service records the user's decision and enqueues the job again (e.g. a review gate)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def to_json(value: Any) -> Any:
     """Requests hold Paths and nested dataclasses; step rows hold JSON."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

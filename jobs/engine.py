@@ -23,7 +23,7 @@ from core.adapters.db.models import Job, JobStep, User, utcnow
 from core.bootstrap import Services
 from core.domain.types import ErrorInfo, JobStatus, StepStatus
 from core.errors import JobCancelled, StudioError, TransientError
-from jobs.context import StepContext, WaitForProvider
+from jobs.context import StepContext, WaitForProvider, WaitForUser
 from jobs.pipeline import Pipeline, Step, pipeline_for
 
 logger = logging.getLogger(__name__)
@@ -199,6 +199,9 @@ def _run_one(services: Services, pipeline: Pipeline, ctx: StepContext, step: Ste
     except WaitForProvider as wait:
         _pause(services, ctx, wait.delay_s, StepStatus.WAITING, None)
         return False
+    except WaitForUser:
+        _pause(services, ctx, None, StepStatus.WAITING, None)
+        return False
     except JobCancelled:
         _close_step(services, ctx.step_row_id, StepStatus.FAILED, error=ErrorInfo("cancelled", "Cancelled."))
         _finish(services, pipeline, ctx.job_id, JobStatus.CANCELLED, None)
@@ -242,15 +245,19 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float) -> float:
     return bound * random.uniform(0.5, 1.0)
 
 
-def _pause(services: Services, ctx: StepContext, delay_s: float, status: StepStatus, error: ErrorInfo | None) -> None:
+def _pause(
+    services: Services, ctx: StepContext, delay_s: float | None, status: StepStatus, error: ErrorInfo | None
+) -> None:
+    """Park the job; `delay_s=None` waits for the user (nothing scheduled, the sweeper leaves it)."""
     with services.db.session(write_lock=True) as session:
         job = lock_row(session, Job, ctx.job_id)
         if job is None or JobStatus(job.status).terminal:
             return
         _close_step_in(session, ctx.step_row_id, status, error=error, finished=status is StepStatus.RETRYING)
         job.status = JobStatus.WAITING.value
-        job.run_after = utcnow() + timedelta(seconds=delay_s)
-    services.queue.enqueue(ctx.job_id, delay_s=delay_s)
+        job.run_after = None if delay_s is None else utcnow() + timedelta(seconds=delay_s)
+    if delay_s is not None:
+        services.queue.enqueue(ctx.job_id, delay_s=delay_s)
 
 
 def _fail(services: Services, pipeline: Pipeline, ctx: StepContext, error: ErrorInfo) -> None:

@@ -261,3 +261,41 @@ def _owner(services: Services) -> str:
 
 def _first_actor(services: Services) -> str:
     return add_actor(services)
+
+
+def test_a_step_can_wait_for_the_user_and_resume_on_request(settings, db) -> None:  # type: ignore[no-untyped-def]
+    from jobs.context import WaitForUser
+    from jobs.pipeline import Pipeline, Step, register
+    from tests.conftest import make_services
+
+    def gate(ctx: StepContext) -> dict:
+        if not ctx.payload.get("approved"):
+            raise WaitForUser("waiting for approval")
+        return {"approved": True}
+
+    register(Pipeline(kind="test_gate", steps=(Step("gate", gate), Step("after", lambda ctx: {"ran": True}))))
+    services = make_services(settings, db)
+    owner = _owner(services)
+    with services.db.session() as session:
+        job = Job(owner_id=owner, kind="test_gate")
+        session.add(job)
+        session.flush()
+        job_id = job.id
+    engine.advance(job_id, services)
+    with services.db.session() as session:
+        parked = session.get(Job, job_id)
+        assert parked is not None and parked.status == "waiting" and parked.run_after is None
+    assert services.queue.enqueued == []  # type: ignore[attr-defined]
+    assert sweeper.sweep(services)["requeued"] == 0  # a user gate is not overdue work
+    with services.db.session() as session:
+        parked = session.get(Job, job_id)
+        parked.payload = {**parked.payload, "approved": True}  # type: ignore[union-attr]
+    engine.advance(job_id, services)
+    # The parked attempt is reused, not duplicated; the job then runs to the end.
+    assert [(n, s, a) for n, s, a in _steps(services, job_id)] == [("gate", "completed", 1), ("after", "completed", 1)]
+    assert _job_status(services, job_id) == "completed"
+
+
+def _job_status(services: Services, job_id: str) -> str:
+    with services.db.session() as session:
+        return session.get(Job, job_id).status  # type: ignore[union-attr]
