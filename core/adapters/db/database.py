@@ -91,7 +91,7 @@ class Database:
         config.attributes["connection_url"] = self.url
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")  # parallel feature branches may add heads
 
     def check(self) -> str:
         with self.engine.connect() as connection:
