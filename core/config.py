@@ -10,6 +10,7 @@ setting one value (DATABASE_URL, REDIS_URL, SUPABASE_URL + key, a provider key).
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
 from pathlib import Path
@@ -47,6 +48,13 @@ class Prices(BaseSettings):
     local_per_unit: float = 0.0
 
 
+# Words refused in scripts and prompts before any provider call (whole words, any case).
+DEFAULT_BLOCKED_TERMS = (
+    "porn", "pornographic", "nude", "nudity", "naked", "sexually explicit",
+    "beheading", "gore", "self-harm", "suicide",
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -75,6 +83,7 @@ class Settings(BaseSettings):
     retry_base_s: float = Field(default=2.0, ge=0)
     retry_cap_s: float = Field(default=60.0, ge=0)
     provider_wait_timeout_s: float = Field(default=600.0, gt=0)
+    provider_watch_threads: int = Field(default=32, ge=1, le=256)
 
     # --- product rules
     max_active_generations: int = Field(default=2, ge=1)
@@ -96,6 +105,8 @@ class Settings(BaseSettings):
     lipsync_provider: ProviderChoice = "auto"
     image_gen_provider: ProviderChoice = "auto"
     image_to_video_provider: ProviderChoice = "auto"
+    llm_provider: ProviderChoice = "auto"
+    vision_provider: ProviderChoice = "auto"
 
     fal_key: SecretStr = SecretStr("")
     fal_queue_url: str = "https://queue.fal.run"
@@ -131,9 +142,58 @@ class Settings(BaseSettings):
     download_allow_http: bool = False
     download_allow_private_hosts: list[str] = Field(default_factory=list)
 
+    # --- mass generator (UGC ads): sizes, review, consistency thresholds, realism layer
+    ugc_long_side: int = Field(default=1920, ge=240, le=3840)  # 1080x1920 for 9:16
+    ugc_fps: int = Field(default=30, ge=12, le=60)
+    ugc_x264_preset: str = "veryfast"
+    ugc_crf: int = Field(default=21, ge=12, le=35)
+    ugc_storyboard_variants: int = Field(default=2, ge=1, le=4)
+    ugc_product_images_max: int = Field(default=6, ge=1, le=6)
+    ugc_avatar_photos_max: int = Field(default=10, ge=1, le=10)
+    ugc_scene_max_words_per_8s: int = 20
+    ugc_storyboard_similarity_min: float = Field(default=0.75, ge=0, le=1)
+    ugc_video_similarity_min: float = Field(default=0.65, ge=0, le=1)
+    ugc_cross_scene_std_max: float = Field(default=0.10, ge=0, le=1)
+    ugc_max_regen_attempts: int = Field(default=3, ge=0, le=10)
+    ugc_duration_tolerance_s: float = Field(default=0.5, gt=0)
+    ugc_loudness_target_lufs: float = -14.0
+    ugc_loudness_tolerance_lu: float = Field(default=2.0, gt=0)
+    ugc_music_volume: float = Field(default=0.35, ge=0, le=1)
+    ugc_grain: float = Field(default=4.0, ge=0, le=20)
+    ugc_vignette: float = Field(default=0.25, ge=0, le=1)
+    ugc_shake_px: float = Field(default=1.5, ge=0, le=8)
+    ugc_saturation: float = Field(default=0.93, ge=0.5, le=1.5)
+    ugc_recheck_s: float = Field(default=3.0, gt=0)  # how often a waiting ad job re-checks its scenes
+    google_llm_model: str = "gemini-2.5-flash"
+
     # --- app
     public_mode: bool = False
     local_user_email: str = "creator@localhost"
+
+    # --- sign-in (neither set: the embedded single-user mode, refused when public_mode is set)
+    auth_local: bool = False  # email + password accounts (Argon2 hashes)
+    auth_oidc: bool = False  # OpenID Connect through st.login; needs [auth] in secrets.toml
+    auth_oidc_provider: str = ""  # the [auth.<name>] provider; "" uses the plain [auth] section
+    auth_allow_signup: bool = True  # False: only invited emails may create an account
+    password_min_chars: int = Field(default=8, ge=6, le=100)
+    session_idle_s: int = Field(default=12 * 3600, gt=0)
+    login_window_s: int = Field(default=3600, gt=0)  # failures older than this are forgotten
+    login_max_failures: int = Field(default=5, ge=1)  # per account, then locked
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_lockout_s: int = Field(default=900, ge=0)
+    login_backoff_base_s: float = Field(default=1.0, ge=0)  # wait after the n-th failure: base * 2^(n-1)
+    login_backoff_cap_s: float = Field(default=60.0, ge=0)
+    client_address_header: str = ""  # e.g. "X-Forwarded-For" behind a trusted proxy
+
+    # --- secrets of users and links
+    master_key: SecretStr = SecretStr("")  # base64 of 32 random bytes; encrypts users' provider keys
+    link_signing_secret: SecretStr = SecretStr("")  # signs expiring links to local files
+    media_base_url: str = ""  # where `python -m jobs.webhooks` serves /media/<token>; "" = no local links
+
+    # --- spend guardrails (0 turns a ceiling off)
+    daily_cost_ceiling_usd: float = Field(default=25.0, ge=0)  # per user per UTC day
+    team_daily_cost_ceiling_usd: float = Field(default=100.0, ge=0)  # per project per UTC day
+    blocked_terms: list[str] = Field(default_factory=lambda: list(DEFAULT_BLOCKED_TERMS))
 
     @classmethod
     def settings_customise_sources(
@@ -161,6 +221,24 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+
+    @field_validator("master_key")
+    @classmethod
+    def _check_master_key(cls, key: SecretStr) -> SecretStr:
+        # Fail at start, not at the first key a user saves.
+        value = key.get_secret_value()
+        if value:
+            try:
+                raw = base64.b64decode(value, validate=True)
+            except ValueError as exc:
+                raise ValueError("master_key must be base64 (of 32 random bytes)") from exc
+            if len(raw) != 32:
+                raise ValueError(f"master_key must decode to 32 bytes, not {len(raw)}")
+        return key
+
+    @property
+    def sign_in_configured(self) -> bool:
+        return self.auth_local or self.auth_oidc
 
     @property
     def effective_database_url(self) -> str:

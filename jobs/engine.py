@@ -223,17 +223,25 @@ def _run_one(services: Services, pipeline: Pipeline, ctx: StepContext, step: Ste
 
 
 def _retry_or_fail(services: Services, pipeline: Pipeline, ctx: StepContext, exc: TransientError) -> None:
+    """Retry after a pause; give up after `step_max_attempts` transient failures in a row.
+
+    Only consecutive failures count: a long provider wait with an occasional 503 between
+    successful polls is healthy, while a provider failing every time is not.
+    """
     settings = services.settings
     with services.db.session() as session:
-        attempts = session.scalar(
-            select(func.count()).select_from(JobStep).where(JobStep.job_id == ctx.job_id, JobStep.name == ctx.step_name)
-        )
-    if int(attempts or 0) >= settings.step_max_attempts:
+        statuses = session.scalars(
+            select(JobStep.status)
+            .where(JobStep.job_id == ctx.job_id, JobStep.name == ctx.step_name, JobStep.id != ctx.step_row_id)
+            .order_by(JobStep.attempt.desc())
+        ).all()
+    attempts = 1 + next((i for i, s in enumerate(statuses) if s != StepStatus.RETRYING.value), len(statuses))
+    if attempts >= settings.step_max_attempts:
         info = exc.to_info()
         message = f"{info.message} We tried {attempts} times; please try again later."
         _fail(services, pipeline, ctx, ErrorInfo(info.code, message, info.details))
         return
-    delay = backoff_delay(int(attempts or 1), settings.retry_base_s, settings.retry_cap_s)
+    delay = backoff_delay(attempts, settings.retry_base_s, settings.retry_cap_s)
     delay = max(delay, exc.retry_after_s or 0.0)
     logger.info("job %s step %s: transient error, retry in %.1fs: %s", ctx.job_id, ctx.step_name, delay, exc)
     _pause(services, ctx, delay, StepStatus.RETRYING, exc.to_info())

@@ -1,4 +1,5 @@
-"""`python -m jobs.worker`: an RQ worker for the studio's queue, plus the sweeper.
+"""`python -m jobs.worker`: an RQ worker for the studio's queue, plus the sweeper and the
+provider watcher (see jobs.watcher).
 
 Start any number, on any machines that reach the same REDIS_URL and DATABASE_URL.
 """
@@ -12,10 +13,12 @@ import threading
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
+from core.adapters.db.database import Database
 from core.bootstrap import build_services, describe, install_services
 from core.config import get_settings
 from core.errors import ConfigurationError
 from jobs import sweeper
+from jobs.watcher import ProviderWatcher
 
 logger = logging.getLogger("jobs.worker")
 
@@ -33,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument("--simple", action="store_true", help="run jobs in this process (no fork)")
     parser.add_argument("--no-sweeper", action="store_true")
+    parser.add_argument("--no-watcher", action="store_true", help="do not watch waiting provider predictions")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO; some providers take the API key as a query parameter.
@@ -41,7 +45,9 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     if not settings.uses_redis:
         raise ConfigurationError("Set REDIS_URL to run workers; without it the studio runs jobs itself.")
-    services = build_services(settings)
+    # One connection per watcher thread, plus the work loop, sweeper and heartbeats.
+    db = Database(settings.effective_database_url, pool_size=settings.provider_watch_threads + 4)
+    services = build_services(settings, db=db)
     install_services(services)
     for line in describe(services):
         logger.info(line)
@@ -52,6 +58,9 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(
             target=_sweep_forever, args=(services, settings.sweep_interval_s, stop), daemon=True
         ).start()
+    if not args.no_watcher:
+        watcher = ProviderWatcher(services, threads=settings.provider_watch_threads)
+        threading.Thread(target=watcher.run_forever, daemon=True, name="provider-watcher").start()
     worker_class = SimpleWorker if args.simple else Worker
     queue = services.queue.queue  # type: ignore[attr-defined]
     worker = worker_class([queue], connection=queue.connection, serializer=JSONSerializer)

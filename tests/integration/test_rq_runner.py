@@ -23,7 +23,7 @@ def _worker(queue: RqQueue) -> SimpleWorker:
 
 
 def test_a_video_job_completes_under_rq_with_scheduled_polls(settings, db, redis_conn) -> None:  # type: ignore[no-untyped-def]
-    queue = RqQueue(redis_conn, queue_name="studio-test")
+    queue = RqQueue(redis_conn, queue_name="studio-test", delays_in_db=False)
     lipsync = FakeProvider("video", pending_polls=2)
     services = make_services(settings, db, queue=queue, providers=fake_providers(lipsync=lipsync))
     install_services(services)
@@ -50,5 +50,38 @@ def test_a_video_job_completes_under_rq_with_scheduled_polls(settings, db, redis
             time.sleep(0.2)
         assert status == "completed"
         assert lipsync.submits == 1 and sum(lipsync.polls.values()) == 3
+    finally:
+        install_services(None)
+
+
+def test_with_delays_in_the_database_the_watcher_drives_polls(settings, db, redis_conn) -> None:  # type: ignore[no-untyped-def]
+    from jobs.watcher import ProviderWatcher
+
+    queue = RqQueue(redis_conn, queue_name="studio-test")  # delayed enqueues stay in the job row
+    lipsync = FakeProvider("video", pending_polls=2)
+    services = make_services(settings, db, queue=queue, providers=fake_providers(lipsync=lipsync))
+    install_services(services)
+    try:
+        from core.adapters.db.models import VideoAsset
+        from core.services.identity import ensure_user
+
+        owner = ensure_user(services.db, "watch@example.com")
+        project = create_project("Watch", owner_id=owner, services=services)
+        video_id = create_video(
+            VideoRequest(project_id=project.id, actor_id=add_actor(services), script="Watched, not scheduled."),
+            user_id=owner, services=services,
+        )
+        _worker(queue).work(burst=True)  # first pass: submits, then parks the job in the database
+        assert len(queue.queue) == 0 and queue.queue.scheduled_job_registry.count == 0
+        watcher = ProviderWatcher(services, threads=4, idle_s=0.01)
+        deadline = time.monotonic() + 10
+        status = "waiting"
+        while time.monotonic() < deadline and status != "completed":
+            watcher.tick()
+            with services.db.session() as session:
+                status = session.get(VideoAsset, video_id).status  # type: ignore[union-attr]
+            time.sleep(0.05)
+        watcher.stop()
+        assert status == "completed" and lipsync.submits == 1
     finally:
         install_services(None)

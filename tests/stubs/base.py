@@ -80,6 +80,7 @@ class Prediction:
     model: str
     inputs: dict[str, Any]
     created_at: float
+    created_wall: float = 0.0  # time.time() at creation, for latency measurements
     polls: int = 0
     reached: int = 0
     fail: str | None = None
@@ -109,6 +110,8 @@ class VendorStub:
         self.completes_after_s = completes_after_s
         self.walk_statuses = walk_statuses
         self.fail_rate = fail_rate
+        self.transient_rate = 0.0  # share of API responses answered 429/503 at random (benchmarks)
+        self._transient_served = 0
         self.faults = FaultPlan()
         self.predictions: dict[str, Prediction] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
@@ -190,6 +193,14 @@ class VendorStub:
 
     def _transport_fault(self, label: str) -> StubResponse | None:
         fault = self.faults.take(label, TRANSPORT_FAULTS)
+        if fault is None and self.transient_rate and label != "file":
+            with self._lock:
+                roll = self._rng.random()
+            if roll < self.transient_rate:  # before any handler runs: nothing was created
+                self._transient_served += 1
+                if roll < self.transient_rate / 2:
+                    return self.error(429, "Rate limit exceeded", {"Retry-After": "1"})
+                return self.error(503, "Service temporarily unavailable")
         if fault is None:
             return None
         if fault.kind == "drop":
@@ -208,7 +219,7 @@ class VendorStub:
         return f"{next(self._ids):04d}-{uuid.uuid4().hex[:12]}"
 
     def create(self, model: str, inputs: dict[str, Any], *, label: str = "submit") -> Prediction:
-        prediction = Prediction(self.new_id(), model, inputs, time.monotonic())
+        prediction = Prediction(self.new_id(), model, inputs, time.monotonic(), time.time())
         fault = self.faults.take(label, {"fail"})
         with self._lock:
             if fault is not None:

@@ -37,8 +37,20 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
+RLS_ROLE = "studio_user"  # created by migration 0002_accounts; subject to its policies
+
+
+def _acting_as(user_id: str) -> Any:
+    def begin(session: Session, transaction: Any, connection: Any) -> None:
+        # Transaction-local, so a pooled connection goes back clean whatever happens.
+        connection.exec_driver_sql(f"SET LOCAL ROLE {RLS_ROLE}")
+        connection.execute(text("SELECT set_config('app.user_id', :user_id, true)"), {"user_id": user_id})
+
+    return begin
+
+
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite and ":memory:" not in url:
@@ -47,7 +59,7 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
         else:
-            kwargs.update(pool_size=5, max_overflow=10)
+            kwargs.update(pool_size=pool_size, max_overflow=10)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -62,14 +74,19 @@ class Database:
             self._pid = os.getpid()
 
     @contextmanager
-    def session(self, *, write_lock: bool = False) -> Iterator[Session]:
+    def session(self, *, write_lock: bool = False, user_id: str | None = None) -> Iterator[Session]:
         """One transaction: commit on success, roll back on error.
 
         `write_lock=True` for check-then-write sections (claims, quotas): on SQLite the
         transaction takes the write lock up front; on PostgreSQL use `lock_row` inside.
+        `user_id=...` acts as that user: on PostgreSQL row-level security then limits the
+        session to what the user may see and change (migration 0002_accounts); services
+        check the same rights themselves, so SQLite behaves alike.
         """
         self._after_fork()
         session = self._sessions()
+        if user_id is not None and not self.is_sqlite:
+            event.listen(session, "after_begin", _acting_as(user_id))
         if write_lock and self.is_sqlite:
             session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:

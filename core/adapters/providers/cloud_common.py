@@ -10,12 +10,13 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 Probe = Callable[[Path], MediaInfo]
 
 _TRANSIENT_STATUS = frozenset({408, 425, 429})
+
+
+T = TypeVar("T")
 
 
 def retry_after_s(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
@@ -224,3 +228,21 @@ def guess_mime(path: Path) -> str:
         if known == suffix:
             return mime
     return {".jpeg": "image/jpeg", ".m4a": "audio/mp4"}.get(suffix, "application/octet-stream")
+
+
+def retry_idempotent(
+    call: Callable[[], T], *, attempts: int = 4, base_s: float = 0.25, sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """Retry a request that is safe to repeat (an upload, a read) on transient errors.
+
+    Never wrap a paid submission in this: a lost answer could mean it was created.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except TransientError as exc:
+            if attempt == attempts:
+                raise
+            bound = max(base_s * 2 ** (attempt - 1), exc.retry_after_s or 0.0)
+            sleep(min(bound, 5.0) * random.uniform(0.5, 1.0))
+    raise AssertionError("unreachable")

@@ -21,6 +21,7 @@ from core.adapters.providers.cloud_common import (
     guess_mime,
     json_body,
     ref_of,
+    retry_idempotent,
     send,
     video_file,
 )
@@ -142,7 +143,10 @@ class WaveSpeedLipSyncer:
         return data
 
     def _upload(self, path: Path) -> str:
-        """Upload an input file and return its download URL."""
+        """Upload an input file and return its download URL (uploads are free and safe to repeat)."""
+        return retry_idempotent(lambda: self._upload_once(path))
+
+    def _upload_once(self, path: Path) -> str:
         mime = guess_mime(path)
         what = "the file upload"
         ticket = {"filename": path.name, "size": path.stat().st_size, "content_type": mime}
