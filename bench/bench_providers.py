@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import statistics
+from collections import Counter
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,7 @@ def _env(settings: Settings, stub: WaveSpeedStub, poll_s: float) -> dict[str, st
         "WAVESPEED_BASE_URL": stub.base_url, "DOWNLOAD_ALLOW_HTTP": "true",
         "DOWNLOAD_ALLOW_PRIVATE_HOSTS": '["127.0.0.1"]', "BENCH_POLL_S": str(poll_s),
         "STEP_MAX_ATTEMPTS": "12", "RETRY_BASE_S": "0.5", "RETRY_CAP_S": "4", "PYTHONPATH": str(ROOT),
+        "DAILY_COST_CEILING_USD": "0", "TEAM_DAILY_COST_CEILING_USD": "0",  # spend guardrails off for the load run
     }
 
 
@@ -138,6 +140,9 @@ def _report(services, stub, jobs, complete_after, transient, poll_s, simple, pea
             .where(JobStep.status == "completed")
         ).all()
         statuses = session.scalars(select(Job.status)).all()
+        errors = Counter(
+            (e or {}).get("message", "")[:120] for e in session.scalars(select(Job.error).where(Job.status == "failed"))
+        )
     for status, finished_at, request_id in rows:
         if status == "completed" and request_id in done_at:
             latencies.append(finished_at.timestamp() - done_at[request_id])
@@ -153,6 +158,7 @@ def _report(services, stub, jobs, complete_after, transient, poll_s, simple, pea
         "requests_per_job": round(sum(stub._hits.values()) / jobs, 1),
         "paid_submissions_per_job": round(sum(stub._created.values()) / jobs, 3),
         "transient_errors_served": stub._transient_served,
+        "top_failures": errors.most_common(3),
         "wall_s": round(wall, 1),
     }
 

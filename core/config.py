@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     fal_image_gen_model: str = "fal-ai/flux/dev"
 
     wavespeed_api_key: SecretStr = SecretStr("")
-    wavespeed_base_url: str = "https://api.wavespeed.ai"
+    wavespeed_base_url: str = "https://api.wavespeed.ai/api/v3"
     wavespeed_lipsync_model: str = "wavespeed-ai/infinitetalk"
     wavespeed_webhook_secret: SecretStr = SecretStr("")
 

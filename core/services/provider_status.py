@@ -1,0 +1,15 @@
+"""What the Settings page shows per capability, and its 'Test connection' button."""
+
+from __future__ import annotations
+
+from core.adapters.providers.connection import check_connection
+from core.bootstrap import Services
+
+
+def test_connection(capability: str, *, services: Services) -> str:
+    """A plain sentence on success; raises a StudioError saying what went wrong."""
+    choice = services.providers.choices[capability]
+    return check_connection(services.settings, choice.vendor, choice.model)
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite its name
