@@ -139,7 +139,7 @@ def status_read(db_kind: str, rows: int, repeats: int = 300) -> dict[str, object
         for n in range(repeats):
             page = ids[(n * 24) % rows:(n * 24) % rows + 24]
             start = time.perf_counter()
-            job_statuses(page, services=services)
+            job_statuses(page, user_id=owner_id, services=services)
             timings.append((time.perf_counter() - start) * 1000)
         services.queue.shutdown()
         _drop(db)

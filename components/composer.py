@@ -203,6 +203,7 @@ def _form(
         variant_id=variant.id if variant else None,
         image_prompt=prompt if look == "prompt" else None,
         seed=int(seed or 0),
+        audio_seconds=prepared["duration"] if prepared else None,
     )
     try:
         if voice == "audio" and not prepared:

@@ -105,4 +105,4 @@ def gallery(
             _act(card, video, user_id=user_id, services=services)
     if result.pages > 1:
         st.pagination(result.pages, key=f"{key_prefix}_page")
-    job_progress(chips, services=services, key=f"{key_prefix}_chips")
+    job_progress(chips, user_id=user_id, services=services, key=f"{key_prefix}_chips")

@@ -33,8 +33,8 @@ class WatchedChip:
     error: str | None = None
 
 
-def _redraw(chips: dict[str, WatchedChip], active_ids: list[str], services: Services) -> None:
-    fresh = job_statuses(list(chips), services=services)
+def _redraw(chips: dict[str, WatchedChip], active_ids: list[str], services: Services, user_id: str) -> None:
+    fresh = job_statuses(list(chips), user_id=user_id, services=services)
     for job_id, chip in chips.items():
         with chip.slot.container():
             status_chip(chip.status, fresh.get(job_id, chip.job), error=chip.error)
@@ -44,11 +44,11 @@ def _redraw(chips: dict[str, WatchedChip], active_ids: list[str], services: Serv
         st.rerun()
 
 
-def job_progress(chips: dict[str, WatchedChip], *, services: Services, key: str) -> bool:
+def job_progress(chips: dict[str, WatchedChip], *, user_id: str, services: Services, key: str) -> bool:
     """Draw every chip now, and keep them fresh while anything is active. Returns whether polling."""
     active_ids = [job_id for job_id, chip in chips.items() if chip_for(chip.status, chip.job).active]
     run_every = POLL_S if active_ids else None
-    st.fragment(_redraw, run_every=run_every, key=key)(chips, active_ids, services)
+    st.fragment(_redraw, run_every=run_every, key=key)(chips, active_ids, services, user_id)
     return run_every is not None
 
 

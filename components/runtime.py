@@ -30,12 +30,16 @@ def studio() -> Services:
 
 
 def _boot(services: Services) -> None:
+    from core.services.keys import master_key_problem
     from seeds.loader import seed_actors
 
     services.db.migrate()
     seed_actors(services)
     for line in describe(services):
         print(f"[studio] {line}", flush=True)
+    if problem := master_key_problem(services):
+        logger.error("master key: %s", problem)
+        print(f"[studio] WARNING master key: {problem}", flush=True)
 
 
 ROUTED = "_routed_by_app"
@@ -54,19 +58,46 @@ def _ensure_routed() -> None:
         st.switch_page("app.py")
 
 
+def signed_in_user_id(services: Services) -> str | None:
+    """The acting user, or None when sign-in is configured and nobody is signed in.
+
+    With no sign-in method configured this is the embedded single local user, which a
+    studio configured as public refuses outright.
+    """
+    settings = services.settings
+    if not settings.sign_in_configured:
+        if settings.public_mode:
+            st.error(
+                "This studio is configured as public, and single-user embedded mode is refused there. "
+                "Turn on sign-in (AUTH_LOCAL=true for email and password, or AUTH_OIDC=true with an "
+                "[auth] section for single sign-on) before exposing it."
+            )
+            st.stop()
+        if "user_id" not in st.session_state:
+            st.session_state.user_id = ensure_user(services.db, settings.local_user_email, display_name="Creator")
+        return st.session_state.user_id
+    from components.auth import signed_in_account
+
+    account = signed_in_account(services)
+    if account is None:
+        st.session_state.pop("user_id", None)
+        return None
+    st.session_state.user_id = account.id
+    return account.id
+
+
 def current_user_id() -> str:
-    """The acting user. Every page asks, so the routing and public-mode gates always hold."""
+    """The acting user. Every page asks, so the routing, sign-in and public-mode gates always hold:
+    a page run without a signed-in user shows the sign-in form and nothing else."""
     _ensure_routed()
     services = studio()
-    if services.settings.public_mode:
-        st.error(
-            "This studio is configured as public, and single-user embedded mode is refused there. "
-            "Configure sign-in before exposing it."
-        )
+    user_id = signed_in_user_id(services)
+    if user_id is None:
+        from components.auth import sign_in_screen
+
+        sign_in_screen(services)
         st.stop()
-    if "user_id" not in st.session_state:
-        st.session_state.user_id = ensure_user(services.db, services.settings.local_user_email, display_name="Creator")
-    return st.session_state.user_id
+    return user_id
 
 
 def show_error(error: Exception) -> None:

@@ -13,6 +13,7 @@ from components.video_card import ago
 from core.bootstrap import Services
 from core.domain.types import ActorView, VariantView
 from core.errors import StudioError
+from core.services import estimates
 from core.services import variants as variant_service
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ def _create_form(project_id: str, actor: ActorView, *, user_id: str, services: S
         seed = st.number_input(
             "Seed (optional)", min_value=0, value=None, step=1, placeholder="Same seed, same picture"
         )
+        cost = estimates.estimate_variant(services=services, user_id=user_id).cost_usd
+        st.caption(f":material/payments: Cost: {'free (made on this machine)' if cost == 0 else f'about ${cost:.2f}'}")
         if st.form_submit_button("Make variant", type="primary", icon=":material/auto_awesome:"):
             try:
                 variant_service.create_variant(

@@ -19,7 +19,7 @@ from core.ports import BlobStorage, JobQueue, MediaToolkit
 
 logger = logging.getLogger(__name__)
 
-CAPABILITIES = ("image_edit", "speech", "lipsync", "image_gen", "image_to_video")
+CAPABILITIES = ("image_edit", "speech", "lipsync", "image_gen", "image_to_video", "llm", "vision")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,14 @@ class Services:
     queue: JobQueue
     media: MediaToolkit
     providers: Providers
+    # Users' own provider keys (core.adapters.providers.user_keys.UserKeyProviders); None: system keys only.
+    user_providers: Any = None
+
+    def providers_for(self, owner_id: str | None) -> Providers:
+        """The providers a user's work runs on: their own keys override the system's."""
+        if owner_id and self.user_providers is not None:
+            return self.user_providers.for_owner(owner_id, self.providers)
+        return self.providers
 
     def close(self) -> None:
         self.queue.shutdown()
@@ -118,14 +126,20 @@ def build_services(settings: Settings | None = None, *, run_jobs: bool = True, *
     media = overrides.pop("media", None) or build_media()
     storage = overrides.pop("storage", None) or build_storage(settings)
     providers = overrides.pop("providers", None)
+    user_providers = overrides.pop("user_providers", None)
     if providers is None:
         from core.adapters.providers.registry import build_providers
+        from core.adapters.providers.user_keys import UserKeyProviders
 
         providers = build_providers(settings, media=media, storage=storage)
+        user_providers = user_providers or UserKeyProviders(settings, db, media=media, storage=storage)
     queue = overrides.pop("queue", None) or build_queue(settings, run_jobs=run_jobs)
     if overrides:
         raise TypeError(f"unknown service overrides: {sorted(overrides)}")
-    return Services(settings=settings, db=db, storage=storage, queue=queue, media=media, providers=providers)
+    return Services(
+        settings=settings, db=db, storage=storage, queue=queue, media=media, providers=providers,
+        user_providers=user_providers,
+    )
 
 
 def describe(services: Services) -> list[str]:

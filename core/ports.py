@@ -68,6 +68,58 @@ class ImageToVideoRequest:
     height: int = 1920
 
 
+class ScriptTask(str, Enum):
+    """What a script writer (LLM) is asked for. Every answer is one JSON document."""
+
+    CREATIVE_BRIEF = "creative_brief"  # brief input + product DNA -> hook, pain point, selling points, arc, CTA
+    SCRIPT = "script"  # creative brief + DNA -> title, scenes[], audio_direction
+    SAFETY = "safety"  # text -> {"allowed": bool, "reasons": [...]}
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptRequest:
+    """`instructions` and `prompt` are what a hosted model reads; `context` carries the same
+    facts as JSON-safe data for writers that work from structure (the offline one);
+    `schema` is the JSON schema the answer must follow."""
+
+    task: ScriptTask
+    instructions: str
+    prompt: str
+    context: dict[str, Any] = field(default_factory=dict)
+    schema: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptAnswer:
+    """The model's raw JSON text; services parse and validate it (all or nothing)."""
+
+    text: str
+    model: str = ""
+
+
+class VisionTask(str, Enum):
+    PRODUCT_DNA = "product_dna"  # product photos -> ProductDNA fields
+    CHARACTER_DNA = "character_dna"  # portraits -> CharacterDNA fields
+    IDENTITY = "identity"  # images vs references -> {"scores": [0..1 per image]}
+
+
+@dataclass(frozen=True, slots=True)
+class VisionRequest:
+    task: VisionTask
+    images: tuple[Path, ...]
+    references: tuple[Path, ...] = ()
+    hint: str = ""  # e.g. the product's name, the avatar's name
+    schema: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class VisionAnswer:
+    text: str  # one JSON document
+    model: str = ""
+
+
 # --------------------------------------------------------------------------- provider protocol
 
 
@@ -117,6 +169,8 @@ ImageEditor = Provider[ImageEditRequest, ImageFile]
 LipSyncer = Provider[LipSyncRequest, VideoFile]
 ImageGenerator = Provider[ImageGenRequest, ImageFile]
 ImageAnimator = Provider[ImageToVideoRequest, VideoFile]
+ScriptWriter = Provider[ScriptRequest, ScriptAnswer]
+VisionAnalyzer = Provider[VisionRequest, VisionAnswer]
 
 
 # --------------------------------------------------------------------------- storage

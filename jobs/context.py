@@ -14,6 +14,7 @@ from core.bootstrap import Services
 from core.domain.types import MediaKind, StepStatus
 from core.errors import JobCancelled, ProviderError, ProviderTimeout
 from core.ports import PollResult, PredictionState
+from core.services import audit, content_guard, spend
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +115,10 @@ class StepContext:
         The request id is committed before any wait, so after a crash the resumed step
         polls the same prediction instead of paying for a second one.
         """
-        provider = self.services.providers.get(capability)
+        provider = self.services.providers_for(self.owner_id).get(capability)  # the owner's keys, if any
         row = self._step_row()
         if row.provider_request_id is None:
+            self._guard(capability, request)
             submission = provider.submit(request)
             self._remember_submission(provider.name, submission.request_id, request)
             request_id = submission.request_id
@@ -137,6 +139,12 @@ class StepContext:
         output = provider.collect(request, result, self.work_dir / self.step_name)
         self._record_cost(provider.name, capability, result, provider.cost_usd(request, output))
         return output
+
+    def _guard(self, capability: str, request: Any) -> None:
+        """Before anything is paid: the block list and the owner's daily cost ceiling."""
+        with audit.refusals(self.services, user_id=self.owner_id, project_id=None, what=f"{capability} step"):
+            content_guard.check_request(self.services.settings, request)
+            spend.before_paid_call(self.services, owner_id=self.owner_id, job_id=self.job_id)
 
     def _step_row(self) -> JobStep:
         with self.services.db.session() as session:
@@ -186,3 +194,4 @@ class StepContext:
                         amount_usd=cost,
                     )
                 )
+                spend.settle(session, self.job_id, cost)

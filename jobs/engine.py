@@ -76,7 +76,7 @@ def advance(job_id: str, services: Services) -> None:
 def _claim(job_id: str, services: Services) -> tuple[Pipeline, str, dict[str, Any]] | None:
     """Move the job to running if it may run now; None if someone else has it or it must wait."""
     settings = services.settings
-    with services.db.session(write_lock=True) as session:
+    with services.db.session() as session:
         job = lock_row(session, Job, job_id)
         if job is None or JobStatus(job.status).terminal:
             return None
@@ -166,7 +166,7 @@ def _run_steps(
 
 def _open_attempt(services: Services, pipeline: Pipeline, job_id: str, step: Step) -> str | None:
     """Reuse an interrupted attempt (it may hold a provider request id) or start the next one."""
-    with services.db.session(write_lock=True) as session:
+    with services.db.session() as session:
         job = lock_row(session, Job, job_id)
         if job is None:
             return None
@@ -257,7 +257,7 @@ def _pause(
     services: Services, ctx: StepContext, delay_s: float | None, status: StepStatus, error: ErrorInfo | None
 ) -> None:
     """Park the job; `delay_s=None` waits for the user (nothing scheduled, the sweeper leaves it)."""
-    with services.db.session(write_lock=True) as session:
+    with services.db.session() as session:
         job = lock_row(session, Job, ctx.job_id)
         if job is None or JobStatus(job.status).terminal:
             return
@@ -303,7 +303,7 @@ def _close_step_in(
 
 
 def _finish(services: Services, pipeline: Pipeline, job_id: str, status: JobStatus, error: ErrorInfo | None) -> None:
-    with services.db.session(write_lock=True) as session:
+    with services.db.session() as session:
         job = lock_row(session, Job, job_id)
         if job is None or JobStatus(job.status).terminal:
             return

@@ -49,7 +49,7 @@ def sweep(services: Services) -> dict[str, int]:
 
 
 def _resume_or_fail(services: Services, job_id: str) -> str:
-    with services.db.session(write_lock=True) as session:
+    with services.db.session() as session:
         job = lock_row(session, Job, job_id)
         if job is None or job.status != JobStatus.RUNNING.value:
             return "skipped"

@@ -42,7 +42,7 @@ class Due:
 
 def lease_due(services: Services, limit: int) -> list[Due]:
     now = utcnow()
-    with services.db.session(write_lock=True) as session:
+    with services.db.session() as session:
         job_ids = session.scalars(
             select(Job.id)
             .where(Job.status == JobStatus.WAITING.value, Job.run_after <= now)

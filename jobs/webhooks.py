@@ -26,6 +26,7 @@ from core.adapters.db.models import JobStep
 from core.adapters.providers.webhooks import JwksCache, WebhookEvent, WebhookRejected, verify_fal, verify_wavespeed
 from core.bootstrap import Services
 from core.domain.types import StepStatus
+from jobs.media_links import media_routes
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ def create_app(
     return Starlette(routes=[
         Route("/webhooks/wavespeed", wavespeed, methods=["POST"]),
         Route("/webhooks/fal", fal, methods=["POST"]),
+        *media_routes(services),  # expiring links to local files (jobs.media_links)
     ])
 
 

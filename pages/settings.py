@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.keys_panel import provider_keys_panel
 from components.labels import capability_label
 from components.runtime import current_user_id, studio
 from core.services.estimates import active_unit_price
 
 services = studio()
-current_user_id()
+user_id = current_user_id()
 settings = services.settings
 
 st.title("Settings")
@@ -59,3 +60,10 @@ st.caption(
     f"{settings.max_active_generations} generations at a time · videos render at "
     f"{settings.video_width}×{settings.video_height}."
 )
+if settings.daily_cost_ceiling_usd or settings.team_daily_cost_ceiling_usd:
+    st.caption(
+        f"Daily spending limits: ${settings.daily_cost_ceiling_usd:.2f} per person and "
+        f"${settings.team_daily_cost_ceiling_usd:.2f} per project (0 means no limit), counted before anything is paid."
+    )
+
+provider_keys_panel(user_id=user_id, services=services)

@@ -86,15 +86,24 @@ def unit_price(capability: str, vendor: str, prices: Prices, *, model: str = "")
     return None
 
 
-def active_unit_price(capability: str, *, services: Services) -> UnitPrice | None:
+def _vendor_and_model(capability: str, services: Services, user_id: str | None) -> tuple[str, str] | None:
+    """What the user's work runs on: their own keys may switch a capability to a paid vendor."""
+    if user_id and services.user_providers is not None:
+        return services.user_providers.choices_for(user_id, services.providers).get(capability)
     choice = services.providers.choices.get(capability)
-    if choice is None:
+    return (choice.vendor, choice.model) if choice else None
+
+
+def active_unit_price(capability: str, *, services: Services, user_id: str | None = None) -> UnitPrice | None:
+    chosen = _vendor_and_model(capability, services, user_id)
+    if chosen is None:
         return None
-    return unit_price(capability, choice.vendor, services.settings.prices, model=choice.model)
+    vendor, model = chosen
+    return unit_price(capability, vendor, services.settings.prices, model=model)
 
 
-def _cost(capability: str, speech_seconds: float, services: Services) -> float | None:
-    price = active_unit_price(capability, services=services)
+def _cost(capability: str, speech_seconds: float, services: Services, user_id: str | None = None) -> float | None:
+    price = active_unit_price(capability, services=services, user_id=user_id)
     if price is None:
         return None
     return price.usd * (speech_seconds if price.unit == "second" else 1.0)
@@ -138,10 +147,25 @@ def estimate_video(
         total += history.get(step, fixed + per_second * seconds_of_speech)
         if capability is None:
             continue
-        step_cost = _cost(capability, seconds_of_speech, services)
+        step_cost = _cost(capability, seconds_of_speech, services, user_id)
         if step_cost is None:
             unpriced.append(capability)
         else:
             cost += step_cost
     used_history = any(step in history for step, _ in _steps(with_image_edit, with_speech))
     return Estimate(round(cost, 4), round(total, 1), tuple(unpriced), used_history)
+
+
+def estimate_variant(*, services: Services, user_id: str | None = None) -> Estimate:
+    """One image edit that becomes a saved actor variant."""
+    cost = _cost("image_edit", 0.0, services, user_id)
+    fixed, _ = DEFAULT_STEP_SECONDS["image_edit"]
+    return Estimate(round(cost or 0.0, 4), fixed, () if cost is not None else ("image_edit",))
+
+
+def estimate_batch(items: list[Estimate]) -> Estimate:
+    """Several generations submitted together: costs add up; they run side by side, so time is the longest."""
+    unpriced = tuple(sorted({cap for item in items for cap in item.unpriced}))
+    cost = round(sum(item.cost_usd for item in items), 4)
+    seconds = max((item.seconds for item in items), default=0.0)
+    return Estimate(cost, seconds, unpriced, any(i.from_history for i in items))

@@ -10,6 +10,7 @@ from core.adapters.db.models import Actor, ActorImageVariant, Job, JobStep, Vide
 from core.bootstrap import Services
 from core.domain.types import ErrorInfo, JobStatus, JobView, SourceType, StepStatus, StepView, VideoStatus, VideoView
 from core.errors import NotFound
+from core.services import links
 from core.services.access import Right, project_with_right, visible_project_ids
 
 
@@ -96,7 +97,7 @@ def list_videos(query: GalleryQuery, *, user_id: str, services: Services) -> Gal
     """One page, filtered and counted in the database."""
     page = max(1, query.page)
     base = _gallery_select(query, user_id)
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         if query.project_id:
             project_with_right(session, query.project_id, user_id, Right.VIEW)
         total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
@@ -114,17 +115,23 @@ def list_videos(query: GalleryQuery, *, user_id: str, services: Services) -> Gal
     return GalleryPage(items=items, total=int(total), page=page, page_size=query.page_size)
 
 
-def job_statuses(job_ids: list[str], *, services: Services) -> dict[str, JobView]:
-    """The query behind the status chips: a primary-key lookup of a page's jobs."""
+def job_statuses(job_ids: list[str], *, user_id: str, services: Services) -> dict[str, JobView]:
+    """The query behind the status chips: a page's jobs, those the user may see (own, or in a visible project)."""
     if not job_ids:
         return {}
-    with services.db.session() as session:
-        jobs = session.scalars(select(Job).where(Job.id.in_(job_ids))).all()
+    visible = visible_project_ids(user_id)
+    in_visible_project = or_(
+        Job.id.in_(select(VideoAsset.job_id).where(VideoAsset.project_id.in_(visible))),
+        Job.id.in_(select(ActorImageVariant.job_id).where(ActorImageVariant.project_id.in_(visible))),
+    )
+    query = select(Job).where(Job.id.in_(job_ids), or_(Job.owner_id == user_id, in_visible_project))
+    with services.db.session(user_id=user_id) as session:
+        jobs = session.scalars(query).all()
         return {job.id: view for job in jobs if (view := _job_view(job)) is not None}
 
 
 def video_details(video_id: str, *, user_id: str, services: Services) -> VideoView:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         video = session.get(VideoAsset, video_id)
         if video is None:
             raise NotFound("That video no longer exists.")
@@ -158,13 +165,21 @@ def media_bytes(key: str, *, user_id: str, services: Services) -> bytes:
 
 
 def media_link(key: str, *, user_id: str, services: Services) -> str | None:
-    """A link that expires (Supabase), or None where files are served as bytes (local disk)."""
+    """A link that expires: Supabase's signed URL, or our signed local link where a link server is
+    configured; None where local files are served only as bytes."""
     _check_media_right(key, user_id, services)
-    return services.storage.signed_url(key, services.settings.link_expiry_s)
+    settings = services.settings
+    url = services.storage.signed_url(key, settings.link_expiry_s)
+    if url:
+        return url
+    return links.local_link(
+        key, user_id=user_id, base_url=settings.media_base_url,
+        secret=settings.link_signing_secret.get_secret_value(), expires_in_s=settings.link_expiry_s,
+    )
 
 
 def _check_media_right(key: str, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         if session.scalar(select(func.count()).select_from(Actor).where(Actor.image_key == key)):
             return  # catalog portraits are public to every signed-in user
         if key.startswith("audio/catalog/"):

@@ -10,6 +10,7 @@ from core.adapters.db.models import ActorImageVariant, Job, Project, VideoAsset
 from core.bootstrap import Services
 from core.domain.types import ProjectView
 from core.errors import ValidationError
+from core.services import audit
 from core.services.access import Right, project_with_right, visible_project_ids
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def _clean_title(title: str) -> str:
 
 
 def create_project(title: str, *, owner_id: str, services: Services) -> ProjectView:
-    with services.db.session() as session:
+    with services.db.session(user_id=owner_id) as session:
         project = Project(owner_id=owner_id, title=_clean_title(title))
         session.add(project)
         session.flush()
@@ -35,7 +36,7 @@ def create_project(title: str, *, owner_id: str, services: Services) -> ProjectV
 
 
 def rename_project(project_id: str, title: str, *, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         project = project_with_right(session, project_id, user_id, Right.EDIT)
         project.title = _clean_title(title)
 
@@ -55,7 +56,7 @@ def list_projects(*, user_id: str, services: Services) -> list[ProjectView]:
         .outerjoin(counts, counts.c.project_id == Project.id)
         .where(Project.id.in_(visible_project_ids(user_id)))
     )
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         rows = session.execute(query).all()
     views = [
         ProjectView(
@@ -71,15 +72,16 @@ def list_projects(*, user_id: str, services: Services) -> list[ProjectView]:
 
 
 def get_project(project_id: str, *, user_id: str, services: Services) -> ProjectView:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         project = project_with_right(session, project_id, user_id, Right.VIEW)
         return ProjectView(id=project.id, title=project.title, created_at=project.created_at)
 
 
 def delete_project(project_id: str, *, user_id: str, services: Services) -> int:
     """Cancel its jobs, delete its stored files, then its rows. Returns files removed."""
-    with services.db.session() as session:
-        project_with_right(session, project_id, user_id, Right.OWN)
+    with services.db.session(user_id=user_id) as session:
+        project = project_with_right(session, project_id, user_id, Right.OWN)
+        audit.record(session, "project.deleted", actor_id=user_id, project_id=project_id, subject=project.title)
         videos = session.scalars(select(VideoAsset).where(VideoAsset.project_id == project_id)).all()
         variants = session.scalars(
             select(ActorImageVariant).where(ActorImageVariant.project_id == project_id)

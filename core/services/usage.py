@@ -53,7 +53,7 @@ def job_counts(*, user_id: str, services: Services, days: int | None = DEFAULT_W
     query = select(Job.status, func.count()).where(Job.owner_id == user_id).group_by(Job.status)
     if since := _since(days):
         query = query.where(Job.created_at >= since)
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         by_status = {status: int(n) for status, n in session.execute(query).all()}
     return JobCounts(
         started=sum(by_status.values()),
@@ -67,7 +67,7 @@ def job_counts(*, user_id: str, services: Services, days: int | None = DEFAULT_W
 def jobs_per_day(*, user_id: str, services: Services, days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
     """Columns: day (date), status (str), jobs (int) — one row per day and status with jobs."""
     query = select(Job.created_at, Job.status).where(Job.owner_id == user_id, Job.created_at >= _since(days))
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         rows = session.execute(query).all()
     frame = pd.DataFrame(rows, columns=["created_at", "status"])
     if frame.empty:
@@ -91,7 +91,7 @@ def _completed_provider_steps(user_id: str, services: Services, days: int | None
     )
     if since := _since(days):
         query = query.where(JobStep.started_at >= since)
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         return session.execute(query).all()
 
 
@@ -137,7 +137,7 @@ def provider_errors(*, user_id: str, services: Services, days: int | None = DEFA
     )
     if since := _since(days):
         query = query.where(JobStep.started_at >= since)
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         rows = session.execute(query).all()
     frame = pd.DataFrame(rows, columns=["provider", "step", "error_code", "retries", "failures"])
     return frame.astype({"retries": "int64", "failures": "int64"}).sort_values(
@@ -150,7 +150,7 @@ def cost_per_day(*, user_id: str, services: Services, days: int = DEFAULT_WINDOW
     query = select(CostRecord.created_at, CostRecord.provider, CostRecord.amount_usd).where(
         CostRecord.owner_id == user_id, CostRecord.created_at >= _since(days)
     )
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         rows = session.execute(query).all()
     frame = pd.DataFrame(rows, columns=["created_at", "provider", "cost_usd"])
     if frame.empty:
@@ -163,5 +163,5 @@ def total_cost(*, user_id: str, services: Services, days: int = DEFAULT_WINDOW_D
     query = select(func.coalesce(func.sum(CostRecord.amount_usd), 0.0)).where(
         CostRecord.owner_id == user_id, CostRecord.created_at >= _since(days)
     )
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         return float(session.scalar(query) or 0.0)

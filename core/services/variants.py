@@ -8,6 +8,7 @@ from core.adapters.db.models import Actor, ActorImageVariant, Job
 from core.bootstrap import Services
 from core.domain.types import VariantView
 from core.errors import NotFound, ValidationError
+from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.projects import cancel_jobs, remove_files
 
@@ -40,21 +41,28 @@ def create_variant(
     project_id: str, actor_id: str, prompt: str, *, seed: int | None = None, user_id: str, services: Services
 ) -> str:
     """Queue an image edit; returns the variant id (its status is 'pending' until the job ends)."""
-    prompt = clean_prompt(prompt, services.settings.variant_prompt_max_chars)
-    with services.db.session() as session:
-        project_with_right(session, project_id, user_id, Right.EDIT)
-        if session.get(Actor, actor_id) is None:
-            raise NotFound("That actor is not in the catalog.")
-        variant = ActorImageVariant(
-            owner_id=user_id, project_id=project_id, actor_id=actor_id, prompt=prompt, seed=seed, status="pending"
-        )
-        session.add(variant)
-        session.flush()
-        job = Job(owner_id=user_id, kind=IMAGE_VARIANT_JOB, subject_id=variant.id, payload={"variant_id": variant.id})
-        session.add(job)
-        session.flush()
-        variant.job_id = job.id
-        variant_id, job_id = variant.id, job.id
+    with audit.refusals(services, user_id=user_id, project_id=project_id, what="image variant"):
+        prompt = clean_prompt(prompt, services.settings.variant_prompt_max_chars)
+        content_guard.check_texts(services.settings, image_prompt=prompt)
+        estimate = estimates.estimate_variant(services=services, user_id=user_id).cost_usd
+        with services.db.session(user_id=user_id) as session:
+            project_with_right(session, project_id, user_id, Right.EDIT)
+            if session.get(Actor, actor_id) is None:
+                raise NotFound("That actor is not in the catalog.")
+            spend.admit(session, user_id=user_id, project_id=project_id, estimate_usd=estimate, services=services)
+            variant = ActorImageVariant(
+                owner_id=user_id, project_id=project_id, actor_id=actor_id, prompt=prompt, seed=seed, status="pending"
+            )
+            session.add(variant)
+            session.flush()
+            job = Job(
+                owner_id=user_id, kind=IMAGE_VARIANT_JOB, subject_id=variant.id, payload={"variant_id": variant.id}
+            )
+            session.add(job)
+            session.flush()
+            variant.job_id = job.id
+            spend.hold(session, job_id=job.id, user_id=user_id, project_id=project_id, estimate_usd=estimate)
+            variant_id, job_id = variant.id, job.id
     services.queue.enqueue(job_id)
     return variant_id
 
@@ -62,7 +70,7 @@ def create_variant(
 def list_variants(
     project_id: str, *, actor_id: str | None = None, user_id: str, services: Services, include_pending: bool = False
 ) -> list[VariantView]:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.VIEW)
         query = select(ActorImageVariant).where(ActorImageVariant.project_id == project_id)
         if actor_id:
@@ -75,7 +83,7 @@ def list_variants(
 
 def variant_status(variant_id: str, *, user_id: str, services: Services) -> tuple[str, dict | None]:
     """('pending' | 'ready' | 'failed', error) for a variant the user can see."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         variant = session.get(ActorImageVariant, variant_id)
         if variant is None:
             raise NotFound("That image variant no longer exists.")
@@ -84,11 +92,13 @@ def variant_status(variant_id: str, *, user_id: str, services: Services) -> tupl
 
 
 def delete_variant(variant_id: str, *, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         variant = session.get(ActorImageVariant, variant_id)
         if variant is None:
             raise NotFound("That image variant no longer exists.")
         project_with_right(session, variant.project_id, user_id, Right.EDIT)
+        audit.record(session, "variant.deleted", actor_id=user_id, project_id=variant.project_id,
+                     subject=variant.prompt[:80], detail={"variant_id": variant.id})
         keys = {k for k in (variant.image_key, variant.thumb_key) if k}
         cancel_jobs(session, [variant.job_id] if variant.job_id else [])
         session.delete(variant)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core.adapters.db.locks import lock_row
-from core.adapters.db.models import Actor, ActorImageVariant, Job, User, VideoAsset, utcnow
+from core.adapters.db.models import Actor, ActorImageVariant, Job, VideoAsset
 from core.bootstrap import Services
 from core.domain.types import MediaKind, SourceType, VideoStatus
-from core.errors import NotFound, QuotaExceeded, ValidationError
+from core.errors import NotFound, ValidationError
+from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.projects import cancel_jobs, owned_keys, remove_files
 from core.services.variants import clean_prompt
@@ -34,6 +34,7 @@ class VideoRequest:
     variant_id: str | None = None
     image_prompt: str | None = None
     seed: int = 0
+    audio_seconds: float | None = None  # length of the recording, for the cost estimate
 
     @property
     def source_type(self) -> SourceType:
@@ -97,58 +98,76 @@ def next_quota_reset(now: datetime) -> datetime:
     return datetime.combine(now.date() + timedelta(days=1), time(0, 0), tzinfo=timezone.utc)
 
 
-def _check_quota(session, user_id: str, services: Services) -> None:  # type: ignore[no-untyped-def]
-    """Counted under a lock on the user's row, so concurrent submissions cannot overshoot."""
-    lock_row(session, User, user_id)
-    now = utcnow()
-    day_start = datetime.combine(now.date(), time(0, 0), tzinfo=timezone.utc)
-    used = session.scalar(
-        select(func.count()).select_from(VideoAsset).where(VideoAsset.owner_id == user_id, VideoAsset.created_at >= day_start)
+def _estimate(request: VideoRequest, script: str | None, user_id: str, services: Services) -> float:
+    """What this video will cost, from the price table; reserved against the daily ceilings."""
+    if script:
+        seconds = spoken_seconds(script, services.settings.words_per_minute)
+    else:
+        seconds = request.audio_seconds or services.settings.speech_max_seconds  # unknown: assume the longest
+    estimate = estimates.estimate_video(
+        seconds, with_image_edit=bool(request.image_prompt and not request.variant_id),
+        with_speech=bool(script), services=services, user_id=user_id,
     )
-    limit = services.settings.daily_generation_quota
-    if int(used or 0) >= limit:
-        reset = next_quota_reset(now)
-        hours = (reset - now).total_seconds() / 3600
-        raise QuotaExceeded(
-            f"You have made {limit} videos today, the daily limit. It resets at midnight UTC "
-            f"(in {hours:.1f} h, {reset:%Y-%m-%d %H:%M} UTC).",
-            details={"limit": limit, "resets_at": reset.isoformat()},
+    return estimate.cost_usd
+
+
+def _check_audio(session, request: VideoRequest, user_id: str) -> None:  # type: ignore[no-untyped-def]
+    """A recording is the user's own upload, or one a video of this project already uses."""
+    key = request.audio_key
+    if not key or key.startswith(f"audio/uploads/{user_id}/"):
+        return
+    used_here = session.scalar(
+        select(func.count()).select_from(VideoAsset).where(
+            VideoAsset.project_id == request.project_id, VideoAsset.source_audio_key == key
         )
+    )
+    if not used_here:
+        raise NotFound("That recording does not exist or is not shared with you.")
 
 
 def create_video(request: VideoRequest, *, user_id: str, services: Services, parent_id: str | None = None) -> str:
-    """Validate, check the quota, write the video and its job, then hand the job to the runner."""
-    script = validate_script(request.script or "", services) if not request.audio_key else None
-    prompt = clean_prompt(request.image_prompt, services.settings.variant_prompt_max_chars) if request.image_prompt else None
-    with services.db.session(write_lock=True) as session:
-        project_with_right(session, request.project_id, user_id, Right.EDIT)
-        if session.get(Actor, request.actor_id) is None:
-            raise NotFound("That actor is not in the catalog.")
-        variant = session.get(ActorImageVariant, request.variant_id) if request.variant_id else None
-        if request.variant_id and (variant is None or variant.project_id != request.project_id or variant.status != "ready"):
-            raise NotFound("That image variant is not ready in this project.")
-        _check_quota(session, user_id, services)
-        video = VideoAsset(
-            owner_id=user_id,
-            project_id=request.project_id,
-            actor_id=request.actor_id,
-            variant_id=request.variant_id,
-            image_prompt=None if variant else prompt,
-            source_type=request.source_type.value,
-            source_text=script,
-            source_audio_key=request.audio_key,
-            seed=request.seed,
-            status=VideoStatus.QUEUED.value,
-            image_key=variant.image_key if variant else None,
-        )
-        _link_version(session, video, parent_id)
-        session.add(video)
-        session.flush()
-        job = Job(owner_id=user_id, kind=TALKING_VIDEO_JOB, subject_id=video.id, payload={"video_id": video.id})
-        session.add(job)
-        session.flush()
-        video.job_id = job.id
-        video_id, job_id = video.id, job.id
+    """Validate, check words, quota and spend, write the video, its job and its hold, then queue the job."""
+    with audit.refusals(services, user_id=user_id, project_id=request.project_id, what="video"):
+        script = validate_script(request.script or "", services) if not request.audio_key else None
+        max_chars = services.settings.variant_prompt_max_chars
+        prompt = clean_prompt(request.image_prompt, max_chars) if request.image_prompt else None
+        content_guard.check_texts(services.settings, script=script, image_prompt=prompt)
+        estimate = _estimate(request, script, user_id, services)
+        with services.db.session(user_id=user_id) as session:
+            project_with_right(session, request.project_id, user_id, Right.EDIT)
+            if session.get(Actor, request.actor_id) is None:
+                raise NotFound("That actor is not in the catalog.")
+            variant = session.get(ActorImageVariant, request.variant_id) if request.variant_id else None
+            usable = variant is not None and variant.project_id == request.project_id and variant.status == "ready"
+            if request.variant_id and not usable:
+                raise NotFound("That image variant is not ready in this project.")
+            _check_audio(session, request, user_id)
+            spend.admit(
+                session, user_id=user_id, project_id=request.project_id, estimate_usd=estimate,
+                services=services, quota_kind=TALKING_VIDEO_JOB,
+            )
+            video = VideoAsset(
+                owner_id=user_id,
+                project_id=request.project_id,
+                actor_id=request.actor_id,
+                variant_id=request.variant_id,
+                image_prompt=None if variant else prompt,
+                source_type=request.source_type.value,
+                source_text=script,
+                source_audio_key=request.audio_key,
+                seed=request.seed,
+                status=VideoStatus.QUEUED.value,
+                image_key=variant.image_key if variant else None,
+            )
+            _link_version(session, video, parent_id)
+            session.add(video)
+            session.flush()
+            job = Job(owner_id=user_id, kind=TALKING_VIDEO_JOB, subject_id=video.id, payload={"video_id": video.id})
+            session.add(job)
+            session.flush()
+            video.job_id = job.id
+            spend.hold(session, job_id=job.id, user_id=user_id, project_id=request.project_id, estimate_usd=estimate)
+            video_id, job_id = video.id, job.id
     services.queue.enqueue(job_id)
     return video_id
 
@@ -175,7 +194,7 @@ def _owned_video(session, video_id: str, user_id: str, need: Right) -> VideoAsse
 
 def regenerate_video(video_id: str, *, user_id: str, services: Services) -> str:
     """A new version with the same inputs, linked to the original."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         video = _owned_video(session, video_id, user_id, Right.EDIT)
         request = VideoRequest(
             project_id=video.project_id,
@@ -185,12 +204,13 @@ def regenerate_video(video_id: str, *, user_id: str, services: Services) -> str:
             variant_id=video.variant_id,
             image_prompt=video.image_prompt,
             seed=video.seed + 1,
+            audio_seconds=video.duration_s,
         )
     return create_video(request, user_id=user_id, services=services, parent_id=video_id)
 
 
 def cancel_video(video_id: str, *, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         video = _owned_video(session, video_id, user_id, Right.EDIT)
         job_id = video.job_id
         if job_id:
@@ -203,8 +223,10 @@ def cancel_video(video_id: str, *, user_id: str, services: Services) -> None:
 
 def delete_video(video_id: str, *, user_id: str, services: Services) -> int:
     """Delete the row and its stored files; a job still in flight is cancelled, never resurrected."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         video = _owned_video(session, video_id, user_id, Right.EDIT)
+        audit.record(session, "video.deleted", actor_id=user_id, project_id=video.project_id,
+                     subject=(video.source_text or "recorded audio")[:80], detail={"video_id": video.id})
         keys = owned_keys(video)
         if video.source_audio_key and _audio_shared(session, video):
             keys.discard(video.source_audio_key)

@@ -50,7 +50,7 @@ def image_edit(ctx: StepContext) -> dict[str, Any]:
     request = ImageEditRequest(image=ctx.fetch(inputs["actor_image_key"]), prompt=inputs["image_prompt"], seed=inputs["seed"])
     image = ctx.call_provider("image_edit", request)
     key = ctx.store(MediaKind.IMAGE, image.path, label="image", content_type=image.content_type)
-    provider = ctx.services.providers.image_edit.name
+    provider = ctx.services.providers_for(ctx.owner_id).image_edit.name
     with ctx.services.db.session() as session:
         video = _video(ctx, session)
         if video.variant_id is None:  # a resumed run must not save the variant twice

@@ -319,7 +319,7 @@ def _chips_script() -> None:
         if st.session_state.pop("stale", False):
             status, job = VideoStatus.QUEUED, JobView(job.id, JobStatus.QUEUED, None, 0.0, None)
         chips[job.id] = WatchedChip(st.empty(), status, job)
-    st.text(f"polling={job_progress(chips, services=services, key='chips')}")
+    st.text(f"polling={job_progress(chips, user_id=st.session_state['uid'], services=services, key='chips')}")
 
 
 def _polling(at: AppTest) -> str:

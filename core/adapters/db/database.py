@@ -32,9 +32,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Any) -> None:
     # A deferred transaction that reads and then writes fails at once in WAL mode when
-    # another writer got in between; IMMEDIATE takes the write lock first and waits for it.
-    mode = conn.get_execution_options().get("sqlite_begin", "")
-    conn.exec_driver_sql(f"BEGIN {mode}".strip())
+    # another writer (a heartbeat, say) got in between; busy_timeout does not help there.
+    # IMMEDIATE takes the write lock first and waits for it. Every transaction here is
+    # short, so serialising them costs little and makes check-then-write sections safe.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 RLS_ROLE = "studio_user"  # created by migration 0002_accounts; subject to its policies
@@ -74,11 +75,11 @@ class Database:
             self._pid = os.getpid()
 
     @contextmanager
-    def session(self, *, write_lock: bool = False, user_id: str | None = None) -> Iterator[Session]:
+    def session(self, *, user_id: str | None = None) -> Iterator[Session]:
         """One transaction: commit on success, roll back on error.
 
-        `write_lock=True` for check-then-write sections (claims, quotas): on SQLite the
-        transaction takes the write lock up front; on PostgreSQL use `lock_row` inside.
+        Check-then-write sections (claims, quotas) lock their rows with `lock_row`
+        (SELECT ... FOR UPDATE on PostgreSQL; SQLite transactions hold the write lock).
         `user_id=...` acts as that user: on PostgreSQL row-level security then limits the
         session to what the user may see and change (migration 0002_accounts); services
         check the same rights themselves, so SQLite behaves alike.
@@ -87,8 +88,6 @@ class Database:
         session = self._sessions()
         if user_id is not None and not self.is_sqlite:
             event.listen(session, "after_begin", _acting_as(user_id))
-        if write_lock and self.is_sqlite:
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield session
             session.commit()

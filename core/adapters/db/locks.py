@@ -1,7 +1,7 @@
 """Row locks that work on PostgreSQL and SQLite alike.
 
-PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks: open the session with
-`db.session(write_lock=True)` (BEGIN IMMEDIATE), which serialises the check-then-write
+PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks, but every session there
+begins IMMEDIATE (it holds the database write lock), which serialises check-then-write
 sections the same way; here the row is then simply read.
 """
 

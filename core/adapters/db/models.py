@@ -238,3 +238,7 @@ class CostRecord(Base):
     capability: Mapped[str] = mapped_column(String(40))
     amount_usd: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = _created()
+
+
+from core.adapters.db import models_accounts as _models_accounts  # noqa: E402,F401  (accounts tables join the metadata)
+from core.adapters.db import models_ugc as _models_ugc  # noqa: E402,F401  (mass generator tables join the metadata)

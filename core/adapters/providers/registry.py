@@ -22,6 +22,8 @@ CLOUD_VENDORS: dict[str, tuple[str, ...]] = {
     "lipsync": ("wavespeed", "fal"),
     "image_gen": ("fal", "google"),
     "image_to_video": ("kie", "google"),
+    "llm": (),  # offline template writer only, so far
+    "vision": (),  # offline Pillow analysis only, so far
 }
 
 
@@ -80,7 +82,31 @@ def _local_builder(capability: str) -> Builder | None:
 
         return LocalLipSyncer(media), "loudness-driven mouth animation"
 
-    return {"speech": speech, "image_edit": image_edit, "lipsync": lipsync}.get(capability)
+    def image_gen(settings: Settings, media: Any) -> tuple[Any, str]:
+        from core.adapters.providers.local_image_gen import LocalImageGenerator
+
+        return LocalImageGenerator(), "offline storyboard compositor"
+
+    def image_to_video(settings: Settings, media: Any) -> tuple[Any, str]:
+        from core.adapters.providers.local_image_to_video import LocalImageAnimator
+
+        return LocalImageAnimator(media, fps=settings.ugc_fps), "offline camera-move animator"
+
+    def llm(settings: Settings, media: Any) -> tuple[Any, str]:
+        from core.adapters.providers.local_llm import LocalScriptWriter
+
+        return LocalScriptWriter(), "offline template writer"
+
+    def vision(settings: Settings, media: Any) -> tuple[Any, str]:
+        from core.adapters.providers.local_vision import LocalVisionAnalyzer
+
+        return LocalVisionAnalyzer(max_pixels=settings.image_max_pixels), "offline Pillow analysis"
+
+    builders: dict[str, Builder] = {
+        "speech": speech, "image_edit": image_edit, "lipsync": lipsync, "image_gen": image_gen,
+        "image_to_video": image_to_video, "llm": llm, "vision": vision,
+    }
+    return builders.get(capability)
 
 
 def _cloud_builder(capability: str, vendor: str) -> Builder | None:

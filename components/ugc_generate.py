@@ -1,0 +1,136 @@
+"""Wizard step 5: output choices, the generation's live per-scene progress, the storyboard
+review gate (pick a variant, redraw a scene, approve) and retries of failed scenes."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from components import ugc_media
+from components.runtime import show_error
+from core.bootstrap import Services
+from core.domain.types import JobStatus
+from core.domain.ugc import AdStatus, AssetKind, Aspect, RealismSettings, Transition
+from core.domain.ugc_views import AdView, SceneView
+from core.errors import StudioError
+from core.services import ugc_ads, ugc_generation
+
+logger = logging.getLogger(__name__)
+
+POLL_S = 2.0
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
+PARKED = (AdStatus.REVIEW, AdStatus.NEEDS_ATTENTION)
+
+
+def _options_form(ad: AdView, *, user_id: str, services: Services) -> None:
+    saved, realism = ad.options, ad.options.get("realism", {})
+    with st.form("ugc_output"):
+        left, right = st.columns(2)
+        aspects = left.multiselect("Formats", [a.value for a in Aspect], default=saved.get("aspects", ["9:16"]))
+        transitions = ["auto", *(t.value for t in Transition)]
+        transition = right.selectbox("Transitions", transitions, index=transitions.index(saved.get("transition", "auto")))
+        captions = left.toggle("Burned-in captions", saved.get("captions", True))
+        music = right.toggle("Music bed (ducked under the voice)", saved.get("music", True))
+        st.caption("Realism layer")
+        a, b, c, d = st.columns(4)
+        grain = a.slider("Film grain", 0.0, 10.0, float(realism.get("grain", 4.0)), 0.5)
+        vignette = b.slider("Vignette", 0.0, 1.0, float(realism.get("vignette", 0.25)), 0.05)
+        shake = c.slider("Handheld shake (px)", 0.0, 4.0, float(realism.get("shake_px", 1.5)), 0.5)
+        saturation = d.slider("Saturation", 0.8, 1.1, float(realism.get("saturation", 0.93)), 0.01)
+        if st.form_submit_button("Generate the ad", type="primary", icon=":material/movie:"):
+            try:
+                ugc_ads.save_output_options(ad.id, aspects=aspects, transition=transition, captions=captions, music=music,
+                                            realism=RealismSettings(grain, vignette, shake, saturation),
+                                            user_id=user_id, services=services)
+                ugc_generation.start_generation(ad.id, user_id=user_id, services=services)
+                st.rerun()
+            except StudioError as exc:
+                show_error(exc)
+
+
+def scene_row(scene: SceneView) -> None:
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown(f"**Scene {scene.number}**")
+        ugc_media.badge(scene.status_of(AssetKind.FRAME), "frame")
+        ugc_media.badge(scene.status_of(AssetKind.CLIP), "clip")
+        ugc_media.badge(scene.status_of(AssetKind.AUDIO), "voice")
+    if scene.error:
+        st.caption(f":red[{scene.error}]")
+
+
+def _progress(ad: AdView) -> None:
+    job = ad.job
+    if job is not None:
+        step = (job.current_step or "queued").replace("_", " ")
+        st.progress(min(1.0, job.progress), text=f"{job.status.value} · {step} · {job.progress:.0%}")
+    for scene in ad.scenes:
+        scene_row(scene)
+
+
+def _poll(ad_id: str, user_id: str, services: Services, seen: str) -> None:
+    ad = ugc_ads.get_ad(ad_id, user_id=user_id, services=services)
+    _progress(ad)
+    if ad.status.value != seen:  # reached the gate, finished or failed: redraw the whole step
+        st.rerun()
+
+
+def live_progress(ad: AdView, *, user_id: str, services: Services) -> None:
+    polling = ad.job is not None and ad.job.status in ACTIVE and ad.status not in PARKED
+    st.fragment(_poll, run_every=POLL_S if polling else None)(ad.id, user_id, services, ad.status.value)
+
+
+def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
+    st.info("The storyboard is ready. Pick a frame per scene, redraw any scene, then approve.", icon=":material/rate_review:")
+    selections: dict[str, str] = {}
+    for scene in ad.scenes:
+        st.markdown(f"**Scene {scene.number}** · {scene.script.camera.words()} · {scene.script.lighting.words()}")
+        st.caption(f"“{scene.script.dialogue}”")
+        ready = [f for f in scene.frames if f.status.value == "ready"]
+        columns = st.columns(max(4, len(scene.frames)))
+        for column, frame in zip(columns, scene.frames, strict=False):
+            with column:
+                score = f" · identity {frame.score:.2f}" if frame.score is not None else ""
+                ugc_media.image(frame.media_key, user_id=user_id, services=services, caption=f"variant {frame.variant + 1}{score}")
+        if ready:
+            default = next((i for i, f in enumerate(ready) if f.id == scene.selected_frame_id), 0)
+            chosen = st.radio("Use", range(len(ready)), index=default, horizontal=True, key=f"pick_{scene.id}",
+                              format_func=lambda i, r=ready: f"variant {r[i].variant + 1}")
+            selections[scene.id] = ready[chosen].id
+        if st.button("Redraw this scene", key=f"redraw_{scene.id}", icon=":material/refresh:"):
+            ugc_generation.regenerate_frame(scene.id, user_id=user_id, services=services)
+            st.rerun()
+    if st.button("Approve storyboard", type="primary", key="ugc_approve", icon=":material/task_alt:"):
+        try:
+            ugc_generation.approve_storyboard(ad.id, selections=selections, user_id=user_id, services=services)
+            st.rerun()
+        except StudioError as exc:
+            show_error(exc)
+
+
+def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
+    st.warning(ad.error or "A scene failed.", icon=":material/error:")
+    for scene in ad.scenes:
+        for kind in AssetKind:
+            if scene.status_of(kind).value == "failed" and st.button(
+                f"Retry scene {scene.number} {kind.value}", key=f"retry_{scene.id}_{kind.value}", icon=":material/replay:"
+            ):
+                ugc_generation.retry_scene(scene.id, kind, user_id=user_id, services=services)
+                st.rerun()
+
+
+def generate_step(ad: AdView, *, user_id: str, services: Services) -> None:
+    running = ad.job is not None and ad.job.status in ACTIVE
+    if not running:
+        _options_form(ad, user_id=user_id, services=services)
+        if ad.status is AdStatus.FAILED and ad.error:
+            st.error(ad.error, icon=":material/error:")
+    if ad.status is AdStatus.REVIEW:
+        review_gate(ad, user_id=user_id, services=services)
+    elif ad.status is AdStatus.NEEDS_ATTENTION:
+        failed_scenes(ad, user_id=user_id, services=services)
+    if running or ad.job is not None:
+        live_progress(ad, user_id=user_id, services=services)
+    if running and st.button("Cancel generation", key="ugc_cancel", icon=":material/cancel:"):
+        ugc_generation.cancel_generation(ad.id, user_id=user_id, services=services)
+        st.rerun()

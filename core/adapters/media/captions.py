@@ -1,0 +1,176 @@
+"""Burned-in captions: timing from the voice lines, layout inside the platform's safe area,
+and the escaping that keeps a creator's words from ever changing the filter graph.
+
+Caption text never enters the graph: each caption is written to its own text file, read
+by `drawtext` through `textfile=` with `expansion=none` (so `%{...}` is not expanded).
+Only our own values go into the graph (file names, numbers), and even those pass through
+`filter_value`, which applies FFmpeg's two escaping levels (option value, then graph).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import ImageFont
+
+from core.domain.ugc import Caption, Platform
+
+logger = logging.getLogger(__name__)
+
+FONT = Path(__file__).resolve().parents[3] / "seeds" / "fonts" / "DejaVuSans-Bold.ttf"
+MAX_WORDS_PER_CAPTION = 5
+MAX_CAPTION_CHARS = 120
+NO_GLYPHS_FROM = 0x1F000  # emoji and pictographs: not in DejaVu Sans
+# Share of the frame kept clear of platform UI, (top, bottom, left, right), for 9:16.
+SAFE_MARGINS = {
+    Platform.TIKTOK: (0.08, 0.20, 0.06, 0.12),
+    Platform.REELS: (0.11, 0.22, 0.06, 0.08),
+    Platform.SHORTS: (0.10, 0.20, 0.06, 0.12),
+}
+OTHER_ASPECT_MARGINS = (0.06, 0.10, 0.06, 0.06)
+
+
+def filter_value(value: str) -> str:
+    """Escape a value for one filter option, then for the filter graph (ffmpeg-utils "Quoting and escaping")."""
+    option = value.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
+    out = []
+    for char in option:
+        out.append("\\" + char if char in "\\'[],;" else char)
+    return "".join(out)
+
+
+def clean_text(text: str) -> str:
+    """Printable characters only, whitespace collapsed, capped. Quotes, colons, braces,
+    brackets, backslashes and % are shown as typed; pictographic emoji (U+1F000 and up),
+    which the caption font has no glyphs for, are dropped rather than drawn as boxes."""
+    spaced = "".join(" " if c.isspace() else c for c in unicodedata.normalize("NFC", text))
+    kept = "".join(
+        c for c in spaced
+        if (unicodedata.category(c)[0] != "C" or c == " ") and ord(c) < NO_GLYPHS_FROM and c != "\ufe0f"
+    )
+    return " ".join(kept.split())[:MAX_CAPTION_CHARS]
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def contains(self, other: Rect) -> bool:
+        return other.x >= self.x and other.y >= self.y and other.x + other.w <= self.x + self.w and (
+            other.y + other.h <= self.y + self.h
+        )
+
+
+def safe_area(platform: Platform, width: int, height: int) -> Rect:
+    top, bottom, left, right = SAFE_MARGINS[platform] if height > width else OTHER_ASPECT_MARGINS
+    x0, y0 = round(width * left), round(height * top)
+    return Rect(x0, y0, width - x0 - round(width * right), height - y0 - round(height * bottom))
+
+
+def chunk_line(text: str, start_s: float, duration_s: float) -> list[Caption]:
+    """Split one voice line into short captions timed by their share of the characters."""
+    words = clean_text(text).split()
+    if not words or duration_s <= 0:
+        return []
+    groups = [words[i : i + MAX_WORDS_PER_CAPTION] for i in range(0, len(words), MAX_WORDS_PER_CAPTION)]
+    weights = [sum(len(w) + 1 for w in g) for g in groups]
+    total, t = float(sum(weights)), start_s
+    captions = []
+    for group, weight in zip(groups, weights, strict=True):
+        length = duration_s * weight / total
+        captions.append(Caption(round(t, 3), round(t + length, 3), " ".join(group)))
+        t += length
+    return captions
+
+
+@lru_cache(maxsize=16)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT), size)
+
+
+def font_size_for(width: int) -> int:
+    return max(10, round(width * 0.056))
+
+
+def wrap(text: str, size: int, max_width: int) -> list[str]:
+    """Greedy word wrap by the font's real advance widths; a word wider than the line is split."""
+    font = _font(size)
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        while font.getlength(word) > max_width and len(word) > 1:
+            cut = max(1, next((i for i in range(len(word), 0, -1) if font.getlength(word[:i]) <= max_width), 1))
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        candidate = f"{current} {word}".strip()
+        if font.getlength(candidate) <= max_width or not current:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedCaption:
+    caption: Caption
+    lines: tuple[str, ...]
+    box: Rect
+    font_size: int
+    line_spacing: int
+
+
+def place(captions: list[Caption], platform: Platform, width: int, height: int) -> list[PlacedCaption]:
+    """Each caption wrapped to the safe area's width and set on its bottom edge, centred."""
+    safe = safe_area(platform, width, height)
+    size = font_size_for(width)
+    spacing = round(size * 0.25)
+    font = _font(size)
+    ascent, descent = font.getmetrics()
+    placed = []
+    for caption in captions:
+        lines = tuple(wrap(caption.text, size, safe.w - 2 * round(size * 0.4)))
+        text_w = max(round(font.getlength(line)) for line in lines)
+        text_h = len(lines) * (ascent + descent) + (len(lines) - 1) * spacing
+        pad = round(size * 0.25)
+        left = safe.x + (safe.w - text_w) // 2 - pad  # centred in the safe area (its margins are uneven)
+        box = Rect(left, safe.y + safe.h - text_h - 2 * pad, text_w + 2 * pad, text_h + 2 * pad)
+        placed.append(PlacedCaption(caption, lines, box, size, spacing))
+    return placed
+
+
+def write_srt(captions: list[Caption], path: Path) -> Path:
+    def stamp(seconds: float) -> str:
+        ms = round(seconds * 1000)
+        return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+    blocks = [f"{i}\n{stamp(c.start_s)} --> {stamp(c.end_s)}\n{c.text}\n" for i, c in enumerate(captions, start=1)]
+    path.write_text("\n".join(blocks), encoding="utf-8")
+    return path
+
+
+def safe_file_stem(index: int) -> str:
+    """Generated names only: nothing a creator typed ends up in a path."""
+    return f"caption{index:04d}"
+
+
+_EXPR_OK = re.compile(r"^[0-9a-z_().,+\-*/ ]+$")
+
+
+def between(start_s: float, end_s: float) -> str:
+    expression = f"between(t,{start_s:.3f},{end_s:.3f})"
+    assert _EXPR_OK.match(expression)
+    return expression

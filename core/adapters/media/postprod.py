@@ -1,0 +1,232 @@
+"""Post-production in one FFmpeg pass per output: one lossy video encode, by construction.
+
+One command takes every scene clip, every voice line and the music bed, and in a single
+filter graph: scales and crops each clip to the output's aspect, joins them with cuts or
+`xfade` transitions (dissolve, crossfade, dip to black), takes the soundtrack mixed
+beforehand in numpy (`mixdown`: voice lines at their scenes, music ducked under them,
+EBU R128 loudness), adds the realism layer (micro-shake, saturation trim, film grain,
+vignette) and burns in captions timed to the voice (`drawtext` reading generated text
+files with `expansion=none`). The clips are decoded once and the result encoded once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.adapters.media.captions import FONT, PlacedCaption, between, chunk_line, filter_value, place, safe_file_stem
+from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, FfmpegToolkit, file_url
+from core.adapters.media.files import atomic_output
+from core.adapters.media.mixdown import VoicePlacement, mix
+from core.adapters.media.probe import decode_audio_mono
+from core.domain.media import VideoFile
+from core.domain.ugc import Caption, Platform, RealismSettings, Transition
+
+logger = logging.getLogger(__name__)
+
+VOICE_LEAD_S = 0.12  # a breath between a scene's first frame (or the middle of its transition) and its line
+VOICE_TAIL_S = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class SceneCut:
+    clip: Path
+    clip_duration_s: float
+    voice: Path | None = None
+    voice_duration_s: float = 0.0
+    dialogue: str = ""
+    transition: Transition = Transition.CUT  # into this scene from the one before
+    duration_s: float | None = None  # the scene's length in the script (default: the clip's)
+
+    @property
+    def nominal_s(self) -> float:
+        return self.duration_s if self.duration_s is not None else self.clip_duration_s
+
+
+@dataclass(frozen=True, slots=True)
+class EditSpec:
+    scenes: tuple[SceneCut, ...]
+    width: int
+    height: int
+    fps: int = 30
+    platform: Platform = Platform.TIKTOK
+    realism: RealismSettings = field(default_factory=RealismSettings)
+    music: Path | None = None
+    music_volume: float = 0.35
+    captions: bool = True
+    preset: str = "veryfast"
+    crf: int = 21
+    loudness_lufs: float = -14.0
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    starts: tuple[float, ...]  # when each scene first shows
+    slots: tuple[float, ...]  # how long each scene's footage runs (transitions overlap neighbours)
+    voice_at: tuple[float, ...]
+    fades: tuple[float, ...]  # transition length into each scene (0 for cuts and the first)
+    total_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    video: VideoFile
+    captions: list[Caption]
+    placed: list[PlacedCaption]
+    timeline: Timeline
+    encode_passes: int
+    command: list[str]
+
+
+def plan(spec: EditSpec) -> Timeline:
+    """Scenes keep their script lengths, so the ad lasts what the script says: a transition is
+    centred on the cut, taking half its length from each neighbour's handles (clips run a
+    little past their scene). A scene grows only if its voice line would not fit."""
+    count = len(spec.scenes)
+    fades = [0.0] + [
+        min(spec.scenes[k].transition.seconds, spec.scenes[k - 1].nominal_s / 2, spec.scenes[k].nominal_s / 2)
+        for k in range(1, count)
+    ]
+    starts, slots, voice_at = [], [], []
+    t = 0.0  # where scene k's own time begins (the middle of its incoming transition)
+    for k, scene in enumerate(spec.scenes):
+        tail = fades[k + 1] / 2 if k + 1 < count else 0.0
+        length = scene.nominal_s
+        if scene.voice is not None:
+            length = max(length, VOICE_LEAD_S + scene.voice_duration_s + VOICE_TAIL_S)
+        starts.append(round(t - fades[k] / 2, 3))
+        voice_at.append(round(t + VOICE_LEAD_S, 3))
+        slots.append(round(length + fades[k] / 2 + tail, 3))
+        t += length
+    return Timeline(tuple(starts), tuple(slots), tuple(voice_at), tuple(round(f, 3) for f in fades), round(t, 3))
+
+
+def shake_margin(spec: EditSpec) -> int:
+    return math.ceil(spec.realism.shake_px * spec.width / 1080) + 1 if spec.realism.shake_px > 0 else 0
+
+
+def _scene_chain(spec: EditSpec, index: int, timeline: Timeline, margin: int) -> str:
+    w, h = spec.width + 2 * margin, spec.height + 2 * margin
+    scene, slot = spec.scenes[index], timeline.slots[index]
+    pad = slot - scene.clip_duration_s
+    tpad = f",tpad=stop_mode=clone:stop_duration={pad + 0.1:.3f}" if pad > -0.05 else ""
+    return (
+        f"[{index}:v]fps={spec.fps},scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,"
+        f"crop={w}:{h},setsar=1,format=yuv420p{tpad},trim=duration={slot:.3f},setpts=PTS-STARTPTS,"
+        f"settb=1/{spec.fps}[s{index}]"
+    )
+
+
+def _joins(spec: EditSpec, timeline: Timeline) -> tuple[list[str], str]:
+    parts, acc = [], "s0"
+    for index in range(1, len(spec.scenes)):
+        kind, fade, out = spec.scenes[index].transition.xfade, timeline.fades[index], f"x{index}"
+        if kind and fade > 0:
+            parts.append(
+                f"[{acc}][s{index}]xfade=transition={kind}:duration={fade:.3f}:offset={timeline.starts[index]:.3f}[{out}]"
+            )
+        else:
+            parts.append(f"[{acc}][s{index}]concat=n=2:v=1:a=0,settb=1/{spec.fps}[{out}]")
+        acc = out
+    return parts, acc
+
+
+def _realism(spec: EditSpec, margin: int) -> list[str]:
+    real, filters = spec.realism, []
+    if margin:
+        amp = spec.realism.shake_px * spec.width / 1080
+        x = f"{margin}+{amp:.3f}*(0.7*sin(2*PI*1.3*t)+0.3*sin(2*PI*3.1*t+1))"
+        y = f"{margin}+{amp:.3f}*(0.7*sin(2*PI*1.1*t+2)+0.3*sin(2*PI*2.7*t))"
+        filters.append(f"crop={spec.width}:{spec.height}:x={filter_value(x)}:y={filter_value(y)}")
+    if abs(real.saturation - 1.0) > 1e-3:
+        filters.append(f"eq=saturation={real.saturation:.3f}")
+    if real.grain > 0:
+        filters.append(f"noise=alls={max(1, round(real.grain))}:allf=t+u")
+    if real.vignette > 0:
+        filters.append(f"vignette=angle={real.vignette * 0.8:.4f}")
+    return filters
+
+
+def _drawtext(placed: PlacedCaption, text_file: Path) -> str:
+    pad = round(placed.font_size * 0.25)
+    options = [
+        f"fontfile={filter_value(str(FONT))}",
+        f"textfile={filter_value(str(text_file))}",
+        "expansion=none",
+        "text_align=C",
+        f"fontsize={placed.font_size}",
+        "fontcolor=white",
+        f"borderw={max(1, round(placed.font_size * 0.09))}",
+        "bordercolor=black@0.85",
+        f"line_spacing={placed.line_spacing}",
+        f"x={placed.box.x + pad}+({placed.box.w - 2 * pad}-text_w)/2",
+        f"y={placed.box.y + pad}",
+        f"enable={filter_value(between(placed.caption.start_s, placed.caption.end_s))}",
+    ]
+    return "drawtext=" + ":".join(options)
+
+
+class PostProducer:
+    """Builds and runs the one FFmpeg command per output through the toolkit (argv, no shell)."""
+
+    def __init__(self, toolkit: FfmpegToolkit, *, threads: int = 2) -> None:
+        self.toolkit = toolkit
+        self.threads = threads
+
+    def captions_for(self, spec: EditSpec, timeline: Timeline) -> list[Caption]:
+        captions: list[Caption] = []
+        for index, scene in enumerate(spec.scenes):
+            if scene.voice and scene.dialogue:
+                captions += chunk_line(scene.dialogue, timeline.voice_at[index], scene.voice_duration_s)
+        return captions
+
+    def mixdown(self, spec: EditSpec, timeline: Timeline, work_dir: Path) -> Path:
+        """The whole soundtrack as one WAV at the loudness target (numpy; no FFmpeg run)."""
+        voices = [
+            VoicePlacement(scene.voice, timeline.voice_at[index])
+            for index, scene in enumerate(spec.scenes) if scene.voice is not None
+        ]
+        music = decode_audio_mono(spec.music, rate=48_000) if spec.music is not None else None
+        result = mix(voices, music, timeline.total_s, work_dir / "mix.wav",
+                     music_volume=spec.music_volume, target_lufs=spec.loudness_lufs)
+        return result.path
+
+    def arguments(self, spec: EditSpec, out: Path, work_dir: Path) -> tuple[list[str], Timeline, list[PlacedCaption]]:
+        if not spec.scenes:
+            raise ValueError("post-production needs at least one scene")
+        timeline, margin = plan(spec), shake_margin(spec)
+        inputs = [arg for scene in spec.scenes for arg in self.toolkit.input_args(scene.clip)]
+        inputs += self.toolkit.input_args(self.mixdown(spec, timeline, work_dir))
+        placed = place(self.captions_for(spec, timeline), spec.platform, spec.width, spec.height) if spec.captions else []
+        graph = [_scene_chain(spec, i, timeline, margin) for i in range(len(spec.scenes))]
+        joins, last = _joins(spec, timeline)
+        video = _realism(spec, margin) + [_drawtext(p, self._text_file(p, i, work_dir)) for i, p in enumerate(placed)]
+        graph += joins + [f"[{last}]{','.join([*video, 'format=yuv420p'])}[vout]"]
+        encode = ["-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), "-pix_fmt", "yuv420p"]
+        output = ["-map", "[vout]", "-map", f"{len(spec.scenes)}:a:0", *encode, "-r", str(spec.fps),
+                  "-threads", str(self.threads), "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2",
+                  "-t", f"{timeline.total_s:.3f}"]
+        args = [*inputs, "-filter_complex", ";".join(graph), *output, *FASTSTART, *BITEXACT_ARGS, "-f", "mp4", file_url(out)]
+        return args, timeline, placed
+
+    @staticmethod
+    def _text_file(placed: PlacedCaption, index: int, work_dir: Path) -> Path:
+        path = work_dir / f"{safe_file_stem(index)}.txt"
+        path.write_text("\n".join(placed.lines), encoding="utf-8")
+        return path
+
+    def render(self, spec: EditSpec, dest: Path, work_dir: Path) -> EditResult:
+        """Exactly one FFmpeg invocation, hence one lossy video encode, writes `dest`."""
+        work = Path(work_dir) / "postprod"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        with atomic_output(Path(dest)) as tmp:
+            args, timeline, placed = self.arguments(spec, tmp, work)
+            self.toolkit.run(args, what="post-production")
+            video = self.toolkit.video_file(tmp)
+        logger.info("post-production: %d scenes, %.1f s, %d captions", len(spec.scenes), timeline.total_s, len(placed))
+        final = VideoFile(Path(dest), video.duration_s, video.width, video.height)
+        return EditResult(final, [p.caption for p in placed], placed, timeline, 1, args)

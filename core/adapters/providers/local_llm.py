@@ -1,0 +1,199 @@
+"""Offline script writer: fills the creative-brief and script schemas from templates and rules.
+
+Not a language model. It reads the structured `context` of a `ScriptRequest` (brief,
+product DNA, character DNA) and writes the same JSON a hosted model is asked for, so
+the rest of the pipeline cannot tell the difference. Deterministic for a given request.
+Every answer says it was written offline (`"writer": "offline templates"`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+from core.adapters.providers.scenes import SCENE_WORDS
+from core.adapters.providers.script_templates import (
+    ACTIONS,
+    CAMERAS,
+    DIALOGUE,
+    EXPRESSIONS,
+    HOOKS,
+    KIND_KEYWORDS,
+    LIGHTING_BY_TONE,
+    PAINS,
+    POINTS,
+    SETTINGS_BY_TYPE,
+    VISIBILITY,
+    scene_plan,
+)
+from core.errors import ValidationError
+from core.ports import PollResult, PredictionState, ScriptAnswer, ScriptRequest, ScriptTask, Submission
+
+logger = logging.getLogger(__name__)
+
+WRITER = "offline templates"
+BLOCKED_WORDS = ("guaranteed cure", "miracle cure", "get rich quick", "weapon", "cures cancer")
+
+
+def request_id(request: ScriptRequest) -> str:
+    payload = [request.task.value, request.prompt, request.context, request.seed]
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return f"local-llm-{digest[:32]}"
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z0-9][A-Za-z0-9'&-]*", text)
+
+
+def product_kind(product: dict[str, Any]) -> str:
+    """skincare | beverage | food | tech | fitness | home | fashion | general, from type and name."""
+    text = f"{product.get('product_type', '')} {product.get('product_name', '')}".lower()
+    for kind, words in KIND_KEYWORDS.items():
+        if any(w in text for w in words):
+            return kind
+    return "general"
+
+
+def _pain_from_prompt(prompt: str) -> str | None:
+    match = re.search(r"(?:tired of|sick of|struggl\w* with|no more|hate|fix(?:es)?)\s+([^.,;!?]{3,60})", prompt, re.I)
+    return " ".join(match.group(1).split()) if match else None
+
+
+def _points_from_prompt(prompt: str) -> list[str]:
+    parts = re.split(r"[,;.!?\n]| and | with ", prompt)
+    points = []
+    for part in parts:
+        words = _words(part)
+        if re.search(r"(?i)tired of|sick of|struggl|no more|hate", part):
+            continue  # that is the pain, not a selling point
+        if 2 <= len(words) <= 7 and not re.match(r"(?i)(make|create|an?|the)\b", words[0]):
+            points.append(" ".join(words))
+    return points
+
+
+def _setting(prompt: str, kind: str) -> str:
+    text = prompt.lower()
+    for scene, words in SCENE_WORDS.items():
+        if scene != "studio" and any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", text) for w in words):
+            return scene
+    return SETTINGS_BY_TYPE.get(kind, "bedroom")
+
+
+def creative_brief(context: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    brief, product = context.get("brief", {}), context.get("product", {})
+    name = product.get("product_name") or context.get("product_name") or "this"
+    kind = product_kind(product)
+    prompt = brief.get("prompt", "")
+    pain = _pain_from_prompt(prompt) or rng.choice(PAINS[kind])
+    features = [f.replace("_", " ") for f in product.get("distinctive_features", []) if not re.search(r"[#:%\d]", f)]
+    points = _points_from_prompt(prompt) + features
+    points += POINTS.get(kind, POINTS["general"])
+    unique = list(dict.fromkeys(p.strip() for p in points if p.strip()))[:3]
+    style = brief.get("style", "testimonial")
+    return {
+        "hook_strategy": HOOKS.get(style, HOOKS["testimonial"]),
+        "pain_point": pain,
+        "selling_points": unique,
+        "emotional_arc": "frustration -> curiosity -> relief -> confidence",
+        "call_to_action": f"Tap the link and try {name} today",
+        "audience": f"{brief.get('platform', 'tiktok')} viewers who care about {pain.split(' ')[-1]}",
+        "writer": WRITER,
+    }
+
+
+def _fit(text: str, max_words: int) -> str:
+    words = text.split()
+    if len(words) <= max_words:
+        return text
+    cut = " ".join(words[:max_words]).rstrip(",;:-")
+    return cut if cut.endswith((".", "!", "?")) else cut + "."
+
+
+def _dialogue(scene_type: str, slots: dict[str, str], max_words: int, rng: random.Random) -> str:
+    options = [t.format(**slots) for t in DIALOGUE[scene_type]]
+    fitting = [t for t in options if len(t.split()) <= max_words]
+    return rng.choice(fitting) if fitting else _fit(min(options, key=lambda t: len(t.split())), max_words)
+
+
+def script(context: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    brief, product = context.get("brief", {}), context.get("product", {})
+    creative = context.get("creative_brief", {})
+    name = product.get("product_name") or context.get("product_name") or "it"
+    kind = product_kind(product)
+    duration = float(brief.get("duration_s", 30))
+    wpm = int(context.get("words_per_minute", 150))
+    per_8s = int(context.get("max_words_per_8s", 20))
+    setting = _setting(brief.get("prompt", ""), kind)
+    tone = brief.get("tone", "warm")
+    light_type, light_dir = LIGHTING_BY_TONE.get(tone, ("natural", "window_left"))
+    points = list(creative.get("selling_points") or POINTS["general"])
+    scenes = []
+    for number, (scene_type, seconds) in enumerate(scene_plan(duration), start=1):
+        max_words = max(3, min(math.floor(seconds * wpm / 60), math.floor(seconds * per_8s / 8)))
+        slots = {
+            "product": name,
+            "pain": creative.get("pain_point") or PAINS[kind][0],
+            "point": points[(number - 1) % len(points)].lower(),
+            "cta": creative.get("call_to_action") or f"Try {name} today",
+        }
+        shot, angle, movement = CAMERAS[scene_type]
+        scenes.append({
+            "scene_number": number,
+            "scene_type": scene_type,
+            "duration_seconds": seconds,
+            "dialogue": _dialogue(scene_type, slots, max_words, rng),
+            "action": ACTIONS[scene_type].format(product=name, setting=setting),
+            "expression": EXPRESSIONS[scene_type],
+            "camera": {"shot_type": shot, "angle": angle, "movement": movement},
+            "lighting": {"type": light_type, "direction": light_dir},
+            "product_visibility": VISIBILITY[scene_type],
+            "product_action": "held in hand, label facing camera" if VISIBILITY[scene_type] == "primary" else "",
+            "setting": setting,
+        })
+    return {
+        "title": f"{name}: {brief.get('style', 'testimonial')} for {brief.get('platform', 'tiktok')}",
+        "total_duration": sum(s["duration_seconds"] for s in scenes),
+        "scenes": scenes,
+        "audio_direction": f"{tone.capitalize()} conversational, authentic UGC energy",
+        "writer": WRITER,
+    }
+
+
+def safety(request: ScriptRequest) -> dict[str, Any]:
+    text = f"{request.prompt} {json.dumps(request.context)}".lower()
+    reasons = [f"mentions '{w}'" for w in BLOCKED_WORDS if w in text]
+    return {"allowed": not reasons, "reasons": reasons, "writer": WRITER}
+
+
+class LocalScriptWriter:
+    """Provider[ScriptRequest, ScriptAnswer]. Finishes on submit; writes in collect."""
+
+    name = "local"
+    model = WRITER
+
+    def submit(self, request: ScriptRequest) -> Submission:
+        if not isinstance(request.task, ScriptTask):
+            raise ValidationError("Unknown writing task.")
+        return Submission(request_id=request_id(request), poll_after_s=0.0)
+
+    def poll(self, request_id: str) -> PollResult:
+        return PollResult(state=PredictionState.DONE, output={"request_id": request_id}, progress=1.0, poll_after_s=0.0)
+
+    def collect(self, request: ScriptRequest, result: PollResult, dest_dir: Path) -> ScriptAnswer:
+        rng = random.Random(request_id(request))
+        if request.task is ScriptTask.CREATIVE_BRIEF:
+            answer = creative_brief(request.context, rng)
+        elif request.task is ScriptTask.SCRIPT:
+            answer = script(request.context, rng)
+        else:
+            answer = safety(request)
+        return ScriptAnswer(text=json.dumps(answer, ensure_ascii=False), model=WRITER)
+
+    def cost_usd(self, request: ScriptRequest, output: ScriptAnswer) -> float:
+        return 0.0

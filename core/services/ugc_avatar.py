@@ -1,0 +1,96 @@
+"""Wizard step 2: the avatar, a catalog actor or 1-10 of the creator's photos, with character DNA.
+
+The reference images are the identity anchor: the first is given to every storyboard
+frame and every identity score is measured against them.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from pathlib import Path
+
+from core.adapters.db.models import Actor
+from core.adapters.db.models_ugc import UgcAvatar
+from core.bootstrap import Services
+from core.domain.types import MediaKind
+from core.domain.ugc import CharacterDNA
+from core.errors import NotFound, ValidationError
+from core.ports import VisionRequest, VisionTask
+from core.services import content_guard, ugc_calls, ugc_parse
+from core.services.access import Right
+from core.services.ugc_ads import ad_with_right
+from core.services.ugc_assets import DEFAULT_VOICE
+from core.services.ugc_product import validated_images
+
+logger = logging.getLogger(__name__)
+
+
+def _attach(ad_id: str, avatar: UgcAvatar, user_id: str, services: Services) -> str:
+    with services.db.session() as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        avatar.owner_id, avatar.project_id = user_id, ad.project_id
+        session.add(avatar)
+        session.flush()
+        ad.avatar_id = avatar.id
+        return avatar.id
+
+
+def choose_catalog_actor(ad_id: str, actor_id: str, *, user_id: str, services: Services) -> str:
+    """A catalog actor as the avatar: their portrait is the reference, their voice the voice."""
+    with services.db.session() as session:
+        actor = session.get(Actor, actor_id)
+        if actor is None:
+            raise NotFound("That actor is not in the catalog.")
+        voice = {"voice_id": actor.voice_id, "language": actor.voice_language,
+                 "rate_wpm": actor.voice_rate_wpm, "pitch": actor.voice_pitch}
+        avatar = UgcAvatar(name=actor.display_name, actor_id=actor.id, reference_keys=[actor.image_key], voice=voice)
+    avatar_id = _attach(ad_id, avatar, user_id, services)
+    extract_character_dna(ad_id, user_id=user_id, services=services)
+    return avatar_id
+
+
+def create_avatar_from_photos(ad_id: str, name: str, files: list[bytes], *, user_id: str, services: Services) -> str:
+    limit = services.settings.ugc_avatar_photos_max
+    name = " ".join((name or "").split())[:120] or "My avatar"
+    content_guard.check_texts(services.settings, avatar_name=name)
+    if not 1 <= len(files) <= limit:
+        raise ValidationError(f"Upload between 1 and {limit} photos of the person (front first).")
+    tmp_root = services.settings.work_dir / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
+        keys = [
+            services.storage.put_file(MediaKind.IMAGE, image.path, name=f"ugc/{ad_id}/avatar-{uuid.uuid4().hex}",
+                                      content_type="image/png")
+            for image in validated_images(files, services, Path(tmp))
+        ]
+    avatar_id = _attach(ad_id, UgcAvatar(name=name, reference_keys=keys, voice=dict(DEFAULT_VOICE)), user_id, services)
+    extract_character_dna(ad_id, user_id=user_id, services=services)
+    return avatar_id
+
+
+def extract_character_dna(ad_id: str, *, user_id: str, services: Services) -> CharacterDNA:
+    with services.db.session() as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
+        if avatar is None:
+            raise ValidationError("Pick an actor or upload photos first.")
+        keys, voice = list(avatar.reference_keys), dict(avatar.voice or {})
+    hint = f"voice {voice.get('voice_id', 'default')}, {voice.get('rate_wpm', 165)} words a minute"
+    with tempfile.TemporaryDirectory(dir=services.settings.work_dir / "tmp") as tmp:
+        paths = tuple(services.storage.download_to(k, Path(tmp) / f"ref-{i}.png") for i, k in enumerate(keys))
+        answer = ugc_calls.ask(services, "vision", VisionRequest(VisionTask.CHARACTER_DNA, paths, hint=hint), user_id=user_id)
+    dna = ugc_parse.character_dna(ugc_parse.load_json(answer.text, "portrait analysis"))
+    return save_character_dna(ad_id, dna, user_id=user_id, services=services)
+
+
+def save_character_dna(ad_id: str, dna: CharacterDNA, *, user_id: str, services: Services) -> CharacterDNA:
+    checked = ugc_parse.character_dna(dna.to_dict())
+    with services.db.session() as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
+        if avatar is None:
+            raise ValidationError("Pick an actor or upload photos first.")
+        avatar.dna = checked.to_dict()
+    return checked

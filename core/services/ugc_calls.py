@@ -1,0 +1,61 @@
+"""Short provider calls made while the creator waits (DNA, brief, script): submit, poll, collect.
+
+These answer in seconds (offline: at once), so they run inside the wizard step instead
+of a job; the generation itself always runs as a durable job. Each call goes through the
+content guard first, uses the owner's own keys when they have set any, is bounded in
+time, and lands in the cost ledger like a job's call.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from core.adapters.db.models import CostRecord
+from core.bootstrap import Services
+from core.errors import ConfigurationError, ProviderError, ProviderTimeout
+from core.ports import PredictionState
+from core.services import content_guard
+
+logger = logging.getLogger(__name__)
+
+INLINE_TIMEOUT_S = 120.0
+
+
+def provider_for(services: Services, capability: str, user_id: str) -> Any:
+    providers = services.providers_for(user_id) if hasattr(services, "providers_for") else services.providers
+    if capability not in providers.choices:
+        raise ConfigurationError(f"No provider is set up for {capability.replace('_', ' ')}.")
+    return providers.get(capability)
+
+
+def ask(services: Services, capability: str, request: Any, *, user_id: str, timeout_s: float = INLINE_TIMEOUT_S) -> Any:
+    """The provider's collected answer; raises our errors (never a vendor's)."""
+    content_guard.check_request(services.settings, request)
+    provider = provider_for(services, capability, user_id)
+    started = time.monotonic()
+    request_id = provider.submit(request).request_id
+    while True:
+        result = provider.poll(request_id)
+        if result.state is PredictionState.DONE:
+            break
+        if result.state is PredictionState.FAILED:
+            raise ProviderError(result.message or f"{provider.name} could not do this.", provider=provider.name)
+        if time.monotonic() - started > timeout_s:
+            raise ProviderTimeout(f"{provider.name} did not answer within {timeout_s:.0f} s.", provider=provider.name)
+        time.sleep(min(max(result.poll_after_s, 0.2), 5.0))
+    with tempfile.TemporaryDirectory(dir=_scratch(services)) as tmp:
+        output = provider.collect(request, result, Path(tmp))
+    cost = float(provider.cost_usd(request, output))
+    with services.db.session() as session:
+        session.add(CostRecord(owner_id=user_id, provider=provider.name, capability=capability, amount_usd=cost))
+    return output
+
+
+def _scratch(services: Services) -> Path:
+    root = services.settings.work_dir / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    return root

@@ -1,0 +1,170 @@
+"""Wizard step 5 and the result page: start a generation, the storyboard review gate, redo one scene.
+
+A generation is one durable `ugc_ad` job (see `jobs.pipelines.ugc_ad`); every scene asset
+is its own `ugc_asset` child job. The review gate parks the ad job (status `waiting`)
+until `approve_storyboard` records the decision and enqueues it again. Redoing a scene
+bumps that scene's redo counter, which changes only its assets' fingerprints, so a new
+generation renders that scene alone and reuses everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.adapters.db.models import Job
+from core.adapters.db.models_ugc import UgcAd, UgcProductImage, UgcScene
+from core.bootstrap import Services
+from core.domain.types import JobStatus
+from core.domain.ugc import AdStatus, AssetKind
+from core.errors import ValidationError
+from core.services import ugc_assets
+from core.services.access import Right
+from core.services.ugc_ads import ad_with_right, scenes_of
+from core.services.ugc_scenes import edit_scene, scene_with_right
+
+logger = logging.getLogger(__name__)
+
+AD_JOB = "ugc_ad"
+ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.WAITING.value)
+
+
+def active_job(session: Session, ad: UgcAd) -> Job | None:
+    job = session.get(Job, ad.job_id) if ad.job_id else None
+    return job if job is not None and job.status in ACTIVE else None
+
+
+def _check_ready(session: Session, ad: UgcAd) -> None:
+    missing = []
+    if not session.scalar(select(func.count()).select_from(UgcProductImage).where(UgcProductImage.ad_id == ad.id)):
+        missing.append("a product photo")
+    if not ad.avatar_id:
+        missing.append("an avatar")
+    if not (ad.options or {}).get("brief"):
+        missing.append("the brief")
+    if not scenes_of(session, ad.id):
+        missing.append("a script")
+    if missing:
+        raise ValidationError("Before generating, add " + ", ".join(missing) + ".")
+
+
+def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
+    """Queue the ad's generation job (or return the one already running)."""
+    with services.db.session() as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        running = active_job(session, ad)
+        if running is not None:
+            return running.id
+        _check_ready(session, ad)
+        job = Job(owner_id=user_id, kind=AD_JOB, subject_id=ad.id, payload={"ad_id": ad.id})
+        session.add(job)
+        session.flush()
+        ad.job_id, ad.status, ad.error, ad.wizard_step = job.id, AdStatus.GENERATING.value, None, "generate"
+        job_id = job.id
+    services.queue.enqueue(job_id)
+    return job_id
+
+
+def _wake(services: Services, ad_id: str) -> None:
+    with services.db.session() as session:
+        ad = session.get(UgcAd, ad_id)
+        job_id = ad.job_id if ad is not None else None
+        alive = job_id is not None and session.scalar(select(Job.status).where(Job.id == job_id)) in ACTIVE
+    if alive:
+        services.queue.enqueue(job_id)  # type: ignore[arg-type]
+
+
+def approve_storyboard(
+    ad_id: str, *, user_id: str, services: Services, selections: dict[str, str] | None = None,
+    edits: dict[str, dict[str, Any]] | None = None,
+) -> list[int]:
+    """Approve each scene's chosen frame; edited scenes are redrawn (and approved once drawn).
+    Returns the numbers of the scenes that will be redrawn."""
+    for scene_id, changes in (edits or {}).items():
+        edit_scene(scene_id, changes, user_id=user_id, services=services)
+    redrawn: list[int] = []
+    with services.db.session() as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        ctx = ugc_assets.load_context(session, ad, services.settings)
+        for scene in scenes_of(session, ad.id):
+            if scene.id in (selections or {}):
+                scene.selected_frame_id = (selections or {})[scene.id]
+            frame = ugc_assets.chosen_frame(session, ctx, scene, approved=False)
+            frame = frame or ugc_assets.best_frame(ugc_assets.current_frames(session, ctx, scene))
+            if frame is None:
+                scene.auto_approve = True  # drawn after this approval: take the best variant
+                redrawn.append(scene.number)
+                continue
+            scene.selected_frame_id = scene.approved_frame_id = frame.id
+    _wake(services, ad_id)
+    return redrawn
+
+
+def regenerate_frame(scene_id: str, *, user_id: str, services: Services) -> None:
+    """Draw this scene's storyboard again (new variants); the others keep theirs."""
+    with services.db.session() as session:
+        scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
+        scene.redo_frame += 1
+        scene.selected_frame_id = scene.approved_frame_id = None
+        scene.auto_approve = False
+        ad_id = ad.id
+    _wake(services, ad_id)
+
+
+def redo_scene(scene_id: str, *, user_id: str, services: Services, frame: bool = False) -> str:
+    """Make this scene's clip (and voice line; with `frame`, its storyboard too) again, then re-cut
+    the ad. Only this scene is rendered; returns the generation job's id."""
+    with services.db.session() as session:
+        scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
+        if active_job(session, ad) is not None:
+            raise ValidationError("A generation of this ad is still running; wait for it to finish.")
+        scene.redo_clip += 1
+        scene.redo_audio += 1
+        if frame:
+            scene.redo_frame += 1
+            scene.selected_frame_id = scene.approved_frame_id = None
+            scene.auto_approve = True  # redone from the result page: no second review round
+        ad_id = ad.id
+    return start_generation(ad_id, user_id=user_id, services=services)
+
+
+def retry_scene(scene_id: str, kind: AssetKind, *, user_id: str, services: Services) -> list[str]:
+    """New attempts for a scene's failed frames, clip or voice line; wakes the generation if waiting."""
+    with services.db.session() as session:
+        scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
+        jobs = retry_in_session(session, services, ad, scene, kind, user_id)
+        ad_id = ad.id
+    ugc_assets.enqueue_all(services, jobs)
+    _wake(services, ad_id)
+    return jobs
+
+
+def retry_in_session(session: Session, services: Services, ad: UgcAd, scene: UgcScene, kind: AssetKind,
+                     owner_id: str) -> list[str]:
+    ctx = ugc_assets.load_context(session, ad, services.settings)
+    if kind is AssetKind.FRAME:
+        return ugc_assets.retry_frames(session, ctx, scene, owner_id) or ugc_assets.ensure_frames(session, ctx, scene, owner_id)
+    if kind is AssetKind.AUDIO:
+        inputs = ugc_assets.audio_inputs(ctx, scene)
+        if inputs is None:
+            raise ValidationError(f"Scene {scene.number} has no line to voice.")
+        return [j for j in [ugc_assets.ensure_single(session, scene, kind, inputs, owner_id, retry=True)[1]] if j]
+    frame = ugc_assets.chosen_frame(session, ctx, scene, approved=False)
+    if frame is None:
+        raise ValidationError(f"Scene {scene.number} needs a finished storyboard frame before its clip.")
+    inputs = ugc_assets.clip_inputs(ctx, scene, frame)
+    return [j for j in [ugc_assets.ensure_single(session, scene, kind, inputs, owner_id, retry=True)[1]] if j]
+
+
+def cancel_generation(ad_id: str, *, user_id: str, services: Services) -> None:
+    with services.db.session() as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        job = active_job(session, ad)
+        if job is None:
+            return
+        job.cancel_requested = True
+        job_id = job.id
+    services.queue.enqueue(job_id)

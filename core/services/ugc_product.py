@@ -1,0 +1,125 @@
+"""Wizard step 1: the product's name, its photos (1-6, probed and size-capped) and its DNA."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from core.adapters.db.models_ugc import UgcAd, UgcProductImage
+from core.bootstrap import Services
+from core.domain.types import MediaKind
+from core.domain.ugc import ProductDNA
+from core.errors import NotFound, ValidationError
+from core.ports import VisionRequest, VisionTask
+from core.services import content_guard, ugc_calls, ugc_parse
+from core.services.access import Right
+from core.services.ugc_ads import ad_with_right
+
+logger = logging.getLogger(__name__)
+
+NAME_MAX = 120
+
+
+def save_product_info(ad_id: str, *, name: str, brand: str, user_id: str, services: Services) -> None:
+    name, brand = " ".join((name or "").split()), " ".join((brand or "").split())
+    if not name:
+        raise ValidationError("Give the product a name.")
+    if len(name) > NAME_MAX or len(brand) > NAME_MAX:
+        raise ValidationError(f"Keep the product and brand names under {NAME_MAX} characters.")
+    content_guard.check_texts(services.settings, product_name=name, brand_name=brand)
+    with services.db.session() as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        ad.product_name, ad.brand_name = name, brand
+        ad.title = ad.title or name
+
+
+def _scratch(services: Services) -> Path:
+    root = services.settings.work_dir / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def validated_images(files: list[bytes], services: Services, tmp: Path) -> list[Path]:
+    """Every upload checked by content (PNG/JPEG/WebP, size, pixels) and re-encoded; names never used."""
+    settings, cleaned = services.settings, []
+    for index, data in enumerate(files):
+        if len(data) > settings.image_max_bytes:
+            raise ValidationError(
+                f"Image {index + 1} is {len(data) / 1e6:.1f} MB; the limit is {settings.image_max_bytes / 1e6:.0f} MB."
+            )
+        raw = tmp / f"upload-{index}.bin"
+        raw.write_bytes(data)
+        image = services.media.validate_image_upload(  # type: ignore[attr-defined]
+            raw, max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels, dest=tmp / f"clean-{index}.png"
+        )
+        cleaned.append(image)
+    return cleaned
+
+
+def add_product_images(ad_id: str, files: list[bytes], *, user_id: str, services: Services) -> int:
+    """Store 1-6 product photos; all of them or none. Returns how many the product now has."""
+    limit = services.settings.ugc_product_images_max
+    if not files:
+        raise ValidationError("Choose at least one product photo.")
+    with services.db.session() as session:
+        ad_with_right(session, ad_id, user_id, Right.EDIT)
+        have = session.scalar(select(func.count()).select_from(UgcProductImage).where(UgcProductImage.ad_id == ad_id)) or 0
+    if have + len(files) > limit:
+        raise ValidationError(f"A product can have {limit} photos; it has {have} and you added {len(files)}.")
+    with tempfile.TemporaryDirectory(dir=_scratch(services)) as tmp:
+        images = validated_images(files, services, Path(tmp))
+        stored = [
+            (services.storage.put_file(MediaKind.IMAGE, i.path, name=f"ugc/{ad_id}/product-{uuid.uuid4().hex}",
+                                       content_type="image/png"), i)
+            for i in images
+        ]
+    with services.db.session() as session:
+        for offset, (key, image) in enumerate(stored):
+            session.add(UgcProductImage(ad_id=ad_id, position=have + offset, image_key=key,
+                                        width=image.width, height=image.height))
+    return have + len(files)
+
+
+def remove_product_image(image_id: str, *, user_id: str, services: Services) -> None:
+    with services.db.session() as session:
+        row = session.get(UgcProductImage, image_id)
+        if row is None:
+            raise NotFound("That photo is already gone.")
+        ad_with_right(session, row.ad_id, user_id, Right.EDIT)
+        key = row.image_key
+        session.delete(row)
+    services.storage.delete(key)
+
+
+def extract_product_dna(ad_id: str, *, user_id: str, services: Services) -> ProductDNA:
+    """Ask the vision port; the answer is validated, then saved for the creator to edit."""
+    with services.db.session() as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        keys = list(session.scalars(select(UgcProductImage.image_key).where(UgcProductImage.ad_id == ad_id)
+                                    .order_by(UgcProductImage.position)))
+        name = ad.product_name
+    if not keys:
+        raise ValidationError("Add at least one product photo first.")
+    with tempfile.TemporaryDirectory(dir=_scratch(services)) as tmp:
+        paths = tuple(services.storage.download_to(k, Path(tmp) / f"product-{i}.png") for i, k in enumerate(keys))
+        answer = ugc_calls.ask(services, "vision", VisionRequest(VisionTask.PRODUCT_DNA, paths, hint=name), user_id=user_id)
+    dna = ugc_parse.product_dna({"product_name": name, **ugc_parse.load_json(answer.text, "product analysis")})
+    _store_dna(ad_id, dna, user_id, services)
+    return dna
+
+
+def save_product_dna(ad_id: str, dna: ProductDNA, *, user_id: str, services: Services) -> ProductDNA:
+    """The creator's edited DNA, validated the same way as a model's."""
+    checked = ugc_parse.product_dna(dna.to_dict())
+    _store_dna(ad_id, checked, user_id, services)
+    return checked
+
+
+def _store_dna(ad_id: str, dna: ProductDNA, user_id: str, services: Services) -> None:
+    with services.db.session() as session:
+        ad: UgcAd = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        ad.product_dna = dna.to_dict()

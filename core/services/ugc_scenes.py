@@ -1,0 +1,120 @@
+"""Scenes of an ad's script: read them with their assets, edit one, reset edits, pick a frame.
+
+An edit bumps the scene's revision and changes its prompts, hence its assets'
+fingerprints: only that scene is drawn, animated or voiced again. Everything else keeps
+its finished assets.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcScene
+from core.bootstrap import Services
+from core.config import Settings
+from core.domain.ugc import AssetKind, AssetStatus
+from core.domain.ugc_views import AssetView, SceneView
+from core.errors import NotFound, ValidationError
+from core.services import content_guard, ugc_assets, ugc_parse
+from core.services.access import Right
+from core.services.ugc_ads import ad_with_right, scenes_of
+
+logger = logging.getLogger(__name__)
+
+EDITABLE = ("dialogue", "action", "expression", "camera", "lighting", "product_visibility", "product_action",
+            "setting", "duration_seconds", "scene_type")
+
+
+def asset_view(asset: UgcAsset | None) -> AssetView | None:
+    if asset is None:
+        return None
+    return AssetView(asset.id, AssetKind(asset.kind), AssetStatus(asset.status), asset.variant, asset.attempt,
+                     asset.media_key, asset.duration_s, asset.score, (asset.error or {}).get("message"), asset.job_id)
+
+
+def _single(session: Session, scene_id: str, kind: AssetKind, inputs: dict[str, Any] | None) -> AssetView | None:
+    if inputs is None:
+        return None
+    found = ugc_assets.assets_for(session, scene_id, kind, ugc_assets.fingerprint(kind, inputs))
+    return asset_view(found[0]) if found else None
+
+
+def scene_views(session: Session, ad: UgcAd, settings: Settings) -> list[SceneView]:
+    ctx = ugc_assets.load_context(session, ad, settings)
+    views = []
+    for scene in scenes_of(session, ad.id):
+        script = ugc_assets.script_of(ctx, scene)
+        frames = [v for f in ugc_assets.current_frames(session, ctx, scene) if (v := asset_view(f))]
+        frame = ugc_assets.chosen_frame(session, ctx, scene, approved=False)
+        approved = ugc_assets.chosen_frame(session, ctx, scene, approved=True)  # stale approvals do not count
+        selected = scene.selected_frame_id if scene.selected_frame_id in {f.id for f in frames} else None
+        clip = _single(session, scene.id, AssetKind.CLIP, ugc_assets.clip_inputs(ctx, scene, frame) if frame else None)
+        audio = _single(session, scene.id, AssetKind.AUDIO, ugc_assets.audio_inputs(ctx, scene))
+        views.append(SceneView(
+            id=scene.id, number=scene.number, script=script, edited=scene.edited, revision=scene.revision,
+            prompts=ugc_assets.prompts_of(ctx, scene), frames=frames,
+            selected_frame_id=selected, approved_frame_id=approved.id if approved else None, clip=clip, audio=audio,
+            max_words=ugc_parse.max_words(script.duration_s, ctx.wpm, ctx.per_8s),
+        ))
+    return views
+
+
+def scene_with_right(session: Session, scene_id: str, user_id: str, need: Right) -> tuple[UgcScene, UgcAd]:
+    scene = session.get(UgcScene, scene_id)
+    if scene is None:
+        raise NotFound("That scene no longer exists.")
+    return scene, ad_with_right(session, scene.ad_id, user_id, need)
+
+
+def _merged(spec: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(f"These scene fields cannot be edited: {', '.join(sorted(unknown))}.")
+    merged = dict(spec)
+    for key, value in changes.items():
+        merged[key] = {**(spec.get(key) or {}), **value} if key in ("camera", "lighting") else value
+    return merged
+
+
+def edit_scene(scene_id: str, changes: dict[str, Any], *, user_id: str, services: Services) -> bool:
+    """Apply a creator's edit; returns False when nothing actually changed. Invalid edits store nothing."""
+    settings = services.settings
+    with services.db.session() as session:
+        scene, _ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
+        merged = _merged(scene.spec, changes)
+        if merged == scene.spec:
+            return False
+        parsed = ugc_parse.scene(merged, scene.number, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s)
+        content_guard.check_texts(settings, dialogue=parsed.dialogue, action=parsed.action)
+        scene.spec = ugc_parse.canonical(parsed)
+        scene.edited = scene.spec != scene.original
+        scene.revision += 1  # an approval stays valid only while the frame's fingerprint is unchanged
+        return True
+
+
+def reset_scene(scene_id: str, *, user_id: str, services: Services) -> None:
+    """Back to the writer's version; its finished assets (if any) are found again."""
+    with services.db.session() as session:
+        scene, _ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
+        if not scene.edited:
+            return
+        scene.spec, scene.edited = dict(scene.original), False
+        scene.revision += 1
+
+
+def select_frame(scene_id: str, frame_id: str, *, user_id: str, services: Services) -> None:
+    with services.db.session() as session:
+        scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
+        ctx = ugc_assets.load_context(session, ad, services.settings)
+        if frame_id not in {f.id for f in ugc_assets.current_frames(session, ctx, scene) if f.status == "ready"}:
+            raise ValidationError("That frame is not a finished frame of this scene.")
+        scene.selected_frame_id = frame_id
+
+
+def edited_scene_numbers(*, ad_id: str, user_id: str, services: Services) -> list[int]:
+    with services.db.session() as session:
+        ad_with_right(session, ad_id, user_id, Right.VIEW)
+        return [s.number for s in scenes_of(session, ad_id) if s.edited]

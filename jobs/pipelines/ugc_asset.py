@@ -1,0 +1,159 @@
+"""One scene asset (storyboard frame, clip or voice line): render -> score, as its own durable job.
+
+Each asset is a unit that fails, retries and resumes alone: its provider call is durable
+(request id stored before any wait), and when it ends its hooks mark the asset and wake
+the ad's generation job, which is waiting for its scenes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.adapters.db.models import Job
+from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcScene
+from core.bootstrap import Services
+from core.domain.types import ErrorInfo, JobStatus, MediaKind, Voice
+from core.domain.ugc import AssetKind, AssetStatus
+from core.errors import JobCancelled
+from core.ports import ImageGenRequest, ImageToVideoRequest, SpeechRequest, VisionRequest, VisionTask
+from core.services import ugc_assets
+from jobs.context import StepContext
+from jobs.pipeline import Pipeline, Step, register
+from jobs.pipelines.common import delete_keys, error_dict, stored_keys_of
+
+logger = logging.getLogger(__name__)
+
+KIND = ugc_assets.ASSET_JOB
+ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.WAITING.value)
+
+
+def _asset(ctx: StepContext) -> tuple[str, dict[str, Any], int]:
+    with ctx.services.db.session() as session:
+        asset = session.get(UgcAsset, ctx.payload["asset_id"])
+        if asset is None:
+            raise JobCancelled("The scene was deleted.")
+        return asset.kind, dict(asset.inputs), asset.seed
+
+
+def render(ctx: StepContext) -> dict[str, Any]:
+    kind, inputs, seed = _asset(ctx)
+    if kind == AssetKind.FRAME.value:
+        references = tuple(ctx.fetch(key) for key in inputs["references"])
+        request = ImageGenRequest(prompt=inputs["prompt"], references=references, width=inputs["width"],
+                                  height=inputs["height"], seed=seed, negative_prompt=inputs["negative"])
+        image = ctx.call_provider("image_gen", request)
+        key = ctx.store(MediaKind.IMAGE, image.path, label="frame", content_type=image.content_type)
+        return {"media_key": key, "width": image.width, "height": image.height}
+    if kind == AssetKind.CLIP.value:
+        request = ImageToVideoRequest(image=ctx.fetch(inputs["frame_key"]), prompt=inputs["prompt"],
+                                      duration_s=float(inputs["duration_s"]), camera=inputs["camera"], seed=seed,
+                                      width=inputs["width"], height=inputs["height"])
+        video = ctx.call_provider("image_to_video", request)
+        key = ctx.store(MediaKind.VIDEO, video.path, label="clip", content_type="video/mp4")
+        return {"media_key": key, "duration_s": video.duration_s, "width": video.width, "height": video.height}
+    request = SpeechRequest(text=inputs["text"], voice=Voice(**inputs["voice"]), seed=seed)
+    clip = ctx.call_provider("speech", request)
+    key = ctx.store(MediaKind.AUDIO, clip.path, label="voice", content_type=clip.content_type)
+    return {"media_key": key, "duration_s": clip.duration_s}
+
+
+def score(ctx: StepContext) -> dict[str, Any]:
+    """Identity of a storyboard frame against the avatar's references (spec 22, layer 3)."""
+    kind, inputs, _seed = _asset(ctx)
+    if kind != AssetKind.FRAME.value or "vision" not in ctx.services.providers.choices:
+        return ctx.skipped()
+    with ctx.services.db.session() as session:
+        asset = session.get(UgcAsset, ctx.payload["asset_id"])
+        ad = session.get(UgcAd, asset.ad_id) if asset else None
+        avatar = session.get(UgcAvatar, ad.avatar_id) if ad and ad.avatar_id else None
+        references = list(avatar.reference_keys)[:3] if avatar else []
+    if not references:
+        return ctx.skipped()
+    frame = ctx.fetch(ctx.output_of("render")["media_key"])
+    request = VisionRequest(VisionTask.IDENTITY, (frame,), references=tuple(ctx.fetch(k) for k in references))
+    answer = ctx.call_provider("vision", request)
+    scores = json.loads(answer.text).get("scores") or [None]
+    return {"score": float(scores[0]) if scores[0] is not None else None}
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def _subject(session: Session, job: Job) -> UgcAsset | None:
+    return session.get(UgcAsset, job.subject_id) if job.subject_id else None
+
+
+def _outputs(job: Job) -> dict[str, dict[str, Any]]:
+    return {s.name: dict(s.output or {}) for s in job.steps if s.status == "completed"}
+
+
+def wake_ad(services: Services, session: Session, ad_id: str) -> None:
+    """The ad's generation job waits for its scenes: tell it one has ended."""
+    ad = session.get(UgcAd, ad_id)
+    if ad is not None and ad.job_id and session.scalar(select(Job.status).where(Job.id == ad.job_id)) in ACTIVE:
+        services.queue.enqueue(ad.job_id)
+
+
+def _select_frame(session: Session, asset: UgcAsset) -> None:
+    """A scene shows its best finished frame until the creator picks one."""
+    scene = session.get(UgcScene, asset.scene_id)
+    if scene is None:
+        return
+    frames = ugc_assets.assets_for(session, scene.id, AssetKind.FRAME, asset.fingerprint)
+    ready = {f.id for f in frames if f.status == AssetStatus.READY.value}
+    if scene.selected_frame_id not in ready and (best := ugc_assets.best_frame(frames)) is not None:
+        scene.selected_frame_id = best.id
+
+
+def on_started(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
+    if asset := _subject(session, job):
+        asset.status = AssetStatus.RENDERING.value
+
+
+def on_completed(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
+    asset = _subject(session, job)
+    if asset is None:
+        delete_keys(services, stored_keys_of(session, job.id))
+        return
+    outputs = _outputs(job)
+    rendered = outputs.get("render", {})
+    asset.media_key = rendered.get("media_key")
+    asset.duration_s = rendered.get("duration_s")
+    asset.score = outputs.get("score", {}).get("score")
+    asset.status, asset.error = AssetStatus.READY.value, None
+    if asset.kind == AssetKind.FRAME.value:
+        session.flush()
+        _select_frame(session, asset)
+    wake_ad(services, session, asset.ad_id)
+
+
+def on_failed(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
+    if asset := _subject(session, job):
+        asset.status, asset.error = AssetStatus.FAILED.value, error_dict(error)
+        wake_ad(services, session, asset.ad_id)
+
+
+def on_cancelled(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
+    asset = _subject(session, job)
+    if asset is None:
+        delete_keys(services, stored_keys_of(session, job.id))
+        return
+    asset.status, asset.error = AssetStatus.FAILED.value, {"code": "cancelled", "message": "Cancelled."}
+
+
+PIPELINE = register(
+    Pipeline(
+        kind=KIND,
+        steps=(Step("render", render, weight=3.0), Step("score", score, weight=0.5)),
+        on_started=on_started,
+        on_completed=on_completed,
+        on_failed=on_failed,
+        on_cancelled=on_cancelled,
+        admission_limited=False,
+    )
+)

@@ -1,0 +1,167 @@
+"""The last steps of a UGC ad: post-production (one FFmpeg pass per output) and the quality check."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcQcReport
+from core.adapters.media.captions import PlacedCaption, Rect, safe_area
+from core.adapters.media.music import write_music_bed
+from core.adapters.media.postprod import EditResult, EditSpec, PostProducer, SceneCut, Timeline
+from core.adapters.media.quality import QcInputs, QcLimits, judge, sample_frames, scan_media
+from core.domain.types import MediaKind
+from core.domain.ugc import Aspect, Caption, Platform, RealismSettings, Transition
+from core.errors import JobCancelled
+from core.ports import VisionRequest, VisionTask
+from core.services import ugc_assets
+from core.services.ugc_ads import scenes_of
+from jobs.context import StepContext
+
+logger = logging.getLogger(__name__)
+
+AUTO_TRANSITIONS = {
+    "hook": Transition.CUT, "problem": Transition.CUT, "solution": Transition.CROSSFADE,
+    "demo": Transition.DISSOLVE, "testimonial": Transition.CROSSFADE, "cta": Transition.DIP_TO_BLACK,
+}
+FRAMES_PER_SCENE = 8
+
+
+def _asset(session: Any, asset_id: str | None) -> UgcAsset | None:
+    return session.get(UgcAsset, asset_id) if asset_id else None
+
+
+def _plan(ctx: StepContext) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    clips, voices = ctx.output_of("scene_video")["clips"], ctx.output_of("voiceover")["voices"]
+    with ctx.services.db.session() as session:
+        ad = session.get(UgcAd, ctx.payload["ad_id"])
+        if ad is None:
+            raise JobCancelled("The ad was deleted.")
+        context = ugc_assets.load_context(session, ad, ctx.services.settings)
+        options = dict(ad.options or {})
+        options["platform"] = (options.get("brief") or {}).get("platform", "tiktok")
+        options["seed"] = int(hashlib.sha256(ad.id.encode()).hexdigest()[:8], 16)
+        scenes = []
+        for scene in scenes_of(session, ad.id):
+            script = ugc_assets.script_of(context, scene)
+            clip, voice = _asset(session, clips.get(str(scene.number))), _asset(session, voices.get(str(scene.number)))
+            assert clip is not None and clip.media_key, f"scene {scene.number} has no clip"
+            scenes.append({"clip": clip.media_key, "clip_s": clip.duration_s or script.duration_s,
+                           "voice": voice.media_key if voice else None, "voice_s": (voice.duration_s or 0.0) if voice else 0.0,
+                           "dialogue": script.dialogue, "type": script.scene_type.value, "duration_s": script.duration_s})
+    return scenes, options
+
+
+def _cuts(ctx: StepContext, scenes: list[dict[str, Any]], choice: str) -> tuple[SceneCut, ...]:
+    return tuple(
+        SceneCut(ctx.fetch(s["clip"]), float(s["clip_s"]), ctx.fetch(s["voice"]) if s["voice"] else None,
+                 float(s["voice_s"]), s["dialogue"], AUTO_TRANSITIONS[s["type"]] if choice == "auto" else Transition(choice),
+                 float(s["duration_s"]))
+        for s in scenes
+    )
+
+
+def _store(ctx: StepContext, aspect: str, result: EditResult) -> dict[str, Any]:
+    slug = aspect.replace(":", "x")
+    video_key = ctx.store(MediaKind.VIDEO, result.video.path, label=f"final-{slug}", content_type="video/mp4")
+    poster = ctx.services.media.poster_frame(result.video.path, ctx.work_dir / f"poster-{slug}.jpg", at_s=1.0)
+    poster_key = ctx.store(MediaKind.IMAGE, poster.path, label=f"poster-{slug}", content_type="image/jpeg")
+    placed = [{"caption": asdict(p.caption), "lines": list(p.lines), "box": asdict(p.box), "font_size": p.font_size,
+               "line_spacing": p.line_spacing} for p in result.placed]
+    return {"aspect": aspect, "video_key": video_key, "poster_key": poster_key,
+            "duration_s": result.video.duration_s, "width": result.video.width, "height": result.video.height,
+            "planned_s": result.timeline.total_s, "timeline": asdict(result.timeline), "captions": placed,
+            "encode_passes": result.encode_passes}
+
+
+def post_production(ctx: StepContext) -> dict[str, Any]:
+    settings = ctx.services.settings
+    scenes, options = _plan(ctx)
+    cuts = _cuts(ctx, scenes, options.get("transition", "auto"))
+    music = None
+    if options.get("music", True):
+        length = sum(c.clip_duration_s + 1.0 for c in cuts) + 2.0
+        music = write_music_bed(ctx.work_dir / "music.wav", length, seed=options["seed"])
+    realism = RealismSettings(**options.get("realism", {}))
+    producer, outputs = PostProducer(ctx.services.media), []  # type: ignore[arg-type]
+    for aspect in options.get("aspects", ["9:16"]):
+        width, height = Aspect(aspect).size(settings.ugc_long_side)
+        spec = EditSpec(cuts, width, height, fps=settings.ugc_fps, platform=Platform(options["platform"]),
+                        realism=realism, music=music, music_volume=settings.ugc_music_volume,
+                        captions=options.get("captions", True), preset=settings.ugc_x264_preset, crf=settings.ugc_crf,
+                        loudness_lufs=settings.ugc_loudness_target_lufs)
+        slug = aspect.replace(":", "x")
+        result = producer.render(spec, ctx.work_dir / f"final-{slug}.mp4", ctx.work_dir / f"edit-{slug}")
+        outputs.append(_store(ctx, aspect, result))
+    with ctx.services.db.session() as session:
+        session.execute(delete(UgcOutput).where(UgcOutput.job_id == ctx.job_id))  # a re-run replaces, never duplicates
+        for out in outputs:
+            session.add(UgcOutput(ad_id=ctx.payload["ad_id"], job_id=ctx.job_id, aspect=out["aspect"],
+                                  video_key=out["video_key"], poster_key=out["poster_key"],
+                                  captions=[c["caption"] for c in out["captions"]],
+                                  duration_s=out["duration_s"], width=out["width"], height=out["height"],
+                                  encode_passes=out["encode_passes"]))
+    return {"outputs": outputs}
+
+
+def _identity(ctx: StepContext) -> dict[int, list[float]]:
+    """Clip frames sampled at 1 fps, scored against the avatar's references in one vision call."""
+    if "vision" not in ctx.services.providers.choices:
+        return {}
+    with ctx.services.db.session() as session:
+        ad = session.get(UgcAd, ctx.payload["ad_id"])
+        avatar = session.get(UgcAvatar, ad.avatar_id) if ad and ad.avatar_id else None
+        references = list(avatar.reference_keys)[:3] if avatar else []
+        clips = {int(n): session.get(UgcAsset, a).media_key for n, a in ctx.output_of("scene_video")["clips"].items()}
+    if not references:
+        return {}
+    frames: list[tuple[int, Path]] = []
+    for number, key in sorted(clips.items()):
+        sampled = sample_frames(ctx.fetch(key), 1.0, ctx.work_dir / "qc" / f"scene{number}", max_side=320)
+        frames += [(number, p) for p in sampled[:FRAMES_PER_SCENE]]
+    request = VisionRequest(VisionTask.IDENTITY, tuple(p for _, p in frames), references=tuple(ctx.fetch(k) for k in references))
+    scores = json.loads(ctx.call_provider("vision", request).text).get("scores", [])
+    found: dict[int, list[float]] = {}
+    for (number, _), value in zip(frames, scores, strict=False):
+        if value is not None:
+            found.setdefault(number, []).append(float(value))
+    return found
+
+
+def _limits(ctx: StepContext) -> QcLimits:
+    s = ctx.services.settings
+    return QcLimits(s.ugc_duration_tolerance_s, s.ugc_loudness_target_lufs, s.ugc_loudness_tolerance_lu, -0.5,
+                    s.ugc_video_similarity_min, s.ugc_cross_scene_std_max)
+
+
+def _placed(raw: list[dict[str, Any]]) -> list[PlacedCaption]:
+    return [PlacedCaption(Caption(**c["caption"]), tuple(c["lines"]), Rect(**c["box"]), c["font_size"], c["line_spacing"])
+            for c in raw]
+
+
+def quality_check(ctx: StepContext) -> dict[str, Any]:
+    outputs = ctx.output_of("post_production")["outputs"]
+    identity, limits, summaries = _identity(ctx), _limits(ctx), []
+    platform = Platform(_plan(ctx)[1]["platform"])
+    with ctx.services.db.session() as session:
+        rows = {o.aspect: o.id for o in session.scalars(select(UgcOutput).where(UgcOutput.job_id == ctx.job_id))}
+    for out in outputs:
+        scan = scan_media(ctx.services.media, ctx.fetch(out["video_key"]))  # type: ignore[arg-type]
+        timeline = Timeline(**{k: tuple(v) if isinstance(v, list) else v for k, v in out["timeline"].items()})
+        inputs = QcInputs(scan, out["planned_s"], timeline, _placed(out["captions"]),
+                          safe_area(platform, out["width"], out["height"]), identity)
+        report = judge(inputs, limits)
+        summary = "; ".join(f"{f.check}: {'ok' if f.passed else 'FAILED'}" for f in report.findings)
+        with ctx.services.db.session() as session:
+            session.execute(delete(UgcQcReport).where(UgcQcReport.output_id == rows[out["aspect"]]))
+            session.add(UgcQcReport(ad_id=ctx.payload["ad_id"], output_id=rows[out["aspect"]], passed=report.passed,
+                                    report=report.to_dict(), summary=summary))
+        summaries.append({"aspect": out["aspect"], "passed": report.passed, "flagged": report.flagged_scenes})
+    flagged = sorted({n for s in summaries for n in s["flagged"]})
+    return {"passed": all(s["passed"] for s in summaries), "flagged": flagged, "reports": summaries}

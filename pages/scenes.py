@@ -1,0 +1,93 @@
+"""Scene studio (spec 004): every scene of an ad with its line, voice, frames and clip, each with
+a status badge (pending, rendering, ready, failed) and a retry; batch "generate all" carries
+on past a failed scene and lists each scene's outcome."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import ugc_media
+from components.runtime import current_user_id, show_error, studio
+from components.ugc_generate import POLL_S
+from core.domain.ugc import AssetKind, AssetStatus
+from core.domain.ugc_views import SceneView
+from core.errors import StudioError
+from core.services import ugc_ads, ugc_generation, ugc_studio
+from core.services.projects import list_projects
+
+services = studio()
+user_id = current_user_id()
+KINDS = {AssetKind.AUDIO: "audio", AssetKind.FRAME: "images", AssetKind.CLIP: "clips"}
+
+
+def pick_ad() -> str | None:
+    projects = {p.id: p.title for p in list_projects(user_id=user_id, services=services)}
+    default = st.query_params.get("project") or st.session_state.get("project_id")
+    if not projects:
+        st.info("No projects yet. Make an ad in the Mass generator first.", icon=":material/movie:")
+        return None
+    ids = list(projects)
+    project_id = st.selectbox("Project", ids, index=ids.index(default) if default in ids else 0,
+                              format_func=lambda i: projects[i], key="studio_project")
+    ads = {a.id: a for a in ugc_studio.list_ads(project_id, user_id=user_id, services=services)}
+    if not ads:
+        st.info("This project has no ads yet.", icon=":material/movie:")
+        return None
+    current = st.session_state.get("ugc_ad_id")
+    ad_ids = list(ads)
+    return st.selectbox("Ad", ad_ids, index=ad_ids.index(current) if current in ad_ids else 0,
+                        format_func=lambda i: f"{ads[i].title} · {ads[i].status} · {ads[i].scenes} scenes", key="studio_ad")
+
+
+def scene_card(scene: SceneView) -> None:
+    with st.container(border=True):
+        ugc_media.badge(scene.status, f"Scene {scene.number}")
+        st.markdown(f"“{scene.script.dialogue}”")
+        st.caption(f"{scene.script.action} · {scene.script.camera.words()}")
+        columns = st.columns(3)
+        for column, kind in zip(columns, (AssetKind.AUDIO, AssetKind.FRAME, AssetKind.CLIP), strict=True):
+            with column:
+                status = scene.status_of(kind)
+                ugc_media.badge(status, kind.value)
+                frame = next((f for f in scene.frames if f.id == scene.selected_frame_id), None)
+                if kind is AssetKind.AUDIO and scene.audio:
+                    ugc_media.audio(scene.audio.media_key, user_id=user_id, services=services)
+                elif kind is AssetKind.FRAME and frame:
+                    ugc_media.image(frame.media_key, user_id=user_id, services=services, width=140)
+                elif kind is AssetKind.CLIP and scene.clip and status is AssetStatus.READY:
+                    ugc_media.video(scene.clip.media_key, user_id=user_id, services=services)
+                if status is AssetStatus.FAILED and st.button("Retry", key=f"studio_retry_{scene.id}_{kind.value}",
+                                                              icon=":material/replay:"):
+                    retry(scene, kind)
+        if scene.error:
+            st.caption(f":red[{scene.error}]")
+
+
+def retry(scene: SceneView, kind: AssetKind) -> None:
+    try:
+        ugc_generation.retry_scene(scene.id, kind, user_id=user_id, services=services)
+        st.rerun()
+    except StudioError as exc:
+        show_error(exc)
+
+
+def scene_list(ad_id: str) -> None:
+    ad = ugc_ads.get_ad(ad_id, user_id=user_id, services=services)
+    for scene in ad.scenes:
+        scene_card(scene)
+
+
+st.title("Scene studio")
+ad_id = pick_ad()
+if ad_id is None:
+    st.stop()
+with st.container(horizontal=True):
+    for kind, label in KINDS.items():
+        if st.button(f"Generate all {label}", key=f"batch_{kind.value}", icon=":material/bolt:"):
+            outcomes = ugc_studio.generate_all(ad_id, kind, user_id=user_id, services=services)
+            st.session_state["studio_outcomes"] = [(o.scene_number, o.state, o.message) for o in outcomes]
+for number, state, message in st.session_state.get("studio_outcomes", []):
+    st.caption(f"Scene {number}: {state}" + (f" — {message}" if message else ""))
+busy = any(a is not None and a.status.active
+           for s in ugc_ads.get_ad(ad_id, user_id=user_id, services=services).scenes for a in [*s.frames, s.clip, s.audio])
+st.fragment(scene_list, run_every=POLL_S if busy else None)(ad_id)

@@ -1,0 +1,98 @@
+"""The mass generator: product -> avatar -> brief -> script -> generate -> result, on one page.
+
+The wizard's state is kept in `st.session_state` (ad id, step) and saved to the database
+(the ad row), so a refresh or another browser resumes the same ad at the same step.
+The project comes from `?project=` or the session, like the Project page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.runtime import current_user_id, show_error, studio
+from components.ugc_generate import generate_step
+from components.ugc_inputs import avatar_step, brief_step, product_step
+from components.ugc_result import result_step
+from components.ugc_script_editor import script_step
+from core.domain.ugc import WIZARD_STEPS
+from core.errors import StudioError
+from core.services import ugc_ads
+from core.services.projects import list_projects
+
+services = studio()
+user_id = current_user_id()
+
+LABELS = {"product": "Product", "avatar": "Avatar", "brief": "Brief", "script": "Script",
+          "generate": "Generate", "result": "Result"}
+STEPS = {"product": product_step, "avatar": avatar_step, "brief": brief_step, "script": script_step,
+         "generate": generate_step, "result": result_step}
+
+
+def chosen_project() -> str | None:
+    project_id = st.query_params.get("project") or st.session_state.get("project_id")
+    projects = {p.id: p.title for p in list_projects(user_id=user_id, services=services)}
+    if project_id in projects:
+        return project_id
+    if not projects:
+        st.info("Create a project first: an ad belongs to a project.", icon=":material/folder:")
+        st.page_link("pages/projects.py", label="Projects", icon=":material/add:")
+        return None
+    picked = st.selectbox("Project", [None, *projects], format_func=lambda i: "Choose…" if i is None else projects[i])
+    return picked
+
+
+def open_ad(project_id: str, *, fresh: bool = False) -> str:
+    """Resume this creator's latest ad of the project (from the database), or start one."""
+    ad_id = ugc_ads.open_wizard(project_id, user_id=user_id, services=services, fresh=fresh)
+    st.session_state["ugc_ad_id"], st.session_state["ugc_project"] = ad_id, project_id
+    st.session_state.pop("ugc_step", None)
+    return ad_id
+
+
+def go(ad_id: str, step: str) -> None:
+    st.session_state["ugc_step"] = step
+    ugc_ads.save_step(ad_id, step, user_id=user_id, services=services)
+
+
+st.title("Mass generator")
+st.caption("From product photos to a finished, captioned, checked vertical ad. Only edited or redone scenes are made again.")
+project_id = chosen_project()
+if project_id is None:
+    st.stop()
+st.session_state["project_id"] = project_id
+if st.query_params.get("project") != project_id:
+    st.query_params["project"] = project_id
+
+if st.session_state.get("ugc_project") != project_id or "ugc_ad_id" not in st.session_state:
+    open_ad(project_id)
+try:
+    ad = ugc_ads.get_ad(st.session_state["ugc_ad_id"], user_id=user_id, services=services)
+except StudioError as exc:
+    show_error(exc)
+    st.session_state.pop("ugc_ad_id", None)
+    st.stop()
+
+step = st.session_state.setdefault("ugc_step", ad.wizard_step)
+with st.container(horizontal=True):
+    for number, name in enumerate(WIZARD_STEPS, start=1):
+        kind = "primary" if name == step else "secondary"
+        if st.button(f"{number}. {LABELS[name]}", key=f"ugc_nav_{name}", type=kind):
+            go(ad.id, name)
+            st.rerun()
+    if st.button("New ad", key="ugc_new_ad", icon=":material/add:"):
+        open_ad(project_id, fresh=True)
+        st.rerun()
+
+st.subheader(f"{WIZARD_STEPS.index(step) + 1}. {LABELS[step]}")
+STEPS[step](ad, user_id=user_id, services=services)
+
+position = WIZARD_STEPS.index(step)
+if position + 1 < len(WIZARD_STEPS) and step != "generate":
+    following = WIZARD_STEPS[position + 1]
+    if st.button(f"Next: {LABELS[following]}", key="ugc_next", icon=":material/arrow_forward:", type="primary"):
+        go(ad.id, following)
+        st.rerun()
+elif step == "generate" and ad.outputs:
+    if st.button("See the result", key="ugc_next", icon=":material/arrow_forward:", type="primary"):
+        go(ad.id, "result")
+        st.rerun()

@@ -1,0 +1,172 @@
+"""PostgreSQL row-level security: the second line behind the services.
+
+The same attempts as the isolation suite, made with raw SQL in a transaction that acts as
+user B exactly as the app's user-scoped sessions do (`SET LOCAL ROLE studio_user` and
+`app.user_id`), so no service code can help: the policies alone must stop them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from core.adapters.db.database import RLS_ROLE, Database
+from core.adapters.db.models import Project, VideoAsset
+from core.config import Settings
+from core.services import keys
+from tests.conftest import make_services, truncate_all
+from tests.unit.test_isolation import World, build_world
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def world(settings: Settings, pg_database_url: str) -> Iterator[World]:
+    db = Database(pg_database_url)
+    truncate_all(db)
+    settings.master_key = SecretStr(MASTER)
+    services = make_services(settings, db)
+    built = build_world(services)
+    keys.save_key(built.owner, "fal", "fal-owner-secret-123", services=services)
+    yield built
+    db.dispose()
+
+
+MASTER = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of 32 bytes
+
+
+@contextmanager
+def acting_as(world: World, user_id: str | None) -> Iterator[Connection]:
+    """A raw connection under the app's RLS role, as `user_id`; everything is rolled back."""
+    with world.services.db.engine.connect() as conn:
+        conn.exec_driver_sql(f"SET LOCAL ROLE {RLS_ROLE}")
+        if user_id is not None:
+            conn.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": user_id})
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+def _count(conn: Connection, sql: str, **params: object) -> int:
+    return int(conn.execute(text(f"SELECT count(*) FROM ({sql}) AS t"), params).scalar_one())
+
+
+def _rows_changed(conn: Connection, sql: str, **params: object) -> int:
+    return int(conn.execute(text(sql), params).rowcount)
+
+
+def _refused(conn: Connection, sql: str, **params: object) -> str:
+    conn.exec_driver_sql("SAVEPOINT attempt")
+    with pytest.raises(DBAPIError) as caught:
+        conn.execute(text(sql), params)
+    conn.exec_driver_sql("ROLLBACK TO SAVEPOINT attempt")
+    return str(caught.value.orig)
+
+
+def _reads(world: World) -> dict[str, tuple[str, dict[str, object]]]:
+    return {
+        "projects": ("SELECT id FROM projects WHERE owner_id = :a", {"a": world.owner}),
+        "videos": ("SELECT id FROM video_assets WHERE id = :v", {"v": world.video}),
+        "variants": ("SELECT id FROM actor_image_variants WHERE id = :v", {"v": world.variant}),
+        "jobs": ("SELECT id FROM jobs WHERE owner_id = :a", {"a": world.owner}),
+        "steps": ("SELECT s.id FROM job_steps s WHERE s.job_id = :j", {"j": world.job}),
+        "costs": ("SELECT id FROM cost_records WHERE owner_id = :a", {"a": world.owner}),
+        "members": ("SELECT id FROM project_members WHERE project_id = :p", {"p": world.project}),
+        "invites": ("SELECT id FROM project_invites WHERE project_id = :p", {"p": world.project}),
+        "holds": ("SELECT id FROM spend_holds WHERE owner_id = :a", {"a": world.owner}),
+        "audit": ("SELECT id FROM audit_events WHERE owner_id = :a", {"a": world.owner}),
+        "keys": ("SELECT id FROM provider_keys WHERE user_id = :a", {"a": world.owner}),
+    }
+
+
+def test_the_owner_sees_all_of_it_through_the_policies(world: World) -> None:
+    with acting_as(world, world.owner) as conn:
+        counts = {name: _count(conn, sql, **params) for name, (sql, params) in _reads(world).items()}
+    assert all(counts.values()), counts  # so the zeros below mean refusal, not an empty table
+
+
+def test_a_stranger_reads_and_changes_nothing(world: World) -> None:
+    with acting_as(world, world.users["stranger"]) as conn:
+        counts = {name: _count(conn, sql, **params) for name, (sql, params) in _reads(world).items()}
+        assert set(counts.values()) == {0}, counts
+        assert _rows_changed(conn, "UPDATE projects SET title = 'pwned' WHERE id = :p", p=world.project) == 0
+        assert _rows_changed(conn, "DELETE FROM video_assets WHERE id = :v", v=world.video) == 0
+        assert _rows_changed(conn, "UPDATE jobs SET cancel_requested = true WHERE id = :j", j=world.job) == 0
+        assert _rows_changed(conn, "DELETE FROM provider_keys WHERE user_id = :a", a=world.owner) == 0
+        join = (
+            "INSERT INTO project_members (id, project_id, user_id, role, created_at) "
+            "VALUES (:id, :p, :me, 'editor', now())"
+        )
+        assert "row-level security" in _refused(
+            conn, join, id=str(uuid.uuid4()), p=world.project, me=world.users["stranger"]
+        )
+        plant = (
+            "INSERT INTO video_assets (id, owner_id, project_id, actor_id, source_type, status, seed, version, "
+            "created_at, updated_at) VALUES (:id, :me, :p, :actor, 'text', 'queued', 0, 1, now(), now())"
+        )
+        assert "row-level security" in _refused(
+            conn, plant, id=str(uuid.uuid4()), me=world.users["stranger"], p=world.project, actor=world.actor
+        )
+        assert "permission denied" in _refused(conn, "SELECT password_hash FROM users")
+
+
+def test_a_viewer_reads_the_shared_project_only_and_changes_nothing(world: World) -> None:
+    with acting_as(world, world.users["viewer"]) as conn:
+        assert _count(conn, "SELECT id FROM video_assets WHERE id = :v", v=world.video) == 1
+        assert _count(conn, "SELECT id FROM jobs WHERE id = :j", j=world.job) == 1
+        assert _count(conn, "SELECT id FROM projects WHERE id = :p", p=world.private_project) == 0
+        assert _count(conn, "SELECT id FROM project_invites") == 0  # pending invitations are the owner's
+        assert _count(conn, "SELECT id FROM cost_records") == 0  # A's ledger is A's
+        assert _rows_changed(conn, "DELETE FROM video_assets WHERE id = :v", v=world.video) == 0
+        assert _rows_changed(conn, "UPDATE video_assets SET status = 'failed' WHERE id = :v", v=world.video) == 0
+        assert _rows_changed(conn, "UPDATE jobs SET cancel_requested = true WHERE id = :j", j=world.job) == 0
+        assert (
+            _rows_changed(
+                conn, "UPDATE project_members SET role = 'editor' WHERE user_id = :me", me=world.users["viewer"]
+            )
+            == 0
+        )
+        plant = (
+            "INSERT INTO video_assets (id, owner_id, project_id, actor_id, source_type, status, seed, version, "
+            "created_at, updated_at) VALUES (:id, :me, :p, :actor, 'text', 'queued', 0, 1, now(), now())"
+        )
+        assert "row-level security" in _refused(
+            conn, plant, id=str(uuid.uuid4()), me=world.users["viewer"], p=world.project, actor=world.actor
+        )
+
+
+def test_an_editor_changes_videos_but_not_the_project_or_its_members(world: World) -> None:
+    with acting_as(world, world.users["editor"]) as conn:
+        assert _rows_changed(conn, "UPDATE video_assets SET status = 'failed' WHERE id = :v", v=world.video) == 1
+        assert _rows_changed(conn, "DELETE FROM projects WHERE id = :p", p=world.project) == 0
+        assert _rows_changed(conn, "DELETE FROM project_members WHERE user_id = :v", v=world.users["viewer"]) == 0
+        assert "permission denied" in _refused(
+            conn, "UPDATE projects SET owner_id = :me WHERE id = :p", me=world.users["editor"], p=world.project
+        )
+        assert "permission denied" in _refused(
+            conn, "UPDATE video_assets SET owner_id = :me WHERE id = :v", me=world.users["editor"], v=world.video
+        )
+
+
+def test_no_user_set_means_no_rows(world: World) -> None:
+    with acting_as(world, None) as conn:
+        counts = {name: _count(conn, sql, **params) for name, (sql, params) in _reads(world).items()}
+    assert set(counts.values()) == {0}, counts
+
+
+def test_the_apps_user_sessions_run_under_the_policies(world: World) -> None:
+    db = world.services.db
+    with db.session(user_id=world.users["stranger"]) as session:
+        assert session.get(VideoAsset, world.video) is None  # even a forgotten rights check finds nothing
+        assert session.scalars(select(Project)).all() == []
+        assert session.execute(text("SELECT current_user")).scalar() == RLS_ROLE
+    with db.session() as session:  # the job runner's sessions keep the owner role and see everything
+        assert session.get(VideoAsset, world.video) is not None
