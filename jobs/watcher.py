@@ -35,6 +35,7 @@ LEASE_S = 30.0  # a leased job is not leased again this soon, even if this proce
 @dataclass(frozen=True, slots=True)
 class Due:
     job_id: str
+    owner_id: str
     provider: str | None
     request_id: str | None
     waiting_since: Any
@@ -43,13 +44,16 @@ class Due:
 def lease_due(services: Services, limit: int) -> list[Due]:
     now = utcnow()
     with services.db.session() as session:
-        job_ids = session.scalars(
-            select(Job.id)
-            .where(Job.status == JobStatus.WAITING.value, Job.run_after <= now)
-            .order_by(Job.run_after)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
+        owners = dict(
+            session.execute(
+                select(Job.id, Job.owner_id)
+                .where(Job.status == JobStatus.WAITING.value, Job.run_after <= now)
+                .order_by(Job.run_after)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+        )
+        job_ids = list(owners)
         if not job_ids:
             return []
         session.execute(update(Job).where(Job.id.in_(job_ids)).values(run_after=now + timedelta(seconds=LEASE_S)))
@@ -60,8 +64,8 @@ def lease_due(services: Services, limit: int) -> list[Due]:
         ).all()
     waiting = {row.job_id: row for row in steps}
     return [
-        Due(job_id, getattr(waiting.get(job_id), "provider", None), getattr(waiting.get(job_id), "provider_request_id", None),
-            getattr(waiting.get(job_id), "waiting_since", None))
+        Due(job_id, owners[job_id], getattr(waiting.get(job_id), "provider", None),
+            getattr(waiting.get(job_id), "provider_request_id", None), getattr(waiting.get(job_id), "waiting_since", None))
         for job_id in job_ids
     ]
 
@@ -76,7 +80,6 @@ class ProviderWatcher:
         self._batch = batch
         self._idle_s = idle_s
         self._stop = threading.Event()
-        self._by_name = {c.provider.name: c.provider for c in services.providers.choices.values()}
 
     def run_forever(self) -> None:
         while not self._stop.is_set():
@@ -97,8 +100,13 @@ class ProviderWatcher:
         list(self._pool.map(self._check, due))
         return len(due)
 
+    def _provider(self, due: Due) -> Any:
+        """The provider the step submitted to, built with the job owner's keys where they have them."""
+        choices = self._services.providers_for(due.owner_id).choices.values()
+        return next((c.provider for c in choices if c.provider.name == due.provider), None)
+
     def _check(self, due: Due) -> None:
-        provider = self._by_name.get(due.provider or "")
+        provider = self._provider(due)
         if provider is None or not due.request_id or self._overdue(due):
             self._run_pass(due.job_id)  # a retry backoff, a timeout, or unknown: full pass
             return
