@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.keys_panel import provider_keys_panel
+from components.connection_test import connection_tests
 from components.labels import capability_label
 from components.runtime import current_user_id, studio
 from core.services.estimates import active_unit_price
@@ -34,6 +35,7 @@ for capability, choice in services.providers.choices.items():
 st.subheader("Providers")
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption("Keys are never shown. A capability whose cloud key is missing runs on this machine instead.")
+connection_tests(services=services)
 
 with st.container(border=True):
     st.markdown("**Where keys come from**")

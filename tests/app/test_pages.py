@@ -368,3 +368,13 @@ def test_chip_text_names_the_step_and_progress_and_the_failure_reason() -> None:
     chip = chip_for(VideoStatus.GENERATING, failed)
     assert (chip.text, chip.reason, chip.colour, chip.active) == ("Failed", "The voice service refused.", "red", False)
     assert chip_for(VideoStatus.COMPLETED).text == "Completed"
+
+
+def test_settings_tests_a_connection_and_says_what_answered(open_page, creator) -> None:  # type: ignore[no-untyped-def]
+    at = open_page("pages/settings.py")
+    test_buttons = [b for b in at.button if b.key and b.key.startswith("test_")]
+    assert test_buttons, "one Test button per capability"
+    test_buttons[0].click().run()
+    assert not at.exception
+    messages = [m.value for m in at.success] + [m.value for m in at.error]
+    assert messages, "the result is shown in plain words"
