@@ -8,6 +8,7 @@ prices from settings, so a proxy or a local stub server can stand in for any ven
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -183,13 +184,37 @@ def _google_veo(settings: Settings, media: Any) -> tuple[Any, str]:
     return provider, model
 
 
+def _publisher(settings: Settings) -> Callable[[Path], str]:
+    """KIE fetches its input image by URL: upload it to our storage and hand over a signed link."""
+    if settings.storage_backend != "supabase":
+
+        def refuse(path: Path) -> str:
+            raise ConfigurationError("KIE fetches its input image by link: set STORAGE_BACKEND=supabase to use it.")
+
+        return refuse
+    from core.adapters.storage.keys import content_type_of
+    from core.bootstrap import build_storage
+    from core.domain.types import MediaKind
+
+    storage = build_storage(settings)
+
+    def publish(path: Path) -> str:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+        content_type = content_type_of(path.name) if path.suffix else "image/png"
+        key = storage.put_file(MediaKind.IMAGE, path, name=f"provider-inputs/{digest}", content_type=content_type)
+        link = storage.signed_url(key, 3600)
+        if not link:
+            raise ConfigurationError("The storage gave no signed link for KIE.")
+        return link
+
+    return publish
+
+
 @_builder("image_to_video", "kie")
 def _kie_video(settings: Settings, media: Any) -> tuple[Any, str]:
     from core.adapters.providers.kie_video import KieMarketAnimator
 
-    def publish(path: Path) -> str:
-        # KIE fetches its input image by URL; only a storage with signed links can offer one.
-        raise ConfigurationError("KIE needs Supabase storage so it can fetch the input image by a signed link.")
+    publish = _publisher(settings)
 
     model = settings.kie_video_model
     provider = KieMarketAnimator(
