@@ -11,7 +11,7 @@ from components import ugc_media
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.types import JobStatus
-from core.domain.ugc import AdStatus, AssetKind, Aspect, RealismSettings, Transition
+from core.domain.ugc import AdStatus, Aspect, AssetKind, RealismSettings, Transition
 from core.domain.ugc_views import AdView, SceneView
 from core.errors import StudioError
 from core.services import ugc_ads, ugc_generation
@@ -29,7 +29,9 @@ def _options_form(ad: AdView, *, user_id: str, services: Services) -> None:
         left, right = st.columns(2)
         aspects = left.multiselect("Formats", [a.value for a in Aspect], default=saved.get("aspects", ["9:16"]))
         transitions = ["auto", *(t.value for t in Transition)]
-        transition = right.selectbox("Transitions", transitions, index=transitions.index(saved.get("transition", "auto")))
+        transition = right.selectbox(
+            "Transitions", transitions, index=transitions.index(saved.get("transition", "auto"))
+        )
         captions = left.toggle("Burned-in captions", saved.get("captions", True))
         music = right.toggle("Music bed (ducked under the voice)", saved.get("music", True))
         st.caption("Realism layer")
@@ -40,9 +42,16 @@ def _options_form(ad: AdView, *, user_id: str, services: Services) -> None:
         saturation = d.slider("Saturation", 0.8, 1.1, float(realism.get("saturation", 0.93)), 0.01)
         if st.form_submit_button("Generate the ad", type="primary", icon=":material/movie:"):
             try:
-                ugc_ads.save_output_options(ad.id, aspects=aspects, transition=transition, captions=captions, music=music,
-                                            realism=RealismSettings(grain, vignette, shake, saturation),
-                                            user_id=user_id, services=services)
+                ugc_ads.save_output_options(
+                    ad.id,
+                    aspects=aspects,
+                    transition=transition,
+                    captions=captions,
+                    music=music,
+                    realism=RealismSettings(grain, vignette, shake, saturation),
+                    user_id=user_id,
+                    services=services,
+                )
                 ugc_generation.start_generation(ad.id, user_id=user_id, services=services)
                 st.rerun()
             except StudioError as exc:
@@ -81,7 +90,10 @@ def live_progress(ad: AdView, *, user_id: str, services: Services) -> None:
 
 
 def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
-    st.info("The storyboard is ready. Pick a frame per scene, redraw any scene, then approve.", icon=":material/rate_review:")
+    st.info(
+        "The storyboard is ready. Pick a frame per scene, redraw any scene, then approve.",
+        icon=":material/rate_review:",
+    )
     selections: dict[str, str] = {}
     for scene in ad.scenes:
         st.markdown(f"**Scene {scene.number}** · {scene.script.camera.words()} · {scene.script.lighting.words()}")
@@ -91,11 +103,19 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
         for column, frame in zip(columns, scene.frames, strict=False):
             with column:
                 score = f" · identity {frame.score:.2f}" if frame.score is not None else ""
-                ugc_media.image(frame.media_key, user_id=user_id, services=services, caption=f"variant {frame.variant + 1}{score}")
+                ugc_media.image(
+                    frame.media_key, user_id=user_id, services=services, caption=f"variant {frame.variant + 1}{score}"
+                )
         if ready:
             default = next((i for i, f in enumerate(ready) if f.id == scene.selected_frame_id), 0)
-            chosen = st.radio("Use", range(len(ready)), index=default, horizontal=True, key=f"pick_{scene.id}",
-                              format_func=lambda i, r=ready: f"variant {r[i].variant + 1}")
+            chosen = st.radio(
+                "Use",
+                range(len(ready)),
+                index=default,
+                horizontal=True,
+                key=f"pick_{scene.id}",
+                format_func=lambda i, r=ready: f"variant {r[i].variant + 1}",
+            )
             selections[scene.id] = ready[chosen].id
         if st.button("Redraw this scene", key=f"redraw_{scene.id}", icon=":material/refresh:"):
             ugc_generation.regenerate_frame(scene.id, user_id=user_id, services=services)
@@ -113,7 +133,9 @@ def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
     for scene in ad.scenes:
         for kind in AssetKind:
             if scene.status_of(kind).value == "failed" and st.button(
-                f"Retry scene {scene.number} {kind.value}", key=f"retry_{scene.id}_{kind.value}", icon=":material/replay:"
+                f"Retry scene {scene.number} {kind.value}",
+                key=f"retry_{scene.id}_{kind.value}",
+                icon=":material/replay:",
             ):
                 ugc_generation.retry_scene(scene.id, kind, user_id=user_id, services=services)
                 st.rerun()

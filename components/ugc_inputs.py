@@ -37,7 +37,9 @@ def _reset_uploads(key: str) -> None:
 def product_step(ad: AdView, *, user_id: str, services: Services) -> None:
     name = st.text_input("Product name", value=ad.product_name, max_chars=120, key="ugc_product_name")
     brand = st.text_input("Brand", value=ad.brand_name, max_chars=120, key="ugc_brand_name")
-    files = _uploads("ugc_product_upload", f"Product photos (1-{services.settings.ugc_product_images_max}, PNG, JPEG or WebP)")
+    files = _uploads(
+        "ugc_product_upload", f"Product photos (1-{services.settings.ugc_product_images_max}, PNG, JPEG or WebP)"
+    )
     if st.button("Save product", icon=":material/save:", key="ugc_save_product"):
         try:
             ugc_product.save_product_info(ad.id, name=name, brand=brand, user_id=user_id, services=services)
@@ -74,8 +76,19 @@ def product_dna_form(ad_id: str, dna: ProductDNA, *, user_id: str, services: Ser
         features = st.text_area("Distinctive features (one per line)", "\n".join(dna.distinctive_features))
         rules = st.text_area("Never change (one per line)", "\n".join(dna.prohibited_variations))
         if st.form_submit_button("Save product DNA", icon=":material/save:"):
-            edited = ProductDNA(product_type, dna.product_name, colours, shape, [m.strip() for m in materials.split(",") if m.strip()],
-                                texture, _lines(visible), dna.logo_description, _lines(features), _lines(rules), "edited")
+            edited = ProductDNA(
+                product_type,
+                dna.product_name,
+                colours,
+                shape,
+                [m.strip() for m in materials.split(",") if m.strip()],
+                texture,
+                _lines(visible),
+                dna.logo_description,
+                _lines(features),
+                _lines(rules),
+                "edited",
+            )
             try:
                 ugc_product.save_product_dna(ad_id, edited, user_id=user_id, services=services)
                 st.success("Product DNA saved.")
@@ -94,7 +107,9 @@ def avatar_step(ad: AdView, *, user_id: str, services: Services) -> None:
             _act(lambda: ugc_avatar.choose_catalog_actor(ad.id, picked, user_id=user_id, services=services))
     with photos_tab:
         name = st.text_input("Avatar name", key="ugc_avatar_name", max_chars=120)
-        files = _uploads("ugc_avatar_upload", f"Photos of the person (1-{services.settings.ugc_avatar_photos_max}, front first)")
+        files = _uploads(
+            "ugc_avatar_upload", f"Photos of the person (1-{services.settings.ugc_avatar_photos_max}, front first)"
+        )
         if st.button("Create avatar", key="ugc_create_avatar", icon=":material/add_a_photo:"):
             _act(lambda: ugc_avatar.create_avatar_from_photos(ad.id, name, files, user_id=user_id, services=services))
     if ad.avatar is not None:
@@ -121,7 +136,9 @@ def character_dna_form(ad_id: str, dna: CharacterDNA, *, user_id: str, services:
         values = {f: st.text_input(f.replace("_", " ").capitalize(), getattr(dna, f)) for f in fields}
         if st.form_submit_button("Save character DNA", icon=":material/save:"):
             try:
-                ugc_avatar.save_character_dna(ad_id, CharacterDNA(**values, source="edited"), user_id=user_id, services=services)
+                ugc_avatar.save_character_dna(
+                    ad_id, CharacterDNA(**values, source="edited"), user_id=user_id, services=services
+                )
                 st.success("Character DNA saved.")
             except StudioError as exc:
                 show_error(exc)
@@ -136,12 +153,20 @@ def brief_step(ad: AdView, *, user_id: str, services: Services) -> None:
         style = right.selectbox("Style", STYLES, index=STYLES.index(saved.get("style", STYLES[0])))
         tone = left.selectbox("Tone", TONES, index=TONES.index(saved.get("tone", TONES[0])))
         duration = right.slider("Length (seconds)", 10, 60, int(saved.get("duration_s", 30)), step=5)
-        prompt = st.text_area("What is the ad about?", saved.get("prompt", ""), max_chars=1000,
-                              placeholder="A vitamin C serum for busy mornings; tired of dull skin; absorbs fast")
+        prompt = st.text_area(
+            "What is the ad about?",
+            saved.get("prompt", ""),
+            max_chars=1000,
+            placeholder="A vitamin C serum for busy mornings; tired of dull skin; absorbs fast",
+        )
         if st.form_submit_button("Save and expand the brief", icon=":material/auto_awesome:"):
             brief = BriefInput(Platform(platform), style, tone, duration, prompt)
-            _act(lambda: (ugc_script.save_brief(ad.id, brief, user_id=user_id, services=services),
-                          ugc_script.expand_brief(ad.id, user_id=user_id, services=services)))
+            _act(
+                lambda: (
+                    ugc_script.save_brief(ad.id, brief, user_id=user_id, services=services),
+                    ugc_script.expand_brief(ad.id, user_id=user_id, services=services),
+                )
+            )
     if ad.creative_brief:
         creative_brief_form(ad.id, ad.creative_brief, user_id=user_id, services=services)
 

@@ -37,7 +37,9 @@ def badge(status: AssetStatus, label: str = "") -> None:
     st.badge(f"{label} {text}".strip(), color=colour, icon=icon)  # type: ignore[arg-type]
 
 
-def image(key: str | None, *, user_id: str, services: Services, caption: str | None = None, width: int | str = "stretch") -> None:
+def image(
+    key: str | None, *, user_id: str, services: Services, caption: str | None = None, width: int | str = "stretch"
+) -> None:
     data = _small(key, user_id, services) if key else None
     if data is None:
         with st.container(border=True, height=120, vertical_alignment="center", horizontal_alignment="center"):
@@ -66,10 +68,19 @@ def audio(key: str | None, *, user_id: str, services: Services) -> None:
     st.audio(data, format="audio/mpeg")
 
 
-def download(key: str | None, *, label: str, file_name: str, mime: str, user_id: str, services: Services, widget_key: str) -> None:
+def download(
+    key: str | None, *, label: str, file_name: str, mime: str, user_id: str, services: Services, widget_key: str
+) -> None:
     if not key:
         st.button(label, disabled=True, key=widget_key, icon=":material/download:")
         return
     reader = lambda: ugc_media.media_bytes(key, user_id=user_id, services=services)  # noqa: E731  (runs on click)
-    st.download_button(label, data=reader, file_name=file_name, mime=mime, key=widget_key,
-                       icon=":material/download:", on_click="ignore")
+    st.download_button(
+        label,
+        data=reader,
+        file_name=file_name,
+        mime=mime,
+        key=widget_key,
+        icon=":material/download:",
+        on_click="ignore",
+    )

@@ -34,12 +34,31 @@ def quality_report(output: OutputView) -> None:
 def downloads(ad: AdView, output: OutputView, *, user_id: str, services: Services) -> None:
     slug = output.aspect.replace(":", "x")
     with st.container(horizontal=True):
-        ugc_media.download(output.video_key, label=f"Video {output.aspect}", file_name=f"ad-{slug}.mp4", mime="video/mp4",
-                           user_id=user_id, services=services, widget_key=f"dl_video_{output.id}")
-        st.download_button("Captions (.srt)", ugc_ads.srt_text(output.captions), file_name=f"ad-{slug}.srt",
-                           mime="application/x-subrip", key=f"dl_srt_{output.id}", icon=":material/subtitles:")
-        st.download_button("Script (.json)", ugc_ads.script_json(ad), file_name="script.json", mime="application/json",
-                           key=f"dl_script_{output.id}", icon=":material/description:")
+        ugc_media.download(
+            output.video_key,
+            label=f"Video {output.aspect}",
+            file_name=f"ad-{slug}.mp4",
+            mime="video/mp4",
+            user_id=user_id,
+            services=services,
+            widget_key=f"dl_video_{output.id}",
+        )
+        st.download_button(
+            "Captions (.srt)",
+            ugc_ads.srt_text(output.captions),
+            file_name=f"ad-{slug}.srt",
+            mime="application/x-subrip",
+            key=f"dl_srt_{output.id}",
+            icon=":material/subtitles:",
+        )
+        st.download_button(
+            "Script (.json)",
+            ugc_ads.script_json(ad),
+            file_name="script.json",
+            mime="application/json",
+            key=f"dl_script_{output.id}",
+            icon=":material/description:",
+        )
 
 
 def redo_buttons(ad: AdView, *, user_id: str, services: Services) -> None:

@@ -39,9 +39,17 @@ def _scene_form(scene: SceneView) -> dict[str, Any] | None:
         setting = right.text_input("Setting", s.setting, key=f"set_{sid}")
         if not st.form_submit_button("Save scene", icon=":material/save:"):
             return None
-    return {"dialogue": dialogue, "action": action, "expression": expression, "duration_seconds": duration,
-            "scene_type": kind, "camera": {"shot_type": shot, "angle": angle, "movement": movement},
-            "lighting": {"type": lighting}, "product_visibility": visibility, "setting": setting}
+    return {
+        "dialogue": dialogue,
+        "action": action,
+        "expression": expression,
+        "duration_seconds": duration,
+        "scene_type": kind,
+        "camera": {"shot_type": shot, "angle": angle, "movement": movement},
+        "lighting": {"type": lighting},
+        "product_visibility": visibility,
+        "setting": setting,
+    }
 
 
 def scene_editor(scene: SceneView, *, user_id: str, services: Services) -> None:
@@ -63,17 +71,24 @@ def scene_editor(scene: SceneView, *, user_id: str, services: Services) -> None:
 
 def script_step(ad: AdView, *, user_id: str, services: Services) -> None:
     label = "Rewrite the script" if ad.scenes else "Write the script"
-    if st.button(label, key="ugc_write_script", icon=":material/edit_note:", type="secondary" if ad.scenes else "primary"):
+    if st.button(
+        label, key="ugc_write_script", icon=":material/edit_note:", type="secondary" if ad.scenes else "primary"
+    ):
         try:
             ugc_script.generate_script(ad.id, user_id=user_id, services=services)
             st.rerun()
         except StudioError as exc:
             show_error(exc)
     if not ad.scenes:
-        st.caption("The script is written from your brief, product and avatar: 150 words a minute, up to 20 words per 8 s scene.")
+        st.caption(
+            "The script is written from your brief, product and avatar: "
+            "150 words a minute, up to 20 words per 8 s scene."
+        )
         return
     meta = ad.script_meta or {}
-    st.markdown(f"**{meta.get('title', ad.title)}** · {meta.get('total_duration', 0):g} s · :gray[{meta.get('writer', '')}]")
+    st.markdown(
+        f"**{meta.get('title', ad.title)}** · {meta.get('total_duration', 0):g} s · :gray[{meta.get('writer', '')}]"
+    )
     for scene in ad.scenes:
         st.caption(f"Scene {scene.number}: “{scene.script.dialogue}”")
     for scene in ad.scenes:

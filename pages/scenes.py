@@ -27,16 +27,26 @@ def pick_ad() -> str | None:
         st.info("No projects yet. Make an ad in the Mass generator first.", icon=":material/movie:")
         return None
     ids = list(projects)
-    project_id = st.selectbox("Project", ids, index=ids.index(default) if default in ids else 0,
-                              format_func=lambda i: projects[i], key="studio_project")
+    project_id = st.selectbox(
+        "Project",
+        ids,
+        index=ids.index(default) if default in ids else 0,
+        format_func=lambda i: projects[i],
+        key="studio_project",
+    )
     ads = {a.id: a for a in ugc_studio.list_ads(project_id, user_id=user_id, services=services)}
     if not ads:
         st.info("This project has no ads yet.", icon=":material/movie:")
         return None
     current = st.session_state.get("ugc_ad_id")
     ad_ids = list(ads)
-    return st.selectbox("Ad", ad_ids, index=ad_ids.index(current) if current in ad_ids else 0,
-                        format_func=lambda i: f"{ads[i].title} · {ads[i].status} · {ads[i].scenes} scenes", key="studio_ad")
+    return st.selectbox(
+        "Ad",
+        ad_ids,
+        index=ad_ids.index(current) if current in ad_ids else 0,
+        format_func=lambda i: f"{ads[i].title} · {ads[i].status} · {ads[i].scenes} scenes",
+        key="studio_ad",
+    )
 
 
 def scene_card(scene: SceneView) -> None:
@@ -56,8 +66,9 @@ def scene_card(scene: SceneView) -> None:
                     ugc_media.image(frame.media_key, user_id=user_id, services=services, width=140)
                 elif kind is AssetKind.CLIP and scene.clip and status is AssetStatus.READY:
                     ugc_media.video(scene.clip.media_key, user_id=user_id, services=services)
-                if status is AssetStatus.FAILED and st.button("Retry", key=f"studio_retry_{scene.id}_{kind.value}",
-                                                              icon=":material/replay:"):
+                if status is AssetStatus.FAILED and st.button(
+                    "Retry", key=f"studio_retry_{scene.id}_{kind.value}", icon=":material/replay:"
+                ):
                     retry(scene, kind)
         if scene.error:
             st.caption(f":red[{scene.error}]")
@@ -88,6 +99,9 @@ with st.container(horizontal=True):
             st.session_state["studio_outcomes"] = [(o.scene_number, o.state, o.message) for o in outcomes]
 for number, state, message in st.session_state.get("studio_outcomes", []):
     st.caption(f"Scene {number}: {state}" + (f" — {message}" if message else ""))
-busy = any(a is not None and a.status.active
-           for s in ugc_ads.get_ad(ad_id, user_id=user_id, services=services).scenes for a in [*s.frames, s.clip, s.audio])
+busy = any(
+    a is not None and a.status.active
+    for s in ugc_ads.get_ad(ad_id, user_id=user_id, services=services).scenes
+    for a in [*s.frames, s.clip, s.audio]
+)
 st.fragment(scene_list, run_every=POLL_S if busy else None)(ad_id)

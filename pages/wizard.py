@@ -22,10 +22,22 @@ from core.services.projects import list_projects
 services = studio()
 user_id = current_user_id()
 
-LABELS = {"product": "Product", "avatar": "Avatar", "brief": "Brief", "script": "Script",
-          "generate": "Generate", "result": "Result"}
-STEPS = {"product": product_step, "avatar": avatar_step, "brief": brief_step, "script": script_step,
-         "generate": generate_step, "result": result_step}
+LABELS = {
+    "product": "Product",
+    "avatar": "Avatar",
+    "brief": "Brief",
+    "script": "Script",
+    "generate": "Generate",
+    "result": "Result",
+}
+STEPS = {
+    "product": product_step,
+    "avatar": avatar_step,
+    "brief": brief_step,
+    "script": script_step,
+    "generate": generate_step,
+    "result": result_step,
+}
 
 
 def chosen_project() -> str | None:
@@ -55,7 +67,9 @@ def go(ad_id: str, step: str) -> None:
 
 
 st.title("Mass generator")
-st.caption("From product photos to a finished, captioned, checked vertical ad. Only edited or redone scenes are made again.")
+st.caption(
+    "From product photos to a finished, captioned, checked vertical ad. Only edited or redone scenes are made again."
+)
 project_id = chosen_project()
 if project_id is None:
     st.stop()
@@ -92,7 +106,8 @@ if position + 1 < len(WIZARD_STEPS) and step != "generate":
     if st.button(f"Next: {LABELS[following]}", key="ugc_next", icon=":material/arrow_forward:", type="primary"):
         go(ad.id, following)
         st.rerun()
-elif step == "generate" and ad.outputs:
-    if st.button("See the result", key="ugc_next", icon=":material/arrow_forward:", type="primary"):
-        go(ad.id, "result")
-        st.rerun()
+elif step == "generate" and ad.outputs and st.button(
+    "See the result", key="ugc_next", icon=":material/arrow_forward:", type="primary"
+):
+    go(ad.id, "result")
+    st.rerun()

@@ -28,8 +28,9 @@ from tests.conftest import make_services, make_settings
 
 def ugc_settings(data_dir: Path, **overrides: Any) -> Settings:
     """270x480 at 12 fps keeps every render short; a slow heartbeat keeps SQLite writers apart."""
-    values: dict[str, Any] = dict(ugc_long_side=480, ugc_fps=12, heartbeat_interval_s=5.0, ugc_recheck_s=1.0,
-                                  ugc_x264_preset="ultrafast")
+    values: dict[str, Any] = dict(
+        ugc_long_side=480, ugc_fps=12, heartbeat_interval_s=5.0, ugc_recheck_s=1.0, ugc_x264_preset="ultrafast"
+    )
     values.update(overrides)
     return make_settings(data_dir, **values)
 
@@ -118,8 +119,13 @@ def scripted_ad(services: Services, *, duration_s: int = 15, email: str = "maker
     ugc_product.add_product_images(ad_id, [product_png()], user_id=user, services=services)
     ugc_product.extract_product_dna(ad_id, user_id=user, services=services)
     ugc_avatar.choose_catalog_actor(ad_id, actor_id(services), user_id=user, services=services)
-    brief = BriefInput(Platform.TIKTOK, "testimonial", "warm", duration_s,
-                       "A vitamin C serum for busy mornings; tired of dull skin; absorbs fast")
+    brief = BriefInput(
+        Platform.TIKTOK,
+        "testimonial",
+        "warm",
+        duration_s,
+        "A vitamin C serum for busy mornings; tired of dull skin; absorbs fast",
+    )
     ugc_script.save_brief(ad_id, brief, user_id=user, services=services)
     ugc_script.generate_script(ad_id, user_id=user, services=services)
     return user, ad_id

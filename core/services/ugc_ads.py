@@ -37,8 +37,13 @@ def ad_with_right(session: Session, ad_id: str, user_id: str, need: Right) -> Ug
 def default_options(services: Services) -> dict[str, Any]:
     s = services.settings
     realism = RealismSettings(s.ugc_grain, s.ugc_vignette, s.ugc_shake_px, s.ugc_saturation)
-    return {"aspects": [Aspect.VERTICAL.value], "transition": "auto", "captions": True, "music": True,
-            "realism": {k: getattr(realism, k) for k in ("grain", "vignette", "shake_px", "saturation")}}
+    return {
+        "aspects": [Aspect.VERTICAL.value],
+        "transition": "auto",
+        "captions": True,
+        "music": True,
+        "realism": {k: getattr(realism, k) for k in ("grain", "vignette", "shake_px", "saturation")},
+    }
 
 
 def open_wizard(project_id: str, *, user_id: str, services: Services, fresh: bool = False) -> str:
@@ -47,8 +52,10 @@ def open_wizard(project_id: str, *, user_id: str, services: Services, fresh: boo
         project_with_right(session, project_id, user_id, Right.EDIT)
         if not fresh:
             latest = session.scalar(
-                select(UgcAd.id).where(UgcAd.project_id == project_id, UgcAd.owner_id == user_id)
-                .order_by(UgcAd.updated_at.desc()).limit(1)
+                select(UgcAd.id)
+                .where(UgcAd.project_id == project_id, UgcAd.owner_id == user_id)
+                .order_by(UgcAd.updated_at.desc())
+                .limit(1)
             )
             if latest:
                 return latest
@@ -66,8 +73,15 @@ def save_step(ad_id: str, step: str, *, user_id: str, services: Services) -> Non
 
 
 def save_output_options(
-    ad_id: str, *, aspects: list[str], transition: str, realism: RealismSettings, captions: bool, music: bool,
-    user_id: str, services: Services,
+    ad_id: str,
+    *,
+    aspects: list[str],
+    transition: str,
+    realism: RealismSettings,
+    captions: bool,
+    music: bool,
+    user_id: str,
+    services: Services,
 ) -> None:
     """The generate step's choices: output aspect ratios (first = the one drawn), transitions, realism layer."""
     if not aspects:
@@ -75,19 +89,33 @@ def save_output_options(
     chosen = [Aspect(a).value for a in dict.fromkeys(aspects)]
     if transition != "auto":
         Transition(transition)
-    if not (0 <= realism.grain <= 20 and 0 <= realism.vignette <= 1 and 0 <= realism.shake_px <= 8
-            and 0.5 <= realism.saturation <= 1.5):
+    if not (
+        0 <= realism.grain <= 20
+        and 0 <= realism.vignette <= 1
+        and 0 <= realism.shake_px <= 8
+        and 0.5 <= realism.saturation <= 1.5
+    ):
         raise ValidationError("A realism setting is out of range.")
     with services.db.session() as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
-        ad.options = {**(ad.options or {}), "aspects": chosen, "transition": transition, "captions": captions,
-                      "music": music, "realism": {k: getattr(realism, k) for k in ("grain", "vignette", "shake_px", "saturation")}}
+        ad.options = {
+            **(ad.options or {}),
+            "aspects": chosen,
+            "transition": transition,
+            "captions": captions,
+            "music": music,
+            "realism": {k: getattr(realism, k) for k in ("grain", "vignette", "shake_px", "saturation")},
+        }
 
 
 def _job_view(job: Job | None) -> JobView | None:
     if job is None:
         return None
-    error = ErrorInfo(job.error.get("code", "error"), job.error.get("message", ""), job.error.get("details")) if job.error else None
+    error = (
+        ErrorInfo(job.error.get("code", "error"), job.error.get("message", ""), job.error.get("details"))
+        if job.error
+        else None
+    )
     return JobView(job.id, JobStatus(job.status), job.current_step, job.progress, error, job.updated_at)
 
 
@@ -95,7 +123,9 @@ def _avatar_view(avatar: UgcAvatar | None) -> AvatarView | None:
     if avatar is None:
         return None
     dna = ugc_parse.character_dna(avatar.dna) if avatar.dna else None
-    return AvatarView(avatar.id, avatar.name, avatar.actor_id, list(avatar.reference_keys or []), dna, dict(avatar.voice or {}))
+    return AvatarView(
+        avatar.id, avatar.name, avatar.actor_id, list(avatar.reference_keys or []), dna, dict(avatar.voice or {})
+    )
 
 
 def _qc(report: UgcQcReport | None) -> QcReport | None:
@@ -109,13 +139,27 @@ def _qc(report: UgcQcReport | None) -> QcReport | None:
 def _outputs(session: Session, ad: UgcAd) -> list[OutputView]:
     if not ad.job_id:
         return []
-    rows = session.scalars(select(UgcOutput).where(UgcOutput.ad_id == ad.id).order_by(UgcOutput.created_at.desc())).all()
+    rows = session.scalars(
+        select(UgcOutput).where(UgcOutput.ad_id == ad.id).order_by(UgcOutput.created_at.desc())
+    ).all()
     latest_job = rows[0].job_id if rows else None
     views = []
     for row in (r for r in rows if r.job_id == latest_job):
         report = session.scalar(select(UgcQcReport).where(UgcQcReport.output_id == row.id))
-        views.append(OutputView(row.id, row.aspect, row.video_key, row.poster_key, list(row.captions or []), row.duration_s,
-                                row.width, row.height, _qc(report), row.created_at))
+        views.append(
+            OutputView(
+                row.id,
+                row.aspect,
+                row.video_key,
+                row.poster_key,
+                list(row.captions or []),
+                row.duration_s,
+                row.width,
+                row.height,
+                _qc(report),
+                row.created_at,
+            )
+        )
     return views
 
 
@@ -124,18 +168,28 @@ def get_ad(ad_id: str, *, user_id: str, services: Services, with_scenes: bool = 
 
     with services.db.session() as session:
         ad = ad_with_right(session, ad_id, user_id, Right.VIEW)
-        images = session.scalars(select(UgcProductImage).where(UgcProductImage.ad_id == ad.id).order_by(UgcProductImage.position))
+        images = session.scalars(
+            select(UgcProductImage).where(UgcProductImage.ad_id == ad.id).order_by(UgcProductImage.position)
+        )
         avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
         job = session.get(Job, ad.job_id) if ad.job_id else None
         view = AdView(
-            id=ad.id, project_id=ad.project_id, title=ad.title, status=AdStatus(ad.status), wizard_step=ad.wizard_step,
-            product_name=ad.product_name, brand_name=ad.brand_name, options=dict(ad.options or {}),
+            id=ad.id,
+            project_id=ad.project_id,
+            title=ad.title,
+            status=AdStatus(ad.status),
+            wizard_step=ad.wizard_step,
+            product_name=ad.product_name,
+            brand_name=ad.brand_name,
+            options=dict(ad.options or {}),
             product_images=[ProductImageView(i.id, i.image_key, i.width, i.height) for i in images],
             product_dna=ugc_parse.product_dna(ad.product_dna) if ad.product_dna else None,
             avatar=_avatar_view(avatar),
             creative_brief=ugc_parse.creative_brief(ad.creative_brief) if ad.creative_brief else None,
             script_meta=dict(ad.script_meta) if ad.script_meta else None,
-            job=_job_view(job), error=(ad.error or {}).get("message"), updated_at=ad.updated_at,
+            job=_job_view(job),
+            error=(ad.error or {}).get("message"),
+            updated_at=ad.updated_at,
         )
         if with_scenes:
             view.scenes.extend(scene_views(session, ad, services.settings))
@@ -154,12 +208,20 @@ def srt_text(captions: list[dict[str, Any]]) -> str:
         ms = round(seconds * 1000)
         return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
 
-    blocks = [f"{i}\n{stamp(c['start_s'])} --> {stamp(c['end_s'])}\n{c['text']}\n" for i, c in enumerate(captions, start=1)]
+    blocks = [
+        f"{i}\n{stamp(c['start_s'])} --> {stamp(c['end_s'])}\n{c['text']}\n" for i, c in enumerate(captions, start=1)
+    ]
     return "\n".join(blocks)
 
 
 def script_json(ad: AdView) -> str:
     import json
 
-    return json.dumps({"title": ad.title, "scenes": [s.script.to_dict() for s in ad.scenes],
-                       "creative_brief": ad.creative_brief.to_dict() if ad.creative_brief else None}, indent=2)
+    return json.dumps(
+        {
+            "title": ad.title,
+            "scenes": [s.script.to_dict() for s in ad.scenes],
+            "creative_brief": ad.creative_brief.to_dict() if ad.creative_brief else None,
+        },
+        indent=2,
+    )

@@ -67,21 +67,31 @@ def primary_aspect(ad: UgcAd) -> Aspect:
 
 def load_context(session: Session, ad: UgcAd, settings: Settings) -> AdContext:
     avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
-    images = session.scalars(select(UgcProductImage).where(UgcProductImage.ad_id == ad.id).order_by(UgcProductImage.position))
+    images = session.scalars(
+        select(UgcProductImage).where(UgcProductImage.ad_id == ad.id).order_by(UgcProductImage.position)
+    )
     bible = ugc_bible.build_bible(
         product=ugc_parse.product_dna(ad.product_dna) if ad.product_dna else None,
         character=ugc_parse.character_dna(avatar.dna) if avatar and avatar.dna else None,
         brief=brief_of(ad),
         creative=ugc_parse.creative_brief(ad.creative_brief) if ad.creative_brief else None,
-        product_name=ad.product_name, brand_name=ad.brand_name,
+        product_name=ad.product_name,
+        brand_name=ad.brand_name,
     )
     width, height = primary_aspect(ad).size(settings.ugc_long_side)
     return AdContext(
-        ad_id=ad.id, bible=bible, width=width, height=height,
-        avatar_refs=list(avatar.reference_keys) if avatar else [], product_keys=[i.image_key for i in images],
+        ad_id=ad.id,
+        bible=bible,
+        width=width,
+        height=height,
+        avatar_refs=list(avatar.reference_keys) if avatar else [],
+        product_keys=[i.image_key for i in images],
         voice=dict(avatar.voice or DEFAULT_VOICE) if avatar else dict(DEFAULT_VOICE),
-        variants=settings.ugc_storyboard_variants, similarity_min=settings.ugc_storyboard_similarity_min,
-        max_regen=settings.ugc_max_regen_attempts, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s,
+        variants=settings.ugc_storyboard_variants,
+        similarity_min=settings.ugc_storyboard_similarity_min,
+        max_regen=settings.ugc_max_regen_attempts,
+        wpm=settings.words_per_minute,
+        per_8s=settings.ugc_scene_max_words_per_8s,
     )
 
 
@@ -103,14 +113,27 @@ def fingerprint(kind: AssetKind, inputs: dict[str, Any]) -> str:
 def frame_inputs(ctx: AdContext, scene: UgcScene) -> dict[str, Any]:
     prompts = prompts_of(ctx, scene)
     references = ctx.avatar_refs[:1] + ctx.product_keys[:1]
-    return {"prompt": prompts.storyboard_prompt, "negative": prompts.negative_prompt, "references": references,
-            "width": ctx.width, "height": ctx.height, "redo": scene.redo_frame}
+    return {
+        "prompt": prompts.storyboard_prompt,
+        "negative": prompts.negative_prompt,
+        "references": references,
+        "width": ctx.width,
+        "height": ctx.height,
+        "redo": scene.redo_frame,
+    }
 
 
 def clip_inputs(ctx: AdContext, scene: UgcScene, frame: UgcAsset) -> dict[str, Any]:
     spec = script_of(ctx, scene)
-    return {"frame_key": frame.media_key, "prompt": prompts_of(ctx, scene).video_prompt, "camera": spec.camera.movement,
-            "duration_s": spec.duration_s + CLIP_HANDLE_S, "width": ctx.width, "height": ctx.height, "redo": scene.redo_clip}
+    return {
+        "frame_key": frame.media_key,
+        "prompt": prompts_of(ctx, scene).video_prompt,
+        "camera": spec.camera.movement,
+        "duration_s": spec.duration_s + CLIP_HANDLE_S,
+        "width": ctx.width,
+        "height": ctx.height,
+        "redo": scene.redo_clip,
+    }
 
 
 def audio_inputs(ctx: AdContext, scene: UgcScene) -> dict[str, Any] | None:
@@ -121,7 +144,8 @@ def audio_inputs(ctx: AdContext, scene: UgcScene) -> dict[str, Any] | None:
 def assets_for(session: Session, scene_id: str, kind: AssetKind, fp: str) -> list[UgcAsset]:
     """The latest attempt of each variant, variant order."""
     rows = session.scalars(
-        select(UgcAsset).where(UgcAsset.scene_id == scene_id, UgcAsset.kind == kind.value, UgcAsset.fingerprint == fp)
+        select(UgcAsset)
+        .where(UgcAsset.scene_id == scene_id, UgcAsset.kind == kind.value, UgcAsset.fingerprint == fp)
         .order_by(UgcAsset.variant, UgcAsset.attempt)
     ).all()
     latest: dict[int, UgcAsset] = {}
@@ -135,12 +159,27 @@ def _seed(fp: str, variant: int, attempt: int) -> int:
 
 
 def create_asset(
-    session: Session, scene: UgcScene, kind: AssetKind, inputs: dict[str, Any], *, variant: int, owner_id: str,
+    session: Session,
+    scene: UgcScene,
+    kind: AssetKind,
+    inputs: dict[str, Any],
+    *,
+    variant: int,
+    owner_id: str,
     attempt: int = 1,
 ) -> tuple[UgcAsset, str]:
     fp = fingerprint(kind, inputs)
-    asset = UgcAsset(ad_id=scene.ad_id, scene_id=scene.id, kind=kind.value, fingerprint=fp, variant=variant,
-                     attempt=attempt, seed=_seed(fp, variant, attempt), status=AssetStatus.PENDING.value, inputs=inputs)
+    asset = UgcAsset(
+        ad_id=scene.ad_id,
+        scene_id=scene.id,
+        kind=kind.value,
+        fingerprint=fp,
+        variant=variant,
+        attempt=attempt,
+        seed=_seed(fp, variant, attempt),
+        status=AssetStatus.PENDING.value,
+        inputs=inputs,
+    )
     session.add(asset)
     session.flush()
     job = Job(owner_id=owner_id, kind=ASSET_JOB, subject_id=asset.id, payload={"asset_id": asset.id})
@@ -157,13 +196,17 @@ def ensure_frames(session: Session, ctx: AdContext, scene: UgcScene, owner_id: s
     inputs = frame_inputs(ctx, scene)
     frames = assets_for(session, scene.id, AssetKind.FRAME, fingerprint(AssetKind.FRAME, inputs))
     if not frames:
-        return [create_asset(session, scene, AssetKind.FRAME, inputs, variant=v, owner_id=owner_id)[1]
-                for v in range(ctx.variants)]
+        return [
+            create_asset(session, scene, AssetKind.FRAME, inputs, variant=v, owner_id=owner_id)[1]
+            for v in range(ctx.variants)
+        ]
     if any(AssetStatus(f.status).active for f in frames):
         return []
     scores = [f.score for f in frames if f.status == AssetStatus.READY.value and f.score is not None]
     if scores and max(scores) < ctx.similarity_min and len(frames) < ctx.variants + ctx.max_regen:
-        logger.info("scene %s: best identity %.2f below %.2f; drawing another", scene.number, max(scores), ctx.similarity_min)
+        logger.info(
+            "scene %s: best identity %.2f below %.2f; drawing another", scene.number, max(scores), ctx.similarity_min
+        )
         return [create_asset(session, scene, AssetKind.FRAME, inputs, variant=len(frames), owner_id=owner_id)[1]]
     return []
 
@@ -187,8 +230,9 @@ def chosen_frame(session: Session, ctx: AdContext, scene: UgcScene, *, approved:
     return frame if frame.fingerprint == current else None
 
 
-def ensure_single(session: Session, scene: UgcScene, kind: AssetKind, inputs: dict[str, Any], owner_id: str,
-                  *, retry: bool = False) -> tuple[UgcAsset, str | None]:
+def ensure_single(
+    session: Session, scene: UgcScene, kind: AssetKind, inputs: dict[str, Any], owner_id: str, *, retry: bool = False
+) -> tuple[UgcAsset, str | None]:
     """The scene's clip or voice line for these inputs; a new attempt only when asked to retry a failure."""
     lock_row(session, UgcScene, scene.id)
     found = assets_for(session, scene.id, kind, fingerprint(kind, inputs))
@@ -204,8 +248,11 @@ def retry_frames(session: Session, ctx: AdContext, scene: UgcScene, owner_id: st
     lock_row(session, UgcScene, scene.id)
     inputs = frame_inputs(ctx, scene)
     return [
-        create_asset(session, scene, AssetKind.FRAME, inputs, variant=f.variant, owner_id=owner_id, attempt=f.attempt + 1)[1]
-        for f in current_frames(session, ctx, scene) if f.status == AssetStatus.FAILED.value
+        create_asset(
+            session, scene, AssetKind.FRAME, inputs, variant=f.variant, owner_id=owner_id, attempt=f.attempt + 1
+        )[1]
+        for f in current_frames(session, ctx, scene)
+        if f.status == AssetStatus.FAILED.value
     ]
 
 

@@ -43,8 +43,12 @@ def choose_catalog_actor(ad_id: str, actor_id: str, *, user_id: str, services: S
         actor = session.get(Actor, actor_id)
         if actor is None:
             raise NotFound("That actor is not in the catalog.")
-        voice = {"voice_id": actor.voice_id, "language": actor.voice_language,
-                 "rate_wpm": actor.voice_rate_wpm, "pitch": actor.voice_pitch}
+        voice = {
+            "voice_id": actor.voice_id,
+            "language": actor.voice_language,
+            "rate_wpm": actor.voice_rate_wpm,
+            "pitch": actor.voice_pitch,
+        }
         avatar = UgcAvatar(name=actor.display_name, actor_id=actor.id, reference_keys=[actor.image_key], voice=voice)
     avatar_id = _attach(ad_id, avatar, user_id, services)
     extract_character_dna(ad_id, user_id=user_id, services=services)
@@ -57,12 +61,11 @@ def create_avatar_from_photos(ad_id: str, name: str, files: list[bytes], *, user
     content_guard.check_texts(services.settings, avatar_name=name)
     if not 1 <= len(files) <= limit:
         raise ValidationError(f"Upload between 1 and {limit} photos of the person (front first).")
-    tmp_root = services.settings.work_dir / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
+    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
         keys = [
-            services.storage.put_file(MediaKind.IMAGE, image.path, name=f"ugc/{ad_id}/avatar-{uuid.uuid4().hex}",
-                                      content_type="image/png")
+            services.storage.put_file(
+                MediaKind.IMAGE, image.path, name=f"ugc/{ad_id}/avatar-{uuid.uuid4().hex}", content_type="image/png"
+            )
             for image in validated_images(files, services, Path(tmp))
         ]
     avatar_id = _attach(ad_id, UgcAvatar(name=name, reference_keys=keys, voice=dict(DEFAULT_VOICE)), user_id, services)
@@ -78,9 +81,11 @@ def extract_character_dna(ad_id: str, *, user_id: str, services: Services) -> Ch
             raise ValidationError("Pick an actor or upload photos first.")
         keys, voice = list(avatar.reference_keys), dict(avatar.voice or {})
     hint = f"voice {voice.get('voice_id', 'default')}, {voice.get('rate_wpm', 165)} words a minute"
-    with tempfile.TemporaryDirectory(dir=services.settings.work_dir / "tmp") as tmp:
+    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
         paths = tuple(services.storage.download_to(k, Path(tmp) / f"ref-{i}.png") for i, k in enumerate(keys))
-        answer = ugc_calls.ask(services, "vision", VisionRequest(VisionTask.CHARACTER_DNA, paths, hint=hint), user_id=user_id)
+        answer = ugc_calls.ask(
+            services, "vision", VisionRequest(VisionTask.CHARACTER_DNA, paths, hint=hint), user_id=user_id
+        )
     dna = ugc_parse.character_dna(ugc_parse.load_json(answer.text, "portrait analysis"))
     return save_character_dna(ad_id, dna, user_id=user_id, services=services)
 

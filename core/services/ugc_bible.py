@@ -30,9 +30,9 @@ SKIN_BLOCK = (  # spec 23.2, appended to every generation prompt
     "visible individual eyebrow hairs; NO porcelain, plastic or airbrushed skin."
 )
 NEGATIVE_PROMPT = (
-    "plastic skin, airbrushed, perfect symmetry, uniform perfect teeth, extra fingers, missing fingers, deformed hands, "
-    "distorted face, changed face, different person, wrong product colour, warped label, misspelled text, invented logo, "
-    "watermark, oversaturated, cartoon, CGI, 3D render, blurry, low resolution, duplicate product"
+    "plastic skin, airbrushed, perfect symmetry, uniform perfect teeth, extra fingers, missing fingers, "
+    "deformed hands, distorted face, changed face, different person, wrong product colour, warped label, "
+    "misspelled text, invented logo, watermark, oversaturated, cartoon, CGI, 3D render, blurry, low resolution, duplicate product"
 )
 CAMERA_LANGUAGE = {
     "close_up": "85mm equivalent, shallow depth of field, face fills the upper frame",
@@ -51,8 +51,13 @@ LIGHTING_BIBLE = {
 
 
 def build_bible(
-    *, product: ProductDNA | None, character: CharacterDNA | None, brief: BriefInput | None,
-    creative: CreativeBrief | None, product_name: str, brand_name: str,
+    *,
+    product: ProductDNA | None,
+    character: CharacterDNA | None,
+    brief: BriefInput | None,
+    creative: CreativeBrief | None,
+    product_name: str,
+    brand_name: str,
 ) -> dict[str, Any]:
     """The eight components of spec 8.9, JSON-safe."""
     bible: dict[str, Any] = {
@@ -88,35 +93,51 @@ def _lock_block(bible: dict[str, Any]) -> str:
     rules = list(product.get("prohibited_variations") or [])
     if avatar.get("prohibited_drift"):
         rules.append(avatar["prohibited_drift"])
-    return "CONSISTENCY LOCK (never changes): " + ("; ".join(rules) or "same person and product as the references") + "."
+    return (
+        "CONSISTENCY LOCK (never changes): " + ("; ".join(rules) or "same person and product as the references") + "."
+    )
 
 
 def master_prompt(bible: dict[str, Any]) -> str:
     style = bible.get("style") or {}
     tone = f"{style.get('tone', 'warm')} {style.get('style', 'testimonial')} ad for {style.get('platform', 'tiktok')}"
-    return " ".join([REALISM_HEADER, f"STYLE: {tone}.", _character_block(bible["avatar_dna"]),
-                     _product_block(bible["product_dna"]), _lock_block(bible)])
+    return " ".join(
+        [
+            REALISM_HEADER,
+            f"STYLE: {tone}.",
+            _character_block(bible["avatar_dna"]),
+            _product_block(bible["product_dna"]),
+            _lock_block(bible),
+        ]
+    )
 
 
 def scene_prompts(bible: dict[str, Any], scene: SceneScript) -> ScenePrompts:
     camera, lighting = scene.camera, scene.lighting
     setting = scene.setting or "bedroom"
-    tags = "\n".join([
-        f"SETTING: {setting}",
-        f"CAMERA: {camera.words()}; {CAMERA_LANGUAGE.get(camera.shot_type, '')}",
-        f"LIGHTING: {lighting.words()}; {LIGHTING_BIBLE.get(lighting.type, '')}",
-        f"PRODUCT VISIBILITY: {scene.product_visibility.value}",
-    ])
-    shared = "\n".join([
-        REALISM_HEADER,
-        tags,
-        _character_block(bible["avatar_dna"]),
-        _product_block(bible["product_dna"]),
-        f"SCENE {scene.number} ({scene.scene_type.value}): {scene.action}. Expression: {scene.expression or 'natural'}."
-        + (f" Product: {scene.product_action}." if scene.product_action else ""),
-        SKIN_BLOCK,
-        _lock_block(bible),
-    ])
-    audio = f'AUDIO: says "{scene.dialogue}" in a natural, conversational voice; quiet room tone.' if scene.dialogue else ""
+    tags = "\n".join(
+        [
+            f"SETTING: {setting}",
+            f"CAMERA: {camera.words()}; {CAMERA_LANGUAGE.get(camera.shot_type, '')}",
+            f"LIGHTING: {lighting.words()}; {LIGHTING_BIBLE.get(lighting.type, '')}",
+            f"PRODUCT VISIBILITY: {scene.product_visibility.value}",
+        ]
+    )
+    shared = "\n".join(
+        [
+            REALISM_HEADER,
+            tags,
+            _character_block(bible["avatar_dna"]),
+            _product_block(bible["product_dna"]),
+            f"SCENE {scene.number} ({scene.scene_type.value}): {scene.action}. "
+            f"Expression: {scene.expression or 'natural'}."
+            + (f" Product: {scene.product_action}." if scene.product_action else ""),
+            SKIN_BLOCK,
+            _lock_block(bible),
+        ]
+    )
+    audio = (
+        f'AUDIO: says "{scene.dialogue}" in a natural, conversational voice; quiet room tone.' if scene.dialogue else ""
+    )
     video = "\n".join([shared, f"MOTION: {camera.movement.replace('_', ' ')} camera, subtle natural movement.", audio])
     return ScenePrompts(storyboard_prompt=shared, video_prompt=video.strip(), negative_prompt=bible["negative_prompt"])

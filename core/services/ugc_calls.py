@@ -47,7 +47,7 @@ def ask(services: Services, capability: str, request: Any, *, user_id: str, time
         if time.monotonic() - started > timeout_s:
             raise ProviderTimeout(f"{provider.name} did not answer within {timeout_s:.0f} s.", provider=provider.name)
         time.sleep(min(max(result.poll_after_s, 0.2), 5.0))
-    with tempfile.TemporaryDirectory(dir=_scratch(services)) as tmp:
+    with tempfile.TemporaryDirectory(dir=scratch(services)) as tmp:
         output = provider.collect(request, result, Path(tmp))
     cost = float(provider.cost_usd(request, output))
     with services.db.session() as session:
@@ -55,7 +55,8 @@ def ask(services: Services, capability: str, request: Any, *, user_id: str, time
     return output
 
 
-def _scratch(services: Services) -> Path:
+def scratch(services: Services) -> Path:
+    """Where short-lived files of a wizard step go (under the data folder, never a user path)."""
     root = services.settings.work_dir / "tmp"
     root.mkdir(parents=True, exist_ok=True)
     return root

@@ -78,7 +78,11 @@ def _wake(services: Services, ad_id: str) -> None:
 
 
 def approve_storyboard(
-    ad_id: str, *, user_id: str, services: Services, selections: dict[str, str] | None = None,
+    ad_id: str,
+    *,
+    user_id: str,
+    services: Services,
+    selections: dict[str, str] | None = None,
     edits: dict[str, dict[str, Any]] | None = None,
 ) -> list[int]:
     """Approve each scene's chosen frame; edited scenes are redrawn (and approved once drawn).
@@ -142,11 +146,14 @@ def retry_scene(scene_id: str, kind: AssetKind, *, user_id: str, services: Servi
     return jobs
 
 
-def retry_in_session(session: Session, services: Services, ad: UgcAd, scene: UgcScene, kind: AssetKind,
-                     owner_id: str) -> list[str]:
+def retry_in_session(
+    session: Session, services: Services, ad: UgcAd, scene: UgcScene, kind: AssetKind, owner_id: str
+) -> list[str]:
     ctx = ugc_assets.load_context(session, ad, services.settings)
     if kind is AssetKind.FRAME:
-        return ugc_assets.retry_frames(session, ctx, scene, owner_id) or ugc_assets.ensure_frames(session, ctx, scene, owner_id)
+        return ugc_assets.retry_frames(session, ctx, scene, owner_id) or ugc_assets.ensure_frames(
+            session, ctx, scene, owner_id
+        )
     if kind is AssetKind.AUDIO:
         inputs = ugc_assets.audio_inputs(ctx, scene)
         if inputs is None:

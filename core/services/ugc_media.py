@@ -29,7 +29,9 @@ def _visible(session: Session, key: str, user_id: str) -> bool:
     checks = [
         select(UgcProductImage.id).where(UgcProductImage.ad_id.in_(ads), UgcProductImage.image_key == key),
         select(UgcAsset.id).where(UgcAsset.ad_id.in_(ads), UgcAsset.media_key == key),
-        select(UgcOutput.id).where(UgcOutput.ad_id.in_(ads), or_(UgcOutput.video_key == key, UgcOutput.poster_key == key)),
+        select(UgcOutput.id).where(
+            UgcOutput.ad_id.in_(ads), or_(UgcOutput.video_key == key, UgcOutput.poster_key == key)
+        ),
     ]
     if any(_count(session, stmt) for stmt in checks):
         return True

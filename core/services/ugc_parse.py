@@ -122,27 +122,40 @@ def _enum(enum: type, value: Any, what: str) -> Any:
         raise ValidationError(f"{what} must be one of {allowed} (got “{value}”).") from exc
 
 
-def scene(data: dict[str, Any], number: int, *, wpm: int = 150, per_8s: int = 20) -> SceneScript:
-    if not isinstance(data, dict):
-        raise ValidationError(f"Scene {number} is not an object.")
-    what = f"scene {number}"
+def _duration_and_line(data: dict[str, Any], number: int, wpm: int, per_8s: int) -> tuple[float, str]:
     try:
         duration = float(data.get("duration_seconds", data.get("duration_s")))
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"Scene {number} has no duration in seconds.") from exc
-    if not SCENE_SECONDS[0] <= duration <= SCENE_SECONDS[1]:
-        raise ValidationError(f"Scene {number} lasts {duration:g} s; scenes last {SCENE_SECONDS[0]:g}-{SCENE_SECONDS[1]:g} s.")
-    dialogue = _text(data, "dialogue", what, required=False)
-    limit = max_words(duration, wpm, per_8s)
-    if len(dialogue.split()) > limit:
+    low, high = SCENE_SECONDS
+    if not low <= duration <= high:
+        raise ValidationError(f"Scene {number} lasts {duration:g} s; scenes last {low:g}-{high:g} s.")
+    dialogue = _text(data, "dialogue", f"scene {number}", required=False)
+    limit, words = max_words(duration, wpm, per_8s), len(dialogue.split())
+    if words > limit:
         raise ValidationError(
-            f"Scene {number}'s line has {len(dialogue.split())} words; {duration:g} s holds at most {limit} "
+            f"Scene {number}'s line has {words} words; {duration:g} s holds at most {limit} "
             f"at {wpm} words a minute. Shorten it or lengthen the scene.",
-            details={"scene": number, "words": len(dialogue.split()), "limit": limit},
+            details={"scene": number, "words": words, "limit": limit},
         )
-    camera, lighting = data.get("camera") or {}, data.get("lighting") or {}
-    if not isinstance(camera, dict) or not isinstance(lighting, dict):
-        raise ValidationError(f"Scene {number}'s camera and lighting must be objects.")
+    return duration, dialogue
+
+
+def _fields(data: Any, defaults: tuple[tuple[str, str], ...], what: str) -> list[str]:
+    if not isinstance(data, dict):
+        raise ValidationError(f"The {what} must be an object.")
+    return [_text(data, key, what, required=False, limit=40) or default for key, default in defaults]
+
+
+def scene(data: dict[str, Any], number: int, *, wpm: int = 150, per_8s: int = 20) -> SceneScript:
+    if not isinstance(data, dict):
+        raise ValidationError(f"Scene {number} is not an object.")
+    what = f"scene {number}"
+    duration, dialogue = _duration_and_line(data, number, wpm, per_8s)
+    camera = _fields(data.get("camera") or {}, (("shot_type", "medium"), ("angle", "eye_level"),
+                                                ("movement", "handheld")), f"{what}'s camera")
+    lighting = _fields(data.get("lighting") or {}, (("type", "natural"), ("direction", "front_45")),
+                       f"{what}'s lighting")
     return SceneScript(
         number=number,
         scene_type=_enum(SceneType, data.get("scene_type", ""), f"Scene {number}'s type"),
@@ -150,14 +163,13 @@ def scene(data: dict[str, Any], number: int, *, wpm: int = 150, per_8s: int = 20
         dialogue=dialogue,
         action=_text(data, "action", what),
         expression=_text(data, "expression", what, required=False),
-        camera=Camera(*(_text(camera, k, what, required=False, limit=40) or d for k, d in
-                        (("shot_type", "medium"), ("angle", "eye_level"), ("movement", "handheld")))),
-        lighting=Lighting(*(_text(lighting, k, what, required=False, limit=40) or d for k, d in
-                            (("type", "natural"), ("direction", "front_45")))),
-        product_visibility=_enum(Visibility, data.get("product_visibility", "primary"), f"Scene {number}'s product visibility"),
+        camera=Camera(*camera),
+        lighting=Lighting(*lighting),
+        product_visibility=_enum(Visibility, data.get("product_visibility", "primary"),
+                                 f"Scene {number}'s product visibility"),
         product_action=_text(data, "product_action", what, required=False),
         setting=_text(data, "setting", what, required=False, limit=60),
-    )
+    )  # fmt: skip
 
 
 def script(text: str, *, wpm: int = 150, per_8s: int = 20) -> ScriptDraft:

@@ -37,12 +37,6 @@ def save_product_info(ad_id: str, *, name: str, brand: str, user_id: str, servic
         ad.title = ad.title or name
 
 
-def _scratch(services: Services) -> Path:
-    root = services.settings.work_dir / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
-
-
 def validated_images(files: list[bytes], services: Services, tmp: Path) -> list[Path]:
     """Every upload checked by content (PNG/JPEG/WebP, size, pixels) and re-encoded; names never used."""
     settings, cleaned = services.settings, []
@@ -54,7 +48,10 @@ def validated_images(files: list[bytes], services: Services, tmp: Path) -> list[
         raw = tmp / f"upload-{index}.bin"
         raw.write_bytes(data)
         image = services.media.validate_image_upload(  # type: ignore[attr-defined]
-            raw, max_bytes=settings.image_max_bytes, max_pixels=settings.image_max_pixels, dest=tmp / f"clean-{index}.png"
+            raw,
+            max_bytes=settings.image_max_bytes,
+            max_pixels=settings.image_max_pixels,
+            dest=tmp / f"clean-{index}.png",
         )
         cleaned.append(image)
     return cleaned
@@ -67,20 +64,29 @@ def add_product_images(ad_id: str, files: list[bytes], *, user_id: str, services
         raise ValidationError("Choose at least one product photo.")
     with services.db.session() as session:
         ad_with_right(session, ad_id, user_id, Right.EDIT)
-        have = session.scalar(select(func.count()).select_from(UgcProductImage).where(UgcProductImage.ad_id == ad_id)) or 0
+        have = (
+            session.scalar(select(func.count()).select_from(UgcProductImage).where(UgcProductImage.ad_id == ad_id)) or 0
+        )
     if have + len(files) > limit:
         raise ValidationError(f"A product can have {limit} photos; it has {have} and you added {len(files)}.")
-    with tempfile.TemporaryDirectory(dir=_scratch(services)) as tmp:
+    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
         images = validated_images(files, services, Path(tmp))
         stored = [
-            (services.storage.put_file(MediaKind.IMAGE, i.path, name=f"ugc/{ad_id}/product-{uuid.uuid4().hex}",
-                                       content_type="image/png"), i)
+            (
+                services.storage.put_file(
+                    MediaKind.IMAGE, i.path, name=f"ugc/{ad_id}/product-{uuid.uuid4().hex}", content_type="image/png"
+                ),
+                i,
+            )
             for i in images
         ]
     with services.db.session() as session:
         for offset, (key, image) in enumerate(stored):
-            session.add(UgcProductImage(ad_id=ad_id, position=have + offset, image_key=key,
-                                        width=image.width, height=image.height))
+            session.add(
+                UgcProductImage(
+                    ad_id=ad_id, position=have + offset, image_key=key, width=image.width, height=image.height
+                )
+            )
     return have + len(files)
 
 
@@ -99,14 +105,21 @@ def extract_product_dna(ad_id: str, *, user_id: str, services: Services) -> Prod
     """Ask the vision port; the answer is validated, then saved for the creator to edit."""
     with services.db.session() as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
-        keys = list(session.scalars(select(UgcProductImage.image_key).where(UgcProductImage.ad_id == ad_id)
-                                    .order_by(UgcProductImage.position)))
+        keys = list(
+            session.scalars(
+                select(UgcProductImage.image_key)
+                .where(UgcProductImage.ad_id == ad_id)
+                .order_by(UgcProductImage.position)
+            )
+        )
         name = ad.product_name
     if not keys:
         raise ValidationError("Add at least one product photo first.")
-    with tempfile.TemporaryDirectory(dir=_scratch(services)) as tmp:
+    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
         paths = tuple(services.storage.download_to(k, Path(tmp) / f"product-{i}.png") for i, k in enumerate(keys))
-        answer = ugc_calls.ask(services, "vision", VisionRequest(VisionTask.PRODUCT_DNA, paths, hint=name), user_id=user_id)
+        answer = ugc_calls.ask(
+            services, "vision", VisionRequest(VisionTask.PRODUCT_DNA, paths, hint=name), user_id=user_id
+        )
     dna = ugc_parse.product_dna({"product_name": name, **ugc_parse.load_json(answer.text, "product analysis")})
     _store_dna(ad_id, dna, user_id, services)
     return dna

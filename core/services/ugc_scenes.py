@@ -24,15 +24,35 @@ from core.services.ugc_ads import ad_with_right, scenes_of
 
 logger = logging.getLogger(__name__)
 
-EDITABLE = ("dialogue", "action", "expression", "camera", "lighting", "product_visibility", "product_action",
-            "setting", "duration_seconds", "scene_type")
+EDITABLE = (
+    "dialogue",
+    "action",
+    "expression",
+    "camera",
+    "lighting",
+    "product_visibility",
+    "product_action",
+    "setting",
+    "duration_seconds",
+    "scene_type",
+)
 
 
 def asset_view(asset: UgcAsset | None) -> AssetView | None:
     if asset is None:
         return None
-    return AssetView(asset.id, AssetKind(asset.kind), AssetStatus(asset.status), asset.variant, asset.attempt,
-                     asset.media_key, asset.duration_s, asset.score, (asset.error or {}).get("message"), asset.job_id)
+    return AssetView(
+        asset.id,
+        AssetKind(asset.kind),
+        AssetStatus(asset.status),
+        asset.variant,
+        asset.attempt,
+        asset.media_key,
+        asset.duration_s,
+        asset.score,
+        (asset.error or {}).get("message"),
+        asset.job_id,
+    )
 
 
 def _single(session: Session, scene_id: str, kind: AssetKind, inputs: dict[str, Any] | None) -> AssetView | None:
@@ -53,12 +73,22 @@ def scene_views(session: Session, ad: UgcAd, settings: Settings) -> list[SceneVi
         selected = scene.selected_frame_id if scene.selected_frame_id in {f.id for f in frames} else None
         clip = _single(session, scene.id, AssetKind.CLIP, ugc_assets.clip_inputs(ctx, scene, frame) if frame else None)
         audio = _single(session, scene.id, AssetKind.AUDIO, ugc_assets.audio_inputs(ctx, scene))
-        views.append(SceneView(
-            id=scene.id, number=scene.number, script=script, edited=scene.edited, revision=scene.revision,
-            prompts=ugc_assets.prompts_of(ctx, scene), frames=frames,
-            selected_frame_id=selected, approved_frame_id=approved.id if approved else None, clip=clip, audio=audio,
-            max_words=ugc_parse.max_words(script.duration_s, ctx.wpm, ctx.per_8s),
-        ))
+        views.append(
+            SceneView(
+                id=scene.id,
+                number=scene.number,
+                script=script,
+                edited=scene.edited,
+                revision=scene.revision,
+                prompts=ugc_assets.prompts_of(ctx, scene),
+                frames=frames,
+                selected_frame_id=selected,
+                approved_frame_id=approved.id if approved else None,
+                clip=clip,
+                audio=audio,
+                max_words=ugc_parse.max_words(script.duration_s, ctx.wpm, ctx.per_8s),
+            )
+        )
     return views
 
 
@@ -87,7 +117,9 @@ def edit_scene(scene_id: str, changes: dict[str, Any], *, user_id: str, services
         merged = _merged(scene.spec, changes)
         if merged == scene.spec:
             return False
-        parsed = ugc_parse.scene(merged, scene.number, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s)
+        parsed = ugc_parse.scene(
+            merged, scene.number, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s
+        )
         content_guard.check_texts(settings, dialogue=parsed.dialogue, action=parsed.action)
         scene.spec = ugc_parse.canonical(parsed)
         scene.edited = scene.spec != scene.original

@@ -30,28 +30,44 @@ DURATIONS = (10, 60)
 BRIEF_SCHEMA = {
     "type": "object",
     "required": ["hook_strategy", "pain_point", "selling_points", "emotional_arc", "call_to_action"],
-    "properties": {"hook_strategy": {"type": "string"}, "pain_point": {"type": "string"},
-                   "selling_points": {"type": "array", "items": {"type": "string"}},
-                   "emotional_arc": {"type": "string"}, "call_to_action": {"type": "string"},
-                   "audience": {"type": "string"}},
+    "properties": {
+        "hook_strategy": {"type": "string"},
+        "pain_point": {"type": "string"},
+        "selling_points": {"type": "array", "items": {"type": "string"}},
+        "emotional_arc": {"type": "string"},
+        "call_to_action": {"type": "string"},
+        "audience": {"type": "string"},
+    },
 }
 SCENE_SCHEMA = {
     "type": "object",
     "required": ["scene_type", "duration_seconds", "dialogue", "action", "camera", "lighting", "product_visibility"],
     "properties": {
         "scene_type": {"type": "string", "enum": ["hook", "problem", "solution", "demo", "testimonial", "cta"]},
-        "duration_seconds": {"type": "number"}, "dialogue": {"type": "string"}, "action": {"type": "string"},
-        "expression": {"type": "string"}, "setting": {"type": "string"}, "product_action": {"type": "string"},
+        "duration_seconds": {"type": "number"},
+        "dialogue": {"type": "string"},
+        "action": {"type": "string"},
+        "expression": {"type": "string"},
+        "setting": {"type": "string"},
+        "product_action": {"type": "string"},
         "camera": {"type": "object", "properties": {k: {"type": "string"} for k in ("shot_type", "angle", "movement")}},
         "lighting": {"type": "object", "properties": {k: {"type": "string"} for k in ("type", "direction")}},
         "product_visibility": {"type": "string", "enum": ["primary", "secondary", "none"]},
     },
 }
-SCRIPT_SCHEMA = {"type": "object", "required": ["title", "scenes"],
-                 "properties": {"title": {"type": "string"}, "audio_direction": {"type": "string"},
-                                "scenes": {"type": "array", "items": SCENE_SCHEMA}}}
-DIRECTOR = ("You are a UGC ad director. Write natural, spoken, honest lines; keep the product visible in at least "
-            "80% of scenes; answer with one JSON object following the schema, nothing else.")
+SCRIPT_SCHEMA = {
+    "type": "object",
+    "required": ["title", "scenes"],
+    "properties": {
+        "title": {"type": "string"},
+        "audio_direction": {"type": "string"},
+        "scenes": {"type": "array", "items": SCENE_SCHEMA},
+    },
+}
+DIRECTOR = (
+    "You are a UGC ad director. Write natural, spoken, honest lines; keep the product visible in at least "
+    "80% of scenes; answer with one JSON object following the schema, nothing else."
+)
 
 
 def save_brief(ad_id: str, brief: BriefInput, *, user_id: str, services: Services) -> None:
@@ -76,9 +92,12 @@ def writer_context(ad: UgcAd, avatar: UgcAvatar | None, services: Services) -> d
     if brief is None:
         raise ValidationError("Fill in the brief first.")
     return {
-        "brief": brief.to_dict(), "product": ad.product_dna or {"product_name": ad.product_name},
-        "product_name": ad.product_name, "brand_name": ad.brand_name,
-        "character": (avatar.dna if avatar else None) or {}, "creative_brief": ad.creative_brief or {},
+        "brief": brief.to_dict(),
+        "product": ad.product_dna or {"product_name": ad.product_name},
+        "product_name": ad.product_name,
+        "brand_name": ad.brand_name,
+        "character": (avatar.dna if avatar else None) or {},
+        "creative_brief": ad.creative_brief or {},
         "words_per_minute": services.settings.words_per_minute,
         "max_words_per_8s": services.settings.ugc_scene_max_words_per_8s,
     }
@@ -93,15 +112,19 @@ def _load(ad_id: str, user_id: str, services: Services) -> dict[str, Any]:
 
 def brief_request(context: dict[str, Any]) -> ScriptRequest:
     prompt = "Expand this brief into a creative brief.\n" + json.dumps(
-        {k: context[k] for k in ("brief", "product", "brand_name")}, ensure_ascii=False)
+        {k: context[k] for k in ("brief", "product", "brand_name")}, ensure_ascii=False
+    )
     return ScriptRequest(ScriptTask.CREATIVE_BRIEF, DIRECTOR, prompt, context=context, schema=BRIEF_SCHEMA)
 
 
 def script_request(context: dict[str, Any]) -> ScriptRequest:
-    rules = (f"Total length about {context['brief']['duration_s']} s in scenes of 2-8 s; at most "
-             f"{context['words_per_minute']} words a minute and {context['max_words_per_8s']} words per 8 s scene.")
+    rules = (
+        f"Total length about {context['brief']['duration_s']} s in scenes of 2-8 s; at most "
+        f"{context['words_per_minute']} words a minute and {context['max_words_per_8s']} words per 8 s scene."
+    )
     prompt = f"Write the ad's script. {rules}\n" + json.dumps(
-        {k: context[k] for k in ("brief", "creative_brief", "product", "character", "brand_name")}, ensure_ascii=False)
+        {k: context[k] for k in ("brief", "creative_brief", "product", "character", "brand_name")}, ensure_ascii=False
+    )
     return ScriptRequest(ScriptTask.SCRIPT, DIRECTOR, prompt, context=context, schema=SCRIPT_SCHEMA)
 
 
@@ -134,8 +157,12 @@ def store_script(ad_id: str, draft: ScriptDraft, services: Services, *, writer: 
         for scene in draft.scenes:
             spec = ugc_parse.canonical(scene)
             session.add(UgcScene(ad_id=ad_id, number=scene.number, spec=spec, original=dict(spec)))
-        ad.script_meta = {"title": draft.title, "audio_direction": draft.audio_direction, "writer": writer,
-                          "total_duration": draft.total_duration_s}
+        ad.script_meta = {
+            "title": draft.title,
+            "audio_direction": draft.audio_direction,
+            "writer": writer,
+            "total_duration": draft.total_duration_s,
+        }
         ad.title = draft.title
 
 

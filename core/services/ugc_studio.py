@@ -39,9 +39,13 @@ class AdSummary:
 def list_ads(project_id: str, *, user_id: str, services: Services) -> list[AdSummary]:
     with services.db.session() as session:
         project_with_right(session, project_id, user_id, Right.VIEW)
-        ads = session.scalars(select(UgcAd).where(UgcAd.project_id == project_id).order_by(UgcAd.updated_at.desc())).all()
-        return [AdSummary(a.id, a.title or a.product_name or "Untitled ad", a.status, len(scenes_of(session, a.id)))
-                for a in ads]
+        ads = session.scalars(
+            select(UgcAd).where(UgcAd.project_id == project_id).order_by(UgcAd.updated_at.desc())
+        ).all()
+        return [
+            AdSummary(a.id, a.title or a.product_name or "Untitled ad", a.status, len(scenes_of(session, a.id)))
+            for a in ads
+        ]
 
 
 def _one(services: Services, ad_id: str, scene_id: str, kind: AssetKind, user_id: str) -> BatchOutcome:
@@ -51,7 +55,9 @@ def _one(services: Services, ad_id: str, scene_id: str, kind: AssetKind, user_id
         scene = next(s for s in scenes_of(session, ad_id) if s.id == scene_id)
         if kind is AssetKind.FRAME:
             ctx = ugc_assets.load_context(session, ad, services.settings)
-            jobs = ugc_assets.ensure_frames(session, ctx, scene, user_id) or ugc_assets.retry_frames(session, ctx, scene, user_id)
+            jobs = ugc_assets.ensure_frames(session, ctx, scene, user_id) or ugc_assets.retry_frames(
+                session, ctx, scene, user_id
+            )
         else:
             jobs = retry_in_session(session, services, ad, scene, kind, user_id)
         number = scene.number

@@ -82,8 +82,11 @@ def scene_prompts(ctx: StepContext) -> dict[str, Any]:
         scenes = scenes_of(session, ad.id)
         for scene in scenes:
             prompts = ugc_assets.prompts_of(context, scene)
-            scene.prompts = {"storyboard_prompt": prompts.storyboard_prompt, "video_prompt": prompts.video_prompt,
-                             "negative_prompt": prompts.negative_prompt}
+            scene.prompts = {
+                "storyboard_prompt": prompts.storyboard_prompt,
+                "video_prompt": prompts.video_prompt,
+                "negative_prompt": prompts.negative_prompt,
+            }
         ad.bible = context.bible
         return {"scenes": len(scenes)}
 
@@ -104,7 +107,9 @@ def storyboard(ctx: StepContext) -> dict[str, Any]:
     return {"frames": drawn}
 
 
-def _review_scene(session: Session, context: ugc_assets.AdContext, scene: UgcScene, owner_id: str) -> tuple[list[str], str]:
+def _review_scene(
+    session: Session, context: ugc_assets.AdContext, scene: UgcScene, owner_id: str
+) -> tuple[list[str], str]:
     """('jobs to run', state) with state one of approved | busy | waiting | failed."""
     jobs = ugc_assets.ensure_frames(session, context, scene, owner_id)
     frames = ugc_assets.current_frames(session, context, scene)
@@ -116,7 +121,9 @@ def _review_scene(session: Session, context: ugc_assets.AdContext, scene: UgcSce
     if best is None:
         return [], "failed"
     if scene.auto_approve:
-        scene.selected_frame_id = scene.selected_frame_id if scene.selected_frame_id in {f.id for f in frames} else best.id
+        scene.selected_frame_id = (
+            scene.selected_frame_id if scene.selected_frame_id in {f.id for f in frames} else best.id
+        )
         scene.approved_frame_id, scene.auto_approve = scene.selected_frame_id, False
         return [], "approved"
     return [], "waiting"

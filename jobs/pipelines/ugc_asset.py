@@ -44,15 +44,27 @@ def render(ctx: StepContext) -> dict[str, Any]:
     kind, inputs, seed = _asset(ctx)
     if kind == AssetKind.FRAME.value:
         references = tuple(ctx.fetch(key) for key in inputs["references"])
-        request = ImageGenRequest(prompt=inputs["prompt"], references=references, width=inputs["width"],
-                                  height=inputs["height"], seed=seed, negative_prompt=inputs["negative"])
+        request = ImageGenRequest(
+            prompt=inputs["prompt"],
+            references=references,
+            width=inputs["width"],
+            height=inputs["height"],
+            seed=seed,
+            negative_prompt=inputs["negative"],
+        )
         image = ctx.call_provider("image_gen", request)
         key = ctx.store(MediaKind.IMAGE, image.path, label="frame", content_type=image.content_type)
         return {"media_key": key, "width": image.width, "height": image.height}
     if kind == AssetKind.CLIP.value:
-        request = ImageToVideoRequest(image=ctx.fetch(inputs["frame_key"]), prompt=inputs["prompt"],
-                                      duration_s=float(inputs["duration_s"]), camera=inputs["camera"], seed=seed,
-                                      width=inputs["width"], height=inputs["height"])
+        request = ImageToVideoRequest(
+            image=ctx.fetch(inputs["frame_key"]),
+            prompt=inputs["prompt"],
+            duration_s=float(inputs["duration_s"]),
+            camera=inputs["camera"],
+            seed=seed,
+            width=inputs["width"],
+            height=inputs["height"],
+        )
         video = ctx.call_provider("image_to_video", request)
         key = ctx.store(MediaKind.VIDEO, video.path, label="clip", content_type="video/mp4")
         return {"media_key": key, "duration_s": video.duration_s, "width": video.width, "height": video.height}

@@ -27,8 +27,12 @@ from jobs.context import StepContext
 logger = logging.getLogger(__name__)
 
 AUTO_TRANSITIONS = {
-    "hook": Transition.CUT, "problem": Transition.CUT, "solution": Transition.CROSSFADE,
-    "demo": Transition.DISSOLVE, "testimonial": Transition.CROSSFADE, "cta": Transition.DIP_TO_BLACK,
+    "hook": Transition.CUT,
+    "problem": Transition.CUT,
+    "solution": Transition.CROSSFADE,
+    "demo": Transition.DISSOLVE,
+    "testimonial": Transition.CROSSFADE,
+    "cta": Transition.DIP_TO_BLACK,
 }
 FRAMES_PER_SCENE = 8
 
@@ -52,17 +56,31 @@ def _plan(ctx: StepContext) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             script = ugc_assets.script_of(context, scene)
             clip, voice = _asset(session, clips.get(str(scene.number))), _asset(session, voices.get(str(scene.number)))
             assert clip is not None and clip.media_key, f"scene {scene.number} has no clip"
-            scenes.append({"clip": clip.media_key, "clip_s": clip.duration_s or script.duration_s,
-                           "voice": voice.media_key if voice else None, "voice_s": (voice.duration_s or 0.0) if voice else 0.0,
-                           "dialogue": script.dialogue, "type": script.scene_type.value, "duration_s": script.duration_s})
+            scenes.append(
+                {
+                    "clip": clip.media_key,
+                    "clip_s": clip.duration_s or script.duration_s,
+                    "voice": voice.media_key if voice else None,
+                    "voice_s": (voice.duration_s or 0.0) if voice else 0.0,
+                    "dialogue": script.dialogue,
+                    "type": script.scene_type.value,
+                    "duration_s": script.duration_s,
+                }
+            )
     return scenes, options
 
 
 def _cuts(ctx: StepContext, scenes: list[dict[str, Any]], choice: str) -> tuple[SceneCut, ...]:
     return tuple(
-        SceneCut(ctx.fetch(s["clip"]), float(s["clip_s"]), ctx.fetch(s["voice"]) if s["voice"] else None,
-                 float(s["voice_s"]), s["dialogue"], AUTO_TRANSITIONS[s["type"]] if choice == "auto" else Transition(choice),
-                 float(s["duration_s"]))
+        SceneCut(
+            ctx.fetch(s["clip"]),
+            float(s["clip_s"]),
+            ctx.fetch(s["voice"]) if s["voice"] else None,
+            float(s["voice_s"]),
+            s["dialogue"],
+            AUTO_TRANSITIONS[s["type"]] if choice == "auto" else Transition(choice),
+            float(s["duration_s"]),
+        )
         for s in scenes
     )
 
@@ -72,41 +90,69 @@ def _store(ctx: StepContext, aspect: str, result: EditResult) -> dict[str, Any]:
     video_key = ctx.store(MediaKind.VIDEO, result.video.path, label=f"final-{slug}", content_type="video/mp4")
     poster = ctx.services.media.poster_frame(result.video.path, ctx.work_dir / f"poster-{slug}.jpg", at_s=1.0)
     poster_key = ctx.store(MediaKind.IMAGE, poster.path, label=f"poster-{slug}", content_type="image/jpeg")
-    placed = [{"caption": asdict(p.caption), "lines": list(p.lines), "box": asdict(p.box), "font_size": p.font_size,
-               "line_spacing": p.line_spacing} for p in result.placed]
-    return {"aspect": aspect, "video_key": video_key, "poster_key": poster_key,
-            "duration_s": result.video.duration_s, "width": result.video.width, "height": result.video.height,
-            "planned_s": result.timeline.total_s, "timeline": asdict(result.timeline), "captions": placed,
-            "encode_passes": result.encode_passes}
+    placed = [
+        {
+            "caption": asdict(p.caption),
+            "lines": list(p.lines),
+            "box": asdict(p.box),
+            "font_size": p.font_size,
+            "line_spacing": p.line_spacing,
+        }
+        for p in result.placed
+    ]
+    return {
+        "aspect": aspect,
+        "video_key": video_key,
+        "poster_key": poster_key,
+        "duration_s": result.video.duration_s,
+        "width": result.video.width,
+        "height": result.video.height,
+        "planned_s": result.timeline.total_s,
+        "timeline": asdict(result.timeline),
+        "captions": placed,
+        "encode_passes": result.encode_passes,
+    }
+
+
+def _edit_spec(
+    ctx: StepContext, cuts: tuple[SceneCut, ...], options: dict[str, Any], aspect: str, music: Path | None
+) -> EditSpec:
+    settings = ctx.services.settings
+    width, height = Aspect(aspect).size(settings.ugc_long_side)
+    return EditSpec(
+        cuts, width, height, fps=settings.ugc_fps, platform=Platform(options["platform"]),
+        realism=RealismSettings(**options.get("realism", {})), music=music, music_volume=settings.ugc_music_volume,
+        captions=options.get("captions", True), preset=settings.ugc_x264_preset, crf=settings.ugc_crf,
+        loudness_lufs=settings.ugc_loudness_target_lufs,
+    )  # fmt: skip
+
+
+def _save_outputs(ctx: StepContext, outputs: list[dict[str, Any]]) -> None:
+    with ctx.services.db.session() as session:
+        session.execute(delete(UgcOutput).where(UgcOutput.job_id == ctx.job_id))  # a re-run replaces, never duplicates
+        for out in outputs:
+            row = UgcOutput(ad_id=ctx.payload["ad_id"], job_id=ctx.job_id, aspect=out["aspect"])
+            row.video_key, row.poster_key, row.duration_s = out["video_key"], out["poster_key"], out["duration_s"]
+            row.width, row.height, row.encode_passes = out["width"], out["height"], out["encode_passes"]
+            row.captions = [c["caption"] for c in out["captions"]]
+            session.add(row)
 
 
 def post_production(ctx: StepContext) -> dict[str, Any]:
-    settings = ctx.services.settings
+    """One FFmpeg pass (one lossy video encode) per output format."""
     scenes, options = _plan(ctx)
     cuts = _cuts(ctx, scenes, options.get("transition", "auto"))
     music = None
     if options.get("music", True):
         length = sum(c.clip_duration_s + 1.0 for c in cuts) + 2.0
         music = write_music_bed(ctx.work_dir / "music.wav", length, seed=options["seed"])
-    realism = RealismSettings(**options.get("realism", {}))
     producer, outputs = PostProducer(ctx.services.media), []  # type: ignore[arg-type]
     for aspect in options.get("aspects", ["9:16"]):
-        width, height = Aspect(aspect).size(settings.ugc_long_side)
-        spec = EditSpec(cuts, width, height, fps=settings.ugc_fps, platform=Platform(options["platform"]),
-                        realism=realism, music=music, music_volume=settings.ugc_music_volume,
-                        captions=options.get("captions", True), preset=settings.ugc_x264_preset, crf=settings.ugc_crf,
-                        loudness_lufs=settings.ugc_loudness_target_lufs)
         slug = aspect.replace(":", "x")
+        spec = _edit_spec(ctx, cuts, options, aspect, music)
         result = producer.render(spec, ctx.work_dir / f"final-{slug}.mp4", ctx.work_dir / f"edit-{slug}")
         outputs.append(_store(ctx, aspect, result))
-    with ctx.services.db.session() as session:
-        session.execute(delete(UgcOutput).where(UgcOutput.job_id == ctx.job_id))  # a re-run replaces, never duplicates
-        for out in outputs:
-            session.add(UgcOutput(ad_id=ctx.payload["ad_id"], job_id=ctx.job_id, aspect=out["aspect"],
-                                  video_key=out["video_key"], poster_key=out["poster_key"],
-                                  captions=[c["caption"] for c in out["captions"]],
-                                  duration_s=out["duration_s"], width=out["width"], height=out["height"],
-                                  encode_passes=out["encode_passes"]))
+    _save_outputs(ctx, outputs)
     return {"outputs": outputs}
 
 
@@ -125,7 +171,9 @@ def _identity(ctx: StepContext) -> dict[int, list[float]]:
     for number, key in sorted(clips.items()):
         sampled = sample_frames(ctx.fetch(key), 1.0, ctx.work_dir / "qc" / f"scene{number}", max_side=320)
         frames += [(number, p) for p in sampled[:FRAMES_PER_SCENE]]
-    request = VisionRequest(VisionTask.IDENTITY, tuple(p for _, p in frames), references=tuple(ctx.fetch(k) for k in references))
+    request = VisionRequest(
+        VisionTask.IDENTITY, tuple(p for _, p in frames), references=tuple(ctx.fetch(k) for k in references)
+    )
     scores = json.loads(ctx.call_provider("vision", request).text).get("scores", [])
     found: dict[int, list[float]] = {}
     for (number, _), value in zip(frames, scores, strict=False):
@@ -136,13 +184,21 @@ def _identity(ctx: StepContext) -> dict[int, list[float]]:
 
 def _limits(ctx: StepContext) -> QcLimits:
     s = ctx.services.settings
-    return QcLimits(s.ugc_duration_tolerance_s, s.ugc_loudness_target_lufs, s.ugc_loudness_tolerance_lu, -0.5,
-                    s.ugc_video_similarity_min, s.ugc_cross_scene_std_max)
+    return QcLimits(
+        s.ugc_duration_tolerance_s,
+        s.ugc_loudness_target_lufs,
+        s.ugc_loudness_tolerance_lu,
+        -0.5,
+        s.ugc_video_similarity_min,
+        s.ugc_cross_scene_std_max,
+    )
 
 
 def _placed(raw: list[dict[str, Any]]) -> list[PlacedCaption]:
-    return [PlacedCaption(Caption(**c["caption"]), tuple(c["lines"]), Rect(**c["box"]), c["font_size"], c["line_spacing"])
-            for c in raw]
+    return [
+        PlacedCaption(Caption(**c["caption"]), tuple(c["lines"]), Rect(**c["box"]), c["font_size"], c["line_spacing"])
+        for c in raw
+    ]
 
 
 def quality_check(ctx: StepContext) -> dict[str, Any]:
@@ -154,14 +210,27 @@ def quality_check(ctx: StepContext) -> dict[str, Any]:
     for out in outputs:
         scan = scan_media(ctx.services.media, ctx.fetch(out["video_key"]))  # type: ignore[arg-type]
         timeline = Timeline(**{k: tuple(v) if isinstance(v, list) else v for k, v in out["timeline"].items()})
-        inputs = QcInputs(scan, out["planned_s"], timeline, _placed(out["captions"]),
-                          safe_area(platform, out["width"], out["height"]), identity)
+        inputs = QcInputs(
+            scan,
+            out["planned_s"],
+            timeline,
+            _placed(out["captions"]),
+            safe_area(platform, out["width"], out["height"]),
+            identity,
+        )
         report = judge(inputs, limits)
         summary = "; ".join(f"{f.check}: {'ok' if f.passed else 'FAILED'}" for f in report.findings)
         with ctx.services.db.session() as session:
             session.execute(delete(UgcQcReport).where(UgcQcReport.output_id == rows[out["aspect"]]))
-            session.add(UgcQcReport(ad_id=ctx.payload["ad_id"], output_id=rows[out["aspect"]], passed=report.passed,
-                                    report=report.to_dict(), summary=summary))
+            session.add(
+                UgcQcReport(
+                    ad_id=ctx.payload["ad_id"],
+                    output_id=rows[out["aspect"]],
+                    passed=report.passed,
+                    report=report.to_dict(),
+                    summary=summary,
+                )
+            )
         summaries.append({"aspect": out["aspect"], "passed": report.passed, "flagged": report.flagged_scenes})
     flagged = sorted({n for s in summaries for n in s["flagged"]})
     return {"passed": all(s["passed"] for s in summaries), "flagged": flagged, "reports": summaries}

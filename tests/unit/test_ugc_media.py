@@ -35,8 +35,26 @@ class CountingToolkit(FfmpegToolkit):
 
 
 def _clip(path: Path, seconds: float, source: str = "testsrc2", size: str = "270x480") -> Path:
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", f"{source}=size={size}:rate=12:duration={seconds}",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"{source}=size={size}:rate=12:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        check=True,
+    )
     return path
 
 
@@ -53,7 +71,9 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _spec(media_dir: Path, dialogue: str, **overrides: Any) -> EditSpec:
     scenes = (
         SceneCut(media_dir / "a.mp4", 2.6, media_dir / "voice.wav", 1.4, dialogue, duration_s=2.0),
-        SceneCut(media_dir / "b.mp4", 2.6, media_dir / "voice.wav", 1.4, "Second line: [ok]", Transition.CROSSFADE, 2.0),
+        SceneCut(
+            media_dir / "b.mp4", 2.6, media_dir / "voice.wav", 1.4, "Second line: [ok]", Transition.CROSSFADE, 2.0
+        ),
     )
     values: dict[str, Any] = dict(width=270, height=480, fps=12, music=media_dir / "music.wav", preset="ultrafast")
     values.update(overrides)
@@ -116,14 +136,47 @@ def test_the_mix_lands_on_the_loudness_target(media_dir: Path, tmp_path: Path) -
 
 def _defective(path: Path) -> Path:
     """2 s moving, 1 s black, 2.5 s frozen under film grain, 1.5 s moving; with a tone."""
-    graph = ("[0:v]trim=0:2,setpts=PTS-STARTPTS[m1];[1:v]trim=0:1,setpts=PTS-STARTPTS[bk];"
-             "[0:v]trim=2:2.05,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=2.5,trim=0:2.5,setpts=PTS-STARTPTS,"
-             "noise=alls=4:allf=t+u[fz];[0:v]trim=5:6.5,setpts=PTS-STARTPTS[m2];"
-             "[m1][bk][fz][m2]concat=n=4:v=1:a=0,format=yuv420p[v]")
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=270x480:rate=12:duration=7",
-                    "-f", "lavfi", "-i", "color=black:size=270x480:rate=12:duration=1", "-f", "lavfi", "-i",
-                    "sine=frequency=330:duration=7", "-filter_complex", graph, "-map", "[v]", "-map", "2:a",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", str(path)], check=True)
+    graph = (
+        "[0:v]trim=0:2,setpts=PTS-STARTPTS[m1];[1:v]trim=0:1,setpts=PTS-STARTPTS[bk];"
+        "[0:v]trim=2:2.05,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop_duration=2.5,trim=0:2.5,setpts=PTS-STARTPTS,"
+        "noise=alls=4:allf=t+u[fz];[0:v]trim=5:6.5,setpts=PTS-STARTPTS[m2];"
+        "[m1][bk][fz][m2]concat=n=4:v=1:a=0,format=yuv420p[v]"
+    )
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=270x480:rate=12:duration=7",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=black:size=270x480:rate=12:duration=1",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:duration=7",
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-map",
+            "2:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
+        check=True,
+    )
     return path
 
 
@@ -131,7 +184,11 @@ def test_the_quality_check_finds_a_black_and_a_frozen_stretch(tmp_path: Path) ->
     from core.adapters.media.postprod import Timeline
 
     scan = scan_media(FfmpegToolkit(), _defective(tmp_path / "bad.mp4"))
-    assert len(scan.black) == 1 and scan.black[0][0] == pytest.approx(2.0, abs=0.2) and scan.black[0][1] == pytest.approx(3.0, abs=0.2)
+    assert (
+        len(scan.black) == 1
+        and scan.black[0][0] == pytest.approx(2.0, abs=0.2)
+        and scan.black[0][1] == pytest.approx(3.0, abs=0.2)
+    )
     assert len(scan.frozen) == 1 and scan.frozen[0][0] == pytest.approx(3.0, abs=0.3)
     assert scan.frozen[0][1] == pytest.approx(5.5, abs=0.3)
     timeline = Timeline((0.0, 2.0, 5.5), (2.0, 3.5, 1.5), (0.1, 2.1, 5.6), (0.0, 0.0, 0.0), 7.0)
@@ -148,7 +205,9 @@ def test_captions_are_wrapped_inside_the_safe_area_and_a_stray_box_is_caught() -
     assert all(safe.contains(p.box) for p in placed) and len(placed[0].lines) >= 2
     assert all(len(line) > 0 for line in wrap("x" * 80, 15, 100))
     stray = placed[0].__class__(captions[0], ("x",), Rect(0, 470, 270, 40), 15, 3)
-    scan = type("Scan", (), {"duration_s": 1.0, "black": [], "frozen": [], "integrated_lufs": -14.0, "true_peak_db": -3.0})()
+    scan = type(
+        "Scan", (), {"duration_s": 1.0, "black": [], "frozen": [], "integrated_lufs": -14.0, "true_peak_db": -3.0}
+    )()
     timeline = plan(EditSpec((SceneCut(Path("x"), 1.0),), 270, 480))
     report = judge(QcInputs(scan, 1.0, timeline, [stray], safe), QcLimits())  # type: ignore[arg-type]
     assert [f.check for f in report.findings if not f.passed] == ["captions_safe_area"]

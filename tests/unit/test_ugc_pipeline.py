@@ -24,7 +24,9 @@ from tests.ugc_support import Counting, scripted_ad, ugc_services, ugc_settings
 
 def _factory(tmp_path: Path, db: Database) -> Any:
     def _make(**overrides: Any) -> Services:
-        providers = {k: v for k, v in overrides.items() if k in ("image_gen", "image_to_video", "speech", "llm", "vision")}
+        providers = {
+            k: v for k, v in overrides.items() if k in ("image_gen", "image_to_video", "speech", "llm", "vision")
+        }
         values = {"ugc_storyboard_similarity_min": 0.0, **{k: v for k, v in overrides.items() if k not in providers}}
         return ugc_services(ugc_settings(tmp_path / "data", **values), db, **providers)
 
@@ -144,8 +146,11 @@ def test_a_crash_after_the_storyboard_resumes_at_the_gate_without_redrawing(make
     user, ad_id = _to_gate(services)
     job = _job(services, ad_id)
     with services.db.session() as session:  # the worker died while the job ran
-        session.execute(update(Job).where(Job.id == job.id).values(
-            status=JobStatus.RUNNING.value, heartbeat_at=utcnow() - timedelta(minutes=5)))
+        session.execute(
+            update(Job)
+            .where(Job.id == job.id)
+            .values(status=JobStatus.RUNNING.value, heartbeat_at=utcnow() - timedelta(minutes=5))
+        )
     services.queue.clear()
     assert sweep(services)["resumed"] == 1
     services.queue.drain()
@@ -153,7 +158,9 @@ def test_a_crash_after_the_storyboard_resumes_at_the_gate_without_redrawing(make
     assert ad.job is not None and ad.job.status is JobStatus.WAITING and ad.job.current_step == "storyboard_review"
     assert services.providers.get("image_gen").submits == 6
     with services.db.session() as session:
-        attempts = session.scalars(select(JobStep.attempt).where(JobStep.job_id == job.id, JobStep.name == "storyboard")).all()
+        attempts = session.scalars(
+            select(JobStep.attempt).where(JobStep.job_id == job.id, JobStep.name == "storyboard")
+        ).all()
     assert attempts == [1]
 
 
@@ -200,7 +207,11 @@ def test_a_failed_scene_does_not_stop_the_others_and_retries_alone(make_sqlite: 
     services.queue.drain()
     ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
     assert ad.status is AdStatus.NEEDS_ATTENTION and "scene 2" in (ad.error or "")
-    assert [s.status_of(AssetKind.CLIP) for s in ad.scenes] == [AssetStatus.READY, AssetStatus.FAILED, AssetStatus.READY]
+    assert [s.status_of(AssetKind.CLIP) for s in ad.scenes] == [
+        AssetStatus.READY,
+        AssetStatus.FAILED,
+        AssetStatus.READY,
+    ]
     assert "refused" in (ad.scenes[1].error or "")
     flaky.healed = True
     ugc_generation.retry_scene(ad.scenes[1].id, AssetKind.CLIP, user_id=user, services=services)
@@ -221,9 +232,18 @@ def test_the_offline_run_makes_a_checked_captioned_ad(make_sqlite: Any) -> None:
     assert (output.width, output.height) == (270, 480)
     assert output.duration_s == pytest.approx(15.0, abs=0.15)
     assert output.qc is not None and output.qc.passed, [f for f in output.qc.findings if not f.passed]
-    assert {f.check for f in output.qc.findings} >= {"duration", "loudness", "black", "frozen", "captions_safe_area", "identity"}
+    assert {f.check for f in output.qc.findings} >= {
+        "duration",
+        "loudness",
+        "black",
+        "frozen",
+        "captions_safe_area",
+        "identity",
+    }
     assert len(output.captions) >= 3
-    info = services.media.probe(services.storage.download_to(output.video_key, Path(services.settings.work_dir) / "out.mp4"))
+    info = services.media.probe(
+        services.storage.download_to(output.video_key, Path(services.settings.work_dir) / "out.mp4")
+    )
     assert info.has_audio and info.has_video and info.video_codec == "h264"
     assert ad.wizard_step == "result"
 
@@ -241,7 +261,10 @@ def test_redo_one_scene_after_completion_renders_that_scene_alone(make_sqlite: A
     ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
     assert ad.status is AdStatus.COMPLETED, ad.error
     assert {c: services.providers.get(c).submits - before[c] for c in before} == {
-        "image_gen": 0, "image_to_video": 1, "speech": 1}
+        "image_gen": 0,
+        "image_to_video": 1,
+        "speech": 1,
+    }
     assert len(ad.outputs) == 1 and ad.outputs[0].qc is not None
 
 

@@ -50,7 +50,8 @@ def clean_text(text: str) -> str:
     which the caption font has no glyphs for, are dropped rather than drawn as boxes."""
     spaced = "".join(" " if c.isspace() else c for c in unicodedata.normalize("NFC", text))
     kept = "".join(
-        c for c in spaced
+        c
+        for c in spaced
         if (unicodedata.category(c)[0] != "C" or c == " ") and ord(c) < NO_GLYPHS_FROM and c != "\ufe0f"
     )
     return " ".join(kept.split())[:MAX_CAPTION_CHARS]
@@ -64,8 +65,11 @@ class Rect:
     h: int
 
     def contains(self, other: Rect) -> bool:
-        return other.x >= self.x and other.y >= self.y and other.x + other.w <= self.x + self.w and (
-            other.y + other.h <= self.y + self.h
+        return (
+            other.x >= self.x
+            and other.y >= self.y
+            and other.x + other.w <= self.x + self.w
+            and (other.y + other.h <= self.y + self.h)
         )
 
 

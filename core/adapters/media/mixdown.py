@@ -120,8 +120,13 @@ def _to_target(samples: np.ndarray, measured: float | None, target_lufs: float) 
 
 
 def mix(
-    voices: list[VoicePlacement], music: np.ndarray | None, duration_s: float, dest: Path, *,
-    music_volume: float = 0.35, target_lufs: float = -14.0,
+    voices: list[VoicePlacement],
+    music: np.ndarray | None,
+    duration_s: float,
+    dest: Path,
+    *,
+    music_volume: float = 0.35,
+    target_lufs: float = -14.0,
 ) -> MixResult:
     total = int(round(duration_s * RATE))
     voice = np.zeros(total, np.float64)

@@ -29,8 +29,10 @@ def _freq(midi: float) -> float:
 
 def _pad(chord: tuple[int, ...], root: int, n: int, rate: int) -> np.ndarray:
     t = np.arange(n) / rate
-    tone = sum(np.sin(2 * np.pi * _freq(root + 12 + step) * t) + 0.3 * np.sin(4 * np.pi * _freq(root + 12 + step) * t)
-               for step in chord)
+    tone = sum(
+        np.sin(2 * np.pi * _freq(root + 12 + step) * t) + 0.3 * np.sin(4 * np.pi * _freq(root + 12 + step) * t)
+        for step in chord
+    )
     attack = np.minimum(1.0, t / 0.4)
     release = np.minimum(1.0, (n / rate - t) / 0.4)
     return 0.08 * tone * attack * release

@@ -169,6 +169,13 @@ def _drawtext(placed: PlacedCaption, text_file: Path) -> str:
     return "drawtext=" + ":".join(options)
 
 
+def _output_args(spec: EditSpec, timeline: Timeline, threads: int) -> list[str]:
+    """The one lossy video encode (x264), the sound to AAC stereo, cut to the planned length."""
+    video = f"-map [vout] -c:v libx264 -preset {spec.preset} -crf {spec.crf} -pix_fmt yuv420p -r {spec.fps}"
+    audio = f"-map {len(spec.scenes)}:a:0 -c:a aac -b:a 160k -ar 48000 -ac 2"
+    return [*video.split(), "-threads", str(threads), *audio.split(), "-t", f"{timeline.total_s:.3f}"]
+
+
 class PostProducer:
     """Builds and runs the one FFmpeg command per output through the toolkit (argv, no shell)."""
 
@@ -187,11 +194,18 @@ class PostProducer:
         """The whole soundtrack as one WAV at the loudness target (numpy; no FFmpeg run)."""
         voices = [
             VoicePlacement(scene.voice, timeline.voice_at[index])
-            for index, scene in enumerate(spec.scenes) if scene.voice is not None
+            for index, scene in enumerate(spec.scenes)
+            if scene.voice is not None
         ]
         music = decode_audio_mono(spec.music, rate=48_000) if spec.music is not None else None
-        result = mix(voices, music, timeline.total_s, work_dir / "mix.wav",
-                     music_volume=spec.music_volume, target_lufs=spec.loudness_lufs)
+        result = mix(
+            voices,
+            music,
+            timeline.total_s,
+            work_dir / "mix.wav",
+            music_volume=spec.music_volume,
+            target_lufs=spec.loudness_lufs,
+        )
         return result.path
 
     def arguments(self, spec: EditSpec, out: Path, work_dir: Path) -> tuple[list[str], Timeline, list[PlacedCaption]]:
@@ -200,16 +214,16 @@ class PostProducer:
         timeline, margin = plan(spec), shake_margin(spec)
         inputs = [arg for scene in spec.scenes for arg in self.toolkit.input_args(scene.clip)]
         inputs += self.toolkit.input_args(self.mixdown(spec, timeline, work_dir))
-        placed = place(self.captions_for(spec, timeline), spec.platform, spec.width, spec.height) if spec.captions else []
+        placed = (
+            place(self.captions_for(spec, timeline), spec.platform, spec.width, spec.height) if spec.captions else []
+        )
         graph = [_scene_chain(spec, i, timeline, margin) for i in range(len(spec.scenes))]
         joins, last = _joins(spec, timeline)
         video = _realism(spec, margin) + [_drawtext(p, self._text_file(p, i, work_dir)) for i, p in enumerate(placed)]
         graph += joins + [f"[{last}]{','.join([*video, 'format=yuv420p'])}[vout]"]
-        encode = ["-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), "-pix_fmt", "yuv420p"]
-        output = ["-map", "[vout]", "-map", f"{len(spec.scenes)}:a:0", *encode, "-r", str(spec.fps),
-                  "-threads", str(self.threads), "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2",
-                  "-t", f"{timeline.total_s:.3f}"]
-        args = [*inputs, "-filter_complex", ";".join(graph), *output, *FASTSTART, *BITEXACT_ARGS, "-f", "mp4", file_url(out)]
+        output = _output_args(spec, timeline, self.threads)
+        args = [*inputs, "-filter_complex", ";".join(graph), *output, *FASTSTART, *BITEXACT_ARGS, "-f", "mp4"]
+        args.append(file_url(out))
         return args, timeline, placed
 
     @staticmethod

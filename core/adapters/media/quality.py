@@ -2,11 +2,13 @@
 
 The pass (FFmpeg, `-f null`) runs `blackdetect` and `freezedetect` on a small copy of the
 picture and `ebur128` on the sound. The picture is shrunk to 1/8 of its width first (area
-averaging) so the realism layer's film grain averages out: measured on 1080x1920 ads, a
-frozen shot under grain 4 is about -62 dB there (grain 8: -56 dB), while the slowest
-offline camera move changes by -52 dB or more a second, so `freezedetect` at -55 dB
-tells them apart. The judgement adds the caption boxes (from the
-layout) against the platform's safe area and the identity scores of sampled clip frames.
+averaging) so the realism layer's film grain averages out. Measured with `freezedetect`
+(which compares each frame with the first of a would-be freeze): a frozen shot under
+grain 4-8 stays below about -54 dB there, at 270 or 1080 wide, while every offline camera
+move (the slowest is "static": a 2 % drift with a light wobble) and every finished offline
+ad stays above -50 dB over 2 s; so -50 dB for 2 s flags the first and never the second.
+The judgement adds the caption boxes (from the layout) against the platform's safe area
+and the identity scores of sampled clip frames.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
 from PIL import Image
 
 from core.adapters.media.captions import PlacedCaption, Rect
@@ -30,8 +31,8 @@ from core.domain.ugc import QcFinding, QcReport
 logger = logging.getLogger(__name__)
 
 BLACK_MIN_S = 0.4
-FREEZE_MIN_S = 1.5
-FREEZE_NOISE_DB = -55
+FREEZE_MIN_S = 2.0
+FREEZE_NOISE_DB = -50
 ANALYSIS_SHRINK = 8  # the picture is measured at 1/8 of its width (grain averages out over 64 pixels)
 _BLACK = re.compile(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)")
 _FREEZE = re.compile(r"freezedetect\.freeze_(start|end):\s*([\d.]+)")
@@ -84,7 +85,9 @@ def parse_scan(stderr: str, duration_s: float) -> MediaScan:
     if start is not None:  # frozen until the end
         frozen.append((start, duration_s))
     loud, peak = _LOUD.findall(stderr), _PEAK.findall(stderr)
-    return MediaScan(duration_s, black, frozen, _number(loud[-1]) if loud else None, _number(peak[-1]) if peak else None)
+    return MediaScan(
+        duration_s, black, frozen, _number(loud[-1]) if loud else None, _number(peak[-1]) if peak else None
+    )
 
 
 def scan_media(toolkit: FfmpegToolkit, video: Path, *, timeout_s: float = 600.0) -> MediaScan:
@@ -95,8 +98,20 @@ def scan_media(toolkit: FfmpegToolkit, video: Path, *, timeout_s: float = 600.0)
         f"freezedetect=n={FREEZE_NOISE_DB}dB:d={FREEZE_MIN_S}"
     )
     audio = ["-af", "ebur128=peak=true"] if info.has_audio else ["-an"]
-    cmd = [toolkit.exe, "-nostdin", "-hide_banner", "-loglevel", "info", *toolkit.input_args(video),
-           "-vf", vf, *audio, "-f", "null", "-"]
+    cmd = [
+        toolkit.exe,
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "info",
+        *toolkit.input_args(video),
+        "-vf",
+        vf,
+        *audio,
+        "-f",
+        "null",
+        "-",
+    ]
     proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
@@ -152,8 +167,15 @@ def _identity(inputs: QcInputs, limits: QcLimits) -> tuple[list[QcFinding], list
         outliers = [max(means, key=lambda n: abs(means[n] - centre))]
     scores = ", ".join(f"{n}: {m:.2f}" for n, m in means.items())
     findings = [
-        QcFinding("identity", not low, f"mean similarity per scene {scores}; minimum {limits.video_similarity_min}", low),
-        QcFinding("cross_scene_consistency", not outliers, f"spread {spread:.3f}; limit {limits.cross_scene_std_max}", outliers),
+        QcFinding(
+            "identity", not low, f"mean similarity per scene {scores}; minimum {limits.video_similarity_min}", low
+        ),
+        QcFinding(
+            "cross_scene_consistency",
+            not outliers,
+            f"spread {spread:.3f}; limit {limits.cross_scene_std_max}",
+            outliers,
+        ),
     ]
     metrics = {f"identity_scene_{n}": round(m, 4) for n, m in means.items()} | {"identity_spread": round(spread, 4)}
     return findings, sorted(set(low + outliers)), metrics
@@ -162,25 +184,35 @@ def _identity(inputs: QcInputs, limits: QcLimits) -> tuple[list[QcFinding], list
 def judge(inputs: QcInputs, limits: QcLimits) -> QcReport:
     scan = inputs.scan
     off = abs(scan.duration_s - inputs.expected_duration_s)
-    findings = [QcFinding(
-        "duration", off <= limits.duration_tolerance_s,
-        f"{scan.duration_s:.2f} s for {inputs.expected_duration_s:.2f} s planned (tolerance {limits.duration_tolerance_s} s)",
-    )]
+    findings = [
+        QcFinding(
+            "duration",
+            off <= limits.duration_tolerance_s,
+            f"{scan.duration_s:.2f} s for {inputs.expected_duration_s:.2f} s planned "
+            f"(tolerance {limits.duration_tolerance_s} s)",
+        )
+    ]
     lufs, peak = scan.integrated_lufs, scan.true_peak_db
     loud_ok = lufs is not None and abs(lufs - limits.loudness_target_lufs) <= limits.loudness_tolerance_lu
     peak_ok = peak is None or peak <= limits.true_peak_max_db
-    findings.append(QcFinding(
-        "loudness", loud_ok and peak_ok,
-        f"integrated {lufs if lufs is not None else '-inf'} LUFS (target {limits.loudness_target_lufs} "
-        f"± {limits.loudness_tolerance_lu}), true peak {peak} dBFS (max {limits.true_peak_max_db})",
-    ))
+    findings.append(
+        QcFinding(
+            "loudness",
+            loud_ok and peak_ok,
+            f"integrated {lufs if lufs is not None else '-inf'} LUFS (target {limits.loudness_target_lufs} "
+            f"± {limits.loudness_tolerance_lu}), true peak {peak} dBFS (max {limits.true_peak_max_db})",
+        )
+    )
     findings += [_stretches("black", scan.black, inputs.timeline), _stretches("frozen", scan.frozen, inputs.timeline)]
     outside = [p for p in inputs.captions if not inputs.safe_area.contains(p.box)]
-    findings.append(QcFinding(
-        "captions_safe_area", not outside,
-        f"{len(inputs.captions) - len(outside)} of {len(inputs.captions)} captions inside the safe area",
-        sorted({scene_at(inputs.timeline, p.caption.start_s) for p in outside}),
-    ))
+    findings.append(
+        QcFinding(
+            "captions_safe_area",
+            not outside,
+            f"{len(inputs.captions) - len(outside)} of {len(inputs.captions)} captions inside the safe area",
+            sorted({scene_at(inputs.timeline, p.caption.start_s) for p in outside}),
+        )
+    )
     identity, flagged, metrics = _identity(inputs, limits)
     findings += identity
     metrics |= {"duration_s": scan.duration_s, "integrated_lufs": lufs, "true_peak_db": peak}

@@ -37,7 +37,11 @@ MAX_PROMPT_CHARS = 8000
 # Shot -> (face height as a share of the frame height, face centre y as a share).
 SHOTS = {"close_up": (0.30, 0.36), "medium": (0.17, 0.30), "wide": (0.10, 0.42), "product_close_up": (0.13, 0.24)}
 # Visibility (and product close-ups) -> (product height share, centre x share, bottom y share).
-PRODUCT_PLACES = {"primary": (0.36, 0.70, 0.93), "secondary": (0.20, 0.22, 0.95), "product_close_up": (0.56, 0.52, 0.96)}
+PRODUCT_PLACES = {
+    "primary": (0.36, 0.70, 0.93),
+    "secondary": (0.20, 0.22, 0.95),
+    "product_close_up": (0.56, 0.52, 0.96),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +68,9 @@ def read_card(prompt: str) -> SceneCard:
     camera = _tag(prompt, "camera") or text
     shot = next((s for s in ("product close", "close", "wide", "medium") if s in camera.replace("_", " ")), "medium")
     shot = {"product close": "product_close_up", "close": "close_up"}.get(shot, shot)
-    angle = next((a for a in ("low angle", "high angle", "three quarter") if a in camera.replace("_", " ")), "eye level")
+    angle = next(
+        (a for a in ("low angle", "high angle", "three quarter") if a in camera.replace("_", " ")), "eye level"
+    )
     visibility = _tag(prompt, "product visibility") or ("none" if "no product" in text else "primary")
     visibility = next((v for v in ("primary", "secondary", "none") if v in visibility), "primary")
     lighting = (_tag(prompt, "lighting") or text).replace("_", " ")
@@ -85,7 +91,10 @@ def _fill_holes(alpha: np.ndarray) -> np.ndarray:
     """
     full = Image.fromarray(np.where(alpha > 0.5, 0, 255).astype(np.uint8), "L")
     factor = max(1, -(-full.width // 128))
-    small = np.asarray(full.resize((max(1, full.width // factor), max(1, full.height // factor)), Image.Resampling.BOX)) > 200
+    small = (
+        np.asarray(full.resize((max(1, full.width // factor), max(1, full.height // factor)), Image.Resampling.BOX))
+        > 200
+    )
     reached = np.zeros_like(small)
     reached[0, :], reached[-1, :], reached[:, 0], reached[:, -1] = small[0, :], small[-1, :], small[:, 0], small[:, -1]
     while True:
@@ -128,7 +137,9 @@ def _extend_down(layer: Image.Image, rows: int) -> Image.Image:
         return layer
     taller = Image.new("RGBA", (layer.width, layer.height + rows))
     taller.paste(layer, (0, 0))
-    taller.paste(layer.crop((0, layer.height - 1, layer.width, layer.height)).resize((layer.width, rows)), (0, layer.height))
+    taller.paste(
+        layer.crop((0, layer.height - 1, layer.width, layer.height)).resize((layer.width, rows)), (0, layer.height)
+    )
     return taller
 
 

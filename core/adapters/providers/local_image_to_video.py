@@ -74,8 +74,13 @@ def camera_move(camera: str, seed: int) -> tuple[str, Move]:
 
 def request_id(request: ImageToVideoRequest) -> str:
     payload = [
-        file_sha256(request.image), " ".join(request.prompt.split()), round(request.duration_s, 3),
-        request.camera, request.seed, request.width, request.height,
+        file_sha256(request.image),
+        " ".join(request.prompt.split()),
+        round(request.duration_s, 3),
+        request.camera,
+        request.seed,
+        request.width,
+        request.height,
     ]
     return "local-i2v-" + hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()[:32]
 
@@ -104,8 +109,14 @@ class LocalImageAnimator:
     name = "local"
 
     def __init__(
-        self, toolkit: FfmpegToolkit | None = None, *, fps: int = 30, preset: str = "veryfast", crf: int = 18,
-        threads: int = 2, timeout_s: float = 900.0,
+        self,
+        toolkit: FfmpegToolkit | None = None,
+        *,
+        fps: int = 30,
+        preset: str = "veryfast",
+        crf: int = 18,
+        threads: int = 2,
+        timeout_s: float = 900.0,
     ) -> None:
         self._toolkit = toolkit or FfmpegToolkit()
         self.fps, self.preset, self.crf, self.threads, self.timeout_s = fps, preset, crf, threads, timeout_s
@@ -141,7 +152,9 @@ class LocalImageAnimator:
 
     def _encode(self, still: Image.Image, move: Move, request: ImageToVideoRequest, out: Path, started: float) -> None:
         with tempfile.TemporaryFile() as errors:
-            proc = subprocess.Popen(self._command(request, out), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
+            proc = subprocess.Popen(
+                self._command(request, out), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
+            )
             try:
                 self._stream(proc, still, move, request, started)
                 code = proc.wait(timeout=max(1.0, self.timeout_s - (time.monotonic() - started)))
@@ -156,7 +169,12 @@ class LocalImageAnimator:
                 raise self._toolkit.failure("scene clip encode", errors.read().decode("utf-8", "replace"))
 
     def _stream(
-        self, proc: subprocess.Popen[bytes], still: Image.Image, move: Move, request: ImageToVideoRequest, started: float
+        self,
+        proc: subprocess.Popen[bytes],
+        still: Image.Image,
+        move: Move,
+        request: ImageToVideoRequest,
+        started: float,
     ) -> None:
         assert proc.stdin is not None
         size = (request.width, request.height)

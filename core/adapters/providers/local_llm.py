@@ -121,20 +121,33 @@ def _dialogue(scene_type: str, slots: dict[str, str], max_words: int, rng: rando
     return rng.choice(fitting) if fitting else _fit(min(options, key=lambda t: len(t.split())), max_words)
 
 
+def _scene(
+    scene_type: str, seconds: float, slots: dict[str, str], look: dict[str, Any], dialogue: str
+) -> dict[str, Any]:
+    shot, angle, movement = CAMERAS[scene_type]
+    primary = VISIBILITY[scene_type] == "primary"
+    return {
+        "scene_type": scene_type, "duration_seconds": seconds, "dialogue": dialogue,
+        "action": ACTIONS[scene_type].format(product=slots["product"], setting=look["setting"]),
+        "expression": EXPRESSIONS[scene_type], "camera": {"shot_type": shot, "angle": angle, "movement": movement},
+        "lighting": look["lighting"], "product_visibility": VISIBILITY[scene_type],
+        "product_action": "held in hand, label facing camera" if primary else "", "setting": look["setting"],
+    }  # fmt: skip
+
+
 def script(context: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     brief, product = context.get("brief", {}), context.get("product", {})
     creative = context.get("creative_brief", {})
     name = product.get("product_name") or context.get("product_name") or "it"
     kind = product_kind(product)
-    duration = float(brief.get("duration_s", 30))
-    wpm = int(context.get("words_per_minute", 150))
-    per_8s = int(context.get("max_words_per_8s", 20))
-    setting = _setting(brief.get("prompt", ""), kind)
+    wpm, per_8s = int(context.get("words_per_minute", 150)), int(context.get("max_words_per_8s", 20))
     tone = brief.get("tone", "warm")
     light_type, light_dir = LIGHTING_BY_TONE.get(tone, ("natural", "window_left"))
+    setting = _setting(brief.get("prompt", ""), kind)
+    look = {"setting": setting, "lighting": {"type": light_type, "direction": light_dir}}
     points = list(creative.get("selling_points") or POINTS["general"])
     scenes = []
-    for number, (scene_type, seconds) in enumerate(scene_plan(duration), start=1):
+    for number, (scene_type, seconds) in enumerate(scene_plan(float(brief.get("duration_s", 30))), start=1):
         max_words = max(3, min(math.floor(seconds * wpm / 60), math.floor(seconds * per_8s / 8)))
         slots = {
             "product": name,
@@ -142,20 +155,8 @@ def script(context: dict[str, Any], rng: random.Random) -> dict[str, Any]:
             "point": points[(number - 1) % len(points)].lower(),
             "cta": creative.get("call_to_action") or f"Try {name} today",
         }
-        shot, angle, movement = CAMERAS[scene_type]
-        scenes.append({
-            "scene_number": number,
-            "scene_type": scene_type,
-            "duration_seconds": seconds,
-            "dialogue": _dialogue(scene_type, slots, max_words, rng),
-            "action": ACTIONS[scene_type].format(product=name, setting=setting),
-            "expression": EXPRESSIONS[scene_type],
-            "camera": {"shot_type": shot, "angle": angle, "movement": movement},
-            "lighting": {"type": light_type, "direction": light_dir},
-            "product_visibility": VISIBILITY[scene_type],
-            "product_action": "held in hand, label facing camera" if VISIBILITY[scene_type] == "primary" else "",
-            "setting": setting,
-        })
+        dialogue = _dialogue(scene_type, slots, max_words, rng)
+        scenes.append({"scene_number": number, **_scene(scene_type, seconds, slots, look, dialogue)})
     return {
         "title": f"{name}: {brief.get('style', 'testimonial')} for {brief.get('platform', 'tiktok')}",
         "total_duration": sum(s["duration_seconds"] for s in scenes),

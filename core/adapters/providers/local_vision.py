@@ -111,8 +111,14 @@ def product_dna(images: list[Image.Image], name: str) -> dict[str, Any]:
 
 def _tone(skin: np.ndarray) -> str:
     luma = float(skin @ np.array([0.299, 0.587, 0.114]))
-    levels = [(200, "very light", "I"), (175, "light", "II"), (150, "medium", "III"), (120, "tan", "IV"),
-              (90, "brown", "V"), (0, "deep brown", "VI")]
+    levels = [
+        (200, "very light", "I"),
+        (175, "light", "II"),
+        (150, "medium", "III"),
+        (120, "tan", "IV"),
+        (90, "brown", "V"),
+        (0, "deep brown", "VI"),
+    ]
     label, fitz = next((name, f) for limit, name, f in levels if luma >= limit)
     undertone = "warm" if skin[0] - skin[2] > 40 else "neutral" if skin[0] - skin[2] > 20 else "cool"
     return f"{label}, {undertone} undertone ({hex_of(skin)}), roughly Fitzpatrick type {fitz}"

@@ -23,13 +23,32 @@ from core.adapters.providers.portrait import Box, guess_layout, read_layout
 logger = logging.getLogger(__name__)
 
 NAMED_COLOURS: dict[str, tuple[int, int, int]] = {
-    "black": (20, 20, 20), "charcoal": (60, 60, 64), "grey": (128, 128, 128), "silver": (192, 192, 192),
-    "white": (245, 245, 245), "cream": (240, 230, 200), "beige": (215, 195, 160), "tan": (200, 160, 110),
-    "brown": (120, 75, 40), "dark brown": (70, 45, 25), "red": (200, 40, 40), "burgundy": (110, 20, 40),
-    "orange": (240, 140, 30), "gold": (212, 175, 55), "yellow": (240, 220, 50), "olive": (120, 120, 40),
-    "green": (50, 150, 70), "teal": (30, 140, 140), "light blue": (150, 190, 230), "blue": (40, 80, 200),
-    "navy": (25, 35, 90), "purple": (120, 60, 160), "lavender": (190, 170, 225), "pink": (240, 150, 180),
-    "blonde": (220, 190, 130), "auburn": (150, 70, 40),
+    "black": (20, 20, 20),
+    "charcoal": (60, 60, 64),
+    "grey": (128, 128, 128),
+    "silver": (192, 192, 192),
+    "white": (245, 245, 245),
+    "cream": (240, 230, 200),
+    "beige": (215, 195, 160),
+    "tan": (200, 160, 110),
+    "brown": (120, 75, 40),
+    "dark brown": (70, 45, 25),
+    "red": (200, 40, 40),
+    "burgundy": (110, 20, 40),
+    "orange": (240, 140, 30),
+    "gold": (212, 175, 55),
+    "yellow": (240, 220, 50),
+    "olive": (120, 120, 40),
+    "green": (50, 150, 70),
+    "teal": (30, 140, 140),
+    "light blue": (150, 190, 230),
+    "blue": (40, 80, 200),
+    "navy": (25, 35, 90),
+    "purple": (120, 60, 160),
+    "lavender": (190, 170, 225),
+    "pink": (240, 150, 180),
+    "blonde": (220, 190, 130),
+    "auburn": (150, 70, 40),
 }
 THUMB = (24, 32)  # width, height of the grey thumbnails compared
 CELLS = (6, 8)  # colour-layout grid (width, height)
@@ -166,7 +185,7 @@ def _layout_grid(reference: Signature, integral: np.ndarray, w: int, h: int, ste
         y0, y1 = ys + round(j * h / rows), ys + round((j + 1) * h / rows)
         for i in range(cols):
             x0, x1 = xs + round(i * w / cols), xs + round((i + 1) * w / cols)
-            box = (integral[y1][:, x1] - integral[y0][:, x1] - integral[y1][:, x0] + integral[y0][:, x0])
+            box = integral[y1][:, x1] - integral[y0][:, x1] - integral[y1][:, x0] + integral[y0][:, x0]
             cells[:, :, j, i] = box / max(1, (y1[0] - y0[0]) * (x1[0] - x0[0]))
     mask = reference.cell_mask
     balance = 128.0 / np.maximum(8.0, cells[:, :, mask].mean(axis=2))
@@ -215,7 +234,9 @@ def best_match(reference: Signature, frame: Image.Image) -> float:
         dx, dy = max(1, round(w * fraction)), max(1, round(h * fraction))
         near = [
             (x + i * dx, y + j * dy, round(w * f), round(h * f))
-            for i in (-1, 0, 1) for j in (-1, 0, 1) for f in (1 - fraction, 1.0, 1 + fraction)
+            for i in (-1, 0, 1)
+            for j in (-1, 0, 1)
+            for f in (1 - fraction, 1.0, 1 + fraction)
         ]
         score, (x, y, w, h) = max((score, (x, y, w, h)), _search(reference, rgb, near))
     return round(score, 4)
