@@ -8,6 +8,8 @@ CAPABILITY_LABELS = {
     "lipsync": "Lip-sync",
     "image_gen": "Image generation",
     "image_to_video": "Image to video",
+    "llm": "Script writing",
+    "vision": "Image analysis",
 }
 
 

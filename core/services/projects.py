@@ -7,6 +7,7 @@ import logging
 from sqlalchemy import func, select
 
 from core.adapters.db.models import ActorImageVariant, Job, Project, VideoAsset
+from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcProductImage
 from core.bootstrap import Services
 from core.domain.types import ProjectView
 from core.errors import ValidationError
@@ -89,9 +90,28 @@ def delete_project(project_id: str, *, user_id: str, services: Services) -> int:
         job_ids = [v.job_id for v in [*videos, *variants] if v.job_id]
         keys = {k for v in videos for k in owned_keys(v)}
         keys |= {k for v in variants for k in (v.image_key, v.thumb_key) if k}
+        ad_jobs, ad_keys = mass_generator_contents(session, project_id)
+        job_ids, keys = job_ids + ad_jobs, keys | ad_keys
         cancel_jobs(session, job_ids)
         session.delete(session.get(Project, project_id))
     return remove_files(services, keys)
+
+
+def mass_generator_contents(session, project_id: str) -> tuple[list[str], set[str]]:  # type: ignore[no-untyped-def]
+    """The jobs and stored files of the project's mass-generator ads (catalog portraits excluded)."""
+    ads = select(UgcAd.id).where(UgcAd.project_id == project_id)
+    job_ids = [j for j in session.scalars(select(UgcAd.job_id).where(UgcAd.project_id == project_id)) if j]
+    job_ids += [j for j in session.scalars(select(UgcAsset.job_id).where(UgcAsset.ad_id.in_(ads))) if j]
+    job_ids += list(session.scalars(select(UgcOutput.job_id).where(UgcOutput.ad_id.in_(ads))))
+    keys = set(session.scalars(select(UgcProductImage.image_key).where(UgcProductImage.ad_id.in_(ads))))
+    keys |= {k for k in session.scalars(select(UgcAsset.media_key).where(UgcAsset.ad_id.in_(ads))) if k}
+    for video_key, poster_key in session.execute(
+        select(UgcOutput.video_key, UgcOutput.poster_key).where(UgcOutput.ad_id.in_(ads))
+    ):
+        keys |= {k for k in (video_key, poster_key) if k}
+    for references in session.scalars(select(UgcAvatar.reference_keys).where(UgcAvatar.project_id == project_id)):
+        keys |= {k for k in references or [] if not k.startswith("images/catalog/")}
+    return job_ids, keys
 
 
 def owned_keys(video: VideoAsset) -> set[str]:

@@ -271,3 +271,23 @@ def test_redo_one_scene_after_completion_renders_that_scene_alone(make_sqlite: A
 def test_counting_wrapper_is_what_the_pipeline_uses(make: Any) -> None:
     services = make()
     assert isinstance(services.providers.get("image_gen"), Counting)
+
+
+def test_deleting_the_project_removes_the_ads_files_and_cancels_its_jobs(make: Any) -> None:
+    from core.adapters.db.models_ugc import UgcAd
+    from core.services import projects
+
+    services = make()
+    user, ad_id = _to_gate(services)  # storyboard drawn, the ad job parked at the review gate
+    with services.db.session() as session:
+        project_id = session.get(UgcAd, ad_id).project_id  # type: ignore[union-attr]
+    media = Path(services.settings.media_dir)
+    assert any(media.rglob("*.png")), "the storyboard and product images are stored"
+    job_id = _job(services, ad_id).id
+    projects.delete_project(project_id, user_id=user, services=services)
+    services.queue.drain()
+    stored = [p for p in media.rglob("*") if p.is_file() and "catalog" not in p.parts]
+    assert stored == []
+    with services.db.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.cancel_requested
