@@ -23,11 +23,12 @@ from core.adapters.media.images import flatten_rgb, load_image_safely
 from core.adapters.providers import backdrops_indoor as indoor
 from core.adapters.providers import backdrops_outdoor as outdoor
 from core.adapters.providers.backdrop_kit import Canvas
+from core.adapters.providers.local_base import FinishedOnSubmit
 from core.adapters.providers.portrait import layout_pnginfo, read_layout
 from core.adapters.providers.scenes import Grade, SceneSpec, parse_prompt
 from core.domain.media import ImageFile
 from core.errors import ValidationError
-from core.ports import ImageEditRequest, PollResult, PredictionState, Submission
+from core.ports import ImageEditRequest, PollResult, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -148,10 +149,9 @@ def image_edit_request_id(request: ImageEditRequest) -> str:
     return "local-edit-" + hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()[:32]
 
 
-class LocalImageEditor:
+class LocalImageEditor(FinishedOnSubmit):
     """Provider[ImageEditRequest, ImageFile]. Finishes on submit; renders in collect."""
 
-    name = "local"
 
     def __init__(self, *, max_pixels: int = 40_000_000) -> None:
         self._max_pixels = max_pixels
@@ -160,8 +160,6 @@ class LocalImageEditor:
         self._check(request)
         return Submission(request_id=image_edit_request_id(request), poll_after_s=0.0)
 
-    def poll(self, request_id: str) -> PollResult:
-        return PollResult(state=PredictionState.DONE, output={"request_id": request_id}, progress=1.0, poll_after_s=0.0)
 
     def collect(self, request: ImageEditRequest, result: PollResult, dest_dir: Path) -> ImageFile:
         self._check(request)
@@ -173,8 +171,6 @@ class LocalImageEditor:
             edited.save(tmp, format="PNG", pnginfo=layout_pnginfo(replace(layout, background=None) if layout else None))
         return ImageFile(path=dest, width=edited.width, height=edited.height, content_type="image/png")
 
-    def cost_usd(self, request: ImageEditRequest, output: ImageFile) -> float:
-        return 0.0
 
     @staticmethod
     def _check(request: ImageEditRequest) -> None:

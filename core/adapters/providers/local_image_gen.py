@@ -23,13 +23,14 @@ from PIL import Image, ImageFilter
 
 from core.adapters.media.files import atomic_output, file_sha256
 from core.adapters.media.images import flatten_rgb, load_image_safely
+from core.adapters.providers.local_base import FinishedOnSubmit
 from core.adapters.providers.local_image_edit import apply_grade, flat_background, paint_backdrop, person_matte
 from core.adapters.providers.portrait import FaceLayout, guess_layout, layout_pnginfo, read_layout
 from core.adapters.providers.scenes import SCENE_WORDS, parse_prompt
 from core.adapters.providers.vision_metrics import foreground_mask
 from core.domain.media import ImageFile
 from core.errors import ValidationError
-from core.ports import ImageGenRequest, PollResult, PredictionState, Submission
+from core.ports import ImageGenRequest, PollResult, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -207,17 +208,14 @@ def render_frame(request: ImageGenRequest) -> tuple[Image.Image, FaceLayout | No
     return Image.fromarray(np.rint(np.clip(mixed, 0, 255)).astype(np.uint8), "RGB"), layout, card
 
 
-class LocalImageGenerator:
+class LocalImageGenerator(FinishedOnSubmit):
     """Provider[ImageGenRequest, ImageFile]. Finishes on submit; draws in collect."""
 
-    name = "local"
 
     def submit(self, request: ImageGenRequest) -> Submission:
         self._check(request)
         return Submission(request_id=request_id(request), poll_after_s=0.0)
 
-    def poll(self, request_id: str) -> PollResult:
-        return PollResult(state=PredictionState.DONE, output={"request_id": request_id}, progress=1.0, poll_after_s=0.0)
 
     def collect(self, request: ImageGenRequest, result: PollResult, dest_dir: Path) -> ImageFile:
         self._check(request)
@@ -229,8 +227,6 @@ class LocalImageGenerator:
             image.save(tmp, format="PNG", pnginfo=info)
         return ImageFile(path=dest, width=image.width, height=image.height, content_type="image/png")
 
-    def cost_usd(self, request: ImageGenRequest, output: ImageFile) -> float:
-        return 0.0
 
     @staticmethod
     def _check(request: ImageGenRequest) -> None:

@@ -25,9 +25,10 @@ from PIL import Image
 from core.adapters.media.ffmpeg import BITEXACT_ARGS, FfmpegToolkit, file_url
 from core.adapters.media.files import atomic_output, file_sha256
 from core.adapters.media.images import flatten_rgb, load_image_safely
+from core.adapters.providers.local_base import FinishedOnSubmit
 from core.domain.media import VideoFile
 from core.errors import ProviderTimeout, ValidationError
-from core.ports import ImageToVideoRequest, PollResult, PredictionState, Submission
+from core.ports import ImageToVideoRequest, PollResult, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +104,9 @@ def frame_box(base: tuple[float, float, float, float], zoom: float, sx: float, s
     return left, top, left + cw, top + ch
 
 
-class LocalImageAnimator:
+class LocalImageAnimator(FinishedOnSubmit):
     """Provider[ImageToVideoRequest, VideoFile]. Finishes on submit; renders in collect."""
 
-    name = "local"
 
     def __init__(
         self,
@@ -125,8 +125,6 @@ class LocalImageAnimator:
         self._check(request)
         return Submission(request_id=request_id(request), poll_after_s=0.0)
 
-    def poll(self, request_id: str) -> PollResult:
-        return PollResult(state=PredictionState.DONE, output={"request_id": request_id}, progress=1.0, poll_after_s=0.0)
 
     def collect(self, request: ImageToVideoRequest, result: PollResult, dest_dir: Path) -> VideoFile:
         self._check(request)
@@ -140,8 +138,6 @@ class LocalImageAnimator:
         logger.info("animated %.1f s (%s) in %.1f s", request.duration_s, name, time.monotonic() - started)
         return VideoFile(dest, video.duration_s, video.width, video.height)
 
-    def cost_usd(self, request: ImageToVideoRequest, output: VideoFile) -> float:
-        return 0.0
 
     def _command(self, request: ImageToVideoRequest, out: Path) -> list[str]:
         size = f"{request.width}x{request.height}"

@@ -23,10 +23,11 @@ from core.adapters.media.ffmpeg import BITEXACT_ARGS, FfmpegToolkit, file_url
 from core.adapters.media.files import atomic_output, file_sha256
 from core.adapters.media.images import load_image_safely
 from core.adapters.media.probe import decode_audio_mono
+from core.adapters.providers.local_base import FinishedOnSubmit
 from core.adapters.providers.talking_head import MOUTH_LEVELS, PortraitRig
 from core.domain.media import VideoFile
 from core.errors import MediaRejected, ProviderTimeout, ValidationError
-from core.ports import LipSyncRequest, PollResult, PredictionState, Submission
+from core.ports import LipSyncRequest, PollResult, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +86,9 @@ def lipsync_request_id(request: LipSyncRequest) -> str:
     return f"local-lipsync-{digest[:32]}"
 
 
-class LocalLipSyncer:
+class LocalLipSyncer(FinishedOnSubmit):
     """Provider[LipSyncRequest, VideoFile]. Finishes on submit; renders in collect."""
 
-    name = "local"
 
     def __init__(
         self,
@@ -107,8 +107,6 @@ class LocalLipSyncer:
         self._check(request)
         return Submission(request_id=lipsync_request_id(request), poll_after_s=0.0)
 
-    def poll(self, request_id: str) -> PollResult:
-        return PollResult(state=PredictionState.DONE, output={"request_id": request_id}, progress=1.0, poll_after_s=0.0)
 
     def collect(self, request: LipSyncRequest, result: PollResult, dest_dir: Path) -> VideoFile:
         self._check(request)
@@ -117,8 +115,6 @@ class LocalLipSyncer:
             request.image, request.audio, dest, width=request.width, height=request.height, seed=request.seed
         )
 
-    def cost_usd(self, request: LipSyncRequest, output: VideoFile) -> float:
-        return 0.0
 
     @staticmethod
     def _check(request: LipSyncRequest) -> None:

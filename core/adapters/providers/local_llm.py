@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from core.adapters.providers.local_base import FinishedOnSubmit
 from core.adapters.providers.scenes import SCENE_WORDS
 from core.adapters.providers.script_templates import (
     ACTIONS,
@@ -33,7 +34,7 @@ from core.adapters.providers.script_templates import (
     scene_plan,
 )
 from core.errors import ValidationError
-from core.ports import PollResult, PredictionState, ScriptAnswer, ScriptRequest, ScriptTask, Submission
+from core.ports import PollResult, ScriptAnswer, ScriptRequest, ScriptTask, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -172,10 +173,9 @@ def safety(request: ScriptRequest) -> dict[str, Any]:
     return {"allowed": not reasons, "reasons": reasons, "writer": WRITER}
 
 
-class LocalScriptWriter:
+class LocalScriptWriter(FinishedOnSubmit):
     """Provider[ScriptRequest, ScriptAnswer]. Finishes on submit; writes in collect."""
 
-    name = "local"
     model = WRITER
 
     def submit(self, request: ScriptRequest) -> Submission:
@@ -183,8 +183,6 @@ class LocalScriptWriter:
             raise ValidationError("Unknown writing task.")
         return Submission(request_id=request_id(request), poll_after_s=0.0)
 
-    def poll(self, request_id: str) -> PollResult:
-        return PollResult(state=PredictionState.DONE, output={"request_id": request_id}, progress=1.0, poll_after_s=0.0)
 
     def collect(self, request: ScriptRequest, result: PollResult, dest_dir: Path) -> ScriptAnswer:
         rng = random.Random(request_id(request))
@@ -196,5 +194,3 @@ class LocalScriptWriter:
             answer = safety(request)
         return ScriptAnswer(text=json.dumps(answer, ensure_ascii=False), model=WRITER)
 
-    def cost_usd(self, request: ScriptRequest, output: ScriptAnswer) -> float:
-        return 0.0

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.providers import espeak
+from core.adapters.providers.local_base import FinishedOnSubmit
 from core.domain.media import AudioClip
 from core.errors import ValidationError
-from core.ports import PollResult, PredictionState, SpeechRequest, Submission
+from core.ports import PollResult, SpeechRequest, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +37,9 @@ def speech_request_id(request: SpeechRequest) -> str:
     return f"local-tts-{digest[:32]}"
 
 
-class LocalSpeechSynthesizer:
+class LocalSpeechSynthesizer(FinishedOnSubmit):
     """Provider[SpeechRequest, AudioClip]. Finishes on submit; renders in collect."""
 
-    name = "local"
 
     def __init__(self, toolkit: FfmpegToolkit | None = None, *, max_chars: int = MAX_SCRIPT_CHARS) -> None:
         self._toolkit = toolkit or FfmpegToolkit()
@@ -49,8 +49,6 @@ class LocalSpeechSynthesizer:
         self._check(request)
         return Submission(request_id=speech_request_id(request), poll_after_s=0.0)
 
-    def poll(self, request_id: str) -> PollResult:
-        return PollResult(state=PredictionState.DONE, output={"request_id": request_id}, progress=1.0, poll_after_s=0.0)
 
     def collect(self, request: SpeechRequest, result: PollResult, dest_dir: Path) -> AudioClip:
         self._check(request)
@@ -76,8 +74,6 @@ class LocalSpeechSynthesizer:
         finally:
             wav_path.unlink(missing_ok=True)
 
-    def cost_usd(self, request: SpeechRequest, output: AudioClip) -> float:
-        return 0.0
 
     def _check(self, request: SpeechRequest) -> None:
         text = request.text.strip()

@@ -20,6 +20,7 @@ from PIL import Image
 
 from core.adapters.media.files import file_sha256
 from core.adapters.media.images import load_image_safely
+from core.adapters.providers.local_base import FinishedOnSubmit
 from core.adapters.providers.portrait import Box, read_layout
 from core.adapters.providers.script_templates import KIND_KEYWORDS
 from core.adapters.providers.vision_metrics import (
@@ -34,7 +35,7 @@ from core.adapters.providers.vision_metrics import (
     small_rgb,
 )
 from core.errors import ValidationError
-from core.ports import PollResult, PredictionState, Submission, VisionAnswer, VisionRequest, VisionTask
+from core.ports import PollResult, Submission, VisionAnswer, VisionRequest, VisionTask
 
 logger = logging.getLogger(__name__)
 
@@ -169,10 +170,9 @@ def identity_scores(images: list[Image.Image], references: list[Image.Image]) ->
     return {"scores": scores, "method": "colour layout + grey correlation", "source": SOURCE}
 
 
-class LocalVisionAnalyzer:
+class LocalVisionAnalyzer(FinishedOnSubmit):
     """Provider[VisionRequest, VisionAnswer]. Finishes on submit; analyses in collect."""
 
-    name = "local"
     model = SOURCE
 
     def __init__(self, *, max_pixels: int = 40_000_000) -> None:
@@ -182,8 +182,6 @@ class LocalVisionAnalyzer:
         self._check(request)
         return Submission(request_id=request_id(request), poll_after_s=0.0)
 
-    def poll(self, request_id: str) -> PollResult:
-        return PollResult(state=PredictionState.DONE, output={"request_id": request_id}, progress=1.0, poll_after_s=0.0)
 
     def collect(self, request: VisionRequest, result: PollResult, dest_dir: Path) -> VisionAnswer:
         self._check(request)
@@ -196,8 +194,6 @@ class LocalVisionAnalyzer:
             answer = identity_scores(images, [self._load(p) for p in request.references])
         return VisionAnswer(text=json.dumps(answer, ensure_ascii=False), model=SOURCE)
 
-    def cost_usd(self, request: VisionRequest, output: VisionAnswer) -> float:
-        return 0.0
 
     def _load(self, path: Path) -> Image.Image:
         image = load_image_safely(Path(path), max_pixels=self._max_pixels)
