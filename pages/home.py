@@ -28,7 +28,7 @@ def health(label: str, check: Callable[[], str]) -> None:
 
 
 st.title("UGC Studio")
-st.caption("Talking-actor video ads, made from a script or your own recording.")
+st.caption("Talking-actor videos from a script or your own recording, and complete ads from product photos.")
 
 projects = list_projects(user_id=user_id, services=services)
 with st.container(border=True):
