@@ -35,7 +35,7 @@ def _requirements(with_test: bool) -> list[str]:
 
 
 def ensure_environment(*, with_test: bool) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (dev.py runs on the system Python, before any venv)
         sys.exit("UGC Studio needs Python 3.11 or newer.")
     if not PYTHON.exists():
         print("[setup] creating .venv", flush=True)

@@ -85,8 +85,14 @@ def _with_descendants(pids: list[int]) -> list[int]:
 
 
 def _settings(tmp: Path, db_url: str, redis: bool) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp, database_url=db_url, redis_url=REDIS_URL if redis else "",
-                    rq_queue="bench-gen", daily_generation_quota=1000)
+    return Settings(
+        _env_file=None,
+        data_dir=tmp,
+        database_url=db_url,
+        redis_url=REDIS_URL if redis else "",
+        rq_queue="bench-gen",
+        daily_generation_quota=1000,
+    )
 
 
 def embedded(videos: int) -> dict[str, object]:
@@ -106,8 +112,14 @@ def embedded(videos: int) -> dict[str, object]:
         _drop(db)
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"bench": "20_generations", "runner": "embedded (2 threads)", "videos": videos,
-            "wall_s": round(wall, 1), "peak_rss_process_mb": round(self_mb), "peak_rss_largest_ffmpeg_mb": round(child_mb)}
+    return {
+        "bench": "20_generations",
+        "runner": "embedded (2 threads)",
+        "videos": videos,
+        "wall_s": round(wall, 1),
+        "peak_rss_process_mb": round(self_mb),
+        "peak_rss_largest_ffmpeg_mb": round(child_mb),
+    }
 
 
 def rq(videos: int) -> dict[str, object]:
@@ -120,10 +132,24 @@ def rq(videos: int) -> dict[str, object]:
         settings = _settings(tmp, db.url, redis=True)
         services = build_services(settings, db=db)
         seed_actors(services, with_previews=False)
-        env = {**os.environ, "DATABASE_URL": db.url, "REDIS_URL": REDIS_URL, "DATA_DIR": str(tmp),
-               "RQ_QUEUE": "bench-gen", "PYTHONPATH": str(ROOT)}
-        workers = [subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        env = {
+            **os.environ,
+            "DATABASE_URL": db.url,
+            "REDIS_URL": REDIS_URL,
+            "DATA_DIR": str(tmp),
+            "RQ_QUEUE": "bench-gen",
+            "PYTHONPATH": str(ROOT),
+        }
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "jobs.worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(2)
+        ]
         time.sleep(3)  # let both workers start before the clock does
         peak, stop = [0.0], threading.Event()
 
@@ -145,8 +171,13 @@ def rq(videos: int) -> dict[str, object]:
             worker.wait(timeout=30)
         services.close()
         _drop(db)
-    return {"bench": "20_generations", "runner": "rq (2 workers)", "videos": videos,
-            "wall_s": round(wall, 1), "peak_rss_workers_total_mb": round(peak[0])}
+    return {
+        "bench": "20_generations",
+        "runner": "rq (2 workers)",
+        "videos": videos,
+        "wall_s": round(wall, 1),
+        "peak_rss_workers_total_mb": round(peak[0]),
+    }
 
 
 def main() -> None:

@@ -20,12 +20,12 @@ import argparse
 import json
 import os
 import statistics
-from collections import Counter
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +65,23 @@ register(Pipeline(kind=KIND, steps=(Step("lip_sync", lip_sync),), admission_limi
 
 def _env(settings: Settings, stub: WaveSpeedStub, poll_s: float) -> dict[str, str]:
     return {
-        **os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL, "DATA_DIR": str(settings.data_dir),
-        "RQ_QUEUE": "bench-lipsync", "LIPSYNC_PROVIDER": "wavespeed", "WAVESPEED_API_KEY": "test-key",
-        "WAVESPEED_BASE_URL": stub.base_url, "DOWNLOAD_ALLOW_HTTP": "true",
-        "DOWNLOAD_ALLOW_PRIVATE_HOSTS": '["127.0.0.1"]', "BENCH_POLL_S": str(poll_s),
-        "STEP_MAX_ATTEMPTS": "12", "RETRY_BASE_S": "0.5", "RETRY_CAP_S": "4", "PYTHONPATH": str(ROOT),
-        "DAILY_COST_CEILING_USD": "0", "TEAM_DAILY_COST_CEILING_USD": "0",  # spend guardrails off for the load run
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": REDIS_URL,
+        "DATA_DIR": str(settings.data_dir),
+        "RQ_QUEUE": "bench-lipsync",
+        "LIPSYNC_PROVIDER": "wavespeed",
+        "WAVESPEED_API_KEY": "test-key",
+        "WAVESPEED_BASE_URL": stub.base_url,
+        "DOWNLOAD_ALLOW_HTTP": "true",
+        "DOWNLOAD_ALLOW_PRIVATE_HOSTS": '["127.0.0.1"]',
+        "BENCH_POLL_S": str(poll_s),
+        "STEP_MAX_ATTEMPTS": "12",
+        "RETRY_BASE_S": "0.5",
+        "RETRY_CAP_S": "4",
+        "PYTHONPATH": str(ROOT),
+        "DAILY_COST_CEILING_USD": "0",
+        "TEAM_DAILY_COST_CEILING_USD": "0",  # spend guardrails off for the load run
     }
 
 
@@ -91,17 +102,25 @@ def _create_jobs(services, count: int) -> None:  # type: ignore[no-untyped-def]
 
 def run(jobs: int, complete_after: float, transient: float, poll_s: float, simple: bool) -> dict[str, object]:
     Redis.from_url(REDIS_URL).flushdb()
-    with tempfile.TemporaryDirectory() as tmp_name, WaveSpeedStub(
-        completes_after_s=complete_after, walk_statuses=False, record_requests=False
-    ) as stub:
+    with (
+        tempfile.TemporaryDirectory() as tmp_name,
+        WaveSpeedStub(completes_after_s=complete_after, walk_statuses=False, record_requests=False) as stub,
+    ):
         tmp = Path(tmp_name)
         db = _database("postgres", tmp)
-        settings = Settings(_env_file=None, data_dir=tmp, database_url=db.url, redis_url=REDIS_URL, rq_queue="bench-lipsync")
+        settings = Settings(
+            _env_file=None, data_dir=tmp, database_url=db.url, redis_url=REDIS_URL, rq_queue="bench-lipsync"
+        )
         services = build_services(settings, db=db)
         stub.transient_rate = transient
         args = [sys.executable, "-m", "bench.lipsync_worker"] + (["--simple"] if simple else [])
-        worker = subprocess.Popen(args, cwd=ROOT, env=_env(settings, stub, poll_s),
-                                  stdout=open(tmp / "worker.log", "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        worker = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=_env(settings, stub, poll_s),
+            stdout=open(tmp / "worker.log", "wb"),  # noqa: SIM115  (closed with the temp folder)
+            stderr=subprocess.STDOUT,
+        )
         time.sleep(3)
         peak, stop = [0.0], threading.Event()
 
@@ -148,9 +167,14 @@ def _report(services, stub, jobs, complete_after, transient, poll_s, simple, pea
             latencies.append(finished_at.timestamp() - done_at[request_id])
     latencies.sort()
     return {
-        "bench": "provider_watch", "jobs": jobs, "worker": "SimpleWorker" if simple else "forking Worker",
-        "poll_interval_s": poll_s, "stub_completes_after_s": complete_after, "transient_rate": transient,
-        "completed": statuses.count("completed"), "failed": statuses.count("failed"),
+        "bench": "provider_watch",
+        "jobs": jobs,
+        "worker": "SimpleWorker" if simple else "forking Worker",
+        "poll_interval_s": poll_s,
+        "stub_completes_after_s": complete_after,
+        "transient_rate": transient,
+        "completed": statuses.count("completed"),
+        "failed": statuses.count("failed"),
         "latency_p50_s": round(statistics.median(latencies), 2) if latencies else None,
         "latency_p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 2) if latencies else None,
         "latency_max_s": round(latencies[-1], 2) if latencies else None,

@@ -31,7 +31,9 @@ from jobs.pipeline import Pipeline, Step, register
 from tests.fakes import FakeMedia, fake_providers
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-NOOP = register(Pipeline(kind="bench_noop", steps=tuple(Step(f"s{i}", lambda ctx: {}) for i in range(5)), admission_limited=False))
+NOOP = register(
+    Pipeline(kind="bench_noop", steps=tuple(Step(f"s{i}", lambda ctx: {}) for i in range(5)), admission_limited=False)
+)
 
 
 def _database(kind: str, tmp: Path) -> Database:
@@ -88,7 +90,9 @@ def step_overhead(db_kind: str, queue_kind: str, jobs: int) -> dict[str, object]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp), heartbeat_interval_s=5)
         db = _database(db_kind, Path(tmp))
-        services = build_services(settings, db=db, media=FakeMedia(), providers=fake_providers(), queue=_queue(queue_kind))
+        services = build_services(
+            settings, db=db, media=FakeMedia(), providers=fake_providers(), queue=_queue(queue_kind)
+        )
         install_services(services)
         with db.session() as session:
             owner = User(email="bench@example.com")
@@ -110,7 +114,10 @@ def step_overhead(db_kind: str, queue_kind: str, jobs: int) -> dict[str, object]
         install_services(None)
         _drop(db)
     return {
-        "bench": "step_overhead", "db": db_kind, "runner": queue_kind, "jobs": jobs,
+        "bench": "step_overhead",
+        "db": db_kind,
+        "runner": queue_kind,
+        "jobs": jobs,
         "median_ms_per_step": round(statistics.median(per_step), 2),
         "p90_ms_per_step": round(statistics.quantiles(per_step, n=10)[-1], 2),
     }
@@ -120,7 +127,9 @@ def status_read(db_kind: str, rows: int, repeats: int = 300) -> dict[str, object
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, data_dir=Path(tmp))
         db = _database(db_kind, Path(tmp))
-        services = build_services(settings, db=db, media=FakeMedia(), providers=fake_providers(), queue=_queue("embedded"))
+        services = build_services(
+            settings, db=db, media=FakeMedia(), providers=fake_providers(), queue=_queue("embedded")
+        )
         with db.session() as session:
             owner = User(email="bench@example.com")
             session.add(owner)
@@ -130,21 +139,40 @@ def status_read(db_kind: str, rows: int, repeats: int = 300) -> dict[str, object
         now = utcnow()
         with db.engine.begin() as conn:
             for start in range(0, rows, 5000):
-                conn.execute(insert(Job), [
-                    {"id": i, "owner_id": owner_id, "kind": "talking_video", "status": "completed", "progress": 1.0,
-                     "payload": {}, "resumes": 0, "cancel_requested": False, "created_at": now, "updated_at": now}
-                    for i in ids[start:start + 5000]
-                ])
+                conn.execute(
+                    insert(Job),
+                    [
+                        {
+                            "id": i,
+                            "owner_id": owner_id,
+                            "kind": "talking_video",
+                            "status": "completed",
+                            "progress": 1.0,
+                            "payload": {},
+                            "resumes": 0,
+                            "cancel_requested": False,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for i in ids[start : start + 5000]
+                    ],
+                )
         timings = []
         for n in range(repeats):
-            page = ids[(n * 24) % rows:(n * 24) % rows + 24]
+            page = ids[(n * 24) % rows : (n * 24) % rows + 24]
             start = time.perf_counter()
             job_statuses(page, user_id=owner_id, services=services)
             timings.append((time.perf_counter() - start) * 1000)
         services.queue.shutdown()
         _drop(db)
-    return {"bench": "status_read", "db": db_kind, "rows": rows, "page": 24,
-            "median_ms": round(statistics.median(timings), 3), "p95_ms": round(statistics.quantiles(timings, n=20)[-1], 3)}
+    return {
+        "bench": "status_read",
+        "db": db_kind,
+        "rows": rows,
+        "page": 24,
+        "median_ms": round(statistics.median(timings), 3),
+        "p95_ms": round(statistics.quantiles(timings, n=20)[-1], 3),
+    }
 
 
 def main() -> None:

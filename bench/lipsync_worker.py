@@ -11,7 +11,9 @@ _build = cloud.BUILDERS[("lipsync", "wavespeed")]
 
 def _with_poll_interval(settings, media):  # type: ignore[no-untyped-def]
     provider, model = _build(settings, media)
-    provider._poll_after_s = float(os.environ.get("BENCH_POLL_S", "5"))  # the documented interval, made shorter for runs
+    provider._poll_after_s = float(
+        os.environ.get("BENCH_POLL_S", "5")
+    )  # the documented interval, made shorter for runs
     return provider, model
 
 

@@ -12,10 +12,11 @@ Local adapters finish on submit (poll answers DONE at once) and render in collec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from core.domain.media import AudioClip, ImageFile, MediaInfo, VideoFile
 from core.domain.types import MediaKind, Voice

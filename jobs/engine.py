@@ -144,9 +144,7 @@ def _completed_outputs(services: Services, job_id: str) -> dict[str, dict[str, A
         return {row.name: dict(row.output or {}) for row in rows}
 
 
-def _run_steps(
-    services: Services, pipeline: Pipeline, job_id: str, owner_id: str, payload: dict[str, Any]
-) -> None:
+def _run_steps(services: Services, pipeline: Pipeline, job_id: str, owner_id: str, payload: dict[str, Any]) -> None:
     outputs = _completed_outputs(services, job_id)
     for step in pipeline.steps:
         if step.name in outputs:
@@ -155,8 +153,13 @@ def _run_steps(
         if row_id is None:  # cancelled at the step boundary
             return
         ctx = StepContext(
-            services, job_id=job_id, owner_id=owner_id, payload=payload,
-            step_name=step.name, step_row_id=row_id, outputs=outputs,
+            services,
+            job_id=job_id,
+            owner_id=owner_id,
+            payload=payload,
+            step_name=step.name,
+            step_row_id=row_id,
+            outputs=outputs,
         )
         if not _run_one(services, pipeline, ctx, step):
             return
@@ -214,7 +217,9 @@ def _run_one(services: Services, pipeline: Pipeline, ctx: StepContext, step: Ste
         return False
     except Exception:
         logger.exception("step %s of job %s crashed", step.name, ctx.job_id)
-        message = f"Something went wrong in the {step.name.replace('_', ' ')} step. Try again; if it keeps failing, tell us."
+        message = (
+            f"Something went wrong in the {step.name.replace('_', ' ')} step. Try again; if it keeps failing, tell us."
+        )
         _fail(services, pipeline, ctx, ErrorInfo("internal_error", message, {"step": step.name}))
         return False
     ctx.outputs[step.name] = output
@@ -312,7 +317,9 @@ def _finish(services: Services, pipeline: Pipeline, job_id: str, status: JobStat
     kick_next_queued(services, owner_id)
 
 
-def _end(session: Any, services: Services, pipeline: Pipeline, job: Job, status: JobStatus, error: ErrorInfo | None) -> str:
+def _end(
+    session: Any, services: Services, pipeline: Pipeline, job: Job, status: JobStatus, error: ErrorInfo | None
+) -> str:
     job.status = status.value
     job.finished_at = utcnow()
     job.run_after = None

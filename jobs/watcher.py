@@ -64,8 +64,13 @@ def lease_due(services: Services, limit: int) -> list[Due]:
         ).all()
     waiting = {row.job_id: row for row in steps}
     return [
-        Due(job_id, owners[job_id], getattr(waiting.get(job_id), "provider", None),
-            getattr(waiting.get(job_id), "provider_request_id", None), getattr(waiting.get(job_id), "waiting_since", None))
+        Due(
+            job_id,
+            owners[job_id],
+            getattr(waiting.get(job_id), "provider", None),
+            getattr(waiting.get(job_id), "provider_request_id", None),
+            getattr(waiting.get(job_id), "waiting_since", None),
+        )
         for job_id in job_ids
     ]
 

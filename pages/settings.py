@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components.keys_panel import provider_keys_panel
 from components.connection_test import connection_tests
+from components.keys_panel import provider_keys_panel
 from components.labels import capability_label
 from components.runtime import current_user_id, studio
 from core.services.estimates import active_unit_price

@@ -16,6 +16,7 @@ from core.domain.media import AudioClip, ImageFile, MediaInfo, VideoFile
 from core.errors import MediaRejected, ProviderError, TransientError
 from core.ports import PollResult, PredictionState, Submission
 
+
 def _png(width: int = 64, height: int = 96) -> bytes:
     import io
 

@@ -89,7 +89,9 @@ def _gallery_select(query: GalleryQuery, user_id: str):  # type: ignore[no-untyp
         stmt = stmt.where(VideoAsset.actor_id == query.actor_id)
     if query.search.strip():
         needle = f"%{query.search.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(VideoAsset.source_text).like(needle), func.lower(VideoAsset.image_prompt).like(needle)))
+        stmt = stmt.where(
+            or_(func.lower(VideoAsset.source_text).like(needle), func.lower(VideoAsset.image_prompt).like(needle))
+        )
     return stmt
 
 
@@ -140,7 +142,9 @@ def video_details(video_id: str, *, user_id: str, services: Services) -> VideoVi
         variant = session.get(ActorImageVariant, video.variant_id) if video.variant_id else None
         job = session.get(Job, video.job_id) if video.job_id else None
         view = _video_view(video, actor.display_name if actor else "?", variant.prompt if variant else None, job)
-        steps = session.scalars(select(JobStep).where(JobStep.job_id == video.job_id).order_by(JobStep.started_at)).all()
+        steps = session.scalars(
+            select(JobStep).where(JobStep.job_id == video.job_id).order_by(JobStep.started_at)
+        ).all()
         view.steps.extend(
             StepView(
                 name=s.name,
@@ -173,8 +177,11 @@ def media_link(key: str, *, user_id: str, services: Services) -> str | None:
     if url:
         return url
     return links.local_link(
-        key, user_id=user_id, base_url=settings.media_base_url,
-        secret=settings.link_signing_secret.get_secret_value(), expires_in_s=settings.link_expiry_s,
+        key,
+        user_id=user_id,
+        base_url=settings.media_base_url,
+        secret=settings.link_signing_secret.get_secret_value(),
+        expires_in_s=settings.link_expiry_s,
     )
 
 
@@ -209,4 +216,3 @@ def _check_media_right(key: str, user_id: str, services: Services) -> None:
         )
         if not (owner_video or owner_variant):
             raise NotFound("That file does not exist or is not shared with you.")
-

@@ -32,7 +32,8 @@ SKIN_BLOCK = (  # spec 23.2, appended to every generation prompt
 NEGATIVE_PROMPT = (
     "plastic skin, airbrushed, perfect symmetry, uniform perfect teeth, extra fingers, missing fingers, "
     "deformed hands, distorted face, changed face, different person, wrong product colour, warped label, "
-    "misspelled text, invented logo, watermark, oversaturated, cartoon, CGI, 3D render, blurry, low resolution, duplicate product"
+    "misspelled text, invented logo, watermark, oversaturated, cartoon, CGI, 3D render, blurry, low resolution, "
+    "duplicate product"
 )
 CAMERA_LANGUAGE = {
     "close_up": "85mm equivalent, shallow depth of field, face fills the upper frame",

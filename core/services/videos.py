@@ -6,7 +6,7 @@ import logging
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -95,7 +95,7 @@ def _tmp_root(services: Services) -> Path:
 
 
 def next_quota_reset(now: datetime) -> datetime:
-    return datetime.combine(now.date() + timedelta(days=1), time(0, 0), tzinfo=timezone.utc)
+    return datetime.combine(now.date() + timedelta(days=1), time(0, 0), tzinfo=UTC)
 
 
 def _estimate(request: VideoRequest, script: str | None, user_id: str, services: Services) -> float:

@@ -1,6 +1,5 @@
 """Every pipeline registers itself on import."""
 
-from jobs.pipelines import image_variant, talking_video
-from jobs.pipelines import ugc_ad, ugc_asset  # noqa: F401  (the mass generator: an ad and its scene assets)
+from jobs.pipelines import image_variant, talking_video, ugc_ad, ugc_asset  # noqa: F401  (the mass generator: an ad and its scene assets)
 
 __all__ = ["image_variant", "talking_video"]

@@ -31,7 +31,11 @@ def image_edit(ctx: StepContext) -> dict[str, Any]:
     key = ctx.store(MediaKind.IMAGE, image.path, label="image", content_type=image.content_type)
     thumb = ctx.services.media.thumbnail(image.path, ctx.work_dir / "thumb.jpg")
     thumb_key = ctx.store(MediaKind.IMAGE, thumb.path, label="thumb", content_type=thumb.content_type)
-    return {"image_key": key, "thumb_key": thumb_key, "provider": ctx.services.providers_for(ctx.owner_id).image_edit.name}
+    return {
+        "image_key": key,
+        "thumb_key": thumb_key,
+        "provider": ctx.services.providers_for(ctx.owner_id).image_edit.name,
+    }
 
 
 def _variant(session: Session, job: Job) -> ActorImageVariant | None:

@@ -38,7 +38,12 @@ def init(ctx: StepContext) -> dict[str, Any]:
             "image_prompt": video.image_prompt if not video.variant_id else None,
             "script": video.source_text,
             "source_audio_key": video.source_audio_key,
-            "voice": {"voice_id": voice.voice_id, "language": voice.language, "rate_wpm": voice.rate_wpm, "pitch": voice.pitch},
+            "voice": {
+                "voice_id": voice.voice_id,
+                "language": voice.language,
+                "rate_wpm": voice.rate_wpm,
+                "pitch": voice.pitch,
+            },
             "seed": video.seed,
         }
 
@@ -47,7 +52,9 @@ def image_edit(ctx: StepContext) -> dict[str, Any]:
     inputs = ctx.output_of("init")
     if not inputs.get("image_prompt"):
         return ctx.skipped()
-    request = ImageEditRequest(image=ctx.fetch(inputs["actor_image_key"]), prompt=inputs["image_prompt"], seed=inputs["seed"])
+    request = ImageEditRequest(
+        image=ctx.fetch(inputs["actor_image_key"]), prompt=inputs["image_prompt"], seed=inputs["seed"]
+    )
     image = ctx.call_provider("image_edit", request)
     key = ctx.store(MediaKind.IMAGE, image.path, label="image", content_type=image.content_type)
     provider = ctx.services.providers_for(ctx.owner_id).image_edit.name
@@ -55,9 +62,15 @@ def image_edit(ctx: StepContext) -> dict[str, Any]:
         video = _video(ctx, session)
         if video.variant_id is None:  # a resumed run must not save the variant twice
             variant = ActorImageVariant(
-                owner_id=video.owner_id, project_id=video.project_id, actor_id=video.actor_id,
-                prompt=inputs["image_prompt"], seed=inputs["seed"], image_key=key, provider=provider,
-                status="ready", job_id=ctx.job_id,
+                owner_id=video.owner_id,
+                project_id=video.project_id,
+                actor_id=video.actor_id,
+                prompt=inputs["image_prompt"],
+                seed=inputs["seed"],
+                image_key=key,
+                provider=provider,
+                status="ready",
+                job_id=ctx.job_id,
             )
             session.add(variant)
             session.flush()

@@ -75,8 +75,12 @@ class Workers:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=self.env,
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "jobs.worker"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def kill(self) -> None:
@@ -111,8 +115,11 @@ def _submit(services: Services) -> str:
     owner = ensure_user(services.db, "crash@example.com")
     project = create_project("Crash", owner_id=owner, services=services)
     return create_video(
-        VideoRequest(project_id=project.id, actor_id=add_actor(services, portrait=PORTRAIT.read_bytes()), script=SCRIPT),
-        user_id=owner, services=services,
+        VideoRequest(
+            project_id=project.id, actor_id=add_actor(services, portrait=PORTRAIT.read_bytes()), script=SCRIPT
+        ),
+        user_id=owner,
+        services=services,
     )
 
 
@@ -140,7 +147,8 @@ def test_job_survives_sigkill_while_a_step_writes_its_output(crash_setup) -> Non
     workers.start()
     _wait_for(
         lambda: (job := _job(services, video_id)).current_step == kill_in_step and job.status == "running",
-        90, f"the job to be inside {kill_in_step}",
+        90,
+        f"the job to be inside {kill_in_step}",
     )
     workers.kill()
     assert _job(services, video_id).status == "running"  # nobody told the database
@@ -153,7 +161,8 @@ def test_job_survives_sigkill_while_a_step_writes_its_output(crash_setup) -> Non
     assert job.resumes >= 1
     with services.db.session() as session:
         completed = session.execute(
-            select(JobStep.name, func.count()).where(JobStep.job_id == job.id, JobStep.status == "completed")
+            select(JobStep.name, func.count())
+            .where(JobStep.job_id == job.id, JobStep.status == "completed")
             .group_by(JobStep.name)
         ).all()
         assert dict(completed) == {"init": 1, "image_edit": 1, "tts": 1, "lip_sync": 1, "finalize": 1}
@@ -174,16 +183,21 @@ def test_job_survives_sigkill_while_waiting_on_a_provider(crash_setup) -> None: 
 
     services, workers = crash_setup
     with WaveSpeedStub(completes_after_s=4.0, walk_statuses=False) as wavespeed:
-        workers.env.update({
-            "LIPSYNC_PROVIDER": "wavespeed", "WAVESPEED_API_KEY": "test-key",
-            "WAVESPEED_BASE_URL": wavespeed.base_url, "DOWNLOAD_ALLOW_HTTP": "true",
-            "DOWNLOAD_ALLOW_PRIVATE_HOSTS": '["127.0.0.1"]',
-        })
+        workers.env.update(
+            {
+                "LIPSYNC_PROVIDER": "wavespeed",
+                "WAVESPEED_API_KEY": "test-key",
+                "WAVESPEED_BASE_URL": wavespeed.base_url,
+                "DOWNLOAD_ALLOW_HTTP": "true",
+                "DOWNLOAD_ALLOW_PRIVATE_HOSTS": '["127.0.0.1"]',
+            }
+        )
         video_id = _submit(services)
         workers.start()
         _wait_for(
             lambda: (job := _job(services, video_id)).current_step == "lip_sync" and job.status == "waiting",
-            90, "the job to wait on WaveSpeed",
+            90,
+            "the job to wait on WaveSpeed",
         )
         with services.db.session() as session:
             step = session.scalars(

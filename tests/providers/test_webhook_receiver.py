@@ -33,7 +33,8 @@ def waiting_video(settings, db) -> tuple[Services, str, str, FakeProvider]:  # t
     project = projects.create_project("Hooks", owner_id=owner, services=services)
     video_id = videos.create_video(
         videos.VideoRequest(project_id=project.id, actor_id=add_actor(services), script="Webhooks are fast."),
-        user_id=owner, services=services,
+        user_id=owner,
+        services=services,
     )
     with services.db.session() as session:
         job_id = session.get(VideoAsset, video_id).job_id  # type: ignore[union-attr]
@@ -93,10 +94,13 @@ def test_a_webhook_racing_a_poll_finalizes_once(waiting_video) -> None:  # type:
     services.queue.drain()  # type: ignore[attr-defined]
     with services.db.session() as session:
         completed = session.scalar(
-            select(func.count()).select_from(JobStep).where(JobStep.job_id == job_id, JobStep.name == "finalize",
-                                                            JobStep.status == "completed")
+            select(func.count())
+            .select_from(JobStep)
+            .where(JobStep.job_id == job_id, JobStep.name == "finalize", JobStep.status == "completed")
         )
         ledger = session.scalar(select(func.count()).select_from(CostRecord).where(CostRecord.job_id == job_id))
         video = session.scalar(select(VideoAsset).where(VideoAsset.job_id == job_id))
-    assert completed == 1 and ledger == 2 and video  # speech + lip-sync, each recorded once is not None and video.status == "completed"
+    assert (
+        completed == 1 and ledger == 2 and video
+    )  # speech + lip-sync, each recorded once is not None and video.status == "completed"
     assert lipsync.submits == 1

@@ -51,7 +51,11 @@ def test_text_video_runs_every_step_and_completes(services: Services, owner: str
     job = _job(services, video_id)
     assert job.status == JobStatus.COMPLETED.value and job.progress == 1.0
     assert [name for name, status, _ in _steps(services, job.id) if status == "completed"] == [
-        "init", "image_edit", "tts", "lip_sync", "finalize",
+        "init",
+        "image_edit",
+        "tts",
+        "lip_sync",
+        "finalize",
     ]
     with services.db.session() as session:
         video = session.get(VideoAsset, video_id)
@@ -241,7 +245,9 @@ def test_step_context_store_is_idempotent(services: Services, owner: str, actor_
 
     src = tmp_path / "a.png"
     src.write_bytes(b"\x89PNG fake")
-    ctx = StepContext(services, job_id="job-1", owner_id=owner, payload={}, step_name="finalize", step_row_id="x", outputs={})
+    ctx = StepContext(
+        services, job_id="job-1", owner_id=owner, payload={}, step_name="finalize", step_row_id="x", outputs={}
+    )
     first = ctx.store(MediaKind.IMAGE, src, label="poster", content_type="image/png")
     second = ctx.store(MediaKind.IMAGE, src, label="poster", content_type="image/png")
     assert first == second == "images/jobs/job-1/finalize-poster.png"

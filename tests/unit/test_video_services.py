@@ -32,7 +32,9 @@ def _text(project_id: str, actor_id: str, script: str = "Okay so I have been usi
     return VideoRequest(project_id=project_id, actor_id=actor_id, script=script)
 
 
-def test_script_limits_are_checked_with_the_numbers(services: Services, owner: str, project_id: str, actor_id: str) -> None:
+def test_script_limits_are_checked_with_the_numbers(
+    services: Services, owner: str, project_id: str, actor_id: str
+) -> None:
     with pytest.raises(ValidationError, match="1,501 characters; the limit is 1,500"):
         videos.create_video(_text(project_id, actor_id, "a" * 1501), user_id=owner, services=services)
     long_speech = " ".join(["word"] * 151)  # 151 words at 150 wpm = 60.4 s
@@ -139,7 +141,9 @@ def test_deleting_a_video_removes_files_and_cancels_its_job(
     assert not list(services.settings.media_dir.rglob(f"*{job_id}*"))
 
 
-def test_deleting_a_project_removes_everything_in_it(services: Services, owner: str, project_id: str, actor_id: str) -> None:
+def test_deleting_a_project_removes_everything_in_it(
+    services: Services, owner: str, project_id: str, actor_id: str
+) -> None:
     videos.create_video(_text(project_id, actor_id), user_id=owner, services=services)
     variants.create_variant(project_id, actor_id, "in a bathroom, warm light", user_id=owner, services=services)
     services.queue.drain()  # type: ignore[attr-defined]
@@ -155,14 +159,17 @@ def test_deleting_a_project_removes_everything_in_it(services: Services, owner: 
 def test_variants_are_created_listed_and_reused(services: Services, owner: str, project_id: str, actor_id: str) -> None:
     with pytest.raises(ValidationError, match="200 characters"):
         variants.create_variant(project_id, actor_id, "x" * 201, user_id=owner, services=services)
-    variant_id = variants.create_variant(project_id, actor_id, "beach at golden hour", seed=7, user_id=owner, services=services)
+    variant_id = variants.create_variant(
+        project_id, actor_id, "beach at golden hour", seed=7, user_id=owner, services=services
+    )
     assert variants.variant_status(variant_id, user_id=owner, services=services)[0] == "pending"
     services.queue.drain()  # type: ignore[attr-defined]
     [variant] = variants.list_variants(project_id, actor_id=actor_id, user_id=owner, services=services)
     assert variant.id == variant_id and variant.seed == 7 and variant.image_key
     video_id = videos.create_video(
         VideoRequest(project_id=project_id, actor_id=actor_id, script="Hi!", variant_id=variant_id),
-        user_id=owner, services=services,
+        user_id=owner,
+        services=services,
     )
     services.queue.drain()  # type: ignore[attr-defined]
     assert library.video_details(video_id, user_id=owner, services=services).image_key == variant.image_key
@@ -175,10 +182,14 @@ def test_gallery_filters_search_and_pages_in_the_database(
     other_actor = add_actor(services, key="other", display_name="Other")
     for i in range(30):
         actor = actor_id if i % 3 else other_actor
-        videos.create_video(_text(project_id, actor, f"Script number {i} about sunscreen"), user_id=owner, services=services)
+        videos.create_video(
+            _text(project_id, actor, f"Script number {i} about sunscreen"), user_id=owner, services=services
+        )
     page = library.list_videos(GalleryQuery(project_id=project_id, page_size=12), user_id=owner, services=services)
     assert page.total == 30 and len(page.items) == 12 and page.pages == 3
-    last = library.list_videos(GalleryQuery(project_id=project_id, page=3, page_size=12), user_id=owner, services=services)
+    last = library.list_videos(
+        GalleryQuery(project_id=project_id, page=3, page_size=12), user_id=owner, services=services
+    )
     assert len(last.items) == 6
     by_actor = library.list_videos(GalleryQuery(actor_id=other_actor), user_id=owner, services=services)
     assert by_actor.total == 10 and {v.actor_name for v in by_actor.items} == {"Other"}
@@ -188,7 +199,9 @@ def test_gallery_filters_search_and_pages_in_the_database(
     assert queued.total == 0
 
 
-def test_strangers_see_nothing_and_cannot_open_files(services: Services, owner: str, project_id: str, actor_id: str) -> None:
+def test_strangers_see_nothing_and_cannot_open_files(
+    services: Services, owner: str, project_id: str, actor_id: str
+) -> None:
     video_id = videos.create_video(_text(project_id, actor_id), user_id=owner, services=services)
     services.queue.drain()  # type: ignore[attr-defined]
     key = library.video_details(video_id, user_id=owner, services=services).video_key
