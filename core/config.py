@@ -45,6 +45,7 @@ class Prices(BaseSettings):
     google_tts_per_second: float = 0.0006
     google_veo_per_second: float = 0.4
     kie_video_per_second: float = 0.05
+    google_llm_per_call: float = 0.002
     local_per_unit: float = 0.0
 
 

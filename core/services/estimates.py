@@ -17,7 +17,7 @@ from core.config import Prices
 
 logger = logging.getLogger(__name__)
 
-Unit = Literal["image", "second"]
+Unit = Literal["image", "second", "call"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,8 @@ PRICE_TABLE: tuple[PriceRow, ...] = (
     PriceRow("image_gen", "google", "google_image_per_image", "image"),
     PriceRow("image_to_video", "google", "google_veo_per_second", "second"),
     PriceRow("image_to_video", "kie", "kie_video_per_second", "second"),
+    PriceRow("llm", "google", "google_llm_per_call", "call"),
+    PriceRow("vision", "google", "google_llm_per_call", "call"),
 )
 LOCAL_VENDOR = "local"
 PER_SECOND_CAPABILITIES = ("speech", "lipsync", "image_to_video")

@@ -11,6 +11,7 @@ operation ends with `raiMediaFilteredReasons`. Knob: `redirect_downloads`.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from tests.stubs.base import VendorStub
@@ -20,6 +21,19 @@ from tests.stubs.server import StubRequest, StubResponse
 _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
            500: "INTERNAL", 503: "UNAVAILABLE"}
 _VERSION = r"/(?P<version>v1|v1beta)"
+
+
+def example_of(schema: dict[str, Any]) -> Any:
+    """A minimal value that satisfies a JSON schema (objects, arrays, enums, scalars)."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        return {name: example_of(sub) for name, sub in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return [example_of(schema.get("items") or {"type": "string"}) for _ in range(schema.get("minItems", 1))]
+    return {"integer": 1, "number": 0.5, "boolean": True}.get(str(kind), "text")
 
 
 def pick(obj: Any, *names: str) -> Any:
@@ -66,6 +80,8 @@ class GoogleStub(VendorStub):
             return self.error(400, "contents must include text")
         if self.faults.take("generate", {"fail"}) is not None:
             return StubResponse.of_json({"promptFeedback": {"blockReason": "SAFETY"}})
+        if pick(config, "responseMimeType", "response_mime_type") == "application/json":
+            return self._json_answer(model, body, config)
         if "AUDIO" in modalities:
             speech = pick(config, "speechConfig", "speech_config") or {}
             voice = pick(pick(pick(speech, "voiceConfig", "voice_config"), "prebuiltVoiceConfig",
@@ -83,6 +99,17 @@ class GoogleStub(VendorStub):
         self.create(model, body, label="generate_created")
         candidate = {"content": {"role": "model", "parts": [{"inlineData": inline}]}, "finishReason": "STOP"}
         return StubResponse.of_json({"candidates": [candidate], "modelVersion": model})
+
+    def _json_answer(self, model: str, body: dict[str, Any], config: dict[str, Any]) -> StubResponse:
+        """Structured output: an answer shaped by the JSON schema the client sent."""
+        schema = pick(config, "responseJsonSchema", "response_json_schema", "responseSchema", "response_schema")
+        if not isinstance(schema, dict) or not schema:
+            return self.error(400, "a JSON response needs responseJsonSchema")
+        self.create(model, body, label="generate_created")
+        self.last_schema = schema
+        part = {"text": json.dumps(example_of(schema))}
+        return StubResponse.of_json({"candidates": [{"content": {"role": "model", "parts": [part]},
+                                                     "finishReason": "STOP"}], "modelVersion": model})
 
     def _predict(self, request: StubRequest, version: str, model: str) -> StubResponse:
         body = request.json() or {}

@@ -62,8 +62,11 @@ def _fal_queue_for(key: str, queue_url: str, rest_url: str, cdn_url: str, timeou
 
 def _fal_queue(settings: Settings) -> Any:
     return _fal_queue_for(
-        settings.fal_key.get_secret_value(), settings.fal_queue_url, settings.fal_rest_url,
-        settings.fal_cdn_url, settings.provider_timeout_s,
+        settings.fal_key.get_secret_value(),
+        settings.fal_queue_url,
+        settings.fal_rest_url,
+        settings.fal_cdn_url,
+        settings.provider_timeout_s,
     )
 
 
@@ -71,7 +74,9 @@ def _genai(settings: Settings) -> Any:
     from core.adapters.providers.google_common import make_genai_client
 
     return make_genai_client(
-        settings.gemini_api_key.get_secret_value(), http=_http(settings), base_url=settings.google_base_url,
+        settings.gemini_api_key.get_secret_value(),
+        http=_http(settings),
+        base_url=settings.google_base_url,
         timeout_s=settings.provider_timeout_s,
     )
 
@@ -106,8 +111,11 @@ def _fal_speech(settings: Settings, media: Any) -> tuple[Any, str]:
 
     model = settings.fal_tts_model
     provider = FalSpeechSynthesizer(
-        _fal_queue(settings), model=model, price_per_second=settings.prices.fal_tts_per_second,
-        downloader=_downloader(settings), probe=media.probe,
+        _fal_queue(settings),
+        model=model,
+        price_per_second=settings.prices.fal_tts_per_second,
+        downloader=_downloader(settings),
+        probe=media.probe,
     )
     return provider, model
 
@@ -118,8 +126,11 @@ def _fal_lipsync(settings: Settings, media: Any) -> tuple[Any, str]:
 
     model = settings.fal_lipsync_model
     provider = FalLipSyncer(
-        _fal_queue(settings), model=model, price_per_second=settings.prices.fal_infinitalk_per_second,
-        downloader=_downloader(settings), probe=media.probe,
+        _fal_queue(settings),
+        model=model,
+        price_per_second=settings.prices.fal_infinitalk_per_second,
+        downloader=_downloader(settings),
+        probe=media.probe,
     )
     return provider, model
 
@@ -130,9 +141,13 @@ def _wavespeed_lipsync(settings: Settings, media: Any) -> tuple[Any, str]:
 
     model = settings.wavespeed_lipsync_model
     provider = WaveSpeedLipSyncer(
-        settings.wavespeed_api_key.get_secret_value(), http=_http(settings), base_url=settings.wavespeed_base_url,
-        model=model, price_per_second=settings.prices.wavespeed_infinitetalk_per_second,
-        downloader=_downloader(settings), probe=media.probe,
+        settings.wavespeed_api_key.get_secret_value(),
+        http=_http(settings),
+        base_url=settings.wavespeed_base_url,
+        model=model,
+        price_per_second=settings.prices.wavespeed_infinitetalk_per_second,
+        downloader=_downloader(settings),
+        probe=media.probe,
     )
     return provider, model
 
@@ -154,8 +169,12 @@ def _google_image_gen(settings: Settings, media: Any) -> tuple[Any, str]:
 
     model = settings.google_imagen_model
     provider = GoogleImageGenerator(
-        settings.gemini_api_key.get_secret_value(), http=_http(settings), base_url=settings.google_base_url,
-        model=model, price_per_image=settings.prices.google_image_per_image, probe=_image_probe(),
+        settings.gemini_api_key.get_secret_value(),
+        http=_http(settings),
+        base_url=settings.google_base_url,
+        model=model,
+        price_per_image=settings.prices.google_image_per_image,
+        probe=_image_probe(),
     )
     return provider, model
 
@@ -177,11 +196,33 @@ def _google_veo(settings: Settings, media: Any) -> tuple[Any, str]:
 
     model = settings.google_veo_model
     provider = GoogleVeoAnimator(
-        settings.gemini_api_key.get_secret_value(), http=_http(settings), base_url=settings.google_base_url,
-        model=model, price_per_second=settings.prices.google_veo_per_second,
-        downloader=_downloader(settings), probe=media.probe,
+        settings.gemini_api_key.get_secret_value(),
+        http=_http(settings),
+        base_url=settings.google_base_url,
+        model=model,
+        price_per_second=settings.prices.google_veo_per_second,
+        downloader=_downloader(settings),
+        probe=media.probe,
     )
     return provider, model
+
+
+@_builder("llm", "google")
+def _google_llm(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.google_llm import GoogleScriptWriter
+
+    model = settings.google_llm_model
+    return GoogleScriptWriter(_genai(settings), model=model, price_per_call=settings.prices.google_llm_per_call), model
+
+
+@_builder("vision", "google")
+def _google_vision(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.google_llm import GoogleVisionAnalyzer
+
+    model = settings.google_llm_model
+    return GoogleVisionAnalyzer(
+        _genai(settings), model=model, price_per_call=settings.prices.google_llm_per_call
+    ), model
 
 
 def _publisher(settings: Settings) -> Callable[[Path], str]:
@@ -218,8 +259,14 @@ def _kie_video(settings: Settings, media: Any) -> tuple[Any, str]:
 
     model = settings.kie_video_model
     provider = KieMarketAnimator(
-        settings.kie_api_key.get_secret_value(), http=_http(settings), base_url=settings.kie_base_url,
-        model=model, price_per_second=settings.prices.kie_video_per_second,
-        downloader=_downloader(settings), probe=media.probe, publish=publish, poll_after_s=5.0,
+        settings.kie_api_key.get_secret_value(),
+        http=_http(settings),
+        base_url=settings.kie_base_url,
+        model=model,
+        price_per_second=settings.prices.kie_video_per_second,
+        downloader=_downloader(settings),
+        probe=media.probe,
+        publish=publish,
+        poll_after_s=5.0,
     )
     return provider, model

@@ -22,8 +22,8 @@ CLOUD_VENDORS: dict[str, tuple[str, ...]] = {
     "lipsync": ("wavespeed", "fal"),
     "image_gen": ("fal", "google"),
     "image_to_video": ("kie", "google"),
-    "llm": (),  # offline template writer only, so far
-    "vision": (),  # offline Pillow analysis only, so far
+    "llm": ("google",),
+    "vision": ("google",),
 }
 
 
