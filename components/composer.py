@@ -8,6 +8,7 @@ The script and Generate share an `st.form`, so Ctrl/Cmd+Enter in the script gene
 from __future__ import annotations
 
 import logging
+import math
 
 import streamlit as st
 
@@ -65,8 +66,13 @@ def _pick_variant(project_id: str, actor: ActorView, user_id: str, services: Ser
 
 
 def _prepare_audio(user_id: str, services: Services) -> dict | None:
+    settings = services.settings
     upload = st.file_uploader(
-        "Your recording (.mp3 or .wav, up to 10 MB and 60 s)", type=["mp3", "wav"], key="composer_upload"
+        f"Your recording (.mp3 or .wav, up to {settings.audio_max_bytes // 2**20} MB "
+        f"and {settings.speech_max_seconds:.0f} s)",
+        type=["mp3", "wav"],
+        key="composer_upload",
+        max_upload_size=max(1, math.ceil(settings.audio_max_bytes / 2**20)),  # the browser refuses bigger files early
     )
     if upload is None:
         st.session_state.pop(AUDIO, None)

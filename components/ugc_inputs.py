@@ -23,11 +23,18 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _uploads(key: str, label: str) -> list[bytes]:
+def _uploads(key: str, label: str, max_mb: int) -> list[bytes]:
     """Files from an uploader whose key changes after each use (so it empties itself)."""
     generation = st.session_state.setdefault(f"{key}_gen", 0)
-    files = st.file_uploader(label, type=IMAGE_TYPES, accept_multiple_files=True, key=f"{key}_{generation}")
+    files = st.file_uploader(
+        label, type=IMAGE_TYPES, accept_multiple_files=True, key=f"{key}_{generation}", max_upload_size=max_mb
+    )
     return [f.getvalue() for f in files or []]
+
+
+def _image_mb(services: Services) -> int:
+    """The services' image cap, so the browser refuses bigger files before they are sent."""
+    return max(1, -(-services.settings.image_max_bytes // 2**20))
 
 
 def _reset_uploads(key: str) -> None:
@@ -38,7 +45,9 @@ def product_step(ad: AdView, *, user_id: str, services: Services) -> None:
     name = st.text_input("Product name", value=ad.product_name, max_chars=120, key="ugc_product_name")
     brand = st.text_input("Brand", value=ad.brand_name, max_chars=120, key="ugc_brand_name")
     files = _uploads(
-        "ugc_product_upload", f"Product photos (1-{services.settings.ugc_product_images_max}, PNG, JPEG or WebP)"
+        "ugc_product_upload",
+        f"Product photos (1-{services.settings.ugc_product_images_max}, PNG, JPEG or WebP)",
+        _image_mb(services),
     )
     if st.button("Save product", icon=":material/save:", key="ugc_save_product"):
         try:
@@ -108,7 +117,9 @@ def avatar_step(ad: AdView, *, user_id: str, services: Services) -> None:
     with photos_tab:
         name = st.text_input("Avatar name", key="ugc_avatar_name", max_chars=120)
         files = _uploads(
-            "ugc_avatar_upload", f"Photos of the person (1-{services.settings.ugc_avatar_photos_max}, front first)"
+            "ugc_avatar_upload",
+            f"Photos of the person (1-{services.settings.ugc_avatar_photos_max}, front first)",
+            _image_mb(services),
         )
         if st.button("Create avatar", key="ugc_create_avatar", icon=":material/add_a_photo:"):
             _act(lambda: ugc_avatar.create_avatar_from_photos(ad.id, name, files, user_id=user_id, services=services))

@@ -50,6 +50,9 @@ def project_picker() -> None:
             st.caption("A project holds the videos for one product or campaign.")
             st.page_link("pages/projects.py", label="Create your first project", icon=":material/add:")
         return
+    if len(projects) == 1:  # nothing to choose
+        remember(projects[0].id)
+        st.rerun()
     titles = {p.id: p.title for p in projects}
     picked = st.selectbox(
         "Open a project", [None, *titles], format_func=lambda i: "Choose…" if i is None else titles[i]

@@ -49,6 +49,8 @@ def chosen_project() -> str | None:
         st.info("Create a project first: an ad belongs to a project.", icon=":material/folder:")
         st.page_link("pages/projects.py", label="Projects", icon=":material/add:")
         return None
+    if len(projects) == 1:
+        return next(iter(projects))  # nothing to choose
     picked = st.selectbox("Project", [None, *projects], format_func=lambda i: "Choose…" if i is None else projects[i])
     return picked
 
