@@ -36,6 +36,7 @@ from core.services.identity import ensure_user  # noqa: E402
 from core.services.projects import create_project  # noqa: E402
 from core.services.videos import VideoRequest, create_video  # noqa: E402
 from seeds.loader import seed_actors  # noqa: E402
+from tests.procs import tree_rss_mb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "Okay so I tried this serum for a week. My skin feels calm, soft and bright. Honestly I am hooked on it now."
@@ -54,34 +55,6 @@ def _submit(services, videos: int) -> None:  # type: ignore[no-untyped-def]
 def _completed(services) -> int:  # type: ignore[no-untyped-def]
     with services.db.session() as session:
         return int(session.scalar(select(func.count()).where(VideoAsset.status == "completed")) or 0)
-
-
-def _tree_rss_mb(pids: list[int]) -> float:
-    total = 0
-    for pid in _with_descendants(pids):
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
-
-
-def _with_descendants(pids: list[int]) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    found, todo = list(pids), list(pids)
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _settings(tmp: Path, db_url: str, redis: bool) -> Settings:
@@ -155,7 +128,7 @@ def rq(videos: int) -> dict[str, object]:
 
         def sample() -> None:
             while not stop.is_set():
-                peak[0] = max(peak[0], _tree_rss_mb([w.pid for w in workers]))
+                peak[0] = max(peak[0], tree_rss_mb([w.pid for w in workers]))
                 time.sleep(0.1)
 
         sampler = threading.Thread(target=sample, daemon=True)

@@ -34,7 +34,6 @@ os.environ.setdefault("STUDIO_SECRETS_FILE", "/nonexistent/secrets.toml")
 from redis import Redis  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from bench.bench_generations import _tree_rss_mb  # noqa: E402
 from bench.bench_runner import _database, _drop  # noqa: E402
 from core.adapters.db.models import Job, JobStep  # noqa: E402
 from core.bootstrap import build_services  # noqa: E402
@@ -44,6 +43,7 @@ from core.ports import LipSyncRequest  # noqa: E402
 from core.services.identity import ensure_user  # noqa: E402
 from jobs.context import StepContext  # noqa: E402
 from jobs.pipeline import Pipeline, Step, register  # noqa: E402
+from tests.procs import tree_rss_mb  # noqa: E402
 from tests.stubs import WaveSpeedStub  # noqa: E402
 from tests.stubs.media import png_bytes, wav_bytes  # noqa: E402
 
@@ -126,7 +126,7 @@ def run(jobs: int, complete_after: float, transient: float, poll_s: float, simpl
 
         def sample() -> None:
             while not stop.is_set():
-                peak[0] = max(peak[0], _tree_rss_mb([worker.pid]))
+                peak[0] = max(peak[0], tree_rss_mb([worker.pid]))
                 time.sleep(0.2)
 
         threading.Thread(target=sample, daemon=True).start()

@@ -7,7 +7,7 @@ import streamlit as st
 from components.labels import capability_label
 from core.bootstrap import Services
 from core.errors import StudioError
-from core.services.provider_status import test_connection
+from core.services.provider_status import try_connection
 
 
 def connection_tests(*, services: Services) -> None:
@@ -24,6 +24,6 @@ def connection_tests(*, services: Services) -> None:
 def _run(capability: str, services: Services) -> None:
     with st.spinner("Asking the provider…"):
         try:
-            st.success(test_connection(capability, services=services), icon=":material/check_circle:")
+            st.success(try_connection(capability, services=services), icon=":material/check_circle:")
         except StudioError as exc:
             st.error(exc.message, icon=":material/error:")

@@ -12,7 +12,6 @@ Local adapters finish on submit (poll answers DONE at once) and render in collec
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -217,8 +216,6 @@ class JobQueue(Protocol):
 
     def shutdown(self) -> None: ...
 
-
-JobHandler = Callable[[str], None]
 
 
 # --------------------------------------------------------------------------- media

@@ -54,10 +54,6 @@ class SpendToday:
     committed_usd: float
     ceiling_usd: float  # 0: no ceiling
 
-    @property
-    def remaining_usd(self) -> float | None:
-        return None if not self.ceiling_usd else max(0.0, self.ceiling_usd - self.committed_usd)
-
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:

@@ -132,6 +132,3 @@ class AdView:
     scenes: list[SceneView] = field(default_factory=list)
     outputs: list[OutputView] = field(default_factory=list)
 
-    @property
-    def has_script(self) -> bool:
-        return bool(self.scenes)

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from core.adapters.db.models import Actor
 from core.bootstrap import Services
 from core.domain.types import ActorFilter, ActorView, Voice
-from core.errors import NotFound
 
 
 def to_view(actor: Actor) -> ActorView:
@@ -35,14 +34,6 @@ def list_actors(actor_filter: ActorFilter | None = None, *, services: Services) 
         actors = session.scalars(select(Actor).order_by(Actor.display_name)).all()
     # Ten to a few hundred rows: filtering in Python keeps tag matching identical on SQLite and Postgres.
     return [to_view(a) for a in actors if actor_filter.matches(a.age_range, a.gender, a.tags or ())]
-
-
-def get_actor(actor_id: str, *, services: Services) -> ActorView:
-    with services.db.session() as session:
-        actor = session.get(Actor, actor_id)
-        if actor is None:
-            raise NotFound("That actor is not in the catalog.")
-        return to_view(actor)
 
 
 def voice_preview_key(actor_id: str, *, services: Services) -> str | None:

@@ -6,10 +6,8 @@ from core.adapters.providers.connection import check_connection
 from core.bootstrap import Services
 
 
-def test_connection(capability: str, *, services: Services) -> str:
+def try_connection(capability: str, *, services: Services) -> str:
     """A plain sentence on success; raises a StudioError saying what went wrong."""
     choice = services.providers.choices[capability]
     return check_connection(services.settings, choice.vendor, choice.model)
 
-
-test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite its name

@@ -137,15 +137,6 @@ def reset_scene(scene_id: str, *, user_id: str, services: Services) -> None:
         scene.revision += 1
 
 
-def select_frame(scene_id: str, frame_id: str, *, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
-        scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
-        ctx = ugc_assets.load_context(session, ad, services.settings)
-        if frame_id not in {f.id for f in ugc_assets.current_frames(session, ctx, scene) if f.status == "ready"}:
-            raise ValidationError("That frame is not a finished frame of this scene.")
-        scene.selected_frame_id = frame_id
-
-
 def edited_scene_numbers(*, ad_id: str, user_id: str, services: Services) -> list[int]:
     with services.db.session() as session:
         ad_with_right(session, ad_id, user_id, Right.VIEW)

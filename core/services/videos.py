@@ -6,7 +6,6 @@ import logging
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -92,10 +91,6 @@ def _tmp_root(services: Services) -> Path:
     root = services.settings.work_dir / "tmp"
     root.mkdir(parents=True, exist_ok=True)
     return root
-
-
-def next_quota_reset(now: datetime) -> datetime:
-    return datetime.combine(now.date() + timedelta(days=1), time(0, 0), tzinfo=UTC)
 
 
 def _estimate(request: VideoRequest, script: str | None, user_id: str, services: Services) -> float:

@@ -27,6 +27,7 @@ from core.services.projects import create_project
 from core.services.videos import VideoRequest, create_video
 from tests.conftest import REDIS_URL, make_settings
 from tests.fakes import add_actor
+from tests.procs import descendants
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -53,20 +54,6 @@ def _env(data_dir: Path, database_url: str) -> dict[str, str]:
     }
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 class Workers:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
@@ -86,7 +73,7 @@ class Workers:
     def kill(self) -> None:
         """SIGKILL the worker and its work horse (RQ puts the horse in a session of its own)."""
         assert self.proc is not None
-        for pid in [*_descendants(self.proc.pid), self.proc.pid]:
+        for pid in [*descendants([self.proc.pid]), self.proc.pid]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self.proc.wait(timeout=10)

@@ -156,16 +156,6 @@ def place(captions: list[Caption], platform: Platform, width: int, height: int) 
     return placed
 
 
-def write_srt(captions: list[Caption], path: Path) -> Path:
-    def stamp(seconds: float) -> str:
-        ms = round(seconds * 1000)
-        return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-
-    blocks = [f"{i}\n{stamp(c.start_s)} --> {stamp(c.end_s)}\n{c.text}\n" for i, c in enumerate(captions, start=1)]
-    path.write_text("\n".join(blocks), encoding="utf-8")
-    return path
-
-
 def safe_file_stem(index: int) -> str:
     """Generated names only: nothing a creator typed ends up in a path."""
     return f"caption{index:04d}"

@@ -98,15 +98,6 @@ class EmbeddedQueue:
         with self._cond:
             return len(self._due) + len(self._running)
 
-    def wait_idle(self, timeout_s: float = 30.0) -> bool:
-        """For tests and benchmarks: wait until nothing is queued or running."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.pending() == 0:
-                return True
-            time.sleep(0.02)
-        return False
-
     def check(self) -> str:
         alive = sum(t.is_alive() for t in self._threads)
         if self._threads and not alive:
