@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
+import redis
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
@@ -29,6 +33,47 @@ def _sweep_forever(services, interval_s: float, stop: threading.Event) -> None: 
             sweeper.sweep(services)
         except Exception:
             logger.exception("sweep failed")
+
+
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def supervise(
+    make_worker: Callable[[], Any],
+    *,
+    redis_conn: Any,
+    burst: bool,
+    max_backoff_s: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Run RQ workers one after another until a stop is asked for.
+
+    RQ's work loop quits on most Redis errors (a restart, a failover, a network blip),
+    and at start it cannot even register without Redis. Job truth lives in the database,
+    so a fresh worker loses nothing: wait for Redis with backoff, then start again.
+    """
+    backoff = 1.0
+    while True:
+        worker = make_worker()
+        try:
+            worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+        except REDIS_ERRORS as exc:
+            logger.warning("the RQ worker lost Redis: %s", exc)
+        if burst or getattr(worker, "_stop_requested", False):
+            return
+        while not _redis_up(redis_conn):
+            logger.warning("Redis is not reachable; trying again in %.0fs", backoff)
+            sleep(backoff)
+            backoff = min(max_backoff_s, backoff * 2)
+        backoff = 1.0
+        logger.warning("Redis is reachable; starting a new RQ worker")
+
+
+def _redis_up(redis_conn: Any) -> bool:
+    try:
+        return bool(redis_conn.ping())
+    except REDIS_ERRORS:
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,9 +108,12 @@ def main(argv: list[str] | None = None) -> None:
         threading.Thread(target=watcher.run_forever, daemon=True, name="provider-watcher").start()
     worker_class = SimpleWorker if args.simple else Worker
     queue = services.queue.queue  # type: ignore[attr-defined]
-    worker = worker_class([queue], connection=queue.connection, serializer=JSONSerializer)
     try:
-        worker.work(burst=args.burst, with_scheduler=True, logging_level="WARNING")
+        supervise(
+            lambda: worker_class([queue], connection=queue.connection, serializer=JSONSerializer),
+            redis_conn=queue.connection,
+            burst=args.burst,
+        )
     finally:
         stop.set()
 

@@ -37,6 +37,7 @@ class FakeProvider:
     `pending_polls`: how many polls answer PENDING before DONE.
     `faults`: exceptions raised by successive submit calls (None = no fault).
     `poll_faults`: the same for poll.
+    `poll_after_s`: the delay a PENDING answer asks for.
     """
 
     kind: str  # "speech" | "image" | "video"
@@ -47,6 +48,7 @@ class FakeProvider:
     fail_message: str | None = None
     duration_s: float = 2.0
     price: float = 0.5
+    poll_after_s: float = 0.01
     submits: int = 0
     polls: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,7 +71,7 @@ class FakeProvider:
         if self.fail_message:
             return PollResult(PredictionState.FAILED, message=self.fail_message)
         if count <= self.pending_polls:
-            return PollResult(PredictionState.PENDING, poll_after_s=0.01)
+            return PollResult(PredictionState.PENDING, poll_after_s=self.poll_after_s)
         return PollResult(PredictionState.DONE, output={"request_id": request_id})
 
     def collect(self, request: Any, result: PollResult, dest_dir: Path) -> Any:

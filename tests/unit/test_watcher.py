@@ -15,8 +15,8 @@ from tests.conftest import make_services
 from tests.fakes import FakeProvider, add_actor, fake_providers
 
 
-def _waiting_job(settings, db, pending_polls: int):  # type: ignore[no-untyped-def]
-    lipsync = FakeProvider("video", pending_polls=pending_polls)
+def _waiting_job(settings, db, pending_polls: int, poll_after_s: float = 0.01):  # type: ignore[no-untyped-def]
+    lipsync = FakeProvider("video", pending_polls=pending_polls, poll_after_s=poll_after_s)
     services = make_services(settings, db, providers=fake_providers(lipsync=lipsync))
     owner = ensure_user(services.db, "w@example.com")
     project = projects.create_project("W", owner_id=owner, services=services)
@@ -37,7 +37,8 @@ def _make_due(services, job_id: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_pending_prediction_only_moves_run_after(settings, db) -> None:  # type: ignore[no-untyped-def]
-    services, job_id, lipsync = _waiting_job(settings, db, pending_polls=5)
+    # The provider asks for 5 s: long enough that a loaded machine cannot make it due again.
+    services, job_id, lipsync = _waiting_job(settings, db, pending_polls=5, poll_after_s=5.0)
     _make_due(services, job_id)
     polls_before = sum(lipsync.polls.values())
     assert ProviderWatcher(services, threads=2).tick() == 1

@@ -38,6 +38,10 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Any constant shared by every process of the studio: studios and workers starting at once
+# on a fresh database take it around Alembic, so one migrates and the others see the result.
+MIGRATION_LOCK_KEY = 0x5354_5544_494F  # "STUDIO"
+
 RLS_ROLE = "studio_user"  # created by migration 0002_accounts; subject to its policies
 
 
@@ -98,7 +102,12 @@ class Database:
             session.close()
 
     def migrate(self) -> None:
-        """Apply Alembic migrations up to head."""
+        """Apply Alembic migrations up to head, one process at a time.
+
+        On PostgreSQL a transaction-scoped advisory lock serialises concurrent starts (the
+        migration runs in that transaction, so the lock is held until it commits); SQLite's
+        BEGIN IMMEDIATE does the same for a file database.
+        """
         from alembic import command
         from alembic.config import Config
 
@@ -106,6 +115,8 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.attributes["connection_url"] = self.url
         with self.engine.begin() as connection:
+            if not self.is_sqlite:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             config.attributes["connection"] = connection
             command.upgrade(config, "heads")  # parallel feature branches may add heads
 

@@ -32,8 +32,11 @@ class EmbeddedQueue:
         self._due: dict[str, float] = {}  # job id -> earliest due time already queued
         self._running: set[str] = set()
         self._seq = itertools.count()
+        # Only worker threads wait on `_cond`, so `notify()` always wakes one that can run
+        # the job; periodic tasks sleep on their own event (a wake-up they took was lost).
         self._cond = threading.Condition()
         self._stopped = False
+        self._stop_event = threading.Event()
         self._threads = [
             threading.Thread(target=self._work, name=f"studio-worker-{i}", daemon=True)
             for i in range(workers)
@@ -85,10 +88,7 @@ class EmbeddedQueue:
 
     def _every(self, path: str, interval_s: float) -> None:
         # Wait first: the process migrates and seeds right after building its services.
-        while True:
-            with self._cond:
-                if self._cond.wait_for(lambda: self._stopped, timeout=interval_s):
-                    return
+        while not self._stop_event.wait(interval_s):
             try:
                 resolve(path)()
             except Exception:
@@ -105,6 +105,7 @@ class EmbeddedQueue:
         return f"embedded threads ({alive} workers, {self.pending()} jobs in hand)"
 
     def shutdown(self) -> None:
+        self._stop_event.set()
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
