@@ -27,6 +27,15 @@ from pydantic_settings import (
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
 
+
+def secrets_files() -> tuple[Path, ...]:
+    """Secrets files in order of precedence: the project's, then the global one that Streamlit
+    also reads (`~/.streamlit/secrets.toml`). STUDIO_SECRETS_FILE (tests, other deployments)
+    replaces both."""
+    if override := os.environ.get("STUDIO_SECRETS_FILE"):
+        return (Path(override),)
+    return (SECRETS_FILE, Path.home() / ".streamlit" / "secrets.toml")
+
 ProviderChoice = Literal["auto", "local", "fal", "wavespeed", "google", "kie"]
 
 
@@ -205,14 +214,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (
-            init_settings,
-            env_settings,
-            dotenv_settings,
-            # STUDIO_SECRETS_FILE lets tests and other deployments point elsewhere.
-            TomlConfigSettingsSource(settings_cls, toml_file=os.environ.get("STUDIO_SECRETS_FILE", SECRETS_FILE)),
-            file_secret_settings,
-        )
+        toml_files = tuple(TomlConfigSettingsSource(settings_cls, toml_file=path) for path in secrets_files())
+        return (init_settings, env_settings, dotenv_settings, *toml_files, file_secret_settings)
 
     @field_validator("database_url")
     @classmethod

@@ -71,3 +71,15 @@ def test_the_secrets_example_documents_every_setting() -> None:
     assert set(Settings.model_fields) <= set(documented)
     assert set(documented["prices"]) == set(Settings.model_fields["prices"].default_factory().model_dump())  # type: ignore[misc]
     Settings(_env_file=None, **{k: v for k, v in documented.items() if k != "data_dir"})  # every value validates
+
+
+def test_the_global_streamlit_secrets_file_is_read_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Streamlit reads `~/.streamlit/secrets.toml` as well as the project's; so do settings."""
+    home = tmp_path / "home"
+    (home / ".streamlit").mkdir(parents=True)
+    (home / ".streamlit" / "secrets.toml").write_text('daily_generation_quota = 9\nkie_api_key = "kie"\n')
+    monkeypatch.delenv("STUDIO_SECRETS_FILE", raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr("core.config.SECRETS_FILE", tmp_path / "no-project-secrets.toml")  # a dev's own file
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    assert settings.daily_generation_quota == 9 and settings.has_key("kie")
