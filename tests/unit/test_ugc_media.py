@@ -12,7 +12,7 @@ import pytest
 from core.adapters.media.captions import Rect, chunk_line, clean_text, filter_value, place, safe_area, wrap
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.mixdown import RATE, VoicePlacement, integrated_loudness, mix
-from core.adapters.media.music import write_music_bed
+from core.adapters.media.music import synthesise, write_music_bed
 from core.adapters.media.postprod import EditSpec, PostProducer, SceneCut, plan
 from core.adapters.media.probe import decode_audio_mono
 from core.adapters.media.quality import QcInputs, QcLimits, judge, scan_media
@@ -217,6 +217,14 @@ def test_captions_follow_the_voice_line() -> None:
     parts = chunk_line("One two three four five six seven", 1.0, 2.0)
     assert [p.text for p in parts] == ["One two three four five", "six seven"]
     assert parts[0].start_s == 1.0 and parts[-1].end_s == pytest.approx(3.0)
+
+
+def test_the_music_bed_renders_every_length_from_1_to_90_s() -> None:
+    """5.0 s used to fail: the last bar's arpeggio ran past the buffer (74 of 891 lengths)."""
+    for tenths in range(10, 901):
+        samples = synthesise(tenths / 10, seed=tenths % 7)
+        assert len(samples) == round(tenths / 10 * 44_100)
+        assert np.isfinite(samples).all() and 0 < float(np.abs(samples).max()) <= 0.5 + 1e-6
 
 
 def test_the_music_bed_is_exactly_as_long_as_asked(tmp_path: Path) -> None:
