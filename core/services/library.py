@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job, JobStep, VideoAsset
+from core.adapters.storage.keys import parse_key
 from core.bootstrap import Services
 from core.domain.types import ErrorInfo, JobStatus, JobView, SourceType, StepStatus, StepView, VideoStatus, VideoView
 from core.errors import NotFound
@@ -186,6 +187,7 @@ def media_link(key: str, *, user_id: str, services: Services) -> str | None:
 
 
 def _check_media_right(key: str, user_id: str, services: Services) -> None:
+    parse_key(key)  # a NUL or over-long key is refused here, before it reaches a query
     with services.db.session(user_id=user_id) as session:
         if session.scalar(select(func.count()).select_from(Actor).where(Actor.image_key == key)):
             return  # catalog portraits are public to every signed-in user

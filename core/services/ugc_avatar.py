@@ -61,6 +61,8 @@ def create_avatar_from_photos(ad_id: str, name: str, files: list[bytes], *, user
     content_guard.check_texts(services.settings, avatar_name=name)
     if not 1 <= len(files) <= limit:
         raise ValidationError(f"Upload between 1 and {limit} photos of the person (front first).")
+    with services.db.session(user_id=user_id) as session:
+        ad_with_right(session, ad_id, user_id, Right.EDIT)  # rights first: a refused upload stores nothing
     with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
         keys = [
             services.storage.put_file(

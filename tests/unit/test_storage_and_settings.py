@@ -71,3 +71,22 @@ def test_the_secrets_example_documents_every_setting() -> None:
     assert set(Settings.model_fields) <= set(documented)
     assert set(documented["prices"]) == set(Settings.model_fields["prices"].default_factory().model_dump())  # type: ignore[misc]
     Settings(_env_file=None, **{k: v for k, v in documented.items() if k != "data_dir"})  # every value validates
+
+
+HOSTILE_KEYS = [
+    "images/ok\x00.png",  # NUL: os.stat raised ValueError, PostgreSQL refused the query
+    "secrets/x.png",  # unknown kind: MediaKind() raised ValueError
+    "images/" + "a" * 300 + ".png",  # over-long: the file system raised OSError
+    "images/" + "a/" * 130 + "b.png",
+    "images/x.png\n",
+    "",
+    None,
+]
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS)
+def test_hostile_keys_are_clean_validation_errors(tmp_path: Path, key: object) -> None:
+    storage = LocalDiskStorage(tmp_path / "media")
+    for use in (storage.path_of, storage.exists, storage.read_bytes, storage.delete, parse_key):
+        with pytest.raises(ValidationError):
+            use(key)  # type: ignore[arg-type]
