@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 def _attach(ad_id: str, avatar: UgcAvatar, user_id: str, services: Services) -> str:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         avatar.owner_id, avatar.project_id = user_id, ad.project_id
         session.add(avatar)
@@ -39,7 +39,7 @@ def _attach(ad_id: str, avatar: UgcAvatar, user_id: str, services: Services) -> 
 
 def choose_catalog_actor(ad_id: str, actor_id: str, *, user_id: str, services: Services) -> str:
     """A catalog actor as the avatar: their portrait is the reference, their voice the voice."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         actor = session.get(Actor, actor_id)
         if actor is None:
             raise NotFound("That actor is not in the catalog.")
@@ -76,7 +76,7 @@ def create_avatar_from_photos(ad_id: str, name: str, files: list[bytes], *, user
 
 
 def extract_character_dna(ad_id: str, *, user_id: str, services: Services) -> CharacterDNA:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
         if avatar is None:
@@ -94,7 +94,7 @@ def extract_character_dna(ad_id: str, *, user_id: str, services: Services) -> Ch
 
 def save_character_dna(ad_id: str, dna: CharacterDNA, *, user_id: str, services: Services) -> CharacterDNA:
     checked = ugc_parse.character_dna(dna.to_dict())
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
         if avatar is None:

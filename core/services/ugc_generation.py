@@ -53,7 +53,7 @@ def _check_ready(session: Session, ad: UgcAd) -> None:
 
 def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
     """Queue the ad's generation job (or return the one already running)."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         running = active_job(session, ad)
         if running is not None:
@@ -90,7 +90,7 @@ def approve_storyboard(
     for scene_id, changes in (edits or {}).items():
         edit_scene(scene_id, changes, user_id=user_id, services=services)
     redrawn: list[int] = []
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         ctx = ugc_assets.load_context(session, ad, services.settings)
         for scene in scenes_of(session, ad.id):
@@ -109,7 +109,7 @@ def approve_storyboard(
 
 def regenerate_frame(scene_id: str, *, user_id: str, services: Services) -> None:
     """Draw this scene's storyboard again (new variants); the others keep theirs."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
         scene.redo_frame += 1
         scene.selected_frame_id = scene.approved_frame_id = None
@@ -121,7 +121,7 @@ def regenerate_frame(scene_id: str, *, user_id: str, services: Services) -> None
 def redo_scene(scene_id: str, *, user_id: str, services: Services, frame: bool = False) -> str:
     """Make this scene's clip (and voice line; with `frame`, its storyboard too) again, then re-cut
     the ad. Only this scene is rendered; returns the generation job's id."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
         if active_job(session, ad) is not None:
             raise ValidationError("A generation of this ad is still running; wait for it to finish.")
@@ -137,7 +137,7 @@ def redo_scene(scene_id: str, *, user_id: str, services: Services, frame: bool =
 
 def retry_scene(scene_id: str, kind: AssetKind, *, user_id: str, services: Services) -> list[str]:
     """New attempts for a scene's failed frames, clip or voice line; wakes the generation if waiting."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
         jobs = retry_in_session(session, services, ad, scene, kind, user_id)
         ad_id = ad.id
@@ -167,7 +167,7 @@ def retry_in_session(
 
 
 def cancel_generation(ad_id: str, *, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         job = active_job(session, ad)
         if job is None:

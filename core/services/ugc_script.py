@@ -82,7 +82,7 @@ def save_brief(ad_id: str, brief: BriefInput, *, user_id: str, services: Service
         raise ValidationError(f"Ads last {DURATIONS[0]}-{DURATIONS[1]} seconds.")
     content_guard.check_texts(services.settings, brief=prompt)
     clean = BriefInput(Platform(brief.platform), brief.style, brief.tone, int(brief.duration_s), prompt)
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         ad.options = {**(ad.options or {}), "brief": clean.to_dict()}
 
@@ -104,7 +104,7 @@ def writer_context(ad: UgcAd, avatar: UgcAvatar | None, services: Services) -> d
 
 
 def _load(ad_id: str, user_id: str, services: Services) -> dict[str, Any]:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
         return writer_context(ad, avatar, services)
@@ -138,7 +138,7 @@ def expand_brief(ad_id: str, *, user_id: str, services: Services) -> CreativeBri
 def save_creative_brief(ad_id: str, creative: CreativeBrief, *, user_id: str, services: Services) -> CreativeBrief:
     checked = ugc_parse.creative_brief(creative.to_dict())
     content_guard.check_texts(services.settings, creative_brief=json.dumps(checked.to_dict()))
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad_with_right(session, ad_id, user_id, Right.EDIT).creative_brief = checked.to_dict()
     return checked
 
@@ -148,9 +148,12 @@ def parse_script(text: str, services: Services) -> ScriptDraft:
     return ugc_parse.script(text, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s)
 
 
-def store_script(ad_id: str, draft: ScriptDraft, services: Services, *, writer: str = "") -> None:
-    """Replace the ad's scenes with the draft's, in one transaction (their assets go with them)."""
-    with services.db.session() as session:
+def store_script(
+    ad_id: str, draft: ScriptDraft, services: Services, *, writer: str = "", user_id: str | None = None
+) -> None:
+    """Replace the ad's scenes with the draft's, in one transaction (their assets go with them).
+    `user_id`: the creator (a user-scoped session); None for the generation job."""
+    with services.db.session(user_id=user_id) as session:
         ad = session.get(UgcAd, ad_id)
         assert ad is not None
         session.execute(delete(UgcScene).where(UgcScene.ad_id == ad_id))
@@ -175,5 +178,5 @@ def generate_script(ad_id: str, *, user_id: str, services: Services) -> ScriptDr
     answer = ugc_calls.ask(services, "llm", script_request(context), user_id=user_id)
     draft = parse_script(answer.text, services)
     content_guard.check_texts(services.settings, script=" ".join(s.dialogue for s in draft.scenes))
-    store_script(ad_id, draft, services, writer=answer.model)
+    store_script(ad_id, draft, services, writer=answer.model, user_id=user_id)
     return draft

@@ -37,7 +37,7 @@ class AdSummary:
 
 
 def list_ads(project_id: str, *, user_id: str, services: Services) -> list[AdSummary]:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.VIEW)
         ads = session.scalars(
             select(UgcAd).where(UgcAd.project_id == project_id).order_by(UgcAd.updated_at.desc())
@@ -50,7 +50,7 @@ def list_ads(project_id: str, *, user_id: str, services: Services) -> list[AdSum
 
 def _one(services: Services, ad_id: str, scene_id: str, kind: AssetKind, user_id: str) -> BatchOutcome:
     """Queue one scene's asset in its own transaction, so one failure cannot undo the others."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         scene = next(s for s in scenes_of(session, ad_id) if s.id == scene_id)
         if kind is AssetKind.FRAME:
@@ -67,7 +67,7 @@ def _one(services: Services, ad_id: str, scene_id: str, kind: AssetKind, user_id
 
 def generate_all(ad_id: str, kind: AssetKind, *, user_id: str, services: Services) -> list[BatchOutcome]:
     """Queue `kind` for every scene that lacks it; a scene that cannot be queued is reported and skipped."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad_with_right(session, ad_id, user_id, Right.EDIT)
         scenes = [(s.id, s.number) for s in scenes_of(session, ad_id)]
     outcomes = []
@@ -83,7 +83,7 @@ def generate_all(ad_id: str, kind: AssetKind, *, user_id: str, services: Service
 
 
 def failed_assets(ad_id: str, *, user_id: str, services: Services) -> int:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad_with_right(session, ad_id, user_id, Right.VIEW)
         rows = session.scalars(select(UgcAsset.id).where(UgcAsset.ad_id == ad_id, UgcAsset.status == "failed")).all()
         return len(rows)
