@@ -18,7 +18,7 @@ from core.adapters.db.models import CostRecord
 from core.bootstrap import Services
 from core.errors import ConfigurationError, ProviderError, ProviderTimeout
 from core.ports import PredictionState
-from core.services import content_guard
+from core.services import audit, content_guard, spend
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ def provider_for(services: Services, capability: str, user_id: str) -> Any:
 def ask(services: Services, capability: str, request: Any, *, user_id: str, timeout_s: float = INLINE_TIMEOUT_S) -> Any:
     """The provider's collected answer; raises our errors (never a vendor's)."""
     content_guard.check_request(services.settings, request)
+    with audit.refusals(services, user_id=user_id, project_id=None, what=f"{capability} call"):
+        spend.before_paid_call(services, owner_id=user_id)  # the per-call backstop: no call past a ceiling
     provider = provider_for(services, capability, user_id)
     started = time.monotonic()
     request_id = provider.submit(request).request_id

@@ -13,7 +13,7 @@ from core.adapters.db.models_ugc import UgcAd, UgcAsset
 from core.bootstrap import Services
 from core.domain.ugc import AssetKind
 from core.errors import StudioError
-from core.services import ugc_assets
+from core.services import ugc_assets, ugc_spend
 from core.services.access import Right, project_with_right
 from core.services.ugc_ads import ad_with_right, scenes_of
 from core.services.ugc_generation import retry_in_session
@@ -58,6 +58,7 @@ def _one(services: Services, ad_id: str, scene_id: str, kind: AssetKind, user_id
             jobs = ugc_assets.ensure_frames(session, ctx, scene, user_id) or ugc_assets.retry_frames(
                 session, ctx, scene, user_id
             )
+            ugc_spend.admit_assets(session, ad, jobs, user_id=user_id, services=services)
         else:
             jobs = retry_in_session(session, services, ad, scene, kind, user_id)
         number = scene.number

@@ -130,3 +130,20 @@ def test_the_scene_studio_shows_each_scene_and_generates_in_batch(studio: Servic
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     assert sum("voice ready" in b or "audio ready" in b for b in badges) == 3
     assert len(at.get("audio")) == 3
+
+
+def test_generate_shows_the_estimate_and_a_limit_in_plain_words(studio: Services) -> None:
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
+    ugc_ads.save_step(ad_id, "generate", user_id=creator, services=studio)
+    studio.settings.prices.local_per_unit = 0.05
+    project_id = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).project_id
+    at = _open("pages/wizard.py", project_id=project_id)
+    assert "5. Generate" in _texts(at)
+    (caption,) = [c.value for c in at.caption if "Cost:" in c.value]
+    assert "about $" in caption and "min" in caption
+    studio.settings.daily_cost_ceiling_usd = 0.5
+    _submit(at, "Generate the ad")
+    (error,) = [e.value for e in at.error]
+    assert "daily limit" in error and "resets at midnight UTC" in error and "cost_ceiling" in error
+    assert ugc_ads.get_ad(ad_id, user_id=creator, services=studio).job is None
