@@ -23,6 +23,7 @@ from core.services.access import Right
 from core.services.ugc_ads import ad_with_right
 from core.services.ugc_assets import DEFAULT_VOICE
 from core.services.ugc_product import validated_images
+from core.services.ugc_schemas import CHARACTER_DNA_SCHEMA
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,10 @@ def extract_character_dna(ad_id: str, *, user_id: str, services: Services) -> Ch
     with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
         paths = tuple(services.storage.download_to(k, Path(tmp) / f"ref-{i}.png") for i, k in enumerate(keys))
         answer = ugc_calls.ask(
-            services, "vision", VisionRequest(VisionTask.CHARACTER_DNA, paths, hint=hint), user_id=user_id
+            services,
+            "vision",
+            VisionRequest(VisionTask.CHARACTER_DNA, paths, hint=hint, schema=CHARACTER_DNA_SCHEMA),
+            user_id=user_id,
         )
     dna = ugc_parse.character_dna(ugc_parse.load_json(answer.text, "portrait analysis"))
     return save_character_dna(ad_id, dna, user_id=user_id, services=services)

@@ -18,6 +18,7 @@ from core.ports import VisionRequest, VisionTask
 from core.services import content_guard, ugc_calls, ugc_parse
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right
+from core.services.ugc_schemas import PRODUCT_DNA_SCHEMA
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,10 @@ def extract_product_dna(ad_id: str, *, user_id: str, services: Services) -> Prod
     with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
         paths = tuple(services.storage.download_to(k, Path(tmp) / f"product-{i}.png") for i, k in enumerate(keys))
         answer = ugc_calls.ask(
-            services, "vision", VisionRequest(VisionTask.PRODUCT_DNA, paths, hint=name), user_id=user_id
+            services,
+            "vision",
+            VisionRequest(VisionTask.PRODUCT_DNA, paths, hint=name, schema=PRODUCT_DNA_SCHEMA),
+            user_id=user_id,
         )
     dna = ugc_parse.product_dna({"product_name": name, **ugc_parse.load_json(answer.text, "product analysis")})
     _store_dna(ad_id, dna, user_id, services)

@@ -22,6 +22,7 @@ from core.services import content_guard, ugc_calls, ugc_parse
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right
 from core.services.ugc_assets import brief_of
+from core.services.ugc_parse import MAX_SCENES, SCENE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,11 @@ SCENE_SCHEMA = {
     "required": ["scene_type", "duration_seconds", "dialogue", "action", "camera", "lighting", "product_visibility"],
     "properties": {
         "scene_type": {"type": "string", "enum": ["hook", "problem", "solution", "demo", "testimonial", "cta"]},
-        "duration_seconds": {"type": "number"},
-        "dialogue": {"type": "string"},
+        "duration_seconds": {"type": "number", "minimum": SCENE_SECONDS[0], "maximum": SCENE_SECONDS[1]},
+        "dialogue": {
+            "type": "string",
+            "description": "Spoken line: at most 2.5 words per second of the scene (20 words in 8 s).",
+        },
         "action": {"type": "string"},
         "expression": {"type": "string"},
         "setting": {"type": "string"},
@@ -61,7 +65,7 @@ SCRIPT_SCHEMA = {
     "properties": {
         "title": {"type": "string"},
         "audio_direction": {"type": "string"},
-        "scenes": {"type": "array", "items": SCENE_SCHEMA},
+        "scenes": {"type": "array", "items": SCENE_SCHEMA, "minItems": 1, "maxItems": MAX_SCENES},
     },
 }
 DIRECTOR = (

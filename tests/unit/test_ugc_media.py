@@ -213,6 +213,20 @@ def test_captions_are_wrapped_inside_the_safe_area_and_a_stray_box_is_caught() -
     assert [f.check for f in report.findings if not f.passed] == ["captions_safe_area"]
 
 
+def test_identity_is_not_checked_when_no_frame_was_scored() -> None:
+    scan = type(
+        "Scan", (), {"duration_s": 1.0, "black": [], "frozen": [], "integrated_lufs": -14.0, "true_peak_db": -3.0}
+    )()
+    timeline = plan(EditSpec((SceneCut(Path("x"), 1.0),), 270, 480))
+    safe = safe_area(Platform.TIKTOK, 270, 480)
+    for scores in ({}, {1: []}):
+        report = judge(QcInputs(scan, 1.0, timeline, [], safe, scores), QcLimits())  # type: ignore[arg-type]
+        identity = next(f for f in report.findings if f.check == "identity")
+        assert not identity.checked and identity.detail.startswith("not checked")
+    report = judge(QcInputs(scan, 1.0, timeline, [], safe, {1: [0.9]}), QcLimits())  # type: ignore[arg-type]
+    assert all(f.checked for f in report.findings)
+
+
 def test_captions_follow_the_voice_line() -> None:
     parts = chunk_line("One two three four five six seven", 1.0, 2.0)
     assert [p.text for p in parts] == ["One two three four five", "six seven"]

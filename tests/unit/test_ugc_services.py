@@ -187,7 +187,7 @@ def test_the_script_follows_150_words_a_minute(services: Services) -> None:
             '{"title": "x", "scenes": [{"scene_type": "hook", "duration_seconds": 5, "action": "a", "dialogue": "'
             + " ".join(["word"] * 30)
             + '"}]}',
-            "30 words; 5 s holds at most 12",
+            "30 words; even 8 s holds at most 20",
         ),
         (
             '{"title": "x", "scenes": [{"scene_type": "hook", "duration_seconds": 5, "action": "a", "dialogue": "hi"},'
