@@ -28,6 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
 
 ProviderChoice = Literal["auto", "local", "fal", "wavespeed", "google", "kie"]
+KIE_VIDEO_MODELS = ("kling-2.6/image-to-video", "kling/v2-5-turbo-image-to-video-pro", "wan/2-2-a14b-image-to-video-turbo")
+KieVideoModel = Literal[
+    "kling-2.6/image-to-video", "kling/v2-5-turbo-image-to-video-pro", "wan/2-2-a14b-image-to-video-turbo"
+]
 
 
 class Prices(BaseSettings):
@@ -133,7 +137,8 @@ class Settings(BaseSettings):
 
     kie_api_key: SecretStr = SecretStr("")
     kie_base_url: str = "https://api.kie.ai"
-    kie_video_model: str = "kling/v2-1-standard"
+    # The Market models KIE documents for image-to-video (providers.md section 4); one is chosen here.
+    kie_video_model: KieVideoModel = "kling-2.6/image-to-video"
     provider_timeout_s: float = 60.0  # one HTTP request to a provider
 
     prices: Prices = Field(default_factory=Prices)

@@ -133,6 +133,18 @@ def test_veo_happy_path(google: GoogleStub, veo: GoogleVeoAnimator, image_path: 
     assert veo.cost_usd(request, video) == pytest.approx(0.15 * video.duration_s)
 
 
+def test_veo_downloads_through_the_configured_base_url(
+    google: GoogleStub, veo: GoogleVeoAnimator, image_path: Path, tmp_path: Path
+) -> None:
+    """A real answer names Google's own host; the file is fetched from the configured one (a proxy,
+    here the stub), as the SDK's files.download does; the key never goes to the named host."""
+    google.video_uri_host = "https://generativelanguage.googleapis.com"
+    video, _ = run(veo, ImageToVideoRequest(image=image_path, prompt="she waves", duration_s=5), tmp_path)
+    assert video.duration_s > 1.0 and google.count("download") == 1
+    with pytest.raises(ProviderError, match="not a Gemini file"):
+        veo.download_url("https://elsewhere.example/video.mp4")
+
+
 def test_veo_filtered_unknown_and_transient(google: GoogleStub, veo: GoogleVeoAnimator, image_path: Path) -> None:
     google.faults.add("submit", "fail", message="celebrity likeness")
     request_id = veo.submit(ImageToVideoRequest(image=image_path, prompt="x", duration_s=8)).request_id

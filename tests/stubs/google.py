@@ -61,6 +61,7 @@ class GoogleStub(VendorStub):
     ) -> None:
         super().__init__(**kwargs)
         self.redirect_downloads = redirect_downloads
+        self.video_uri_host = ""  # e.g. "https://generativelanguage.googleapis.com": what a real answer names
         self.video_size = video_size
         model = r"models/(?P<model>[A-Za-z0-9._-]+)"
         self.route("POST", rf"{_VERSION}/{model}:generateContent", "generate", self._generate)
@@ -171,7 +172,8 @@ class GoogleStub(VendorStub):
         else:
             seconds = (prediction.inputs.get("parameters") or {}).get("durationSeconds", 8) / 4
             self.put_file(mp4_bytes(seconds, *self.video_size), "video/mp4", op)
-            inner = {"generatedSamples": [{"video": {"uri": f"{self.url}/{version}/files/{op}:download?alt=media"}}]}
+            host = self.video_uri_host or self.url  # Google names its own host, not the proxy's
+            inner = {"generatedSamples": [{"video": {"uri": f"{host}/{version}/files/{op}:download?alt=media"}}]}
         response = {
             "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
             "generateVideoResponse": inner,

@@ -90,3 +90,15 @@ def test_hostile_keys_are_clean_validation_errors(tmp_path: Path, key: object) -
     for use in (storage.path_of, storage.exists, storage.read_bytes, storage.delete, parse_key):
         with pytest.raises(ValidationError):
             use(key)  # type: ignore[arg-type]
+
+
+def test_kie_models_are_the_documented_market_models(tmp_path: Path) -> None:
+    import pydantic
+
+    from core.config import KIE_VIDEO_MODELS
+
+    assert Settings(_env_file=None, data_dir=tmp_path).kie_video_model == "kling-2.6/image-to-video"
+    for model in KIE_VIDEO_MODELS:
+        assert Settings(_env_file=None, data_dir=tmp_path, kie_video_model=model).kie_video_model == model
+    with pytest.raises(pydantic.ValidationError):
+        Settings(_env_file=None, data_dir=tmp_path, kie_video_model="kling/v2-1-standard")  # not on KIE's market
