@@ -14,7 +14,7 @@ import base64
 import functools
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
 
 ProviderChoice = Literal["auto", "local", "fal", "wavespeed", "google", "kie"]
-KIE_VIDEO_MODELS = ("kling-2.6/image-to-video", "kling/v2-5-turbo-image-to-video-pro", "wan/2-2-a14b-image-to-video-turbo")
 KieVideoModel = Literal[
     "kling-2.6/image-to-video", "kling/v2-5-turbo-image-to-video-pro", "wan/2-2-a14b-image-to-video-turbo"
 ]
+KIE_VIDEO_MODELS: tuple[str, ...] = get_args(KieVideoModel)
 
 
 class Prices(BaseSettings):

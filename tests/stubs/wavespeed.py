@@ -22,8 +22,8 @@ MODELS = ("wavespeed-ai/infinitetalk", "wavespeed-ai/infinitetalk-fast")
 
 
 class WaveSpeedStub(VendorStub):
-    def __init__(self, *, ticket_uploads: bool = True, binary_uploads: bool = True, video_size: tuple[int, int] = (96, 160),
-                 **kwargs: Any) -> None:
+    def __init__(self, *, ticket_uploads: bool = True, binary_uploads: bool = True,
+                 video_size: tuple[int, int] = (96, 160), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ticket_uploads = ticket_uploads
         self.binary_uploads = binary_uploads
