@@ -16,6 +16,7 @@ from core.adapters.db.models_ugc import UgcAvatar
 from core.bootstrap import Services
 from core.domain.types import MediaKind
 from core.domain.ugc import CharacterDNA
+from core.domain.voices import voices_for_actor
 from core.errors import NotFound, ValidationError
 from core.ports import VisionRequest, VisionTask
 from core.services import content_guard, ugc_calls, ugc_parse
@@ -49,6 +50,7 @@ def choose_catalog_actor(ad_id: str, actor_id: str, *, user_id: str, services: S
             "language": actor.voice_language,
             "rate_wpm": actor.voice_rate_wpm,
             "pitch": actor.voice_pitch,
+            "voices": voices_for_actor(actor.key),
         }
         avatar = UgcAvatar(name=actor.display_name, actor_id=actor.id, reference_keys=[actor.image_key], voice=voice)
     avatar_id = _attach(ad_id, avatar, user_id, services)
