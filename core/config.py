@@ -27,7 +27,7 @@ from pydantic_settings import (
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
 
-ProviderChoice = Literal["auto", "local", "fal", "wavespeed", "google", "kie"]
+ProviderChoice = Literal["auto", "local", "fal", "wavespeed", "google", "gcloud", "kie"]  # gcloud: Cloud TTS
 KieVideoModel = Literal[
     "kling-2.6/image-to-video", "kling/v2-5-turbo-image-to-video-pro", "wan/2-2-a14b-image-to-video-turbo"
 ]
@@ -47,6 +47,7 @@ class Prices(BaseSettings):
     wavespeed_infinitetalk_per_second: float = 0.15
     google_image_per_image: float = 0.039
     google_tts_per_second: float = 0.0006
+    google_cloud_tts_per_second: float = 0.00024  # Neural2, about 15 characters a second
     google_veo_per_second: float = 0.4
     kie_video_per_second: float = 0.05
     google_llm_per_call: float = 0.002
@@ -134,6 +135,9 @@ class Settings(BaseSettings):
     google_tts_model: str = "gemini-2.5-flash-preview-tts"
     google_veo_model: str = "veo-3.0-generate-001"
     google_imagen_model: str = "imagen-4.0-generate-001"
+    # Google Cloud Text-to-Speech (`speech_provider = "gcloud"`): its own key, else the Gemini key.
+    google_cloud_tts_api_key: SecretStr = SecretStr("")
+    google_cloud_tts_base_url: str = "https://texttospeech.googleapis.com"
 
     kie_api_key: SecretStr = SecretStr("")
     kie_base_url: str = "https://api.kie.ai"
@@ -262,11 +266,16 @@ class Settings(BaseSettings):
     def uses_redis(self) -> bool:
         return bool(self.redis_url)
 
+    @property
+    def cloud_tts_key(self) -> SecretStr:
+        return self.google_cloud_tts_api_key if self.google_cloud_tts_api_key.get_secret_value() else self.gemini_api_key
+
     def has_key(self, vendor: str) -> bool:
         secret = {
             "fal": self.fal_key,
             "wavespeed": self.wavespeed_api_key,
             "google": self.gemini_api_key,
+            "gcloud": self.cloud_tts_key,
             "kie": self.kie_api_key,
         }.get(vendor)
         return bool(secret and secret.get_secret_value())

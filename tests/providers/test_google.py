@@ -207,3 +207,20 @@ def test_veo_filtered_unknown_and_transient(google: GoogleStub, veo: GoogleVeoAn
 def test_veo_rejects_a_foreign_request_id(veo: GoogleVeoAnimator) -> None:
     with pytest.raises(ProviderError):
         veo.poll("../../v1/secrets")
+
+
+def test_cloud_tts_is_a_speech_provider_of_its_own(google: GoogleStub, tmp_path: Path) -> None:
+    from core.adapters.media.ffmpeg import FfmpegToolkit
+    from core.adapters.providers.connection import check_connection
+    from core.adapters.providers.registry import build_providers
+    from core.domain.voices import voices_for_actor
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, speech_provider="gcloud", gemini_api_key="test-key",
+                             google_cloud_tts_base_url=google.url, download_allow_http=True)
+    choice = build_providers(settings, media=FfmpegToolkit(), storage=None).choices["speech"]
+    assert (choice.vendor, type(choice.provider).__name__) == ("gcloud", "GoogleCloudSpeechSynthesizer")
+    assert "accepted the key" in check_connection(settings, "gcloud", choice.model)
+    clip, _ = run(choice.provider, SpeechRequest("Hi", Voice("en-us+m1", voices=voices_for_actor("marcus_base_07"))),
+                  tmp_path / "out")
+    assert clip.duration_s > 0 and google.requests[-1][1].json()["voice"]["name"] == "en-US-Neural2-D"

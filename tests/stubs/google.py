@@ -71,6 +71,7 @@ class GoogleStub(VendorStub):
         self.route("GET", rf"{_VERSION}/files/(?P<fid>[A-Za-z0-9-]+):download", "download", self._download)
         self.route("GET", r"/blob/(?P<fid>[A-Za-z0-9-]+)", "blob", self._blob, auth=False)
         self.route("POST", r"/v1/text:synthesize", "tts", self._synthesize)
+        self.route("GET", r"/v1/voices", "voices", self._voices)
 
     def authorized(self, request: StubRequest) -> bool:
         return self.api_key in (request.header("x-goog-api-key"), request.arg("key"))
@@ -191,6 +192,13 @@ class GoogleStub(VendorStub):
         return self._serve_file(request, fid)
 
     # ------------------------------------------------------------------ Cloud TTS
+
+    def _voices(self, request: StubRequest) -> StubResponse:
+        from core.domain.voices import GCLOUD, options
+
+        voices = [{"name": o.voice_id, "languageCodes": [o.voice_id[:5]], "ssmlGender": o.gender.upper()}
+                  for o in options(GCLOUD)]
+        return StubResponse.of_json({"voices": voices})
 
     def _synthesize(self, request: StubRequest) -> StubResponse:
         body = request.json() or {}
