@@ -268,7 +268,8 @@ class Settings(BaseSettings):
 
     @property
     def cloud_tts_key(self) -> SecretStr:
-        return self.google_cloud_tts_api_key if self.google_cloud_tts_api_key.get_secret_value() else self.gemini_api_key
+        own = self.google_cloud_tts_api_key
+        return own if own.get_secret_value() else self.gemini_api_key
 
     def has_key(self, vendor: str) -> bool:
         secret = {
