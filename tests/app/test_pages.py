@@ -378,3 +378,18 @@ def test_settings_tests_a_connection_and_says_what_answered(open_page, creator) 
     assert not at.exception
     messages = [m.value for m in at.success] + [m.value for m in at.error]
     assert messages, "the result is shown in plain words"
+
+
+def test_settings_shows_each_actors_voice_per_provider_and_tests_them(open_page, creator) -> None:  # type: ignore[no-untyped-def]
+    at = open_page("pages/settings.py")
+    table = next(d.value for d in at.dataframe if "Actor" in d.value.columns)
+    assert {
+        "eSpeak NG (offline) (in use)",
+        "Gemini TTS",
+        "Google Cloud TTS",
+        "ElevenLabs (fal)",
+        "MiniMax (fal)",
+    } <= set(table.columns)
+    assert len(table) >= 1 and all(table["Gemini TTS"])
+    at.button(key="test_voices").click().run()
+    assert not at.exception and any("Every actor has" in m.value for m in at.success)
