@@ -14,12 +14,14 @@ from pathlib import Path
 from core.adapters.db.models import Actor
 from core.adapters.db.models_ugc import UgcAvatar
 from core.bootstrap import Services
+from core.domain import voices
 from core.domain.types import MediaKind
 from core.domain.ugc import CharacterDNA
 from core.domain.voices import voices_for_actor
 from core.errors import NotFound, ValidationError
 from core.ports import VisionRequest, VisionTask
 from core.services import content_guard, ugc_calls, ugc_parse
+from core.services import voices as voices_service
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right
 from core.services.ugc_assets import DEFAULT_VOICE
@@ -74,8 +76,24 @@ def create_avatar_from_photos(ad_id: str, name: str, files: list[bytes], *, user
             for image in validated_images(files, services, Path(tmp))
         ]
     avatar_id = _attach(ad_id, UgcAvatar(name=name, reference_keys=keys, voice=dict(DEFAULT_VOICE)), user_id, services)
-    extract_character_dna(ad_id, user_id=user_id, services=services)
+    dna = extract_character_dna(ad_id, user_id=user_id, services=services)
+    family = voices_service.active_family(services, user_id)
+    gender = voices.gender_hint(f"{dna.voice} {dna.face} {dna.body}")
+    set_avatar_voice(ad_id, voices.default_voice(family, gender), user_id=user_id, services=services)
     return avatar_id
+
+
+def set_avatar_voice(ad_id: str, voice_id: str, *, user_id: str, services: Services) -> dict[str, object]:
+    """A photo avatar's voice, from the active speech provider's list (a catalog actor keeps theirs)."""
+    family = voices_service.active_family(services, user_id)
+    voice = voices_service.avatar_voice(family, voice_id)
+    with services.db.session(user_id=user_id) as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
+        if avatar is None or avatar.actor_id is not None:
+            raise ValidationError("Only an avatar made from your photos takes a voice from the list.")
+        avatar.voice = voice
+    return voice
 
 
 def extract_character_dna(ad_id: str, *, user_id: str, services: Services) -> CharacterDNA:

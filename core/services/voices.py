@@ -61,7 +61,10 @@ def avatar_voice(family: str, voice_id: str, gender: str = "") -> dict[str, obje
     """The voice dict of a photo avatar: the chosen voice for the active provider, and an eSpeak
     voice of the same gender for offline work."""
     voices.resolve(family, voice_id, {})  # refuses a voice the provider does not have
-    espeak = voices.default_voice(voices.ESPEAK, gender or _gender_of(family, voice_id))
+    if family == voices.ESPEAK:
+        espeak = voice_id
+    else:
+        espeak = voices.default_voice(voices.ESPEAK, gender or _gender_of(family, voice_id))
     return {"voice_id": espeak, "language": "en-us", "rate_wpm": 165, "pitch": 50,
             "voices": {family: voice_id, voices.ESPEAK: espeak}}  # fmt: skip
 
@@ -72,6 +75,7 @@ def _gender_of(family: str, voice_id: str) -> str:
 
 def preview(family: str, voice_id: str, *, user_id: str, services: Services) -> bytes:
     """A short line in that voice, made by the active speech provider (priced, behind the backstop)."""
-    voice = Voice(voices.default_voice(voices.ESPEAK, _gender_of(family, voice_id)), voices={family: voice_id})
+    offline = voice_id if family == voices.ESPEAK else voices.default_voice(voices.ESPEAK, _gender_of(family, voice_id))
+    voice = Voice(offline, voices={family: voice_id})
     request = SpeechRequest(PREVIEW_LINE, voice)
     return ugc_calls.ask(services, "speech", request, user_id=user_id, keep=lambda clip: clip.path.read_bytes())

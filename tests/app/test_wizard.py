@@ -147,3 +147,29 @@ def test_generate_shows_the_estimate_and_a_limit_in_plain_words(studio: Services
     (error,) = [e.value for e in at.error]
     assert "daily limit" in error and "resets at midnight UTC" in error and "cost_ceiling" in error
     assert ugc_ads.get_ad(ad_id, user_id=creator, services=studio).job is None
+
+
+def test_a_photo_avatar_gets_a_voice_from_the_list_with_a_preview(studio: Services) -> None:
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    project = create_project("Voices", owner_id=creator, services=studio)
+    ad_id = ugc_ads.open_wizard(project.id, user_id=creator, services=studio)
+    ugc_ads.save_step(ad_id, "avatar", user_id=creator, services=studio)
+    portrait = (Path(__file__).resolve().parents[2] / "seeds" / "actors" / "kenji_base_08.png").read_bytes()
+    from core.services import ugc_avatar
+
+    ugc_avatar.create_avatar_from_photos(ad_id, "Me", [portrait], user_id=creator, services=studio)
+    voice = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).avatar.voice  # type: ignore[union-attr]
+    assert voice["voices"]["espeak"] == voice["voice_id"]  # a sensible default for the offline provider
+    at = _open("pages/wizard.py", project_id=project.id)
+    picker = at.selectbox(key="ugc_avatar_voice")
+    assert any(o.startswith("en-gb-scotland+m2") for o in picker.options)  # the active provider's list (eSpeak)
+    picker.set_value("en-gb-scotland+m2").run()
+    _click(at, "ugc_voice_preview")
+    assert len(at.get("audio")) >= 1
+    _click(at, "ugc_voice_use")
+    voice = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).avatar.voice  # type: ignore[union-attr]
+    assert voice["voice_id"] == "en-gb-scotland+m2" and voice["voices"] == {"espeak": "en-gb-scotland+m2"}
+    from core.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="is not a eSpeak NG"):
+        ugc_avatar.set_avatar_voice(ad_id, "Kore", user_id=creator, services=studio)  # not this provider's
