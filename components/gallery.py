@@ -44,6 +44,10 @@ def _act(result: CardResult, video: VideoView, *, user_id: str, services: Servic
             videos.regenerate_video(video.id, user_id=user_id, services=services)
             st.toast("A new version is on its way.", icon=":material/refresh:")
             st.rerun()
+        elif result.action == "cancel":
+            videos.cancel_video(video.id, user_id=user_id, services=services)
+            st.toast("Cancelled; nothing more will be paid for it.", icon=":material/cancel:")
+            st.rerun()
         elif result.action == "delete":
             videos.delete_video(video.id, user_id=user_id, services=services)
             st.toast("Video deleted.", icon=":material/delete:")

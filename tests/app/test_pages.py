@@ -171,6 +171,26 @@ def test_details_regenerate_and_delete_from_the_gallery(
         assert session.get(VideoAsset, video_id) is None
 
 
+def test_a_video_in_flight_is_cancelled_from_its_card(
+    open_page: OpenPage, app_services: Services, creator: str
+) -> None:
+    project = create_project("Oops", owner_id=creator, services=app_services)
+    video_id = create_video(
+        VideoRequest(project.id, _first_actor_id(app_services), script="Wrong script."),
+        user_id=creator,
+        services=app_services,
+    )
+    at = open_page("pages/project.py", project_id=project.id)
+    assert not [b for b in at.button if b.key == f"regen_{video_id}"]  # nothing to regenerate yet
+    at.button(key=f"cancel_{video_id}").click().run()
+    assert not at.exception, at.exception
+    app_services.queue.drain()
+    with app_services.db.session() as session:
+        video = session.get(VideoAsset, video_id)
+        job = session.get(Job, video.job_id)  # type: ignore[union-attr]
+        assert job is not None and job.cancel_requested and job.status == "cancelled"
+
+
 def test_library_search_narrows_across_projects(open_page: OpenPage, app_services: Services, creator: str) -> None:
     actor_id = _first_actor_id(app_services)
     for title, script in (("One", "Sunscreen that feels like nothing."), ("Two", "Coffee that wakes you gently.")):
