@@ -34,7 +34,7 @@ def _page_number(key: str, pages: int) -> int:
     return current
 
 
-def _act(result: CardResult, video: VideoView, *, user_id: str, services: Services) -> None:
+def act_on_card(result: CardResult, video: VideoView, *, user_id: str, services: Services) -> None:
     try:
         if result.action == "details":
             details_dialog(video.id, user_id, services)
@@ -106,7 +106,7 @@ def gallery(
             error = video.error.message if video.error else None
             chips[video.job.id] = WatchedChip(card.chip_slot, video.status, video.job, error)
         if card.action:
-            _act(card, video, user_id=user_id, services=services)
+            act_on_card(card, video, user_id=user_id, services=services)
     if result.pages > 1:
         st.pagination(result.pages, key=f"{key_prefix}_page")
     job_progress(chips, user_id=user_id, services=services, key=f"{key_prefix}_chips")

@@ -413,3 +413,29 @@ def test_settings_shows_each_actors_voice_per_provider_and_tests_them(open_page,
     assert len(table) >= 1 and all(table["Gemini TTS"])
     at.button(key="test_voices").click().run()
     assert not at.exception and any("Every actor has" in m.value for m in at.success)
+
+
+def test_the_library_holds_finished_ads_beside_videos(open_page: OpenPage, app_services: Services, creator: str) -> None:
+    from core.adapters.db.models_ugc import UgcOutput
+    from core.services import ugc_ads, ugc_product
+
+    project = create_project("Serums", owner_id=creator, services=app_services)
+    create_video(VideoRequest(project.id, _first_actor_id(app_services), script="Coffee that wakes you."),
+                 user_id=creator, services=app_services)  # fmt: skip
+    ad_id = ugc_ads.open_wizard(project.id, user_id=creator, services=app_services)
+    ugc_product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=creator, services=app_services)
+    with app_services.db.session() as session:
+        output = UgcOutput(ad_id=ad_id, job_id="j", aspect="9:16", video_key="video/x.mp4", duration_s=15.0)
+        session.add(output)
+        session.flush()
+        output_id = output.id
+    at = open_page("pages/library.py")
+    assert shown(at, "2 videos") and shown(at, "Glow Serum")
+    at.segmented_control(key="library_kind").set_value("ad").run()
+    assert shown(at, "1 video ·") and not shown(at, "Coffee that wakes you.")
+    at.segmented_control(key="library_kind").set_value("all").run()
+    at.text_input(key="library_search").input("glow").run()
+    assert shown(at, "1 video ·")
+    at.button(key=f"adplay_{output_id}").click().run()
+    assert not at.exception, at.exception
+    assert [t.label for t in at.tabs] == ["Preview", "Scenes", "Details"]
