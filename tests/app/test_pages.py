@@ -415,7 +415,9 @@ def test_settings_shows_each_actors_voice_per_provider_and_tests_them(open_page,
     assert not at.exception and any("Every actor has" in m.value for m in at.success)
 
 
-def test_the_library_holds_finished_ads_beside_videos(open_page: OpenPage, app_services: Services, creator: str) -> None:
+def test_the_library_holds_finished_ads_beside_videos(
+    open_page: OpenPage, app_services: Services, creator: str
+) -> None:
     from core.adapters.db.models_ugc import UgcOutput
     from core.services import ugc_ads, ugc_product
 
