@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from sqlalchemy import delete
@@ -183,4 +184,44 @@ def generate_script(ad_id: str, *, user_id: str, services: Services) -> ScriptDr
     draft = parse_script(answer.text, services)
     content_guard.check_texts(services.settings, script=" ".join(s.dialogue for s in draft.scenes))
     store_script(ad_id, draft, services, writer=answer.model, user_id=user_id)
+    return draft
+
+
+def typed_scenes(text: str, *, wpm: int, per_8s: int) -> list[dict[str, Any]]:
+    """A script typed or pasted as plain lines: one scene per line (long lines split to fit 8 s),
+    each as long as its words need at `wpm`, hook first and call to action last."""
+    limit = ugc_parse.max_words(SCENE_SECONDS[1], wpm, per_8s)
+    lines: list[str] = []
+    for raw in text.splitlines():
+        words = raw.split()
+        lines += [" ".join(words[i : i + limit]) for i in range(0, len(words), limit)]
+    scenes = []
+    for index, line in enumerate(lines):
+        seconds = len(line.split()) * 60.0 / wpm
+        duration = min(SCENE_SECONDS[1], max(SCENE_SECONDS[0], math.ceil(seconds * 2) / 2 + 0.5))
+        kind = "hook" if index == 0 else ("cta" if index == len(lines) - 1 and len(lines) > 1 else "testimonial")
+        scenes.append(
+            {"scene_type": kind, "duration_seconds": duration, "dialogue": line, "product_visibility": "primary",
+             "action": "talks to the camera, holding the product"}
+        )  # fmt: skip
+    return scenes
+
+
+def save_typed_script(ad_id: str, text: str, *, user_id: str, services: Services, title: str = "") -> ScriptDraft:
+    """The creator's own script (plain lines, or the writer's JSON pasted back), checked like a
+    written one; nothing is stored unless all of it is valid."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Type the script: one line per scene.")
+    settings = services.settings
+    if text.startswith("{"):
+        draft = parse_script(text, services)
+    else:
+        scenes = typed_scenes(text, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s)
+        payload = {"title": title or "My script", "scenes": scenes}
+        draft = parse_script(json.dumps(payload), services)
+    content_guard.check_texts(settings, script=" ".join(s.dialogue for s in draft.scenes))
+    with services.db.session(user_id=user_id) as session:
+        ad_with_right(session, ad_id, user_id, Right.EDIT)
+    store_script(ad_id, draft, services, writer="typed by you", user_id=user_id)
     return draft

@@ -173,3 +173,22 @@ def test_a_photo_avatar_gets_a_voice_from_the_list_with_a_preview(studio: Servic
 
     with pytest.raises(ValidationError, match="is not a eSpeak NG"):
         ugc_avatar.set_avatar_voice(ad_id, "Kore", user_id=creator, services=studio)  # not this provider's
+
+
+def test_step_4_takes_a_script_typed_from_scratch(studio: Services) -> None:
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
+    project_id = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).project_id
+    fresh = ugc_ads.open_wizard(project_id, user_id=creator, services=studio, fresh=True)
+    ugc_ads.save_step(fresh, "script", user_id=creator, services=studio)
+    at = _open("pages/wizard.py", project_id=project_id)
+    assert "4. Script" in _texts(at)
+    long_line = " ".join(["really"] * 25)  # longer than 8 s can hold: split over two scenes
+    at.text_area(key="ugc_typed_text").input(f"Okay so my skin was dull.\n{long_line}\nTap the link.")
+    _submit(at, "Use this script")
+    scenes = ugc_ads.get_ad(fresh, user_id=creator, services=studio).scenes
+    assert [s.script.scene_type.value for s in scenes] == ["hook", "testimonial", "testimonial", "cta"]
+    assert scenes[0].script.dialogue == "Okay so my skin was dull." and all(2 <= s.script.duration_s <= 8 for s in scenes)
+    at.text_area(key="ugc_typed_text").input("   ")
+    _submit(at, "Use this script")
+    assert any("one line per scene" in e.value for e in at.error)
