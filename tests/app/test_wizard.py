@@ -188,7 +188,8 @@ def test_step_4_takes_a_script_typed_from_scratch(studio: Services) -> None:
     _submit(at, "Use this script")
     scenes = ugc_ads.get_ad(fresh, user_id=creator, services=studio).scenes
     assert [s.script.scene_type.value for s in scenes] == ["hook", "testimonial", "testimonial", "cta"]
-    assert scenes[0].script.dialogue == "Okay so my skin was dull." and all(2 <= s.script.duration_s <= 8 for s in scenes)
+    assert scenes[0].script.dialogue == "Okay so my skin was dull."
+    assert all(2 <= s.script.duration_s <= 8 for s in scenes)
     at.text_area(key="ugc_typed_text").input("   ")
     _submit(at, "Use this script")
     assert any("one line per scene" in e.value for e in at.error)
