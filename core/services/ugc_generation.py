@@ -54,6 +54,7 @@ def _check_ready(session: Session, ad: UgcAd) -> None:
 def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
     """Queue the ad's generation job (or return the one already running), admitted like a talking
     video: the daily quota and the cost ceilings, with its estimate held until the job ends."""
+    prices = ugc_spend.unit_prices(services, user_id)
     with (
         audit.refusals(services, user_id=user_id, project_id=None, what="ad"),
         services.db.session(user_id=user_id) as session,
@@ -63,7 +64,9 @@ def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
         if running is not None:
             return running.id
         _check_ready(session, ad)
-        estimate = ugc_spend.admit_generation(session, ad, user_id=user_id, services=services, quota_kind=AD_JOB)
+        estimate = ugc_spend.admit_generation(
+            session, ad, prices, user_id=user_id, services=services, quota_kind=AD_JOB
+        )
         job = Job(owner_id=user_id, kind=AD_JOB, subject_id=ad.id, payload={"ad_id": ad.id})
         session.add(job)
         session.flush()
@@ -143,12 +146,13 @@ def redo_scene(scene_id: str, *, user_id: str, services: Services, frame: bool =
 
 def retry_scene(scene_id: str, kind: AssetKind, *, user_id: str, services: Services) -> list[str]:
     """New attempts for a scene's failed frames, clip or voice line; wakes the generation if waiting."""
+    prices = ugc_spend.unit_prices(services, user_id)
     with (
         audit.refusals(services, user_id=user_id, project_id=None, what="scene retry"),
         services.db.session(user_id=user_id) as session,
     ):
         scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
-        jobs = retry_in_session(session, services, ad, scene, kind, user_id)
+        jobs = retry_in_session(session, services, ad, scene, kind, user_id, prices)
         ad_id = ad.id
     ugc_assets.enqueue_all(services, jobs)
     _wake(services, ad_id)
@@ -156,11 +160,17 @@ def retry_scene(scene_id: str, kind: AssetKind, *, user_id: str, services: Servi
 
 
 def retry_in_session(
-    session: Session, services: Services, ad: UgcAd, scene: UgcScene, kind: AssetKind, owner_id: str
+    session: Session,
+    services: Services,
+    ad: UgcAd,
+    scene: UgcScene,
+    kind: AssetKind,
+    owner_id: str,
+    prices: ugc_spend.UnitPrices,
 ) -> list[str]:
     """New asset jobs for the scene, admitted against the ceilings (refused: nothing is created)."""
     jobs = _new_attempts(session, services, ad, scene, kind, owner_id)
-    ugc_spend.admit_assets(session, ad, jobs, user_id=owner_id, services=services)
+    ugc_spend.admit_assets(session, ad, jobs, prices, user_id=owner_id, services=services)
     return jobs
 
 

@@ -66,7 +66,7 @@ SCRIPT_SCHEMA = {
     "properties": {
         "title": {"type": "string"},
         "audio_direction": {"type": "string"},
-        "scenes": {"type": "array", "items": SCENE_SCHEMA, "minItems": 1, "maxItems": MAX_SCENES},
+        "scenes": {"type": "array", "items": SCENE_SCHEMA, "minItems": 2, "maxItems": MAX_SCENES},
     },
 }
 DIRECTOR = (

@@ -60,14 +60,24 @@ def scene_work(session: Session, ctx: ugc_assets.AdContext, scene: UgcScene) -> 
     return work
 
 
-def _price(capability: str, seconds: float, services: Services, user_id: str) -> float | None:
-    price = estimates.active_unit_price(capability, services=services, user_id=user_id)
+CAPABILITIES = ("image_gen", "image_to_video", "speech", "vision")
+UnitPrices = dict[str, estimates.UnitPrice | None]
+
+
+def unit_prices(services: Services, user_id: str) -> UnitPrices:
+    """The prices the user's work runs at. Looked up before a transaction opens: the user's own
+    keys are read in a session of their own (SQLite has one writer)."""
+    return {cap: estimates.active_unit_price(cap, services=services, user_id=user_id) for cap in CAPABILITIES}
+
+
+def _price(capability: str, seconds: float, prices: UnitPrices) -> float | None:
+    price = prices.get(capability)
     if price is None:
         return None
     return price.usd * (seconds if price.unit == "second" else 1.0)
 
 
-def estimate_work(work: list[AssetWork], *, services: Services, user_id: str, finish: bool = True) -> Estimate:
+def estimate_work(work: list[AssetWork], prices: UnitPrices, *, finish: bool = True) -> Estimate:
     """Cost from the price table (renders plus each one's identity score); time with scenes side by side."""
     capability = {AssetKind.FRAME: "image_gen", AssetKind.CLIP: "image_to_video", AssetKind.AUDIO: "speech"}
     cost, unpriced, seconds = 0.0, set(), 0.0
@@ -76,7 +86,7 @@ def estimate_work(work: list[AssetWork], *, services: Services, user_id: str, fi
         if item.kind is not AssetKind.AUDIO:
             parts.append(("vision", 0.0))  # each frame and clip is scored against the references
         for cap, secs in parts:
-            each = _price(cap, secs, services, user_id)
+            each = _price(cap, secs, prices)
             if each is None:
                 unpriced.add(cap)
             else:
@@ -97,12 +107,14 @@ def estimate_ad(ad_id: str, *, user_id: str, services: Services) -> Estimate:
     with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.VIEW)
         work = ad_work(session, ad, services)
-    return estimate_work(work, services=services, user_id=user_id)
+    return estimate_work(work, unit_prices(services, user_id))
 
 
-def admit_generation(session: Session, ad: UgcAd, *, user_id: str, services: Services, quota_kind: str) -> float:
+def admit_generation(
+    session: Session, ad: UgcAd, prices: UnitPrices, *, user_id: str, services: Services, quota_kind: str
+) -> float:
     """Quota and ceilings for a new generation of `ad`; returns the estimate to hold."""
-    estimate = estimate_work(ad_work(session, ad, services), services=services, user_id=user_id).cost_usd
+    estimate = estimate_work(ad_work(session, ad, services), prices).cost_usd
     spend.admit(
         session,
         user_id=user_id,
@@ -123,7 +135,9 @@ def _asset_work(asset: UgcAsset, wpm: int) -> AssetWork:
     return AssetWork(AssetKind(asset.kind), 1, seconds)
 
 
-def admit_assets(session: Session, ad: UgcAd, job_ids: list[str], *, user_id: str, services: Services) -> None:
+def admit_assets(
+    session: Session, ad: UgcAd, job_ids: list[str], prices: UnitPrices, *, user_id: str, services: Services
+) -> None:
     """Asset jobs just created outside a generation (a retry, the scene studio): the ceilings apply to
     them together, and each holds its own estimate. Raising rolls the caller's transaction back, so a
     refused retry leaves nothing behind. (A retry is not a new generation: no quota.)"""
@@ -131,9 +145,7 @@ def admit_assets(session: Session, ad: UgcAd, job_ids: list[str], *, user_id: st
         return
     assets = session.scalars(select(UgcAsset).where(UgcAsset.job_id.in_(job_ids))).all()
     each = {
-        a.job_id: estimate_work(
-            [_asset_work(a, services.settings.words_per_minute)], services=services, user_id=user_id, finish=False
-        ).cost_usd
+        a.job_id: estimate_work([_asset_work(a, services.settings.words_per_minute)], prices, finish=False).cost_usd
         for a in assets
     }
     spend.admit(session, user_id=user_id, project_id=ad.project_id, estimate_usd=sum(each.values()), services=services)

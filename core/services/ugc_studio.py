@@ -50,6 +50,7 @@ def list_ads(project_id: str, *, user_id: str, services: Services) -> list[AdSum
 
 def _one(services: Services, ad_id: str, scene_id: str, kind: AssetKind, user_id: str) -> BatchOutcome:
     """Queue one scene's asset in its own transaction, so one failure cannot undo the others."""
+    prices = ugc_spend.unit_prices(services, user_id)
     with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         scene = next(s for s in scenes_of(session, ad_id) if s.id == scene_id)
@@ -58,9 +59,9 @@ def _one(services: Services, ad_id: str, scene_id: str, kind: AssetKind, user_id
             jobs = ugc_assets.ensure_frames(session, ctx, scene, user_id) or ugc_assets.retry_frames(
                 session, ctx, scene, user_id
             )
-            ugc_spend.admit_assets(session, ad, jobs, user_id=user_id, services=services)
+            ugc_spend.admit_assets(session, ad, jobs, prices, user_id=user_id, services=services)
         else:
-            jobs = retry_in_session(session, services, ad, scene, kind, user_id)
+            jobs = retry_in_session(session, services, ad, scene, kind, user_id, prices)
         number = scene.number
     ugc_assets.enqueue_all(services, jobs)
     return BatchOutcome(number, "queued" if jobs else "up to date")
