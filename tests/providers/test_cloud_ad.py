@@ -85,11 +85,9 @@ def test_an_ad_made_end_to_end_on_cloud_providers(cloud) -> None:  # type: ignor
     assert _generate_calls(google, TTS) == sum(1 for s in ad.scenes if s.script.dialogue)
     assert scenes >= 2
     paid = fal.created_count() + google.created_count()
-    assert paid == fal.created_count() + google.created_count(VEO) + _generate_calls(google, TTS) + sum(
-        _generate_calls(google, "gemini-2.5-flash") for _ in [0]
-    )  # nothing else was paid for
+    text = _generate_calls(google, "gemini-2.5-flash")  # DNA x2, brief, script, frame and QC identity scores
+    assert paid == fal.created_count() + google.created_count(VEO) + _generate_calls(google, TTS) + text
     print(
         f"\ncloud ad: {scenes} scenes, {paid} paid calls ({fal.created_count()} fal, {google.created_count(VEO)} Veo, "
-        f"{_generate_calls(google, TTS)} TTS, {_generate_calls(google, 'gemini-2.5-flash')} Gemini text/vision), "
-        f"{elapsed:.1f} s against the stubs"
+        f"{_generate_calls(google, TTS)} TTS, {text} Gemini text/vision), {elapsed:.1f} s against the stubs"
     )
