@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 POLL_S = 2.0
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
 PARKED = (AdStatus.REVIEW, AdStatus.NEEDS_ATTENTION)
+LIMIT_REACHED = "resets at midnight UTC"  # how spend refusals end (core.services.spend)
 
 
 def _show_estimate(ad: AdView, *, user_id: str, services: Services) -> None:
@@ -148,14 +149,20 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
 def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
     st.warning(ad.error or "A scene failed.", icon=":material/error:")
     for scene in ad.scenes:
+        if scene.error and LIMIT_REACHED in scene.error:
+            st.error(f"Scene {scene.number}: {scene.error}", icon=":material/block:")  # a retry would be refused too
+            continue
         for kind in AssetKind:
             if scene.status_of(kind).value == "failed" and st.button(
                 f"Retry scene {scene.number} {kind.value}",
                 key=f"retry_{scene.id}_{kind.value}",
                 icon=":material/replay:",
             ):
-                ugc_generation.retry_scene(scene.id, kind, user_id=user_id, services=services)
-                st.rerun()
+                try:
+                    ugc_generation.retry_scene(scene.id, kind, user_id=user_id, services=services)
+                    st.rerun()
+                except StudioError as exc:
+                    show_error(exc)
 
 
 def generate_step(ad: AdView, *, user_id: str, services: Services) -> None:

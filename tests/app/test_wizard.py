@@ -193,3 +193,26 @@ def test_step_4_takes_a_script_typed_from_scratch(studio: Services) -> None:
     at.text_area(key="ugc_typed_text").input("   ")
     _submit(at, "Use this script")
     assert any("one line per scene" in e.value for e in at.error)
+
+
+def test_a_scene_stopped_by_a_limit_says_so_and_offers_no_retry(studio: Services) -> None:
+    from sqlalchemy import select
+
+    from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcScene
+    from core.domain.ugc import AssetKind
+    from core.services import ugc_studio
+
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
+    ugc_studio.generate_all(ad_id, AssetKind.AUDIO, user_id=creator, services=studio)
+    message = "Today's spending limit of $1.00 is reached. It resets at midnight UTC (in 3.0 h)."
+    with studio.db.session() as session:
+        first = session.scalar(select(UgcScene.id).where(UgcScene.ad_id == ad_id, UgcScene.number == 1))
+        asset = session.scalar(select(UgcAsset).where(UgcAsset.scene_id == first))
+        asset.status, asset.error = "failed", {"code": "cost_ceiling", "message": message}  # type: ignore[union-attr]
+        ad = session.get(UgcAd, ad_id)
+        ad.status, ad.wizard_step = "needs_attention", "generate"  # type: ignore[union-attr]
+    project_id = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).project_id
+    at = _open("pages/wizard.py", project_id=project_id)
+    assert any("resets at midnight UTC" in e.value for e in at.error)
+    assert not [b for b in at.button if (b.key or "").startswith(f"retry_{first}")]
