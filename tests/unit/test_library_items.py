@@ -26,8 +26,16 @@ def services(tmp_path: Path, db: Database) -> Services:
 
 def _finish(services: Services, ad_id: str, minutes_ago: int) -> str:
     with services.db.session() as session:
-        output = UgcOutput(ad_id=ad_id, job_id="j", aspect="9:16", video_key="video/x.mp4", duration_s=15.0,
-                           width=270, height=480, created_at=utcnow() - timedelta(minutes=minutes_ago))
+        output = UgcOutput(
+            ad_id=ad_id,
+            job_id="j",
+            aspect="9:16",
+            video_key="video/x.mp4",
+            duration_s=15.0,
+            width=270,
+            height=480,
+            created_at=utcnow() - timedelta(minutes=minutes_ago),
+        )
         session.add(output)
         session.flush()
         return output.id
@@ -35,8 +43,15 @@ def _finish(services: Services, ad_id: str, minutes_ago: int) -> str:
 
 def _video(services: Services, project_id: str, owner: str, script: str, minutes_ago: int) -> str:
     with services.db.session() as session:
-        video = VideoAsset(owner_id=owner, project_id=project_id, actor_id=actor_id(services), source_type="text",
-                           source_text=script, status="completed", created_at=utcnow() - timedelta(minutes=minutes_ago))
+        video = VideoAsset(
+            owner_id=owner,
+            project_id=project_id,
+            actor_id=actor_id(services),
+            source_type="text",
+            source_text=script,
+            status="completed",
+            created_at=utcnow() - timedelta(minutes=minutes_ago),
+        )
         session.add(video)
         session.flush()
         return video.id
@@ -50,8 +65,11 @@ def test_ads_and_videos_share_one_list_filtered_searched_and_paged(services: Ser
     everything = library_items.list_library(LibraryQuery(), user_id=user, services=services)
     assert [type(i).__name__ for i in everything.items] == ["AdCard", "VideoView"] and everything.total == 2
     assert isinstance(everything.items[0], AdCard) and everything.items[0].output_id == output
-    only = lambda **kw: [getattr(i, "output_id", getattr(i, "id", None)) for i in library_items.list_library(  # noqa: E731
-        LibraryQuery(**kw), user_id=user, services=services).items]
+
+    def only(**kw: object) -> list[str | None]:
+        page = library_items.list_library(LibraryQuery(**kw), user_id=user, services=services)  # type: ignore[arg-type]
+        return [getattr(i, "output_id", getattr(i, "id", None)) for i in page.items]
+
     assert only(kind="ad") == [output] and only(kind="talking") == [older]
     assert only(search="glow serum") == [output]  # the product name
     assert only(search="vitamin c") == [output]  # the brief's prompt
