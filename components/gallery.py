@@ -34,7 +34,7 @@ def _page_number(key: str, pages: int) -> int:
     return current
 
 
-def _act(result: CardResult, video: VideoView, *, user_id: str, services: Services) -> None:
+def act_on_card(result: CardResult, video: VideoView, *, user_id: str, services: Services) -> None:
     try:
         if result.action == "details":
             details_dialog(video.id, user_id, services)
@@ -43,6 +43,10 @@ def _act(result: CardResult, video: VideoView, *, user_id: str, services: Servic
         elif result.action == "regenerate":
             videos.regenerate_video(video.id, user_id=user_id, services=services)
             st.toast("A new version is on its way.", icon=":material/refresh:")
+            st.rerun()
+        elif result.action == "cancel":
+            videos.cancel_video(video.id, user_id=user_id, services=services)
+            st.toast("Cancelled; nothing more will be paid for it.", icon=":material/cancel:")
             st.rerun()
         elif result.action == "delete":
             videos.delete_video(video.id, user_id=user_id, services=services)
@@ -102,7 +106,7 @@ def gallery(
             error = video.error.message if video.error else None
             chips[video.job.id] = WatchedChip(card.chip_slot, video.status, video.job, error)
         if card.action:
-            _act(card, video, user_id=user_id, services=services)
+            act_on_card(card, video, user_id=user_id, services=services)
     if result.pages > 1:
         st.pagination(result.pages, key=f"{key_prefix}_page")
     job_progress(chips, user_id=user_id, services=services, key=f"{key_prefix}_chips")

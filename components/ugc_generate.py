@@ -14,13 +14,30 @@ from core.domain.types import JobStatus
 from core.domain.ugc import AdStatus, Aspect, AssetKind, RealismSettings, Transition
 from core.domain.ugc_views import AdView, SceneView
 from core.errors import StudioError
-from core.services import ugc_ads, ugc_generation
+from core.services import ugc_ads, ugc_generation, ugc_spend
 
 logger = logging.getLogger(__name__)
 
 POLL_S = 2.0
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
 PARKED = (AdStatus.REVIEW, AdStatus.NEEDS_ATTENTION)
+LIMIT_REACHED = "resets at midnight UTC"  # how spend refusals end (core.services.spend)
+
+
+def _show_estimate(ad: AdView, *, user_id: str, services: Services) -> None:
+    """What Generate would cost now (unchanged scenes are reused and cost nothing), as for videos."""
+    try:
+        est = ugc_spend.estimate_ad(ad.id, user_id=user_id, services=services)
+    except StudioError as exc:
+        show_error(exc)
+        return
+    cost = "free (made on this machine)" if est.cost_usd == 0 and not est.unpriced else f"about ${est.cost_usd:.2f}"
+    if est.unpriced:
+        cost += f" (no price on file for {', '.join(est.unpriced)})"
+    minutes = max(1, round(est.seconds / 60))
+    st.caption(
+        f":material/payments: Cost: {cost} · :material/timer: ready in about {minutes} min, plus your storyboard review"
+    )
 
 
 def _options_form(ad: AdView, *, user_id: str, services: Services) -> None:
@@ -40,6 +57,7 @@ def _options_form(ad: AdView, *, user_id: str, services: Services) -> None:
         vignette = b.slider("Vignette", 0.0, 1.0, float(realism.get("vignette", 0.25)), 0.05)
         shake = c.slider("Handheld shake (px)", 0.0, 4.0, float(realism.get("shake_px", 1.5)), 0.5)
         saturation = d.slider("Saturation", 0.8, 1.1, float(realism.get("saturation", 0.93)), 0.01)
+        _show_estimate(ad, user_id=user_id, services=services)
         if st.form_submit_button("Generate the ad", type="primary", icon=":material/movie:"):
             try:
                 ugc_ads.save_output_options(
@@ -131,14 +149,20 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
 def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
     st.warning(ad.error or "A scene failed.", icon=":material/error:")
     for scene in ad.scenes:
+        if scene.error and LIMIT_REACHED in scene.error:
+            st.error(f"Scene {scene.number}: {scene.error}", icon=":material/block:")  # a retry would be refused too
+            continue
         for kind in AssetKind:
             if scene.status_of(kind).value == "failed" and st.button(
                 f"Retry scene {scene.number} {kind.value}",
                 key=f"retry_{scene.id}_{kind.value}",
                 icon=":material/replay:",
             ):
-                ugc_generation.retry_scene(scene.id, kind, user_id=user_id, services=services)
-                st.rerun()
+                try:
+                    ugc_generation.retry_scene(scene.id, kind, user_id=user_id, services=services)
+                    st.rerun()
+                except StudioError as exc:
+                    show_error(exc)
 
 
 def generate_step(ad: AdView, *, user_id: str, services: Services) -> None:

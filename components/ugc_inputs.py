@@ -9,10 +9,12 @@ import streamlit as st
 from components import ugc_media
 from components.runtime import show_error
 from core.bootstrap import Services
+from core.domain import voices
 from core.domain.ugc import STYLES, TONES, BriefInput, CharacterDNA, CreativeBrief, Platform, ProductDNA
 from core.domain.ugc_views import AdView
 from core.errors import StudioError
 from core.services import catalog, ugc_avatar, ugc_product, ugc_script
+from core.services import voices as voices_service
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +130,34 @@ def avatar_step(ad: AdView, *, user_id: str, services: Services) -> None:
         with st.container(horizontal=True):
             for key in ad.avatar.reference_keys[:5]:
                 ugc_media.image(key, user_id=user_id, services=services, width=110)
+        if ad.avatar.actor_id is None:
+            _voice_picker(ad, user_id=user_id, services=services)
         if ad.avatar.dna:
             character_dna_form(ad.id, ad.avatar.dna, user_id=user_id, services=services)
+
+
+def _voice_picker(ad: AdView, *, user_id: str, services: Services) -> None:
+    """A photo avatar's voice from the active speech provider's list, with a spoken preview."""
+    assert ad.avatar is not None
+    family = voices_service.active_family(services, user_id)
+    options = voices.options(family)
+    current = (ad.avatar.voice.get("voices") or {}).get(family)
+    ids = [o.voice_id for o in options]
+    picked = st.selectbox(
+        f"Voice ({voices.FAMILY_LABELS[family]})",
+        ids,
+        index=ids.index(current) if current in ids else 0,
+        format_func=lambda v: next(o.label for o in options if o.voice_id == v),
+        key="ugc_avatar_voice",
+    )
+    left, right = st.columns(2)
+    if left.button("Preview", key="ugc_voice_preview", icon=":material/play_circle:"):
+        try:
+            st.audio(voices_service.preview(family, picked, user_id=user_id, services=services))
+        except StudioError as exc:
+            show_error(exc)
+    if picked != current and right.button("Use this voice", key="ugc_voice_use", icon=":material/check:"):
+        _act(lambda: ugc_avatar.set_avatar_voice(ad.id, picked, user_id=user_id, services=services))
 
 
 def _act(action) -> None:  # type: ignore[no-untyped-def]

@@ -20,10 +20,16 @@ def quality_report(output: OutputView) -> None:
     if output.qc is None:
         st.caption("No quality report yet.")
         return
+    unchecked = [f.check.replace("_", " ") for f in output.qc.findings if not f.checked]
     verdict = "passed" if output.qc.passed else "needs a look"
+    if unchecked:
+        verdict += f" ({', '.join(unchecked)} not checked)"
     st.markdown(f"**Quality check {verdict}**")
     for finding in output.qc.findings:
-        icon = ":green[:material/check_circle:]" if finding.passed else ":red[:material/error:]"
+        if not finding.checked:
+            icon = ":gray[:material/help:]"
+        else:
+            icon = ":green[:material/check_circle:]" if finding.passed else ":red[:material/error:]"
         scenes = f" (scene {', '.join(map(str, finding.scene_numbers))})" if finding.scene_numbers else ""
         st.markdown(f"{icon} **{finding.check.replace('_', ' ')}**{scenes}: {finding.detail}")
     if output.qc.flagged_scenes:

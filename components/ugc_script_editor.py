@@ -69,6 +69,22 @@ def scene_editor(scene: SceneView, *, user_id: str, services: Services) -> None:
             st.rerun()
 
 
+def _typed_script(ad: AdView, *, user_id: str, services: Services) -> None:
+    """Type or paste a script from scratch: one line per scene (it replaces the current one)."""
+    example = "Okay, I was so tired of dull skin…\nThis serum absorbs in seconds.\nTap the link and try it."
+    with (
+        st.expander("Type or paste your own script", expanded=not ad.scenes),
+        st.form("ugc_typed_script", border=False),
+    ):
+        text = st.text_area("Script, one line per scene", key="ugc_typed_text", height=160, placeholder=example)
+        if st.form_submit_button("Use this script", icon=":material/edit:"):
+            try:
+                ugc_script.save_typed_script(ad.id, text, user_id=user_id, services=services)
+                st.rerun()
+            except StudioError as exc:
+                show_error(exc)
+
+
 def script_step(ad: AdView, *, user_id: str, services: Services) -> None:
     label = "Rewrite the script" if ad.scenes else "Write the script"
     if st.button(
@@ -79,6 +95,7 @@ def script_step(ad: AdView, *, user_id: str, services: Services) -> None:
             st.rerun()
         except StudioError as exc:
             show_error(exc)
+    _typed_script(ad, user_id=user_id, services=services)
     if not ad.scenes:
         st.caption(
             "The script is written from your brief, product and avatar: "

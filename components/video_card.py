@@ -14,7 +14,7 @@ from components.status_chip import status_chip
 from core.bootstrap import Services
 from core.domain.types import VideoStatus, VideoView
 
-Action = Literal["details", "link", "regenerate", "delete"]
+Action = Literal["details", "link", "regenerate", "delete", "cancel"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,12 @@ def _actions(video: VideoView, *, user_id: str, services: Services) -> Action | 
         )
         if st.button("", key=f"link_{video.id}", icon=":material/link:", help="Copy a link"):
             chosen = "link"
-        if st.button("", key=f"regen_{video.id}", icon=":material/refresh:", help="Regenerate as a new version"):
+        in_flight = video.status in (VideoStatus.QUEUED, VideoStatus.GENERATING)
+        if in_flight and st.button("", key=f"cancel_{video.id}", icon=":material/cancel:", help="Cancel"):
+            chosen = "cancel"
+        if not in_flight and st.button(
+            "", key=f"regen_{video.id}", icon=":material/refresh:", help="Regenerate as a new version"
+        ):
             chosen = "regenerate"
         with st.popover("", icon=":material/delete:", help="Delete"):
             st.markdown("**Delete this video?**")

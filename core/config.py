@@ -14,7 +14,7 @@ import base64
 import functools
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -36,7 +36,12 @@ def secrets_files() -> tuple[Path, ...]:
         return (Path(override),)
     return (SECRETS_FILE, Path.home() / ".streamlit" / "secrets.toml")
 
-ProviderChoice = Literal["auto", "local", "fal", "wavespeed", "google", "kie"]
+
+ProviderChoice = Literal["auto", "local", "fal", "wavespeed", "google", "gcloud", "kie"]  # gcloud: Cloud TTS
+KieVideoModel = Literal[
+    "kling-2.6/image-to-video", "kling/v2-5-turbo-image-to-video-pro", "wan/2-2-a14b-image-to-video-turbo"
+]
+KIE_VIDEO_MODELS: tuple[str, ...] = get_args(KieVideoModel)
 
 
 class Prices(BaseSettings):
@@ -52,6 +57,7 @@ class Prices(BaseSettings):
     wavespeed_infinitetalk_per_second: float = 0.15
     google_image_per_image: float = 0.039
     google_tts_per_second: float = 0.0006
+    google_cloud_tts_per_second: float = 0.00024  # Neural2, about 15 characters a second
     google_veo_per_second: float = 0.4
     kie_video_per_second: float = 0.05
     google_llm_per_call: float = 0.002
@@ -139,10 +145,14 @@ class Settings(BaseSettings):
     google_tts_model: str = "gemini-2.5-flash-preview-tts"
     google_veo_model: str = "veo-3.0-generate-001"
     google_imagen_model: str = "imagen-4.0-generate-001"
+    # Google Cloud Text-to-Speech (`speech_provider = "gcloud"`): its own key, else the Gemini key.
+    google_cloud_tts_api_key: SecretStr = SecretStr("")
+    google_cloud_tts_base_url: str = "https://texttospeech.googleapis.com"
 
     kie_api_key: SecretStr = SecretStr("")
     kie_base_url: str = "https://api.kie.ai"
-    kie_video_model: str = "kling/v2-1-standard"
+    # The Market models KIE documents for image-to-video (providers.md section 4); one is chosen here.
+    kie_video_model: KieVideoModel = "kling-2.6/image-to-video"
     provider_timeout_s: float = 60.0  # one HTTP request to a provider
 
     prices: Prices = Field(default_factory=Prices)
@@ -260,11 +270,17 @@ class Settings(BaseSettings):
     def uses_redis(self) -> bool:
         return bool(self.redis_url)
 
+    @property
+    def cloud_tts_key(self) -> SecretStr:
+        own = self.google_cloud_tts_api_key
+        return own if own.get_secret_value() else self.gemini_api_key
+
     def has_key(self, vendor: str) -> bool:
         secret = {
             "fal": self.fal_key,
             "wavespeed": self.wavespeed_api_key,
             "google": self.gemini_api_key,
+            "gcloud": self.cloud_tts_key,
             "kie": self.kie_api_key,
         }.get(vendor)
         return bool(secret and secret.get_secret_value())

@@ -1,10 +1,10 @@
-"""Library: every video across the creator's projects, with the same filters and actions."""
+"""Library: every talking video and finished ad across the creator's projects, in one grid."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components.gallery import gallery
+from components.library_grid import library_grid
 from components.runtime import current_user_id, studio
 from core.services.projects import list_projects
 
@@ -12,7 +12,10 @@ services = studio()
 user_id = current_user_id()
 
 st.title("Library")
-st.caption("Every video from every project, newest first. Search the scripts, filter by status or actor.")
+st.caption(
+    "Every talking video and finished ad from every project, newest first. "
+    "Search project titles, products, scripts and prompts; filter by type, status or actor."
+)
 
 projects = list_projects(user_id=user_id, services=services)
 if not projects:
@@ -22,12 +25,4 @@ if not projects:
         st.page_link("pages/projects.py", label="Go to Projects", icon=":material/folder:")
     st.stop()
 
-gallery(
-    user_id=user_id,
-    services=services,
-    key_prefix="library",
-    project_id=None,
-    project_titles={p.id: p.title for p in projects},
-    columns=4,
-    empty_hint="Open a project and press Generate; every video you make is listed here.",
-)
+library_grid(user_id=user_id, services=services, project_titles={p.id: p.title for p in projects}, columns=4)

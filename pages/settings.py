@@ -9,6 +9,8 @@ from components.connection_test import connection_tests
 from components.keys_panel import provider_keys_panel
 from components.labels import capability_label
 from components.runtime import current_user_id, studio
+from core.domain.voices import FAMILY_LABELS
+from core.services import voices as voices_service
 from core.services.estimates import active_unit_price
 
 services = studio()
@@ -36,6 +38,25 @@ st.subheader("Providers")
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption("Keys are never shown. A capability whose cloud key is missing runs on this machine instead.")
 connection_tests(services=services)
+
+st.subheader("Actors' voices")
+family = voices_service.active_family(services, user_id)
+st.caption(
+    "Each catalog actor keeps one voice per speech provider, the same in every project. "
+    f"Speech now runs on **{FAMILY_LABELS[family]}**."
+)
+voice_rows = [
+    {"Actor": a.name, "Gender": a.gender, "Age": a.age_range}
+    | {FAMILY_LABELS[f] + (" (in use)" if f == family else ""): a.by_family.get(f, "") for f in FAMILY_LABELS}
+    for a in voices_service.catalog_voices(services=services)
+]
+st.dataframe(pd.DataFrame(voice_rows), hide_index=True, width="stretch")
+if st.button("Test the voices", key="test_voices", icon=":material/record_voice_over:"):
+    problems = voices_service.check_catalog(services=services, user_id=user_id)
+    if problems:
+        st.error("\n".join(f"- {p}" for p in problems))
+    else:
+        st.success(f"Every actor has a {FAMILY_LABELS[family]} voice; nothing was paid for this check.")
 
 with st.container(border=True):
     st.markdown("**Where keys come from**")

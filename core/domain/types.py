@@ -74,6 +74,7 @@ class Voice:
     language: str = "en-us"
     rate_wpm: int = 165
     pitch: int = 50
+    voices: dict[str, str] = field(default_factory=dict)  # voice family -> that provider's id (core.domain.voices)
 
 
 @dataclass(frozen=True, slots=True)

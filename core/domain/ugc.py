@@ -257,6 +257,7 @@ class QcFinding:
     passed: bool
     detail: str
     scene_numbers: list[int] = field(default_factory=list)
+    checked: bool = True  # False: nothing could be measured (never shown as passed)
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from core.adapters.db.database import as_studio_role
 from core.adapters.db.models import Project, User
 from core.adapters.db.models_accounts import AuditEvent
 from core.bootstrap import Services
@@ -68,18 +69,20 @@ def record(
     if owner_id is None and actor_id is None and actor_email:
         # e.g. a throttled sign-in: the line belongs to the account the email names, if any
         owner_id = session.scalar(select(User.id).where(User.email == actor_email))
-    session.add(
-        AuditEvent(
-            action=action,
-            actor_id=actor_id,
-            actor_email=actor_email or "",
-            owner_id=owner_id or actor_id,
-            project_id=project_id,
-            subject=subject[:200],
-            detail=detail or {},
-            address=address[:64],
-        )
+    row = AuditEvent(
+        action=action,
+        actor_id=actor_id,
+        actor_email=actor_email or "",
+        owner_id=owner_id or actor_id,
+        project_id=project_id,
+        subject=subject[:200],
+        detail=detail or {},
+        address=address[:64],
     )
+    # Audit lines are written by the studio's role only: a user session may read its lines, never add one.
+    with as_studio_role(session):
+        session.add(row)
+        session.flush()
     logger.info("audit %s by %s on %s", action, actor_id or actor_email, project_id or subject or "-")
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from core.adapters.db.models import Actor
 from core.bootstrap import Services
 from core.domain.types import ActorFilter, ActorView, Voice
+from core.domain.voices import voices_for_actor
 
 
 def to_view(actor: Actor) -> ActorView:
@@ -20,6 +21,7 @@ def to_view(actor: Actor) -> ActorView:
             language=actor.voice_language,
             rate_wpm=actor.voice_rate_wpm,
             pitch=actor.voice_pitch,
+            voices=voices_for_actor(actor.key),
         ),
         age_range=actor.age_range,
         gender=actor.gender,

@@ -35,6 +35,7 @@ PRICE_TABLE: tuple[PriceRow, ...] = (
     PriceRow("image_edit", "google", "google_image_per_image", "image"),
     PriceRow("speech", "fal", "fal_tts_per_second", "second"),
     PriceRow("speech", "google", "google_tts_per_second", "second"),
+    PriceRow("speech", "gcloud", "google_cloud_tts_per_second", "second"),
     PriceRow("lipsync", "fal", "fal_infinitalk_per_second", "second"),
     PriceRow("lipsync", "wavespeed", "wavespeed_infinitetalk_per_second", "second"),
     PriceRow("image_gen", "fal", "fal_flux_schnell_per_image", "image", model_contains="schnell"),

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
-from core.adapters.db.models import Actor, ActorImageVariant, Job, JobStep, VideoAsset
+from core.adapters.db.models import Actor, ActorImageVariant, Job, JobStep, Project, VideoAsset
+from core.adapters.storage.keys import parse_key
 from core.bootstrap import Services
 from core.domain.types import ErrorInfo, JobStatus, JobView, SourceType, StepStatus, StepView, VideoStatus, VideoView
 from core.errors import NotFound
@@ -79,7 +80,7 @@ def _video_view(video: VideoAsset, actor_name: str, variant_prompt: str | None, 
     )
 
 
-def _gallery_select(query: GalleryQuery, user_id: str):  # type: ignore[no-untyped-def]
+def gallery_select(query: GalleryQuery, user_id: str):  # type: ignore[no-untyped-def]
     stmt = select(VideoAsset).where(VideoAsset.project_id.in_(visible_project_ids(user_id)))
     if query.project_id:
         stmt = stmt.where(VideoAsset.project_id == query.project_id)
@@ -89,8 +90,13 @@ def _gallery_select(query: GalleryQuery, user_id: str):  # type: ignore[no-untyp
         stmt = stmt.where(VideoAsset.actor_id == query.actor_id)
     if query.search.strip():
         needle = f"%{query.search.strip().lower()}%"
+        titled = select(Project.id).where(func.lower(Project.title).like(needle))
         stmt = stmt.where(
-            or_(func.lower(VideoAsset.source_text).like(needle), func.lower(VideoAsset.image_prompt).like(needle))
+            or_(
+                func.lower(VideoAsset.source_text).like(needle),
+                func.lower(VideoAsset.image_prompt).like(needle),
+                VideoAsset.project_id.in_(titled),
+            )
         )
     return stmt
 
@@ -98,23 +104,28 @@ def _gallery_select(query: GalleryQuery, user_id: str):  # type: ignore[no-untyp
 def list_videos(query: GalleryQuery, *, user_id: str, services: Services) -> GalleryPage:
     """One page, filtered and counted in the database."""
     page = max(1, query.page)
-    base = _gallery_select(query, user_id)
+    base = gallery_select(query, user_id)
     with services.db.session(user_id=user_id) as session:
         if query.project_id:
             project_with_right(session, query.project_id, user_id, Right.VIEW)
         total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
         ids = base.with_only_columns(VideoAsset.id).order_by(VideoAsset.created_at.desc(), VideoAsset.id)
         ids = ids.limit(query.page_size).offset((page - 1) * query.page_size)
-        rows = session.execute(
-            select(VideoAsset, Actor.display_name, ActorImageVariant.prompt, Job)
-            .join(Actor, Actor.id == VideoAsset.actor_id)
-            .outerjoin(ActorImageVariant, ActorImageVariant.id == VideoAsset.variant_id)
-            .outerjoin(Job, Job.id == VideoAsset.job_id)
-            .where(VideoAsset.id.in_(ids.scalar_subquery()))
-            .order_by(VideoAsset.created_at.desc(), VideoAsset.id)
-        ).all()
-        items = [_video_view(v, name, prompt, job) for v, name, prompt, job in rows]
+        items = video_views(session, ids.scalar_subquery())
     return GalleryPage(items=items, total=int(total), page=page, page_size=query.page_size)
+
+
+def video_views(session, ids) -> list[VideoView]:  # type: ignore[no-untyped-def]
+    """Cards of these videos (a list of ids or a subquery), newest first."""
+    rows = session.execute(
+        select(VideoAsset, Actor.display_name, ActorImageVariant.prompt, Job)
+        .join(Actor, Actor.id == VideoAsset.actor_id)
+        .outerjoin(ActorImageVariant, ActorImageVariant.id == VideoAsset.variant_id)
+        .outerjoin(Job, Job.id == VideoAsset.job_id)
+        .where(VideoAsset.id.in_(ids))
+        .order_by(VideoAsset.created_at.desc(), VideoAsset.id)
+    ).all()
+    return [_video_view(v, name, prompt, job) for v, name, prompt, job in rows]
 
 
 def job_statuses(job_ids: list[str], *, user_id: str, services: Services) -> dict[str, JobView]:
@@ -186,6 +197,7 @@ def media_link(key: str, *, user_id: str, services: Services) -> str | None:
 
 
 def _check_media_right(key: str, user_id: str, services: Services) -> None:
+    parse_key(key)  # a NUL or over-long key is refused here, before it reaches a query
     with services.db.session(user_id=user_id) as session:
         if session.scalar(select(func.count()).select_from(Actor).where(Actor.image_key == key)):
             return  # catalog portraits are public to every signed-in user

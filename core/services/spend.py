@@ -157,10 +157,20 @@ def hold(session: Session, *, job_id: str, user_id: str, project_id: str, estima
     session.add(SpendHold(job_id=job_id, owner_id=user_id, project_id=project_id, reserved_usd=max(0.0, estimate_usd)))
 
 
+def holder(session: Session, job_id: str) -> str:
+    """The job whose hold covers `job_id`: its own, else the one named by `spend_job` in its payload
+    (an ad's asset jobs spend from the generation's hold)."""
+    if session.scalar(select(SpendHold.id).where(SpendHold.job_id == job_id)):
+        return job_id
+    payload = session.scalar(select(Job.payload).where(Job.id == job_id)) or {}
+    return str(payload.get("spend_job") or job_id)
+
+
 def settle(session: Session, job_id: str, cost_usd: float) -> None:
     """A ledger row of the job was written: what it has spent grows (in the ledger's transaction)."""
+    covering = holder(session, job_id)
     session.execute(
-        update(SpendHold).where(SpendHold.job_id == job_id).values(spent_usd=SpendHold.spent_usd + cost_usd)
+        update(SpendHold).where(SpendHold.job_id == covering).values(spent_usd=SpendHold.spent_usd + cost_usd)
     )
 
 
@@ -171,8 +181,13 @@ def before_paid_call(services: Services, *, owner_id: str, job_id: str | None = 
     if ceiling <= 0:
         return
     with services.db.session() as session:
-        if job_id and session.scalar(select(SpendHold.id).where(SpendHold.job_id == job_id)):
-            return  # admitted with its estimate reserved
+        covering = holder(session, job_id) if job_id else None
+        if covering and session.scalar(
+            select(SpendHold.id)
+            .join(Job, Job.id == SpendHold.job_id)
+            .where(SpendHold.job_id == covering, Job.status.in_(ACTIVE))
+        ):
+            return  # admitted with its estimate reserved, and that job is still running
         now = utcnow()
         committed = user_committed(session, owner_id, day_start(now))
     if committed >= ceiling:

@@ -42,9 +42,9 @@ def invite_member(
 ) -> MemberView:
     """Add (or re-role) a member by email; an email without an account gets a pending invitation."""
     email, role = _email(email), _role(role)
+    invitee = _account_id(email, services)  # before the user's transaction: SQLite has one writer
     with services.db.session(user_id=user_id) as session:
         project = project_with_right(session, project_id, user_id, Right.OWN)
-        invitee = session.scalar(select(User.id).where(User.email == email))
         if invitee == project.owner_id:
             raise ValidationError("You own this project already.")
         if invitee:
@@ -61,6 +61,13 @@ def invite_member(
             address=address,
         )
         return MemberView(user_id=invitee, email=email, role=Role(role), pending=not invitee)
+
+
+def _account_id(email: str, services: Services) -> str | None:
+    """The account behind an email, found with the studio's role: row-level security shows a user
+    only the people they already share a project with, and an invitee usually is not one yet."""
+    with services.db.session() as session:
+        return session.scalar(select(User.id).where(User.email == email))
 
 
 def _set_membership(session: Session, project_id: str, member_id: str, role: str) -> None:

@@ -48,7 +48,7 @@ def default_options(services: Services) -> dict[str, Any]:
 
 def open_wizard(project_id: str, *, user_id: str, services: Services, fresh: bool = False) -> str:
     """The creator's latest ad in this project (resumed), or a new draft. Returns its id."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.EDIT)
         if not fresh:
             latest = session.scalar(
@@ -68,7 +68,7 @@ def open_wizard(project_id: str, *, user_id: str, services: Services, fresh: boo
 def save_step(ad_id: str, step: str, *, user_id: str, services: Services) -> None:
     if step not in WIZARD_STEPS:
         raise ValidationError(f"Unknown wizard step “{step}”.")
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad_with_right(session, ad_id, user_id, Right.EDIT).wizard_step = step
 
 
@@ -96,7 +96,7 @@ def save_output_options(
         and 0.5 <= realism.saturation <= 1.5
     ):
         raise ValidationError("A realism setting is out of range.")
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         ad.options = {
             **(ad.options or {}),
@@ -166,7 +166,7 @@ def _outputs(session: Session, ad: UgcAd) -> list[OutputView]:
 def get_ad(ad_id: str, *, user_id: str, services: Services, with_scenes: bool = True) -> AdView:
     from core.services.ugc_scenes import scene_views  # scenes need the asset fingerprints
 
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.VIEW)
         images = session.scalars(
             select(UgcProductImage).where(UgcProductImage.ad_id == ad.id).order_by(UgcProductImage.position)

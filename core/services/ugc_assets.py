@@ -182,7 +182,11 @@ def create_asset(
     )
     session.add(asset)
     session.flush()
-    job = Job(owner_id=owner_id, kind=ASSET_JOB, subject_id=asset.id, payload={"asset_id": asset.id})
+    payload: dict[str, Any] = {"asset_id": asset.id}
+    ad_job = session.scalar(select(UgcAd.job_id).where(UgcAd.id == scene.ad_id))
+    if ad_job:
+        payload["spend_job"] = ad_job  # settles against the generation's hold unless it has its own
+    job = Job(owner_id=owner_id, kind=ASSET_JOB, subject_id=asset.id, payload=payload)
     session.add(job)
     session.flush()
     asset.job_id = job.id

@@ -14,21 +14,25 @@ from pathlib import Path
 from core.adapters.db.models import Actor
 from core.adapters.db.models_ugc import UgcAvatar
 from core.bootstrap import Services
+from core.domain import voices
 from core.domain.types import MediaKind
 from core.domain.ugc import CharacterDNA
+from core.domain.voices import voices_for_actor
 from core.errors import NotFound, ValidationError
 from core.ports import VisionRequest, VisionTask
 from core.services import content_guard, ugc_calls, ugc_parse
+from core.services import voices as voices_service
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right
 from core.services.ugc_assets import DEFAULT_VOICE
 from core.services.ugc_product import validated_images
+from core.services.ugc_schemas import CHARACTER_DNA_SCHEMA
 
 logger = logging.getLogger(__name__)
 
 
 def _attach(ad_id: str, avatar: UgcAvatar, user_id: str, services: Services) -> str:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         avatar.owner_id, avatar.project_id = user_id, ad.project_id
         session.add(avatar)
@@ -39,7 +43,7 @@ def _attach(ad_id: str, avatar: UgcAvatar, user_id: str, services: Services) -> 
 
 def choose_catalog_actor(ad_id: str, actor_id: str, *, user_id: str, services: Services) -> str:
     """A catalog actor as the avatar: their portrait is the reference, their voice the voice."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         actor = session.get(Actor, actor_id)
         if actor is None:
             raise NotFound("That actor is not in the catalog.")
@@ -48,6 +52,7 @@ def choose_catalog_actor(ad_id: str, actor_id: str, *, user_id: str, services: S
             "language": actor.voice_language,
             "rate_wpm": actor.voice_rate_wpm,
             "pitch": actor.voice_pitch,
+            "voices": voices_for_actor(actor.key),
         }
         avatar = UgcAvatar(name=actor.display_name, actor_id=actor.id, reference_keys=[actor.image_key], voice=voice)
     avatar_id = _attach(ad_id, avatar, user_id, services)
@@ -61,6 +66,8 @@ def create_avatar_from_photos(ad_id: str, name: str, files: list[bytes], *, user
     content_guard.check_texts(services.settings, avatar_name=name)
     if not 1 <= len(files) <= limit:
         raise ValidationError(f"Upload between 1 and {limit} photos of the person (front first).")
+    with services.db.session(user_id=user_id) as session:
+        ad_with_right(session, ad_id, user_id, Right.EDIT)  # rights first: a refused upload stores nothing
     with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
         keys = [
             services.storage.put_file(
@@ -69,12 +76,28 @@ def create_avatar_from_photos(ad_id: str, name: str, files: list[bytes], *, user
             for image in validated_images(files, services, Path(tmp))
         ]
     avatar_id = _attach(ad_id, UgcAvatar(name=name, reference_keys=keys, voice=dict(DEFAULT_VOICE)), user_id, services)
-    extract_character_dna(ad_id, user_id=user_id, services=services)
+    dna = extract_character_dna(ad_id, user_id=user_id, services=services)
+    family = voices_service.active_family(services, user_id)
+    gender = voices.gender_hint(f"{dna.voice} {dna.face} {dna.body}")
+    set_avatar_voice(ad_id, voices.default_voice(family, gender), user_id=user_id, services=services)
     return avatar_id
 
 
+def set_avatar_voice(ad_id: str, voice_id: str, *, user_id: str, services: Services) -> dict[str, object]:
+    """A photo avatar's voice, from the active speech provider's list (a catalog actor keeps theirs)."""
+    family = voices_service.active_family(services, user_id)
+    voice = voices_service.avatar_voice(family, voice_id)
+    with services.db.session(user_id=user_id) as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
+        if avatar is None or avatar.actor_id is not None:
+            raise ValidationError("Only an avatar made from your photos takes a voice from the list.")
+        avatar.voice = voice
+    return voice
+
+
 def extract_character_dna(ad_id: str, *, user_id: str, services: Services) -> CharacterDNA:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
         if avatar is None:
@@ -84,7 +107,10 @@ def extract_character_dna(ad_id: str, *, user_id: str, services: Services) -> Ch
     with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
         paths = tuple(services.storage.download_to(k, Path(tmp) / f"ref-{i}.png") for i, k in enumerate(keys))
         answer = ugc_calls.ask(
-            services, "vision", VisionRequest(VisionTask.CHARACTER_DNA, paths, hint=hint), user_id=user_id
+            services,
+            "vision",
+            VisionRequest(VisionTask.CHARACTER_DNA, paths, hint=hint, schema=CHARACTER_DNA_SCHEMA),
+            user_id=user_id,
         )
     dna = ugc_parse.character_dna(ugc_parse.load_json(answer.text, "portrait analysis"))
     return save_character_dna(ad_id, dna, user_id=user_id, services=services)
@@ -92,7 +118,7 @@ def extract_character_dna(ad_id: str, *, user_id: str, services: Services) -> Ch
 
 def save_character_dna(ad_id: str, dna: CharacterDNA, *, user_id: str, services: Services) -> CharacterDNA:
     checked = ugc_parse.character_dna(dna.to_dict())
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
         if avatar is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from core.adapters.db.models import CostRecord
 from core.bootstrap import Services
 from core.errors import ConfigurationError, ProviderError, ProviderTimeout
 from core.ports import PredictionState
-from core.services import content_guard
+from core.services import audit, content_guard, spend
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +33,20 @@ def provider_for(services: Services, capability: str, user_id: str) -> Any:
     return providers.get(capability)
 
 
-def ask(services: Services, capability: str, request: Any, *, user_id: str, timeout_s: float = INLINE_TIMEOUT_S) -> Any:
-    """The provider's collected answer; raises our errors (never a vendor's)."""
+def ask(
+    services: Services,
+    capability: str,
+    request: Any,
+    *,
+    user_id: str,
+    timeout_s: float = INLINE_TIMEOUT_S,
+    keep: Callable[[Any], Any] | None = None,
+) -> Any:
+    """The provider's collected answer; raises our errors (never a vendor's). An answer that is a
+    file lives only in a scratch folder: `keep` reads what is needed from it before it goes."""
     content_guard.check_request(services.settings, request)
+    with audit.refusals(services, user_id=user_id, project_id=None, what=f"{capability} call"):
+        spend.before_paid_call(services, owner_id=user_id)  # the per-call backstop: no call past a ceiling
     provider = provider_for(services, capability, user_id)
     started = time.monotonic()
     request_id = provider.submit(request).request_id
@@ -49,10 +61,11 @@ def ask(services: Services, capability: str, request: Any, *, user_id: str, time
         time.sleep(min(max(result.poll_after_s, 0.2), 5.0))
     with tempfile.TemporaryDirectory(dir=scratch(services)) as tmp:
         output = provider.collect(request, result, Path(tmp))
+        kept = keep(output) if keep is not None else output
     cost = float(provider.cost_usd(request, output))
     with services.db.session() as session:
         session.add(CostRecord(owner_id=user_id, provider=provider.name, capability=capability, amount_usd=cost))
-    return output
+    return kept
 
 
 def scratch(services: Services) -> Path:

@@ -21,7 +21,7 @@ from core.bootstrap import Services
 from core.domain.types import JobStatus
 from core.domain.ugc import AdStatus, AssetKind
 from core.errors import ValidationError
-from core.services import ugc_assets
+from core.services import audit, spend, ugc_assets, ugc_spend
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right, scenes_of
 from core.services.ugc_scenes import edit_scene, scene_with_right
@@ -52,17 +52,26 @@ def _check_ready(session: Session, ad: UgcAd) -> None:
 
 
 def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
-    """Queue the ad's generation job (or return the one already running)."""
-    with services.db.session() as session:
+    """Queue the ad's generation job (or return the one already running), admitted like a talking
+    video: the daily quota and the cost ceilings, with its estimate held until the job ends."""
+    prices = ugc_spend.unit_prices(services, user_id)
+    with (
+        audit.refusals(services, user_id=user_id, project_id=None, what="ad"),
+        services.db.session(user_id=user_id) as session,
+    ):
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         running = active_job(session, ad)
         if running is not None:
             return running.id
         _check_ready(session, ad)
+        estimate = ugc_spend.admit_generation(
+            session, ad, prices, user_id=user_id, services=services, quota_kind=AD_JOB
+        )
         job = Job(owner_id=user_id, kind=AD_JOB, subject_id=ad.id, payload={"ad_id": ad.id})
         session.add(job)
         session.flush()
         ad.job_id, ad.status, ad.error, ad.wizard_step = job.id, AdStatus.GENERATING.value, None, "generate"
+        spend.hold(session, job_id=job.id, user_id=user_id, project_id=ad.project_id, estimate_usd=estimate)
         job_id = job.id
     services.queue.enqueue(job_id)
     return job_id
@@ -90,7 +99,7 @@ def approve_storyboard(
     for scene_id, changes in (edits or {}).items():
         edit_scene(scene_id, changes, user_id=user_id, services=services)
     redrawn: list[int] = []
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         ctx = ugc_assets.load_context(session, ad, services.settings)
         for scene in scenes_of(session, ad.id):
@@ -109,7 +118,7 @@ def approve_storyboard(
 
 def regenerate_frame(scene_id: str, *, user_id: str, services: Services) -> None:
     """Draw this scene's storyboard again (new variants); the others keep theirs."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
         scene.redo_frame += 1
         scene.selected_frame_id = scene.approved_frame_id = None
@@ -121,7 +130,7 @@ def regenerate_frame(scene_id: str, *, user_id: str, services: Services) -> None
 def redo_scene(scene_id: str, *, user_id: str, services: Services, frame: bool = False) -> str:
     """Make this scene's clip (and voice line; with `frame`, its storyboard too) again, then re-cut
     the ad. Only this scene is rendered; returns the generation job's id."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
         if active_job(session, ad) is not None:
             raise ValidationError("A generation of this ad is still running; wait for it to finish.")
@@ -137,9 +146,13 @@ def redo_scene(scene_id: str, *, user_id: str, services: Services, frame: bool =
 
 def retry_scene(scene_id: str, kind: AssetKind, *, user_id: str, services: Services) -> list[str]:
     """New attempts for a scene's failed frames, clip or voice line; wakes the generation if waiting."""
-    with services.db.session() as session:
+    prices = ugc_spend.unit_prices(services, user_id)
+    with (
+        audit.refusals(services, user_id=user_id, project_id=None, what="scene retry"),
+        services.db.session(user_id=user_id) as session,
+    ):
         scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
-        jobs = retry_in_session(session, services, ad, scene, kind, user_id)
+        jobs = retry_in_session(session, services, ad, scene, kind, user_id, prices)
         ad_id = ad.id
     ugc_assets.enqueue_all(services, jobs)
     _wake(services, ad_id)
@@ -147,6 +160,21 @@ def retry_scene(scene_id: str, kind: AssetKind, *, user_id: str, services: Servi
 
 
 def retry_in_session(
+    session: Session,
+    services: Services,
+    ad: UgcAd,
+    scene: UgcScene,
+    kind: AssetKind,
+    owner_id: str,
+    prices: ugc_spend.UnitPrices,
+) -> list[str]:
+    """New asset jobs for the scene, admitted against the ceilings (refused: nothing is created)."""
+    jobs = _new_attempts(session, services, ad, scene, kind, owner_id)
+    ugc_spend.admit_assets(session, ad, jobs, prices, user_id=owner_id, services=services)
+    return jobs
+
+
+def _new_attempts(
     session: Session, services: Services, ad: UgcAd, scene: UgcScene, kind: AssetKind, owner_id: str
 ) -> list[str]:
     ctx = ugc_assets.load_context(session, ad, services.settings)
@@ -167,7 +195,7 @@ def retry_in_session(
 
 
 def cancel_generation(ad_id: str, *, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         job = active_job(session, ad)
         if job is None:

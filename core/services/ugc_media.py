@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Actor
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcProductImage
+from core.adapters.storage.keys import parse_key
 from core.bootstrap import Services
 from core.errors import NotFound
 from core.services.access import visible_project_ids
@@ -40,7 +41,8 @@ def _visible(session: Session, key: str, user_id: str) -> bool:
 
 
 def check_media_right(key: str, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
+    parse_key(key)  # a NUL or over-long key is refused here, before it reaches a query
+    with services.db.session(user_id=user_id) as session:
         if not _visible(session, key, user_id):
             raise NotFound("That file does not exist or is not shared with you.")
 

@@ -18,6 +18,7 @@ from core.ports import VisionRequest, VisionTask
 from core.services import content_guard, ugc_calls, ugc_parse
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right
+from core.services.ugc_schemas import PRODUCT_DNA_SCHEMA
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def save_product_info(ad_id: str, *, name: str, brand: str, user_id: str, servic
     if len(name) > NAME_MAX or len(brand) > NAME_MAX:
         raise ValidationError(f"Keep the product and brand names under {NAME_MAX} characters.")
     content_guard.check_texts(services.settings, product_name=name, brand_name=brand)
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         ad.product_name, ad.brand_name = name, brand
         ad.title = ad.title or name
@@ -62,7 +63,7 @@ def add_product_images(ad_id: str, files: list[bytes], *, user_id: str, services
     limit = services.settings.ugc_product_images_max
     if not files:
         raise ValidationError("Choose at least one product photo.")
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad_with_right(session, ad_id, user_id, Right.EDIT)
         have = (
             session.scalar(select(func.count()).select_from(UgcProductImage).where(UgcProductImage.ad_id == ad_id)) or 0
@@ -80,7 +81,7 @@ def add_product_images(ad_id: str, files: list[bytes], *, user_id: str, services
             )
             for i in images
         ]
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         for offset, (key, image) in enumerate(stored):
             session.add(
                 UgcProductImage(
@@ -91,7 +92,7 @@ def add_product_images(ad_id: str, files: list[bytes], *, user_id: str, services
 
 
 def remove_product_image(image_id: str, *, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         row = session.get(UgcProductImage, image_id)
         if row is None:
             raise NotFound("That photo is already gone.")
@@ -103,7 +104,7 @@ def remove_product_image(image_id: str, *, user_id: str, services: Services) -> 
 
 def extract_product_dna(ad_id: str, *, user_id: str, services: Services) -> ProductDNA:
     """Ask the vision port; the answer is validated, then saved for the creator to edit."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         keys = list(
             session.scalars(
@@ -118,7 +119,10 @@ def extract_product_dna(ad_id: str, *, user_id: str, services: Services) -> Prod
     with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
         paths = tuple(services.storage.download_to(k, Path(tmp) / f"product-{i}.png") for i, k in enumerate(keys))
         answer = ugc_calls.ask(
-            services, "vision", VisionRequest(VisionTask.PRODUCT_DNA, paths, hint=name), user_id=user_id
+            services,
+            "vision",
+            VisionRequest(VisionTask.PRODUCT_DNA, paths, hint=name, schema=PRODUCT_DNA_SCHEMA),
+            user_id=user_id,
         )
     dna = ugc_parse.product_dna({"product_name": name, **ugc_parse.load_json(answer.text, "product analysis")})
     _store_dna(ad_id, dna, user_id, services)
@@ -133,6 +137,6 @@ def save_product_dna(ad_id: str, dna: ProductDNA, *, user_id: str, services: Ser
 
 
 def _store_dna(ad_id: str, dna: ProductDNA, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad: UgcAd = ad_with_right(session, ad_id, user_id, Right.EDIT)
         ad.product_dna = dna.to_dict()

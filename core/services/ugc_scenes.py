@@ -112,7 +112,7 @@ def _merged(spec: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 def edit_scene(scene_id: str, changes: dict[str, Any], *, user_id: str, services: Services) -> bool:
     """Apply a creator's edit; returns False when nothing actually changed. Invalid edits store nothing."""
     settings = services.settings
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         scene, _ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
         merged = _merged(scene.spec, changes)
         if merged == scene.spec:
@@ -129,7 +129,7 @@ def edit_scene(scene_id: str, changes: dict[str, Any], *, user_id: str, services
 
 def reset_scene(scene_id: str, *, user_id: str, services: Services) -> None:
     """Back to the writer's version; its finished assets (if any) are found again."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         scene, _ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
         if not scene.edited:
             return
@@ -138,6 +138,6 @@ def reset_scene(scene_id: str, *, user_id: str, services: Services) -> None:
 
 
 def edited_scene_numbers(*, ad_id: str, user_id: str, services: Services) -> list[int]:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad_with_right(session, ad_id, user_id, Right.VIEW)
         return [s.number for s in scenes_of(session, ad_id) if s.edited]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from sqlalchemy import delete
@@ -22,6 +23,7 @@ from core.services import content_guard, ugc_calls, ugc_parse
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right
 from core.services.ugc_assets import brief_of
+from core.services.ugc_parse import MAX_SCENES, SCENE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +46,11 @@ SCENE_SCHEMA = {
     "required": ["scene_type", "duration_seconds", "dialogue", "action", "camera", "lighting", "product_visibility"],
     "properties": {
         "scene_type": {"type": "string", "enum": ["hook", "problem", "solution", "demo", "testimonial", "cta"]},
-        "duration_seconds": {"type": "number"},
-        "dialogue": {"type": "string"},
+        "duration_seconds": {"type": "number", "minimum": SCENE_SECONDS[0], "maximum": SCENE_SECONDS[1]},
+        "dialogue": {
+            "type": "string",
+            "description": "Spoken line: at most 2.5 words per second of the scene (20 words in 8 s).",
+        },
         "action": {"type": "string"},
         "expression": {"type": "string"},
         "setting": {"type": "string"},
@@ -61,7 +66,7 @@ SCRIPT_SCHEMA = {
     "properties": {
         "title": {"type": "string"},
         "audio_direction": {"type": "string"},
-        "scenes": {"type": "array", "items": SCENE_SCHEMA},
+        "scenes": {"type": "array", "items": SCENE_SCHEMA, "minItems": 2, "maxItems": MAX_SCENES},
     },
 }
 DIRECTOR = (
@@ -82,7 +87,7 @@ def save_brief(ad_id: str, brief: BriefInput, *, user_id: str, services: Service
         raise ValidationError(f"Ads last {DURATIONS[0]}-{DURATIONS[1]} seconds.")
     content_guard.check_texts(services.settings, brief=prompt)
     clean = BriefInput(Platform(brief.platform), brief.style, brief.tone, int(brief.duration_s), prompt)
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         ad.options = {**(ad.options or {}), "brief": clean.to_dict()}
 
@@ -104,7 +109,7 @@ def writer_context(ad: UgcAd, avatar: UgcAvatar | None, services: Services) -> d
 
 
 def _load(ad_id: str, user_id: str, services: Services) -> dict[str, Any]:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
         return writer_context(ad, avatar, services)
@@ -138,7 +143,7 @@ def expand_brief(ad_id: str, *, user_id: str, services: Services) -> CreativeBri
 def save_creative_brief(ad_id: str, creative: CreativeBrief, *, user_id: str, services: Services) -> CreativeBrief:
     checked = ugc_parse.creative_brief(creative.to_dict())
     content_guard.check_texts(services.settings, creative_brief=json.dumps(checked.to_dict()))
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad_with_right(session, ad_id, user_id, Right.EDIT).creative_brief = checked.to_dict()
     return checked
 
@@ -148,9 +153,12 @@ def parse_script(text: str, services: Services) -> ScriptDraft:
     return ugc_parse.script(text, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s)
 
 
-def store_script(ad_id: str, draft: ScriptDraft, services: Services, *, writer: str = "") -> None:
-    """Replace the ad's scenes with the draft's, in one transaction (their assets go with them)."""
-    with services.db.session() as session:
+def store_script(
+    ad_id: str, draft: ScriptDraft, services: Services, *, writer: str = "", user_id: str | None = None
+) -> None:
+    """Replace the ad's scenes with the draft's, in one transaction (their assets go with them).
+    `user_id`: the creator (a user-scoped session); None for the generation job."""
+    with services.db.session(user_id=user_id) as session:
         ad = session.get(UgcAd, ad_id)
         assert ad is not None
         session.execute(delete(UgcScene).where(UgcScene.ad_id == ad_id))
@@ -175,5 +183,45 @@ def generate_script(ad_id: str, *, user_id: str, services: Services) -> ScriptDr
     answer = ugc_calls.ask(services, "llm", script_request(context), user_id=user_id)
     draft = parse_script(answer.text, services)
     content_guard.check_texts(services.settings, script=" ".join(s.dialogue for s in draft.scenes))
-    store_script(ad_id, draft, services, writer=answer.model)
+    store_script(ad_id, draft, services, writer=answer.model, user_id=user_id)
+    return draft
+
+
+def typed_scenes(text: str, *, wpm: int, per_8s: int) -> list[dict[str, Any]]:
+    """A script typed or pasted as plain lines: one scene per line (long lines split to fit 8 s),
+    each as long as its words need at `wpm`, hook first and call to action last."""
+    limit = ugc_parse.max_words(SCENE_SECONDS[1], wpm, per_8s)
+    lines: list[str] = []
+    for raw in text.splitlines():
+        words = raw.split()
+        lines += [" ".join(words[i : i + limit]) for i in range(0, len(words), limit)]
+    scenes = []
+    for index, line in enumerate(lines):
+        seconds = len(line.split()) * 60.0 / wpm
+        duration = min(SCENE_SECONDS[1], max(SCENE_SECONDS[0], math.ceil(seconds * 2) / 2 + 0.5))
+        kind = "hook" if index == 0 else ("cta" if index == len(lines) - 1 and len(lines) > 1 else "testimonial")
+        scenes.append(
+            {"scene_type": kind, "duration_seconds": duration, "dialogue": line, "product_visibility": "primary",
+             "action": "talks to the camera, holding the product"}
+        )  # fmt: skip
+    return scenes
+
+
+def save_typed_script(ad_id: str, text: str, *, user_id: str, services: Services, title: str = "") -> ScriptDraft:
+    """The creator's own script (plain lines, or the writer's JSON pasted back), checked like a
+    written one; nothing is stored unless all of it is valid."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Type the script: one line per scene.")
+    settings = services.settings
+    if text.startswith("{"):
+        draft = parse_script(text, services)
+    else:
+        scenes = typed_scenes(text, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s)
+        payload = {"title": title or "My script", "scenes": scenes}
+        draft = parse_script(json.dumps(payload), services)
+    content_guard.check_texts(settings, script=" ".join(s.dialogue for s in draft.scenes))
+    with services.db.session(user_id=user_id) as session:
+        ad_with_right(session, ad_id, user_id, Right.EDIT)
+    store_script(ad_id, draft, services, writer="typed by you", user_id=user_id)
     return draft

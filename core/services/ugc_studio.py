@@ -13,7 +13,7 @@ from core.adapters.db.models_ugc import UgcAd, UgcAsset
 from core.bootstrap import Services
 from core.domain.ugc import AssetKind
 from core.errors import StudioError
-from core.services import ugc_assets
+from core.services import ugc_assets, ugc_spend
 from core.services.access import Right, project_with_right
 from core.services.ugc_ads import ad_with_right, scenes_of
 from core.services.ugc_generation import retry_in_session
@@ -37,7 +37,7 @@ class AdSummary:
 
 
 def list_ads(project_id: str, *, user_id: str, services: Services) -> list[AdSummary]:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.VIEW)
         ads = session.scalars(
             select(UgcAd).where(UgcAd.project_id == project_id).order_by(UgcAd.updated_at.desc())
@@ -50,7 +50,8 @@ def list_ads(project_id: str, *, user_id: str, services: Services) -> list[AdSum
 
 def _one(services: Services, ad_id: str, scene_id: str, kind: AssetKind, user_id: str) -> BatchOutcome:
     """Queue one scene's asset in its own transaction, so one failure cannot undo the others."""
-    with services.db.session() as session:
+    prices = ugc_spend.unit_prices(services, user_id)
+    with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         scene = next(s for s in scenes_of(session, ad_id) if s.id == scene_id)
         if kind is AssetKind.FRAME:
@@ -58,8 +59,9 @@ def _one(services: Services, ad_id: str, scene_id: str, kind: AssetKind, user_id
             jobs = ugc_assets.ensure_frames(session, ctx, scene, user_id) or ugc_assets.retry_frames(
                 session, ctx, scene, user_id
             )
+            ugc_spend.admit_assets(session, ad, jobs, prices, user_id=user_id, services=services)
         else:
-            jobs = retry_in_session(session, services, ad, scene, kind, user_id)
+            jobs = retry_in_session(session, services, ad, scene, kind, user_id, prices)
         number = scene.number
     ugc_assets.enqueue_all(services, jobs)
     return BatchOutcome(number, "queued" if jobs else "up to date")
@@ -67,7 +69,7 @@ def _one(services: Services, ad_id: str, scene_id: str, kind: AssetKind, user_id
 
 def generate_all(ad_id: str, kind: AssetKind, *, user_id: str, services: Services) -> list[BatchOutcome]:
     """Queue `kind` for every scene that lacks it; a scene that cannot be queued is reported and skipped."""
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad_with_right(session, ad_id, user_id, Right.EDIT)
         scenes = [(s.id, s.number) for s in scenes_of(session, ad_id)]
     outcomes = []
@@ -83,7 +85,7 @@ def generate_all(ad_id: str, kind: AssetKind, *, user_id: str, services: Service
 
 
 def failed_assets(ad_id: str, *, user_id: str, services: Services) -> int:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         ad_with_right(session, ad_id, user_id, Right.VIEW)
         rows = session.scalars(select(UgcAsset.id).where(UgcAsset.ad_id == ad_id, UgcAsset.status == "failed")).all()
         return len(rows)

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job, VideoAsset
+from core.adapters.storage.keys import parse_key
 from core.bootstrap import Services
 from core.domain.types import MediaKind, SourceType, VideoStatus
 from core.errors import NotFound, ValidationError
@@ -106,10 +107,15 @@ def _estimate(request: VideoRequest, script: str | None, user_id: str, services:
     return estimate.cost_usd
 
 
-def _check_audio(session, request: VideoRequest, user_id: str) -> None:  # type: ignore[no-untyped-def]
-    """A recording is the user's own upload, or one a video of this project already uses."""
+def _check_audio(session, request: VideoRequest, user_id: str, services: Services) -> None:  # type: ignore[no-untyped-def]
+    """A recording is the user's own stored upload, or one a video of this project already uses."""
     key = request.audio_key
-    if not key or key.startswith(f"audio/uploads/{user_id}/"):
+    if not key:
+        return
+    kind, _ = parse_key(key)
+    if kind is not MediaKind.AUDIO:
+        raise ValidationError("That file is not a recording.")
+    if key.startswith(f"audio/uploads/{user_id}/") and services.storage.exists(key):
         return
     used_here = session.scalar(
         select(func.count()).select_from(VideoAsset).where(
@@ -136,7 +142,7 @@ def create_video(request: VideoRequest, *, user_id: str, services: Services, par
             usable = variant is not None and variant.project_id == request.project_id and variant.status == "ready"
             if request.variant_id and not usable:
                 raise NotFound("That image variant is not ready in this project.")
-            _check_audio(session, request, user_id)
+            _check_audio(session, request, user_id, services)
             spend.admit(
                 session, user_id=user_id, project_id=request.project_id, estimate_usd=estimate,
                 services=services, quota_kind=TALKING_VIDEO_JOB,

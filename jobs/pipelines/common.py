@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models import Actor, JobStep
 from core.bootstrap import Services
 from core.domain.types import Voice
+from core.domain.voices import voices_for_actor
 
 logger = logging.getLogger(__name__)
 
 
 def actor_voice(actor: Actor) -> Voice:
-    return Voice(actor.voice_id, actor.voice_language, actor.voice_rate_wpm, actor.voice_pitch)
+    return Voice(
+        actor.voice_id, actor.voice_language, actor.voice_rate_wpm, actor.voice_pitch, voices_for_actor(actor.key)
+    )
 
 
 def stored_keys_of(session: Session, job_id: str) -> set[str]:

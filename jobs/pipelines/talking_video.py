@@ -43,6 +43,7 @@ def init(ctx: StepContext) -> dict[str, Any]:
                 "language": voice.language,
                 "rate_wpm": voice.rate_wpm,
                 "pitch": voice.pitch,
+                "voices": voice.voices,
             },
             "seed": video.seed,
         }

@@ -22,6 +22,7 @@ from core.domain.ugc import AssetKind, AssetStatus
 from core.errors import JobCancelled
 from core.ports import ImageGenRequest, ImageToVideoRequest, SpeechRequest, VisionRequest, VisionTask
 from core.services import ugc_assets
+from core.services.ugc_schemas import identity_schema
 from jobs.context import StepContext
 from jobs.pipeline import Pipeline, Step, register
 from jobs.pipelines.common import delete_keys, error_dict, stored_keys_of
@@ -87,7 +88,12 @@ def score(ctx: StepContext) -> dict[str, Any]:
     if not references:
         return ctx.skipped()
     frame = ctx.fetch(ctx.output_of("render")["media_key"])
-    request = VisionRequest(VisionTask.IDENTITY, (frame,), references=tuple(ctx.fetch(k) for k in references))
+    request = VisionRequest(
+        VisionTask.IDENTITY,
+        (frame,),
+        references=tuple(ctx.fetch(k) for k in references),
+        schema=identity_schema(1),
+    )
     answer = ctx.call_provider("vision", request)
     scores = json.loads(answer.text).get("scores") or [None]
     return {"score": float(scores[0]) if scores[0] is not None else None}

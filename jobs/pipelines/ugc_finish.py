@@ -22,6 +22,7 @@ from core.errors import JobCancelled
 from core.ports import VisionRequest, VisionTask
 from core.services import ugc_assets
 from core.services.ugc_ads import scenes_of
+from core.services.ugc_schemas import identity_schema
 from jobs.context import StepContext
 
 logger = logging.getLogger(__name__)
@@ -171,8 +172,13 @@ def _identity(ctx: StepContext) -> dict[int, list[float]]:
     for number, key in sorted(clips.items()):
         sampled = sample_frames(ctx.fetch(key), 1.0, ctx.work_dir / "qc" / f"scene{number}", max_side=320)
         frames += [(number, p) for p in sampled[:FRAMES_PER_SCENE]]
+    if not frames:
+        return {}
     request = VisionRequest(
-        VisionTask.IDENTITY, tuple(p for _, p in frames), references=tuple(ctx.fetch(k) for k in references)
+        VisionTask.IDENTITY,
+        tuple(p for _, p in frames),
+        references=tuple(ctx.fetch(k) for k in references),
+        schema=identity_schema(len(frames)),
     )
     scores = json.loads(ctx.call_provider("vision", request).text).get("scores", [])
     found: dict[int, list[float]] = {}
@@ -201,6 +207,10 @@ def _placed(raw: list[dict[str, Any]]) -> list[PlacedCaption]:
     ]
 
 
+def _verdict(finding: Any) -> str:
+    return "not checked" if not finding.checked else ("ok" if finding.passed else "FAILED")
+
+
 def quality_check(ctx: StepContext) -> dict[str, Any]:
     outputs = ctx.output_of("post_production")["outputs"]
     identity, limits, summaries = _identity(ctx), _limits(ctx), []
@@ -219,7 +229,7 @@ def quality_check(ctx: StepContext) -> dict[str, Any]:
             identity,
         )
         report = judge(inputs, limits)
-        summary = "; ".join(f"{f.check}: {'ok' if f.passed else 'FAILED'}" for f in report.findings)
+        summary = "; ".join(f"{f.check}: {_verdict(f)}" for f in report.findings)
         with ctx.services.db.session() as session:
             session.execute(delete(UgcQcReport).where(UgcQcReport.output_id == rows[out["aspect"]]))
             session.add(

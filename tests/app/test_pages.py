@@ -171,6 +171,26 @@ def test_details_regenerate_and_delete_from_the_gallery(
         assert session.get(VideoAsset, video_id) is None
 
 
+def test_a_video_in_flight_is_cancelled_from_its_card(
+    open_page: OpenPage, app_services: Services, creator: str
+) -> None:
+    project = create_project("Oops", owner_id=creator, services=app_services)
+    video_id = create_video(
+        VideoRequest(project.id, _first_actor_id(app_services), script="Wrong script."),
+        user_id=creator,
+        services=app_services,
+    )
+    at = open_page("pages/project.py", project_id=project.id)
+    assert not [b for b in at.button if b.key == f"regen_{video_id}"]  # nothing to regenerate yet
+    at.button(key=f"cancel_{video_id}").click().run()
+    assert not at.exception, at.exception
+    app_services.queue.drain()
+    with app_services.db.session() as session:
+        video = session.get(VideoAsset, video_id)
+        job = session.get(Job, video.job_id)  # type: ignore[union-attr]
+        assert job is not None and job.cancel_requested and job.status == "cancelled"
+
+
 def test_library_search_narrows_across_projects(open_page: OpenPage, app_services: Services, creator: str) -> None:
     actor_id = _first_actor_id(app_services)
     for title, script in (("One", "Sunscreen that feels like nothing."), ("Two", "Coffee that wakes you gently.")):
@@ -378,3 +398,46 @@ def test_settings_tests_a_connection_and_says_what_answered(open_page, creator) 
     assert not at.exception
     messages = [m.value for m in at.success] + [m.value for m in at.error]
     assert messages, "the result is shown in plain words"
+
+
+def test_settings_shows_each_actors_voice_per_provider_and_tests_them(open_page, creator) -> None:  # type: ignore[no-untyped-def]
+    at = open_page("pages/settings.py")
+    table = next(d.value for d in at.dataframe if "Actor" in d.value.columns)
+    assert {
+        "eSpeak NG (offline) (in use)",
+        "Gemini TTS",
+        "Google Cloud TTS",
+        "ElevenLabs (fal)",
+        "MiniMax (fal)",
+    } <= set(table.columns)
+    assert len(table) >= 1 and all(table["Gemini TTS"])
+    at.button(key="test_voices").click().run()
+    assert not at.exception and any("Every actor has" in m.value for m in at.success)
+
+
+def test_the_library_holds_finished_ads_beside_videos(
+    open_page: OpenPage, app_services: Services, creator: str
+) -> None:
+    from core.adapters.db.models_ugc import UgcOutput
+    from core.services import ugc_ads, ugc_product
+
+    project = create_project("Serums", owner_id=creator, services=app_services)
+    create_video(VideoRequest(project.id, _first_actor_id(app_services), script="Coffee that wakes you."),
+                 user_id=creator, services=app_services)  # fmt: skip
+    ad_id = ugc_ads.open_wizard(project.id, user_id=creator, services=app_services)
+    ugc_product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=creator, services=app_services)
+    with app_services.db.session() as session:
+        output = UgcOutput(ad_id=ad_id, job_id="j", aspect="9:16", video_key="video/x.mp4", duration_s=15.0)
+        session.add(output)
+        session.flush()
+        output_id = output.id
+    at = open_page("pages/library.py")
+    assert shown(at, "2 videos") and shown(at, "Glow Serum")
+    at.segmented_control(key="library_kind").set_value("ad").run()
+    assert shown(at, "1 video ·") and not shown(at, "Coffee that wakes you.")
+    at.segmented_control(key="library_kind").set_value("all").run()
+    at.text_input(key="library_search").input("glow").run()
+    assert shown(at, "1 video ·")
+    at.button(key=f"adplay_{output_id}").click().run()
+    assert not at.exception, at.exception
+    assert [t.label for t in at.tabs] == ["Preview", "Scenes", "Details"]

@@ -130,3 +130,89 @@ def test_the_scene_studio_shows_each_scene_and_generates_in_batch(studio: Servic
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     assert sum("voice ready" in b or "audio ready" in b for b in badges) == 3
     assert len(at.get("audio")) == 3
+
+
+def test_generate_shows_the_estimate_and_a_limit_in_plain_words(studio: Services) -> None:
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
+    ugc_ads.save_step(ad_id, "generate", user_id=creator, services=studio)
+    studio.settings.prices.local_per_unit = 0.05
+    project_id = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).project_id
+    at = _open("pages/wizard.py", project_id=project_id)
+    assert "5. Generate" in _texts(at)
+    (caption,) = [c.value for c in at.caption if "Cost:" in c.value]
+    assert "about $" in caption and "min" in caption
+    studio.settings.daily_cost_ceiling_usd = 0.5
+    _submit(at, "Generate the ad")
+    (error,) = [e.value for e in at.error]
+    assert "daily limit" in error and "resets at midnight UTC" in error and "cost_ceiling" in error
+    assert ugc_ads.get_ad(ad_id, user_id=creator, services=studio).job is None
+
+
+def test_a_photo_avatar_gets_a_voice_from_the_list_with_a_preview(studio: Services) -> None:
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    project = create_project("Voices", owner_id=creator, services=studio)
+    ad_id = ugc_ads.open_wizard(project.id, user_id=creator, services=studio)
+    ugc_ads.save_step(ad_id, "avatar", user_id=creator, services=studio)
+    portrait = (Path(__file__).resolve().parents[2] / "seeds" / "actors" / "kenji_base_08.png").read_bytes()
+    from core.services import ugc_avatar
+
+    ugc_avatar.create_avatar_from_photos(ad_id, "Me", [portrait], user_id=creator, services=studio)
+    voice = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).avatar.voice  # type: ignore[union-attr]
+    assert voice["voices"]["espeak"] == voice["voice_id"]  # a sensible default for the offline provider
+    at = _open("pages/wizard.py", project_id=project.id)
+    picker = at.selectbox(key="ugc_avatar_voice")
+    assert any(o.startswith("en-gb-scotland+m2") for o in picker.options)  # the active provider's list (eSpeak)
+    picker.set_value("en-gb-scotland+m2").run()
+    _click(at, "ugc_voice_preview")
+    assert len(at.get("audio")) >= 1
+    _click(at, "ugc_voice_use")
+    voice = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).avatar.voice  # type: ignore[union-attr]
+    assert voice["voice_id"] == "en-gb-scotland+m2" and voice["voices"] == {"espeak": "en-gb-scotland+m2"}
+    from core.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="is not a eSpeak NG"):
+        ugc_avatar.set_avatar_voice(ad_id, "Kore", user_id=creator, services=studio)  # not this provider's
+
+
+def test_step_4_takes_a_script_typed_from_scratch(studio: Services) -> None:
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
+    project_id = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).project_id
+    fresh = ugc_ads.open_wizard(project_id, user_id=creator, services=studio, fresh=True)
+    ugc_ads.save_step(fresh, "script", user_id=creator, services=studio)
+    at = _open("pages/wizard.py", project_id=project_id)
+    assert "4. Script" in _texts(at)
+    long_line = " ".join(["really"] * 25)  # longer than 8 s can hold: split over two scenes
+    at.text_area(key="ugc_typed_text").input(f"Okay so my skin was dull.\n{long_line}\nTap the link.")
+    _submit(at, "Use this script")
+    scenes = ugc_ads.get_ad(fresh, user_id=creator, services=studio).scenes
+    assert [s.script.scene_type.value for s in scenes] == ["hook", "testimonial", "testimonial", "cta"]
+    assert scenes[0].script.dialogue == "Okay so my skin was dull."
+    assert all(2 <= s.script.duration_s <= 8 for s in scenes)
+    at.text_area(key="ugc_typed_text").input("   ")
+    _submit(at, "Use this script")
+    assert any("one line per scene" in e.value for e in at.error)
+
+
+def test_a_scene_stopped_by_a_limit_says_so_and_offers_no_retry(studio: Services) -> None:
+    from sqlalchemy import select
+
+    from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcScene
+    from core.domain.ugc import AssetKind
+    from core.services import ugc_studio
+
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
+    ugc_studio.generate_all(ad_id, AssetKind.AUDIO, user_id=creator, services=studio)
+    message = "Today's spending limit of $1.00 is reached. It resets at midnight UTC (in 3.0 h)."
+    with studio.db.session() as session:
+        first = session.scalar(select(UgcScene.id).where(UgcScene.ad_id == ad_id, UgcScene.number == 1))
+        asset = session.scalar(select(UgcAsset).where(UgcAsset.scene_id == first))
+        asset.status, asset.error = "failed", {"code": "cost_ceiling", "message": message}  # type: ignore[union-attr]
+        ad = session.get(UgcAd, ad_id)
+        ad.status, ad.wizard_step = "needs_attention", "generate"  # type: ignore[union-attr]
+    project_id = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).project_id
+    at = _open("pages/wizard.py", project_id=project_id)
+    assert any("resets at midnight UTC" in e.value for e in at.error)
+    assert not [b for b in at.button if (b.key or "").startswith(f"retry_{first}")]

@@ -23,7 +23,7 @@ def test_fal_and_wavespeed_accept_the_right_key_and_refuse_a_wrong_one(tmp_path)
                          wavespeed_base_url=wavespeed.base_url, kie_api_key="test-key", kie_base_url=kie.url)
         assert "accepted the key" in check_connection(good, "fal", "fal-ai/nano-banana/edit")
         assert "accepted the key" in check_connection(good, "wavespeed", "wavespeed-ai/infinitetalk")
-        assert "accepted the key" in check_connection(good, "kie", "kling/v2-1-standard")
+        assert "accepted the key" in check_connection(good, "kie", "kling-2.6/image-to-video")
         for vendor, field in (("fal", "fal_key"), ("wavespeed", "wavespeed_api_key"), ("kie", "kie_api_key")):
             bad = good.model_copy(update={field: SecretStr("wrong-key")})
             with pytest.raises(ProviderError, match="refused the API key") as refused:

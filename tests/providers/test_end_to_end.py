@@ -49,7 +49,7 @@ def test_a_talking_video_made_by_fal_and_wavespeed(cloud_services) -> None:  # t
     services, fal, wavespeed = cloud_services
     owner = ensure_user(services.db, "cloud@example.com")
     project = projects.create_project("Cloud", owner_id=owner, services=services)
-    actor = add_actor(services, portrait=PORTRAIT.read_bytes())
+    actor = add_actor(services, "ava_base_01", portrait=PORTRAIT.read_bytes())  # her voices are bound
     video_id = videos.create_video(
         videos.VideoRequest(project_id=project.id, actor_id=actor, script="Hi! This is made in the cloud.",
                             image_prompt="beach at golden hour"),

@@ -35,8 +35,16 @@ def fal() -> Iterator[FalStub]:
 
 
 def make_queue(stub: FalStub, http: httpx.Client, key: str = "test-key") -> FalQueue:
-    return FalQueue(key, http=http, queue_url=stub.url, rest_url=stub.url, cdn_url=stub.url,
-                    submit_timeout_s=2.0, upload_backoff_s=0.0, sleep=lambda s: None)
+    return FalQueue(
+        key,
+        http=http,
+        queue_url=stub.url,
+        rest_url=stub.url,
+        cdn_url=stub.url,
+        submit_timeout_s=2.0,
+        upload_backoff_s=0.0,
+        sleep=lambda s: None,
+    )
 
 
 @pytest.fixture
@@ -46,8 +54,9 @@ def queue(fal: FalStub, http: httpx.Client) -> FalQueue:
 
 @pytest.fixture
 def editor(queue: FalQueue, downloader: GuardedDownloader) -> FalImageEditor:
-    return FalImageEditor(queue, model=EDIT, price_per_image=0.039, downloader=downloader, probe=image_probe,
-                          poll_after_s=0.0)
+    return FalImageEditor(
+        queue, model=EDIT, price_per_image=0.039, downloader=downloader, probe=image_probe, poll_after_s=0.0
+    )
 
 
 def test_image_edit_happy_path(fal: FalStub, editor: FalImageEditor, image_path: Path, tmp_path: Path) -> None:
@@ -63,13 +72,18 @@ def test_image_edit_happy_path(fal: FalStub, editor: FalImageEditor, image_path:
 
 
 def test_request_id_alone_is_enough_to_poll_from_another_process(
-    fal: FalStub, editor: FalImageEditor, http: httpx.Client, downloader: GuardedDownloader, image_path: Path,
+    fal: FalStub,
+    editor: FalImageEditor,
+    http: httpx.Client,
+    downloader: GuardedDownloader,
+    image_path: Path,
     tmp_path: Path,
 ) -> None:
     submission = editor.submit(ImageEditRequest(image=image_path, prompt="p"))
     assert FalHandle.decode(submission.request_id).endpoint == "fal-ai/nano-banana/edit"
-    fresh = FalImageEditor(make_queue(fal, http), model=EDIT, price_per_image=0.0, downloader=downloader,
-                           probe=image_probe)
+    fresh = FalImageEditor(
+        make_queue(fal, http), model=EDIT, price_per_image=0.0, downloader=downloader, probe=image_probe
+    )
     result, _ = poll_until_settled(fresh, submission.request_id)
     assert result.state is PredictionState.DONE
     assert fresh.collect(ImageEditRequest(image=image_path, prompt="p"), result, tmp_path).width == 64
@@ -77,8 +91,14 @@ def test_request_id_alone_is_enough_to_poll_from_another_process(
 
 
 def test_flux_generation(fal: FalStub, queue: FalQueue, downloader: GuardedDownloader, tmp_path: Path) -> None:
-    generator = FalImageGenerator(queue, model="fal-ai/flux/schnell", price_per_image=0.003, downloader=downloader,
-                                  probe=image_probe, poll_after_s=0.0)
+    generator = FalImageGenerator(
+        queue,
+        model="fal-ai/flux/schnell",
+        price_per_image=0.003,
+        downloader=downloader,
+        probe=image_probe,
+        poll_after_s=0.0,
+    )
     image, _ = run(generator, ImageGenRequest(prompt="a kitchen", width=144, height=256), tmp_path)
     assert (image.width, image.height) == (144, 256)
     assert fal.predictions[next(iter(fal.predictions))].inputs["image_size"] == {"width": 144, "height": 256}
@@ -88,24 +108,48 @@ def test_flux_generation(fal: FalStub, queue: FalQueue, downloader: GuardedDownl
     "model, content_type",
     [("fal-ai/elevenlabs/tts/multilingual-v2", "audio/mpeg"), ("fal-ai/minimax/speech-02-hd", "audio/wav")],
 )
-def test_speech_payload_follows_the_model(fal: FalStub, queue: FalQueue, downloader: GuardedDownloader,
-                                          media_probe: Any, tmp_path: Path, model: str, content_type: str) -> None:
-    speech = FalSpeechSynthesizer(queue, model=model, price_per_second=0.01, downloader=downloader,
-                                  probe=media_probe, poll_after_s=0.0)
-    request = SpeechRequest(text="Hi there, this is great", voice=Voice("Rachel"))
+def test_speech_payload_follows_the_model(
+    fal: FalStub,
+    queue: FalQueue,
+    downloader: GuardedDownloader,
+    media_probe: Any,
+    tmp_path: Path,
+    model: str,
+    content_type: str,
+) -> None:
+    speech = FalSpeechSynthesizer(
+        queue, model=model, price_per_second=0.01, downloader=downloader, probe=media_probe, poll_after_s=0.0
+    )
+    from core.domain.voices import voices_for_actor
+    from core.errors import ValidationError
+
+    # Ava as the catalog binds her: eSpeak id offline, her ElevenLabs / MiniMax voice here.
+    request = SpeechRequest(
+        text="Hi there, this is great", voice=Voice("en-us+f3", voices=voices_for_actor("ava_base_01"))
+    )
     clip, _ = run(speech, request, tmp_path)
     assert clip.content_type == content_type and 1.5 < clip.duration_s < 2.5
     assert speech.cost_usd(request, clip) == pytest.approx(0.01 * clip.duration_s)
     sent = fal.predictions[next(iter(fal.predictions))].inputs
     if "minimax" in model:
-        assert sent == {"text": request.text, "voice_setting": {"voice_id": "Rachel"}, "output_format": "url"}
+        assert sent == {"text": request.text, "voice_setting": {"voice_id": "Friendly_Person"}, "output_format": "url"}
     else:
-        assert sent == {"text": request.text, "voice": "Rachel"}
+        assert sent == {"text": request.text, "voice": "Sarah"}
+    with pytest.raises(ValidationError, match="nothing was sent"):
+        speech.submit(SpeechRequest(text="Hi", voice=Voice("en-us+f3")))
+    assert fal.created_count() == 1
 
 
 def lipsyncer(queue: FalQueue, downloader: GuardedDownloader, probe: Any, **kwargs: Any) -> FalLipSyncer:
-    return FalLipSyncer(queue, model="fal-ai/infinitalk", price_per_second=0.2, downloader=downloader, probe=probe,
-                        poll_after_s=0.0, **kwargs)
+    return FalLipSyncer(
+        queue,
+        model="fal-ai/infinitalk",
+        price_per_second=0.2,
+        downloader=downloader,
+        probe=probe,
+        poll_after_s=0.0,
+        **kwargs,
+    )
 
 
 def test_frames_and_chunks() -> None:
@@ -115,8 +159,15 @@ def test_frames_and_chunks() -> None:
     assert plan_chunks(60, 28) == [(0.0, 20.0), (20.0, 20.0), (40.0, 20.0)]
 
 
-def test_lipsync_single_chunk(fal: FalStub, queue: FalQueue, downloader: GuardedDownloader, media_probe: Any,
-                              image_path: Path, audio_path: Path, tmp_path: Path) -> None:
+def test_lipsync_single_chunk(
+    fal: FalStub,
+    queue: FalQueue,
+    downloader: GuardedDownloader,
+    media_probe: Any,
+    image_path: Path,
+    audio_path: Path,
+    tmp_path: Path,
+) -> None:
     syncer = lipsyncer(queue, downloader, media_probe)
     request = LipSyncRequest(image=image_path, audio=audio_path, audio_duration_s=2.0, width=480, height=854)
     video, _ = run(syncer, request, tmp_path / "out")
@@ -126,8 +177,9 @@ def test_lipsync_single_chunk(fal: FalStub, queue: FalQueue, downloader: Guarded
     assert fal.created_count() == 1
 
 
-def test_long_audio_is_split_into_chunks_and_joined(fal: FalStub, queue: FalQueue, downloader: GuardedDownloader,
-                                                    media_probe: Any, image_path: Path, tmp_path: Path) -> None:
+def test_long_audio_is_split_into_chunks_and_joined(
+    fal: FalStub, queue: FalQueue, downloader: GuardedDownloader, media_probe: Any, image_path: Path, tmp_path: Path
+) -> None:
     audio = tmp_path / "long.wav"
     audio.write_bytes(wav_bytes(3.0))
     syncer = lipsyncer(queue, downloader, media_probe, max_chunk_s=1.6)
@@ -153,8 +205,7 @@ def test_a_failed_chunk_submission_cancels_the_queued_ones(
     assert fal.created_count() == 1 and len(fal.cancelled) == 1
 
 
-def test_many_jobs_at_once_on_one_stub(fal: FalStub, editor: FalImageEditor, image_path: Path,
-                                       tmp_path: Path) -> None:
+def test_many_jobs_at_once_on_one_stub(fal: FalStub, editor: FalImageEditor, image_path: Path, tmp_path: Path) -> None:
     fal.walk_statuses, fal.completes_after_s = False, 0.05
     request = ImageEditRequest(image=image_path, prompt="p")
 
@@ -243,17 +294,20 @@ def test_upload_token_failure_is_retried(fal: FalStub, editor: FalImageEditor, i
     assert fal.count("token") == 2 and fal.created_count() == 1
 
 
-def test_wrong_key_is_not_transient(fal: FalStub, http: httpx.Client, downloader: GuardedDownloader,
-                                    image_path: Path) -> None:
-    editor = FalImageEditor(make_queue(fal, http, key="wrong"), model=EDIT, price_per_image=0.0, downloader=downloader,
-                            probe=image_probe)
+def test_wrong_key_is_not_transient(
+    fal: FalStub, http: httpx.Client, downloader: GuardedDownloader, image_path: Path
+) -> None:
+    editor = FalImageEditor(
+        make_queue(fal, http, key="wrong"), model=EDIT, price_per_image=0.0, downloader=downloader, probe=image_probe
+    )
     with pytest.raises(ProviderError, match="API key") as caught:
         submitted(editor, image_path)
     assert not isinstance(caught.value, TransientError)
 
 
-def test_non_media_result_is_rejected_and_removed(fal: FalStub, editor: FalImageEditor, image_path: Path,
-                                                  tmp_path: Path) -> None:
+def test_non_media_result_is_rejected_and_removed(
+    fal: FalStub, editor: FalImageEditor, image_path: Path, tmp_path: Path
+) -> None:
     result, _ = poll_until_settled(editor, submitted(editor, image_path))
     fal.faults.add("file", "bad_media")
     with pytest.raises(MediaRejected):

@@ -45,8 +45,9 @@ def test_gemini_image_edit(google: GoogleStub, http: httpx.Client, image_path: P
     assert sent.header("x-goog-api-key") == "test-key" and b"test-key" not in sent.path.encode()
 
 
-def test_gemini_safety_block_is_a_provider_error(google: GoogleStub, http: httpx.Client, image_path: Path,
-                                                 tmp_path: Path) -> None:
+def test_gemini_safety_block_is_a_provider_error(
+    google: GoogleStub, http: httpx.Client, image_path: Path, tmp_path: Path
+) -> None:
     google.faults.add("generate", "fail")
     adapter = editor(google, http)
     request = ImageEditRequest(image=image_path, prompt="p")
@@ -56,8 +57,9 @@ def test_gemini_safety_block_is_a_provider_error(google: GoogleStub, http: httpx
 
 
 @pytest.mark.parametrize("kind", ["rate_limit", "server_error", "drop", "slow"])
-def test_gemini_transient_faults(google: GoogleStub, http: httpx.Client, image_path: Path, tmp_path: Path,
-                                 kind: str) -> None:
+def test_gemini_transient_faults(
+    google: GoogleStub, http: httpx.Client, image_path: Path, tmp_path: Path, kind: str
+) -> None:
     google.faults.add("generate", kind, retry_after_s=5, delay_s=1.3)
     adapter = editor(google, http)
     request = ImageEditRequest(image=image_path, prompt="p")
@@ -76,8 +78,14 @@ def test_gemini_wrong_key(google: GoogleStub, http: httpx.Client, image_path: Pa
 
 
 def imagen(google: GoogleStub, http: httpx.Client) -> GoogleImageGenerator:
-    return GoogleImageGenerator("test-key", http=http, base_url=google.url, model="imagen-4.0-generate-001",
-                                price_per_image=0.04, probe=image_probe)
+    return GoogleImageGenerator(
+        "test-key",
+        http=http,
+        base_url=google.url,
+        model="imagen-4.0-generate-001",
+        price_per_image=0.04,
+        probe=image_probe,
+    )
 
 
 def test_imagen_generation_and_filtering(google: GoogleStub, http: httpx.Client, tmp_path: Path) -> None:
@@ -93,8 +101,9 @@ def test_imagen_generation_and_filtering(google: GoogleStub, http: httpx.Client,
 
 def test_gemini_tts_wraps_pcm_as_wav(google: GoogleStub, http: httpx.Client, media_probe: Any, tmp_path: Path) -> None:
     client = make_genai_client("test-key", http=http, base_url=google.url, timeout_s=1.0)
-    adapter = GeminiSpeechSynthesizer(client, model="gemini-2.5-flash-preview-tts", price_per_second=0.001,
-                                      probe=media_probe)
+    adapter = GeminiSpeechSynthesizer(
+        client, model="gemini-2.5-flash-preview-tts", price_per_second=0.001, probe=media_probe
+    )
     request = SpeechRequest(text="Hello there", voice=Voice("Kore"))
     clip, _ = run(adapter, request, tmp_path)
     assert clip.content_type == "audio/wav" and clip.path.suffix == ".wav"
@@ -104,23 +113,60 @@ def test_gemini_tts_wraps_pcm_as_wav(google: GoogleStub, http: httpx.Client, med
 
 
 @pytest.mark.parametrize("encoding, content_type", [("MP3", "audio/mpeg"), ("LINEAR16", "audio/wav")])
-def test_cloud_tts(google: GoogleStub, http: httpx.Client, media_probe: Any, tmp_path: Path, encoding: str,
-                   content_type: str) -> None:
-    adapter = GoogleCloudSpeechSynthesizer("test-key", http=http, base_url=google.url, price_per_second=0.0,
-                                           probe=media_probe, audio_encoding=encoding)
+def test_cloud_tts(
+    google: GoogleStub, http: httpx.Client, media_probe: Any, tmp_path: Path, encoding: str, content_type: str
+) -> None:
+    adapter = GoogleCloudSpeechSynthesizer(
+        "test-key", http=http, base_url=google.url, price_per_second=0.0, probe=media_probe, audio_encoding=encoding
+    )
     clip, _ = run(adapter, SpeechRequest(text="Hi", voice=Voice("en-US-Neural2-F", language="en-us")), tmp_path)
     assert clip.content_type == content_type and clip.duration_s > 0.7
     assert google.requests[0][1].json()["voice"] == {"languageCode": "en-US", "name": "en-US-Neural2-F"}
     google.faults.add("tts", "fail")
     with pytest.raises(ProviderError, match="unsupported characters"):
-        run(adapter, SpeechRequest(text="Hi", voice=Voice("x")), tmp_path)
+        run(adapter, SpeechRequest(text="Hi", voice=Voice("en-US-Neural2-C")), tmp_path)
+
+
+def test_each_google_speech_provider_gets_the_actors_own_voice_or_nothing_is_sent(
+    google: GoogleStub, http: httpx.Client, media_probe: Any, tmp_path: Path
+) -> None:
+    from core.adapters.providers.google_common import make_genai_client
+    from core.domain.voices import voices_for_actor
+    from core.errors import ValidationError
+
+    ava = Voice("en-us+f3", voices=voices_for_actor("ava_base_01"))  # as the catalog binds her
+    gemini = GeminiSpeechSynthesizer(
+        make_genai_client("test-key", http=http, base_url=google.url, timeout_s=2.0),
+        model="gemini-2.5-flash-preview-tts",
+        price_per_second=0.0,
+        probe=media_probe,
+    )
+    run(gemini, SpeechRequest(text="Hello there", voice=ava), tmp_path / "g")
+    assert b"Kore" in google.requests[-1][1].body
+    cloud = GoogleCloudSpeechSynthesizer(
+        "test-key", http=http, base_url=google.url, price_per_second=0.0, probe=media_probe
+    )
+    run(cloud, SpeechRequest(text="Hi", voice=ava), tmp_path / "c")
+    assert google.requests[-1][1].json()["voice"]["name"] == "en-US-Neural2-F"
+    sent = len(google.requests)
+    for adapter in (gemini, cloud):
+        with pytest.raises(ValidationError, match="is not a .* voice, so nothing was sent"):
+            adapter.submit(SpeechRequest(text="Hi", voice=Voice("en-us+f3")))  # the eSpeak id Gemini refused
+    assert len(google.requests) == sent
 
 
 @pytest.fixture
 def veo(google: GoogleStub, http: httpx.Client, downloader: GuardedDownloader, media_probe: Any) -> GoogleVeoAnimator:
-    return GoogleVeoAnimator("test-key", http=http, base_url=google.url, model="veo-3.1-generate-preview",
-                             price_per_second=0.15,
-                             downloader=downloader, probe=media_probe, poll_after_s=0.0)
+    return GoogleVeoAnimator(
+        "test-key",
+        http=http,
+        base_url=google.url,
+        model="veo-3.1-generate-preview",
+        price_per_second=0.15,
+        downloader=downloader,
+        probe=media_probe,
+        poll_after_s=0.0,
+    )
 
 
 def test_veo_happy_path(google: GoogleStub, veo: GoogleVeoAnimator, image_path: Path, tmp_path: Path) -> None:
@@ -131,6 +177,18 @@ def test_veo_happy_path(google: GoogleStub, veo: GoogleVeoAnimator, image_path: 
     assert body["parameters"]["durationSeconds"] == 6 and body["parameters"]["aspectRatio"] == "9:16"
     assert google.count("submit") == 1 and google.count("download") == 1 and google.count("blob") == 1
     assert veo.cost_usd(request, video) == pytest.approx(0.15 * video.duration_s)
+
+
+def test_veo_downloads_through_the_configured_base_url(
+    google: GoogleStub, veo: GoogleVeoAnimator, image_path: Path, tmp_path: Path
+) -> None:
+    """A real answer names Google's own host; the file is fetched from the configured one (a proxy,
+    here the stub), as the SDK's files.download does; the key never goes to the named host."""
+    google.video_uri_host = "https://generativelanguage.googleapis.com"
+    video, _ = run(veo, ImageToVideoRequest(image=image_path, prompt="she waves", duration_s=5), tmp_path)
+    assert video.duration_s > 1.0 and google.count("download") == 1
+    with pytest.raises(ProviderError, match="not a Gemini file"):
+        veo.download_url("https://elsewhere.example/video.mp4")
 
 
 def test_veo_filtered_unknown_and_transient(google: GoogleStub, veo: GoogleVeoAnimator, image_path: Path) -> None:
@@ -149,3 +207,20 @@ def test_veo_filtered_unknown_and_transient(google: GoogleStub, veo: GoogleVeoAn
 def test_veo_rejects_a_foreign_request_id(veo: GoogleVeoAnimator) -> None:
     with pytest.raises(ProviderError):
         veo.poll("../../v1/secrets")
+
+
+def test_cloud_tts_is_a_speech_provider_of_its_own(google: GoogleStub, tmp_path: Path) -> None:
+    from core.adapters.media.ffmpeg import FfmpegToolkit
+    from core.adapters.providers.connection import check_connection
+    from core.adapters.providers.registry import build_providers
+    from core.domain.voices import voices_for_actor
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, speech_provider="gcloud", gemini_api_key="test-key",
+                             google_cloud_tts_base_url=google.url, download_allow_http=True)
+    choice = build_providers(settings, media=FfmpegToolkit(), storage=None).choices["speech"]
+    assert (choice.vendor, type(choice.provider).__name__) == ("gcloud", "GoogleCloudSpeechSynthesizer")
+    assert "accepted the key" in check_connection(settings, "gcloud", choice.model)
+    clip, _ = run(choice.provider, SpeechRequest("Hi", Voice("en-us+m1", voices=voices_for_actor("marcus_base_07"))),
+                  tmp_path / "out")
+    assert clip.duration_s > 0 and google.requests[-1][1].json()["voice"]["name"] == "en-US-Neural2-D"

@@ -46,18 +46,18 @@ def test_happy_path(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: Lip
     video, polls = run(syncer, request_, tmp_path / "out")
     assert [p.message for p in polls[:2]] == ["WaveSpeed: created", "WaveSpeed: processing"]
     assert video.content_type == "video/mp4" and 1.9 < video.duration_s < 2.2
-    assert ws.count("upload_ticket") == 2 and ws.count("upload_put") == 2
+    assert ws.count("upload_binary") == 2 and ws.count("upload_ticket") == 0  # the documented endpoint, no 404 first
     assert ws.count("submit") == 1 and ws.created_count("wavespeed-ai/infinitetalk") == 1
     sent = next(iter(ws.predictions.values())).inputs
     assert sent["resolution"] == "720p" and set(sent) == {"image", "audio", "resolution", "seed"}
     assert syncer.cost_usd(request_, video) == pytest.approx(0.03 * 5.0)  # five-second minimum charge
 
 
-def test_legacy_binary_upload_when_tickets_are_missing(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer,
-                                                       request_: LipSyncRequest, tmp_path: Path) -> None:
-    ws.ticket_uploads = False
+def test_ticket_upload_when_the_binary_endpoint_is_missing(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer,
+                                                           request_: LipSyncRequest, tmp_path: Path) -> None:
+    ws.binary_uploads = False
     video, _ = run(syncer, request_, tmp_path)
-    assert ws.count("upload_binary") == 2 and video.duration_s > 1.9
+    assert ws.count("upload_ticket") == 2 and ws.count("upload_put") == 2 and video.duration_s > 1.9
 
 
 def test_failed_prediction(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: LipSyncRequest) -> None:

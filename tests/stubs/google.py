@@ -18,8 +18,14 @@ from tests.stubs.base import VendorStub
 from tests.stubs.media import mp3_bytes, mp4_bytes, pcm_bytes, png_bytes, wav_bytes
 from tests.stubs.server import StubRequest, StubResponse
 
-_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
-           500: "INTERNAL", 503: "UNAVAILABLE"}
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
 _VERSION = r"/(?P<version>v1|v1beta)"
 
 
@@ -33,6 +39,10 @@ def example_of(schema: dict[str, Any]) -> Any:
         return {name: example_of(sub) for name, sub in (schema.get("properties") or {}).items()}
     if kind == "array":
         return [example_of(schema.get("items") or {"type": "string"}) for _ in range(schema.get("minItems", 1))]
+    if kind == "number" and "minimum" in schema and "maximum" in schema:
+        return schema["minimum"] + 0.8 * (schema["maximum"] - schema["minimum"])  # a model keeps to the bounds
+    if kind == "string" and "#RRGGBB" in schema.get("description", ""):
+        return "#C8A040"  # a model follows the field's description
     return {"integer": 1, "number": 0.5, "boolean": True}.get(str(kind), "text")
 
 
@@ -46,10 +56,12 @@ def pick(obj: Any, *names: str) -> Any:
 
 
 class GoogleStub(VendorStub):
-    def __init__(self, *, redirect_downloads: bool = True, video_size: tuple[int, int] = (96, 160),
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, redirect_downloads: bool = True, video_size: tuple[int, int] = (96, 160), **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.redirect_downloads = redirect_downloads
+        self.video_uri_host = ""  # e.g. "https://generativelanguage.googleapis.com": what a real answer names
         self.video_size = video_size
         model = r"models/(?P<model>[A-Za-z0-9._-]+)"
         self.route("POST", rf"{_VERSION}/{model}:generateContent", "generate", self._generate)
@@ -59,6 +71,7 @@ class GoogleStub(VendorStub):
         self.route("GET", rf"{_VERSION}/files/(?P<fid>[A-Za-z0-9-]+):download", "download", self._download)
         self.route("GET", r"/blob/(?P<fid>[A-Za-z0-9-]+)", "blob", self._blob, auth=False)
         self.route("POST", r"/v1/text:synthesize", "tts", self._synthesize)
+        self.route("GET", r"/v1/voices", "voices", self._voices)
 
     def authorized(self, request: StubRequest) -> bool:
         return self.api_key in (request.header("x-goog-api-key"), request.arg("key"))
@@ -84,12 +97,17 @@ class GoogleStub(VendorStub):
             return self._json_answer(model, body, config)
         if "AUDIO" in modalities:
             speech = pick(config, "speechConfig", "speech_config") or {}
-            voice = pick(pick(pick(speech, "voiceConfig", "voice_config"), "prebuiltVoiceConfig",
-                              "prebuilt_voice_config"), "voiceName", "voice_name")
+            voice = pick(
+                pick(pick(speech, "voiceConfig", "voice_config"), "prebuiltVoiceConfig", "prebuilt_voice_config"),
+                "voiceName",
+                "voice_name",
+            )
             if not isinstance(voice, str):
                 return self.error(400, "speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName is required")
-            inline = {"mimeType": "audio/L16;codec=pcm;rate=24000",
-                      "data": base64.b64encode(pcm_bytes(0.8, 24000)).decode()}
+            inline = {
+                "mimeType": "audio/L16;codec=pcm;rate=24000",
+                "data": base64.b64encode(pcm_bytes(0.8, 24000)).decode(),
+            }
         elif "IMAGE" in modalities:
             if not images or not pick(images[0], "data"):
                 return self.error(400, "an input image part is required for editing")
@@ -108,8 +126,12 @@ class GoogleStub(VendorStub):
         self.create(model, body, label="generate_created")
         self.last_schema = schema
         part = {"text": json.dumps(example_of(schema))}
-        return StubResponse.of_json({"candidates": [{"content": {"role": "model", "parts": [part]},
-                                                     "finishReason": "STOP"}], "modelVersion": model})
+        return StubResponse.of_json(
+            {
+                "candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP"}],
+                "modelVersion": model,
+            }
+        )
 
     def _predict(self, request: StubRequest, version: str, model: str) -> StubResponse:
         body = request.json() or {}
@@ -151,9 +173,12 @@ class GoogleStub(VendorStub):
         else:
             seconds = (prediction.inputs.get("parameters") or {}).get("durationSeconds", 8) / 4
             self.put_file(mp4_bytes(seconds, *self.video_size), "video/mp4", op)
-            inner = {"generatedSamples": [{"video": {"uri": f"{self.url}/{version}/files/{op}:download?alt=media"}}]}
-        response = {"@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
-                    "generateVideoResponse": inner}
+            host = self.video_uri_host or self.url  # Google names its own host, not the proxy's
+            inner = {"generatedSamples": [{"video": {"uri": f"{host}/{version}/files/{op}:download?alt=media"}}]}
+        response = {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+            "generateVideoResponse": inner,
+        }
         return StubResponse.of_json({"name": name, "done": True, "response": response})
 
     def _download(self, request: StubRequest, version: str, fid: str) -> StubResponse:
@@ -167,6 +192,13 @@ class GoogleStub(VendorStub):
         return self._serve_file(request, fid)
 
     # ------------------------------------------------------------------ Cloud TTS
+
+    def _voices(self, request: StubRequest) -> StubResponse:
+        from core.domain.voices import GCLOUD, options
+
+        voices = [{"name": o.voice_id, "languageCodes": [o.voice_id[:5]], "ssmlGender": o.gender.upper()}
+                  for o in options(GCLOUD)]
+        return StubResponse.of_json({"voices": voices})
 
     def _synthesize(self, request: StubRequest) -> StubResponse:
         body = request.json() or {}

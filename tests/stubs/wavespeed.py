@@ -1,7 +1,8 @@
 """WaveSpeed REST v3 stand-in (providers.md sections 0 and 3). Base URL: `f"{stub.url}/api/v3"`.
 
 Endpoint labels: submit, result, upload_ticket, upload_put, upload_binary, file.
-Extra knob: `ticket_uploads` (False: the ticket endpoint 404s, as on older deployments).
+Extra knobs: `ticket_uploads` (False: the ticket endpoint 404s) and `binary_uploads` (False: the
+documented binary endpoint 404s, to exercise the fallback).
 Fault `terminal_status` on "result" with `status="cancelled"|"timeout"|"deleted"`.
 """
 
@@ -21,10 +22,11 @@ MODELS = ("wavespeed-ai/infinitetalk", "wavespeed-ai/infinitetalk-fast")
 
 
 class WaveSpeedStub(VendorStub):
-    def __init__(self, *, ticket_uploads: bool = True, video_size: tuple[int, int] = (96, 160),
-                 **kwargs: Any) -> None:
+    def __init__(self, *, ticket_uploads: bool = True, binary_uploads: bool = True,
+                 video_size: tuple[int, int] = (96, 160), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ticket_uploads = ticket_uploads
+        self.binary_uploads = binary_uploads
         self.video_size = video_size
         self._tickets: dict[str, tuple[int, str]] = {}
         self.route("POST", r"/api/v3/media/uploads", "upload_ticket", self._ticket)
@@ -70,6 +72,8 @@ class WaveSpeedStub(VendorStub):
         return StubResponse(200)
 
     def _binary(self, request: StubRequest) -> StubResponse:
+        if not self.binary_uploads:
+            return self.error(404, "Not Found")
         ctype = request.header("Content-Type")
         message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + request.body)
         for part in message.iter_parts() if message.is_multipart() else []:

@@ -191,7 +191,7 @@ def test_a_users_own_key_pays_for_their_jobs_and_is_never_logged(
     services, fal = fal_services
     caplog.set_level(logging.DEBUG)
     alice, bob = ensure_user(services.db, "alice@example.com"), ensure_user(services.db, "bob@example.com")
-    actor = add_actor(services, portrait=PORTRAIT.read_bytes())
+    actor = add_actor(services, "ava_base_01", portrait=PORTRAIT.read_bytes())  # her voices are bound
     keys.save_key(alice, "fal", SECRETS["fal"], services=services)
     mine = _make_video(services, alice, actor)
     theirs = _make_video(services, bob, actor)  # bob has no key of his own: the studio's key is used
@@ -224,7 +224,7 @@ def test_a_changed_key_is_used_from_the_next_call(fal_services: tuple[Services, 
 def test_a_job_whose_key_will_not_open_fails_loudly_before_paying(fal_services: tuple[Services, FalStub]) -> None:
     services, fal = fal_services
     alice = ensure_user(services.db, "alice@example.com")
-    actor = add_actor(services, portrait=PORTRAIT.read_bytes())
+    actor = add_actor(services, "ava_base_01", portrait=PORTRAIT.read_bytes())  # her voices are bound
     keys.save_key(alice, "fal", SECRETS["fal"], services=services)
     services.settings.master_key = SecretStr(NEW)  # someone swapped the master key
     video = _make_video(services, alice, actor)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from core.adapters.db.database import RLS_ROLE, Database
 from core.adapters.db.models import Project, VideoAsset
 from core.config import Settings
-from core.services import keys
+from core.services import keys, team, ugc_ads
 from tests.conftest import make_services, truncate_all
 from tests.unit.test_isolation import World, build_world
 
@@ -170,3 +170,49 @@ def test_the_apps_user_sessions_run_under_the_policies(world: World) -> None:
         assert session.execute(text("SELECT current_user")).scalar() == RLS_ROLE
     with db.session() as session:  # the job runner's sessions keep the owner role and see everything
         assert session.get(VideoAsset, world.video) is not None
+
+
+def test_users_show_only_oneself_and_the_people_one_shares_a_project_with(world: World) -> None:
+    everyone = "SELECT id FROM users"
+    with acting_as(world, world.users["stranger"]) as conn:
+        assert [r[0] for r in conn.execute(text(everyone))] == [world.users["stranger"]]
+        assert _rows_changed(conn, "UPDATE users SET display_name = 'pwned' WHERE id = :a", a=world.owner) == 0
+        assert _rows_changed(conn, "UPDATE users SET display_name = 'Me' WHERE id = :me", me=world.users["stranger"])
+    with acting_as(world, world.users["viewer"]) as conn:
+        seen = {r[0] for r in conn.execute(text(everyone))}
+        assert seen == {world.owner, world.users["viewer"], world.users["editor"]}
+        assert _rows_changed(conn, "UPDATE users SET display_name = 'pwned' WHERE id = :a", a=world.owner) == 0
+    with acting_as(world, None) as conn:
+        assert _count(conn, everyone) == 0
+
+
+def test_audit_lines_cannot_be_forged_by_a_user_session(world: World) -> None:
+    forge = (
+        "INSERT INTO audit_events (id, action, actor_id, actor_email, owner_id, project_id, subject, detail, "
+        "address, created_at) VALUES (:id, 'project.deleted', :me, 'ceo@example.com', :a, :p, 'x', '{}', '', now())"
+    )
+    for who in (world.users["stranger"], world.users["editor"], world.owner):
+        with acting_as(world, who) as conn:
+            assert "permission denied" in _refused(
+                conn, forge, id=str(uuid.uuid4()), me=who, a=world.owner, p=world.project
+            )
+    # the studio still writes the lines of what users do in their own sessions
+    team.invite_member(world.project, "late@example.com", "viewer", user_id=world.owner, services=world.services)
+    with acting_as(world, world.owner) as conn:
+        assert _count(conn, "SELECT id FROM audit_events WHERE subject = 'late@example.com'") == 1
+
+
+def test_ads_are_written_only_by_editors_of_their_project(world: World) -> None:
+    ad = ugc_ads.open_wizard(world.project, user_id=world.owner, services=world.services)
+    rename = "UPDATE ugc_ads SET title = 'pwned' WHERE id = :ad"
+    with acting_as(world, world.users["stranger"]) as conn:
+        assert _count(conn, "SELECT id FROM ugc_ads") == 0
+        assert _rows_changed(conn, rename, ad=ad) == 0
+        assert _rows_changed(conn, "DELETE FROM ugc_ads WHERE id = :ad", ad=ad) == 0
+    with acting_as(world, world.users["viewer"]) as conn:
+        assert _count(conn, "SELECT id FROM ugc_ads") == 1 and _rows_changed(conn, rename, ad=ad) == 0
+    with acting_as(world, world.users["editor"]) as conn:
+        assert _rows_changed(conn, rename, ad=ad) == 1
+        assert "permission denied" in _refused(
+            conn, "UPDATE ugc_ads SET project_id = :p WHERE id = :ad", p=world.private_project, ad=ad
+        )

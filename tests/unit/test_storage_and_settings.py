@@ -83,3 +83,34 @@ def test_the_global_streamlit_secrets_file_is_read_too(monkeypatch: pytest.Monke
     monkeypatch.setattr("core.config.SECRETS_FILE", tmp_path / "no-project-secrets.toml")  # a dev's own file
     settings = Settings(_env_file=None, data_dir=tmp_path)
     assert settings.daily_generation_quota == 9 and settings.has_key("kie")
+
+
+HOSTILE_KEYS = [
+    "images/ok\x00.png",  # NUL: os.stat raised ValueError, PostgreSQL refused the query
+    "secrets/x.png",  # unknown kind: MediaKind() raised ValueError
+    "images/" + "a" * 300 + ".png",  # over-long: the file system raised OSError
+    "images/" + "a/" * 130 + "b.png",
+    "images/x.png\n",
+    "",
+    None,
+]
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS)
+def test_hostile_keys_are_clean_validation_errors(tmp_path: Path, key: object) -> None:
+    storage = LocalDiskStorage(tmp_path / "media")
+    for use in (storage.path_of, storage.exists, storage.read_bytes, storage.delete, parse_key):
+        with pytest.raises(ValidationError):
+            use(key)  # type: ignore[arg-type]
+
+
+def test_kie_models_are_the_documented_market_models(tmp_path: Path) -> None:
+    import pydantic
+
+    from core.config import KIE_VIDEO_MODELS
+
+    assert Settings(_env_file=None, data_dir=tmp_path).kie_video_model == "kling-2.6/image-to-video"
+    for model in KIE_VIDEO_MODELS:
+        assert Settings(_env_file=None, data_dir=tmp_path, kie_video_model=model).kie_video_model == model
+    with pytest.raises(pydantic.ValidationError):
+        Settings(_env_file=None, data_dir=tmp_path, kie_video_model="kling/v2-1-standard")  # not on KIE's market

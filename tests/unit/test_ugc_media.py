@@ -12,7 +12,7 @@ import pytest
 from core.adapters.media.captions import Rect, chunk_line, clean_text, filter_value, place, safe_area, wrap
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.mixdown import RATE, VoicePlacement, integrated_loudness, mix
-from core.adapters.media.music import write_music_bed
+from core.adapters.media.music import synthesise, write_music_bed
 from core.adapters.media.postprod import EditSpec, PostProducer, SceneCut, plan
 from core.adapters.media.probe import decode_audio_mono
 from core.adapters.media.quality import QcInputs, QcLimits, judge, scan_media
@@ -213,10 +213,32 @@ def test_captions_are_wrapped_inside_the_safe_area_and_a_stray_box_is_caught() -
     assert [f.check for f in report.findings if not f.passed] == ["captions_safe_area"]
 
 
+def test_identity_is_not_checked_when_no_frame_was_scored() -> None:
+    scan = type(
+        "Scan", (), {"duration_s": 1.0, "black": [], "frozen": [], "integrated_lufs": -14.0, "true_peak_db": -3.0}
+    )()
+    timeline = plan(EditSpec((SceneCut(Path("x"), 1.0),), 270, 480))
+    safe = safe_area(Platform.TIKTOK, 270, 480)
+    for scores in ({}, {1: []}):
+        report = judge(QcInputs(scan, 1.0, timeline, [], safe, scores), QcLimits())  # type: ignore[arg-type]
+        identity = next(f for f in report.findings if f.check == "identity")
+        assert not identity.checked and identity.detail.startswith("not checked")
+    report = judge(QcInputs(scan, 1.0, timeline, [], safe, {1: [0.9]}), QcLimits())  # type: ignore[arg-type]
+    assert all(f.checked for f in report.findings)
+
+
 def test_captions_follow_the_voice_line() -> None:
     parts = chunk_line("One two three four five six seven", 1.0, 2.0)
     assert [p.text for p in parts] == ["One two three four five", "six seven"]
     assert parts[0].start_s == 1.0 and parts[-1].end_s == pytest.approx(3.0)
+
+
+def test_the_music_bed_renders_every_length_from_1_to_90_s() -> None:
+    """5.0 s used to fail: the last bar's arpeggio ran past the buffer (74 of 891 lengths)."""
+    for tenths in range(10, 901):
+        samples = synthesise(tenths / 10, seed=tenths % 7)
+        assert len(samples) == round(tenths / 10 * 44_100)
+        assert np.isfinite(samples).all() and 0 < float(np.abs(samples).max()) <= 0.5 + 1e-6
 
 
 def test_the_music_bed_is_exactly_as_long_as_asked(tmp_path: Path) -> None:

@@ -90,6 +90,20 @@ def test_other_people_cannot_see_an_ad_and_viewers_cannot_change_it(services: Se
         ugc_product.save_product_info(ad_id, name="Mine now", brand="", user_id=viewer, services=services)
 
 
+def test_uploads_of_someone_without_the_right_store_nothing(services: Services) -> None:
+    user, ad_id = new_ad(services)
+    stranger, viewer = ensure_user(services.db, "x@example.com"), ensure_user(services.db, "v@example.com")
+    project_id = ugc_ads.get_ad(ad_id, user_id=user, services=services).project_id
+    with services.db.session() as session:
+        session.add(ProjectMember(project_id=project_id, user_id=viewer, role="viewer"))
+    for who, refusal in ((stranger, NotFound), (viewer, PermissionDenied)):
+        with pytest.raises(refusal):
+            ugc_avatar.create_avatar_from_photos(ad_id, "Me", [product_png()], user_id=who, services=services)
+        with pytest.raises(refusal):
+            ugc_product.add_product_images(ad_id, [product_png()], user_id=who, services=services)
+    assert not list(services.settings.media_dir.rglob("*.png"))
+
+
 def test_product_photos_are_checked_by_content_capped_and_stored_all_or_nothing(services: Services) -> None:
     user, ad_id = new_ad(services)
     with pytest.raises(MediaRejected):
@@ -173,7 +187,7 @@ def test_the_script_follows_150_words_a_minute(services: Services) -> None:
             '{"title": "x", "scenes": [{"scene_type": "hook", "duration_seconds": 5, "action": "a", "dialogue": "'
             + " ".join(["word"] * 30)
             + '"}]}',
-            "30 words; 5 s holds at most 12",
+            "30 words; even 8 s holds at most 20",
         ),
         (
             '{"title": "x", "scenes": [{"scene_type": "hook", "duration_seconds": 5, "action": "a", "dialogue": "hi"},'

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from core.adapters.db.models import ActorImageVariant, Job, VideoAsset
 from core.bootstrap import Services
 from core.errors import MediaRejected, NotFound, QuotaExceeded, ValidationError
-from core.services import library, projects, variants, videos
+from core.services import library, projects, ugc_media, variants, videos
 from core.services.identity import ensure_user
 from core.services.library import GalleryQuery
 from core.services.videos import VideoRequest
@@ -217,3 +217,28 @@ def test_strangers_see_nothing_and_cannot_open_files(
     ):
         with pytest.raises(NotFound):
             attempt()
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["audio/uploads/{owner}/x\x00.mp3", "audio/uploads/{owner}/" + "a" * 300 + ".mp3", "bogus/uploads/{owner}/a.mp3"],
+)
+def test_hostile_media_keys_are_refused_cleanly(services: Services, owner: str, project_id: str, key: str) -> None:
+    key = key.format(owner=owner)
+    with pytest.raises(ValidationError):
+        library.media_bytes(key, user_id=owner, services=services)
+    with pytest.raises(ValidationError):
+        ugc_media.media_bytes(key, user_id=owner, services=services)
+
+
+def test_create_video_refuses_an_audio_key_that_is_not_this_users_upload(
+    services: Services, owner: str, project_id: str, actor_id: str
+) -> None:
+    other = ensure_user(services.db, "other@example.com")
+    theirs, _ = videos.prepare_uploaded_audio(b"ID3 their voice", user_id=other, services=services)
+    never_stored = f"audio/uploads/{owner}/{'0' * 32}.mp3"
+    for key in (theirs, never_stored, "images/catalog/x.png", "audio/uploads/x\x00.mp3"):
+        with pytest.raises((NotFound, ValidationError)):
+            videos.create_video(
+                VideoRequest(project_id=project_id, actor_id=actor_id, audio_key=key), user_id=owner, services=services
+            )

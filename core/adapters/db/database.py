@@ -43,6 +43,23 @@ def _sqlite_begin(conn: Any) -> None:
 MIGRATION_LOCK_KEY = 0x5354_5544_494F  # "STUDIO"
 
 RLS_ROLE = "studio_user"  # created by migration 0002_accounts; subject to its policies
+ACTING_AS = "acting_as"  # session.info key: the user a PostgreSQL session acts as
+
+
+@contextmanager
+def as_studio_role(session: Session) -> Iterator[None]:
+    """Inside a user-scoped PostgreSQL transaction, run a few statements as the studio's own role
+    (what only the studio may write, like audit lines). The user's pending changes are flushed
+    first, so they stay under row-level security; the user's role is back afterwards."""
+    if ACTING_AS not in session.info:
+        yield
+        return
+    session.flush()
+    session.execute(text("SET LOCAL ROLE NONE"))
+    try:
+        yield
+    finally:
+        session.execute(text(f"SET LOCAL ROLE {RLS_ROLE}"))
 
 
 def _acting_as(user_id: str) -> Any:
@@ -92,6 +109,7 @@ class Database:
         session = self._sessions()
         if user_id is not None and not self.is_sqlite:
             event.listen(session, "after_begin", _acting_as(user_id))
+            session.info[ACTING_AS] = user_id
         try:
             yield session
             session.commit()

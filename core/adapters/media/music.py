@@ -5,6 +5,7 @@ asked for. Deterministic for a given seed (the seed picks the key and the arpegg
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import wave
@@ -27,6 +28,14 @@ def _freq(midi: float) -> float:
     return 440.0 * 2 ** ((midi - 69) / 12)
 
 
+def _frozen(samples: np.ndarray) -> np.ndarray:
+    """Cached sounds are shared between calls, so nobody may write into them."""
+    out = samples.astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=64)
 def _pad(chord: tuple[int, ...], root: int, n: int, rate: int) -> np.ndarray:
     t = np.arange(n) / rate
     tone = sum(
@@ -35,18 +44,20 @@ def _pad(chord: tuple[int, ...], root: int, n: int, rate: int) -> np.ndarray:
     )
     attack = np.minimum(1.0, t / 0.4)
     release = np.minimum(1.0, (n / rate - t) / 0.4)
-    return 0.08 * tone * attack * release
+    return _frozen(0.08 * tone * attack * release)
 
 
+@functools.lru_cache(maxsize=64)
 def _pluck(midi: int, n: int, rate: int) -> np.ndarray:
     t = np.arange(n) / rate
-    return 0.12 * np.sin(2 * np.pi * _freq(midi) * t) * np.exp(-t * 6.0)
+    return _frozen(0.12 * np.sin(2 * np.pi * _freq(midi) * t) * np.exp(-t * 6.0))
 
 
+@functools.lru_cache(maxsize=64)
 def _kick(n: int, rate: int) -> np.ndarray:
     t = np.arange(n) / rate
     sweep = 2 * np.pi * (50 * t + 60 * (1 - np.exp(-t * 30)) / 30)
-    return 0.35 * np.sin(sweep) * np.exp(-t * 9.0)
+    return _frozen(0.35 * np.sin(sweep) * np.exp(-t * 9.0))
 
 
 def synthesise(duration_s: float, seed: int = 0, rate: int = RATE) -> np.ndarray:
@@ -57,7 +68,9 @@ def synthesise(duration_s: float, seed: int = 0, rate: int = RATE) -> np.ndarray
     total = int(round(duration_s * rate))
     beat = int(rate * 60 / BPM)
     bar = beat * 4
-    out = np.zeros(total + bar, np.float32)
+    out = np.zeros(total + 2 * bar, np.float32)  # the last bar's arpeggio rings past its end
+    # Every bar repeats the same few sounds; they are cached, so a bar is only additions.
+    kick = _kick(beat, rate)
     for bar_index, start in enumerate(range(0, total, bar)):
         chord = PROGRESSION[bar_index % len(PROGRESSION)]
         out[start : start + bar] += _pad(chord, root, bar, rate)
@@ -67,7 +80,7 @@ def synthesise(duration_s: float, seed: int = 0, rate: int = RATE) -> np.ndarray
             out[at : at + beat] += _pluck(note, beat, rate)
         for i in range(4):
             at = start + i * beat
-            out[at : at + beat] += _kick(beat, rate)
+            out[at : at + beat] += kick
     samples = out[:total]
     peak = float(np.abs(samples).max()) or 1.0
     fade = min(total, rate)  # one second in and out

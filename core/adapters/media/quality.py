@@ -158,7 +158,15 @@ def _stretches(name: str, spans: list[tuple[float, float]], timeline: Timeline) 
 def _identity(inputs: QcInputs, limits: QcLimits) -> tuple[list[QcFinding], list[int], dict[str, float]]:
     means = {n: statistics.fmean(s) for n, s in sorted(inputs.identity.items()) if s}
     if not means:
-        return [QcFinding("identity", True, "no clip frames to score")], [], {}
+        # Nothing scored (no vision provider, or its answer held no scores): unknown, not a pass.
+        return (
+            [
+                QcFinding("identity", True, "not checked: no clip frame was scored", checked=False),
+                QcFinding("cross_scene_consistency", True, "not checked: no clip frame was scored", checked=False),
+            ],
+            [],
+            {},
+        )
     low = [n for n, m in means.items() if m < limits.video_similarity_min]
     spread = statistics.pstdev(means.values()) if len(means) > 1 else 0.0
     outliers: list[int] = []

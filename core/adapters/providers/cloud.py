@@ -190,6 +190,20 @@ def _google_speech(settings: Settings, media: Any) -> tuple[Any, str]:
     return provider, model
 
 
+@_builder("speech", "gcloud")
+def _gcloud_speech(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.google_speech import GoogleCloudSpeechSynthesizer
+
+    provider = GoogleCloudSpeechSynthesizer(
+        settings.cloud_tts_key.get_secret_value(),
+        http=_http(settings),
+        base_url=settings.google_cloud_tts_base_url,
+        price_per_second=settings.prices.google_cloud_tts_per_second,
+        probe=media.probe,
+    )
+    return provider, "cloud-tts-neural2"
+
+
 @_builder("image_to_video", "google")
 def _google_veo(settings: Settings, media: Any) -> tuple[Any, str]:
     from core.adapters.providers.google_veo import GoogleVeoAnimator

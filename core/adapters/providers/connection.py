@@ -62,6 +62,13 @@ def _google(settings: Settings, model: str) -> str:
     return _get(settings, "Google", url, {"x-goog-api-key": settings.gemini_api_key.get_secret_value()}, model)
 
 
+def _gcloud(settings: Settings, model: str) -> str:
+    """The voice list: free, and it proves the key may use Text-to-Speech."""
+    url = f"{settings.google_cloud_tts_base_url.rstrip('/')}/v1/voices?languageCode=en-US"
+    headers = {"x-goog-api-key": settings.cloud_tts_key.get_secret_value()}
+    return _get(settings, "Google Cloud TTS", url, headers, "voice list")
+
+
 def _kie(settings: Settings, model: str) -> str:
     url = f"{settings.kie_base_url.rstrip('/')}/api/v1/jobs/recordInfo?taskId={PROBE_ID}"
     headers = {"Authorization": f"Bearer {settings.kie_api_key.get_secret_value()}"}
@@ -69,7 +76,7 @@ def _kie(settings: Settings, model: str) -> str:
 
 
 CHECKS: dict[str, Callable[[Settings, str], str]] = {
-    "fal": _fal, "wavespeed": _wavespeed, "google": _google, "kie": _kie,
+    "fal": _fal, "wavespeed": _wavespeed, "google": _google, "gcloud": _gcloud, "kie": _kie,
 }
 
 

@@ -11,6 +11,7 @@ from core.adapters.providers.cloud_common import Probe, audio_clip, fetch_media
 from core.adapters.providers.download import GuardedDownloader
 from core.adapters.providers.fal_queue import FalHandle, FalQueue, file_url, result_urls
 from core.domain.media import AudioClip
+from core.domain.voices import family_of, resolve
 from core.errors import ConfigurationError
 from core.ports import PollResult, SpeechRequest, Submission
 
@@ -20,7 +21,8 @@ _FAMILIES = ("fal-ai/elevenlabs/", "fal-ai/minimax/", "fal-ai/kokoro/")
 
 
 def speech_arguments(model: str, request: SpeechRequest) -> dict[str, Any]:
-    voice = request.voice.voice_id
+    """The model's input; an actor's voice for this model's family, checked before anything is sent."""
+    voice = resolve(family_of("fal", model), request.voice.voice_id, request.voice.voices)
     if model.startswith("fal-ai/elevenlabs/"):
         return {"text": request.text, "voice": voice}
     if model.startswith("fal-ai/minimax/"):

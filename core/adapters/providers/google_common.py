@@ -99,6 +99,10 @@ class GoogleRest:
     def auth_headers(self) -> dict[str, str]:
         return dict(self._auth)
 
+    def url_of(self, path: str) -> str:
+        """An address under the configured base URL and API version."""
+        return f"{self._root}/{path.lstrip('/')}"
+
     def call(self, method: str, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
         url = f"{self._root}/{path.lstrip('/')}"
         response = send(self._http, method, url, headers=self._auth, provider=PROVIDER, what=what, **kwargs)

@@ -25,8 +25,9 @@ from core.adapters.providers.google_common import (
     write_bytes,
 )
 from core.domain.media import AudioClip
+from core.domain.voices import GCLOUD, GEMINI, resolve
 from core.errors import ProviderError, ValidationError
-from core.ports import PollResult, SpeechRequest
+from core.ports import PollResult, SpeechRequest, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def pcm_to_wav(pcm: bytes, mime_type: str) -> bytes:
 
 
 def language_code(language: str) -> str:
-    """"en-us" -> "en-US"."""
+    """ "en-us" -> "en-US"."""
     lang, _, region = language.partition("-")
     return f"{lang.lower()}-{region.upper()}" if region else lang.lower()
 
@@ -70,8 +71,13 @@ class GeminiSpeechSynthesizer(SyncProvider):
         self._price = price_per_second
         self._probe = probe
 
+    def submit(self, request: SpeechRequest) -> Submission:
+        resolve(GEMINI, request.voice.voice_id, request.voice.voices)  # a wrong voice fails before any paid call
+        return super().submit(request)
+
     def collect(self, request: SpeechRequest, result: PollResult, dest_dir: Path) -> AudioClip:
-        voice = types.VoiceConfig(prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name=request.voice.voice_id))
+        name = resolve(GEMINI, request.voice.voice_id, request.voice.voices)
+        voice = types.VoiceConfig(prebuilt_voice_config=types.PrebuiltVoiceConfig(voice_name=name))
         config = types.GenerateContentConfig(
             response_modalities=["AUDIO"], speech_config=types.SpeechConfig(voice_config=voice)
         )
@@ -109,12 +115,15 @@ class GoogleCloudSpeechSynthesizer(SyncProvider):
         self._probe = probe
         self._encoding = audio_encoding
 
+    def submit(self, request: SpeechRequest) -> Submission:
+        resolve(GCLOUD, request.voice.voice_id, request.voice.voices)  # a wrong voice fails before any paid call
+        return super().submit(request)
+
     def collect(self, request: SpeechRequest, result: PollResult, dest_dir: Path) -> AudioClip:
         if len(request.text.encode()) > CLOUD_TTS_MAX_BYTES:
             raise ValidationError(f"Cloud Text-to-Speech takes at most {CLOUD_TTS_MAX_BYTES} bytes of text.")
-        voice: dict[str, Any] = {"languageCode": language_code(request.voice.language)}
-        if request.voice.voice_id:
-            voice["name"] = request.voice.voice_id
+        name = resolve(GCLOUD, request.voice.voice_id, request.voice.voices)
+        voice: dict[str, Any] = {"languageCode": language_code(name[:5]), "name": name}
         body = {"input": {"text": request.text}, "voice": voice, "audioConfig": {"audioEncoding": self._encoding}}
         answer = self._rest.call("POST", "text:synthesize", "the speech", json=body)
         encoded = answer.get("audioContent")

@@ -1,9 +1,11 @@
 """Image-to-video on Google Veo through the Gemini API's REST long-running operations.
 
 google-genai 3.x refuses Veo with an API key (providers.md section 0), so this speaks
-REST: `models/{m}:predictLongRunning`, then `GET {operation name}` until `done`, then the
-video URI is downloaded with the key (sent to Google's own host only). The request id is
-the operation name.
+REST: `models/{m}:predictLongRunning`, then `GET {operation name}` until `done`. The video
+is then downloaded the way the SDK's `files.download` does it: the file id is taken from
+the returned URI and fetched from `{configured base}/{version}/files/{id}:download`, so
+the key goes only to the configured Google host (a proxy or stub included), never to
+whatever host a URI names. The request id is the operation name.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from core.ports import ImageToVideoRequest, PollResult, PredictionState, Submiss
 
 logger = logging.getLogger(__name__)
 
+_FILE_URI = re.compile(r"/files/(?P<fid>[A-Za-z0-9_-]+)(?::download)?(?:\?|$)")
 _OPERATION = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/operations/[A-Za-z0-9._-]+$|^operations/[A-Za-z0-9._-]+$")
 
 
@@ -107,8 +110,15 @@ class GoogleVeoAnimator:
         if not urls:
             raise ProviderError(result.message or "Veo did not finish this request.", provider=PROVIDER)
         stem = f"animate-{result.output.get('ref', 'video')}"
-        return video_file(*fetch_media(self._downloader, self._probe, urls[0], dest_dir, stem, "video",
-                                       headers=self._rest.auth_headers))
+        return video_file(*fetch_media(self._downloader, self._probe, self.download_url(urls[0]), dest_dir, stem,
+                                       "video", headers=self._rest.auth_headers))
+
+    def download_url(self, uri: str) -> str:
+        """The SDK's download path for a generated file, under the configured base URL."""
+        found = _FILE_URI.search(uri)
+        if found is None:
+            raise ProviderError("Veo's answer named a video that is not a Gemini file.", provider=PROVIDER)
+        return self._rest.url_of(f"files/{found['fid']}:download?alt=media")
 
     def cost_usd(self, request: ImageToVideoRequest, output: VideoFile) -> float:
         return round(self._price * output.duration_s, 6)

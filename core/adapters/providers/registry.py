@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 # Which vendors can serve each capability, in the order "auto" prefers them.
 CLOUD_VENDORS: dict[str, tuple[str, ...]] = {
     "image_edit": ("fal", "google"),
-    "speech": ("fal", "google"),
+    "speech": ("fal", "google", "gcloud"),
     "lipsync": ("wavespeed", "fal"),
     "image_gen": ("fal", "google"),
     "image_to_video": ("kie", "google"),

@@ -1,9 +1,9 @@
 """Lip-sync on WaveSpeed: `wavespeed-ai/infinitetalk`, REST v3 (providers.md sections 0 and 3).
 
-Every answer is wrapped as `{code, message, data}`. Inputs are uploaded first: the
-ticket flow the SDK uses (`POST /media/uploads`, then PUT the bytes), falling back to the
-documented `/media/upload/binary` where the ticket endpoint is missing. The request id
-is WaveSpeed's prediction id.
+Every answer is wrapped as `{code, message, data}`. Inputs are uploaded first, to the
+documented `POST /media/upload/binary`; only where that endpoint is missing does it fall
+back to the ticket flow (`POST /media/uploads`, then PUT the bytes). The request id is
+WaveSpeed's prediction id.
 """
 
 from __future__ import annotations
@@ -149,11 +149,21 @@ class WaveSpeedLipSyncer:
     def _upload_once(self, path: Path) -> str:
         mime = guess_mime(path)
         what = "the file upload"
+        with path.open("rb") as fh:
+            response = send(self._http, "POST", f"{self._base}/media/upload/binary", headers=self._auth,
+                            files={"file": (path.name, fh, mime)}, provider=PROVIDER, what=what)
+        if response.status_code in (404, 405):
+            return self._upload_ticket(path, mime)
+        url = self._data(response, what).get("download_url")
+        if not isinstance(url, str):
+            raise TransientError("WaveSpeed's upload answer had no download URL.", provider=PROVIDER)
+        return url
+
+    def _upload_ticket(self, path: Path, mime: str) -> str:
+        what = "the file upload"
         ticket = {"filename": path.name, "size": path.stat().st_size, "content_type": mime}
         response = send(self._http, "POST", f"{self._base}/media/uploads", headers=self._auth, json=ticket,
                         provider=PROVIDER, what=what)
-        if response.status_code in (404, 405):
-            return self._upload_binary(path, mime)
         data = self._data(response, what)
         upload = data.get("upload") if isinstance(data.get("upload"), dict) else {}
         target, url = upload.get("url"), data.get("download_url")
@@ -164,14 +174,4 @@ class WaveSpeedLipSyncer:
                    provider=PROVIDER, what=what)
         if not put.is_success:
             raise error_for_status(put.status_code, put.headers, put.text[:300], provider=PROVIDER, what=what)
-        return url
-
-    def _upload_binary(self, path: Path, mime: str) -> str:
-        what = "the file upload"
-        with path.open("rb") as fh:
-            response = send(self._http, "POST", f"{self._base}/media/upload/binary", headers=self._auth,
-                            files={"file": (path.name, fh, mime)}, provider=PROVIDER, what=what)
-        url = self._data(response, what).get("download_url")
-        if not isinstance(url, str):
-            raise TransientError("WaveSpeed's upload answer had no download URL.", provider=PROVIDER)
         return url

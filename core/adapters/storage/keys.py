@@ -8,6 +8,9 @@ from core.domain.types import MediaKind
 from core.errors import ValidationError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-/]{0,200}$")
+# A whole key: the kind, then our name, then one suffix. Key columns are String(255).
+_KEY = re.compile(r"^[a-z]+/[A-Za-z0-9][A-Za-z0-9_\-/]{0,200}\.[a-z0-9]{2,4}$")
+MAX_KEY_CHARS = 255
 _SUFFIXES = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
@@ -32,11 +35,27 @@ def make_key(kind: MediaKind, name: str, content_type: str) -> str:
     return f"{kind.value}/{name}{suffix_for(content_type)}"
 
 
-def parse_key(key: str) -> tuple[MediaKind, str]:
+def parse_key(key: object) -> tuple[MediaKind, str]:
+    """Every key from outside (a page, a job row, a request) is checked here before it touches
+    a disk, a bucket or a query: NUL bytes, unknown kinds and over-long keys are refused alike."""
+    if not isinstance(key, str) or len(key) > MAX_KEY_CHARS or not _KEY.fullmatch(key) or ".." in key or "//" in key:
+        raise ValidationError("That is not a storage key of ours.", details={"key": _printable(key)})
     kind, _, rest = key.partition("/")
-    if not rest or ".." in key or key.startswith("/") or "\\" in key:
-        raise ValidationError("That is not a storage key of ours.", details={"key": key})
+    if kind not in {k.value for k in MediaKind}:
+        raise ValidationError("That is not a storage key of ours.", details={"key": _printable(key)})
     return MediaKind(kind), rest
+
+
+def is_key(key: object) -> bool:
+    try:
+        parse_key(key)
+    except ValidationError:
+        return False
+    return True
+
+
+def _printable(key: object) -> str:
+    return repr(key)[:80]
 
 
 def content_type_of(key: str) -> str:
