@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models import Actor
 from core.adapters.db.models_copilot import CopilotChat
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcProductImage
+from core.bootstrap import Services
 from core.domain.copilot import Mode
 from core.domain.ugc import STYLES, TONES, Platform
+from core.services.access import Right
+from core.services.copilot.chats import chat_with_right
 from core.services.ugc_ads import scenes_of
 from core.services.ugc_script import DURATIONS
 
@@ -122,3 +125,10 @@ def mode_of(facts: dict[str, Any], state: dict[str, Any]) -> Mode:
         return Mode.READY
     started = state.get("video") or facts.get("has_product_photo") or facts.get("avatar") or facts.get("product_name")
     return Mode.NEEDS_INPUT if started else Mode.CHAT
+
+
+def chat_mode(chat_id: str, *, user_id: str, services: Services) -> Mode:
+    """The mode indicator of a chat, from its ad's rows and what the chat has gathered."""
+    with services.db.session() as session:
+        chat = chat_with_right(session, chat_id, user_id, Right.VIEW)
+        return mode_of(facts_of(session, chat), dict(chat.state or {}))
