@@ -75,6 +75,11 @@ def _body(
         output = ad.outputs[0]
         ugc_media.video(output.video_key, user_id=user_id, services=services)
         st.caption(f"{output.aspect} · {output.duration_s:.1f} s · also in the Mass generator and the Library")
+    if live and message.kind in (MessageKind.STORYBOARD, MessageKind.VIDEO):
+        step = "result" if ad.status is AdStatus.COMPLETED else "generate"
+        if st.button("Open in the Mass generator", key=f"copilot_open_{message.id}", type="tertiary"):
+            st.session_state.update(ugc_ad_id=ad.id, ugc_project=ad.project_id, ugc_step=step, project_id=ad.project_id)
+            st.switch_page("pages/wizard.py")
 
 
 def history(chat: ChatView, *, user_id: str, services: Services) -> AdView | None:

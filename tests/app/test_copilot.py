@@ -99,6 +99,12 @@ def test_a_conversation_from_hi_to_a_finished_ad(studio: Services) -> None:
     fresh = _open(project_id=project.id)  # another browser: the same conversation from the database
     assert _bubbles(fresh) == _bubbles(at)
 
+    open_button = next(b for b in at.button if b.label == "Open in the Mass generator")
+    open_button.click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Mass generator" and at.session_state["ugc_ad_id"] == ad_id
+    assert "6. Result" in [s.value for s in at.subheader]
+
 
 def test_chats_are_listed_renamed_and_deleted_in_the_sidebar(studio: Services) -> None:
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
