@@ -252,3 +252,32 @@ def test_a_stopped_answer_is_saved_as_stopped_and_a_cut_one_as_an_error_with_a_r
     assert again.reply is not None and "".join(again.reply) == google.stream_text
     users = [m for m in chats.get_chat(chat, user_id=owner, services=studio).messages if m.role == "user"]
     assert len(users) == 2  # the retry did not post the question twice
+
+
+def test_a_models_video_ready_cannot_start_an_ad_that_lacks_a_product(
+    tmp_path: Path, db: Database, google: GoogleStub
+) -> None:
+    studio = copilot_services(ugc_settings(tmp_path / "data"), db, copilot=_gemini(google))
+    seed_actors(studio, with_previews=False)
+    owner = ensure_user(studio.db, "eager@example.com")
+    chat = chats.create_chat(create_project("P", owner_id=owner, services=studio).id, user_id=owner, services=studio)
+    google.json_answers.append(
+        {
+            "label": "VIDEO_READY",
+            "action": "none",
+            "clear_go": True,
+            "actor": "ava",
+            "platform": "shorts",
+            "product_name": "Glow Serum",
+            "duration_s": 95,
+        }
+    )
+    turn = _say(studio, chat, owner, "make a Shorts ad for Glow Serum with Ava now")
+    assert turn.intent is Intent.VIDEO_NEEDS_INPUT and turn.reply is not None
+    assert turn.reply.text == "To make the ad I still need " + facts.ASK["product photo"] + "."
+    ad = ugc_ads.get_ad(
+        chats.get_chat(chat, user_id=owner, services=studio).ad_id or "", user_id=owner, services=studio
+    )
+    assert ad.job is None and ad.product_name == "Glow Serum" and ad.avatar and ad.avatar.name == "Ava"
+    assert chats.get_chat(chat, user_id=owner, services=studio).state["duration_s"] == 60  # clamped to what ads allow
+    assert google.count("stream") == 0  # a reply we wrote ourselves: no paid answer
