@@ -23,6 +23,8 @@ def open_chat(project_id: str, *, user_id: str, services: Services) -> str | Non
     wanted = st.session_state.get(CHAT_KEY) or st.query_params.get("chat")
     if wanted in {c.id for c in listed}:
         return str(wanted)
+    if wanted and _shared(str(wanted), project_id, user_id, services):
+        return str(wanted)  # a teammate's chat, opened by its link: readable with a view right
     if listed:
         st.session_state[CHAT_KEY] = listed[0].id
         return listed[0].id
@@ -32,6 +34,13 @@ def open_chat(project_id: str, *, user_id: str, services: Services) -> str | Non
         return None  # a viewer of a project without chats of their own: nothing to show
     st.session_state[CHAT_KEY] = chat_id
     return chat_id
+
+
+def _shared(chat_id: str, project_id: str, user_id: str, services: Services) -> bool:
+    try:
+        return chats.get_chat(chat_id, user_id=user_id, services=services).project_id == project_id
+    except StudioError:
+        return False
 
 
 def _new(project_id: str, user_id: str, services: Services) -> None:
