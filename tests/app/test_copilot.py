@@ -122,3 +122,61 @@ def test_chats_are_listed_renamed_and_deleted_in_the_sidebar(studio: Services) -
         "what makes a good hook?"
     ]
     assert "good hook" in " ".join(m.value for m in at.chat_message[0].markdown)
+
+
+def test_a_broken_answer_shows_a_banner_with_a_retry(tmp_path: Path, sqlite_db: Database) -> None:
+    import httpx
+
+    from core.adapters.providers.google_common import make_genai_client
+    from core.adapters.providers.google_copilot import GoogleCopilot
+    from tests.stubs import GoogleStub
+
+    with GoogleStub() as google:
+
+        def fresh():  # type: ignore[no-untyped-def]
+            http = httpx.Client(timeout=5.0)
+            return make_genai_client("test-key", http=http, base_url=google.url, timeout_s=5.0), http
+
+        client = make_genai_client("test-key", http=httpx.Client(timeout=5.0), base_url=google.url, timeout_s=5.0)
+        copilot = GoogleCopilot(client, fresh_client=fresh, model="gemini-2.5-flash", price_per_call=0.002)
+        services = copilot_services(ugc_settings(tmp_path / "data"), sqlite_db, copilot=copilot)
+        seed_actors(services, with_previews=False)
+        services._booted = True  # type: ignore[attr-defined]
+        install_services(services)
+        try:
+            creator = ensure_user(services.db, services.settings.local_user_email, display_name="Creator")
+            project = create_project("Hooks", owner_id=creator, services=services)
+            google.json_answers.extend([{"label": "CHAT", "action": "none", "clear_go": False}] * 2)
+            google.faults.add("stream", "cut")
+            at = _open(project_id=project.id)
+            _say(at, "what makes a good hook?")
+            assert any("broke off" in w.value for w in at.warning)
+            retry = at.button(key="copilot_retry_btn")
+            retry.click().run()
+            assert not at.exception, at.exception
+            assert _bubbles(at)[-1] == google.stream_text
+            assert google.count("stream") == 2 and google.count("generate") == 2
+        finally:
+            install_services(None)
+
+
+def test_a_viewer_reads_a_shared_chat_but_cannot_write(studio: Services) -> None:
+    from core.services import team
+
+    owner = ensure_user(studio.db, "owner@example.com")
+    me = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    project = create_project("Shared", owner_id=owner, services=studio)
+    team.invite_member(project.id, studio.settings.local_user_email, "viewer", user_id=owner, services=studio)
+    chat = chats.create_chat(project.id, user_id=owner, services=studio)
+    from core.services.copilot import turns
+
+    "".join(turns.send(chat, "hi", user_id=owner, services=studio).reply or [])
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["project_id"] = project.id
+    at.run()
+    at.switch_page("pages/copilot.py")
+    at.query_params["chat"] = chat
+    at.run()
+    assert not at.exception, at.exception
+    assert me and len(at.chat_message) == 2 and not at.chat_input
+    assert any("only editors" in c.value for c in at.caption)
