@@ -20,7 +20,7 @@ from core.domain.types import JobStatus
 from core.domain.ugc import AdStatus
 from core.domain.ugc_views import AdView
 from core.errors import ContentBlocked, ProviderError, StudioError, ValidationError
-from core.services.copilot import facts, pipeline, turns
+from core.services.copilot import calls, facts, pipeline, turns
 from core.services.copilot.calls import AnswerStream
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,13 @@ BADGES = {Mode.READY: "green", Mode.NEEDS_INPUT: "orange", Mode.CHAT: "gray"}
 
 def mode_indicator(chat: ChatView, *, user_id: str, services: Services) -> Mode:
     mode = facts.chat_mode(chat.id, user_id=user_id, services=services)
-    st.markdown(f":{BADGES[mode]}-badge[{mode.value}]")
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown(f":{BADGES[mode]}-badge[{mode.value}]")
+        try:
+            if calls.copilot_for(services, user_id).offline:
+                st.caption("Offline copilot: rules and short tips, no language model. Set a Gemini key for chat.")
+        except StudioError:
+            st.caption("No copilot is set up.")
     return mode
 
 
