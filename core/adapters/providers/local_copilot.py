@@ -62,30 +62,17 @@ TONES = ("warm", "energetic", "calm", "funny", "premium")
 STYLES = ("testimonial", "problem-solution", "unboxing", "tutorial", "before-after")
 WORD_DELAY_S = 0.02
 
-TIPS = (
-    (
-        r"hook|first second|opening|scroll",
-        "Open on the problem in the first second, in the creator's own words, "
-        "with the product already in frame. A question or a bold claim beats a greeting.",
-    ),
-    (
-        r"cta|call to action|end|close|conversion",
-        'End on one clear action ("tap the link", "grab yours"), '
-        "said while the product is in hand, not on a logo card.",
-    ),
-    (
-        r"long|length|duration|seconds|platform|tiktok|reels|shorts",
-        "TikTok ads work best at 15-30 s, Reels and Shorts at 30-60 s; keep scenes 2-8 s.",
-    ),
-    (
-        r"light|camera|shot|angle",
-        "Shoot handheld at eye level in soft window light; cut to a close-up when the product does its thing.",
-    ),
-    (
-        r"script|dialogue|words|say",
-        "Write it as speech: short sentences, about 150 words a minute, one idea per scene.",
-    ),
-)
+TIPS = {  # pattern in the message -> the tip
+    r"hook|first second|opening|scroll": "Open on the problem in the first second, in the creator's own words, with "
+    "the product already in frame. A question or a bold claim beats a greeting.",
+    r"cta|call to action|end|close|conversion": 'End on one clear action ("tap the link", "grab yours"), said while '
+    "the product is in hand, not on a logo card.",
+    r"long|length|duration|seconds|platform|tiktok|reels|shorts": "TikTok ads work best at 15-30 s, Reels and Shorts "
+    "at 30-60 s; keep scenes 2-8 s.",
+    r"light|camera|shot|angle": "Shoot handheld at eye level in soft window light; cut to a close-up when the product "
+    "does its thing.",
+    r"script|dialogue|words|say": "Write it as speech: short sentences, about 150 words a minute, one idea per scene.",
+}
 DEFAULT_TIP = "Good UGC feels like a friend's honest recommendation: one problem, one product, one proof, one action."
 
 
@@ -266,7 +253,7 @@ def edits_for(request: EditRequest) -> EditAnswer:
 
 
 def tip_for(message: str) -> str:
-    for pattern, tip in TIPS:
+    for pattern, tip in TIPS.items():
         if re.search(pattern, message, re.I):
             return tip
     return DEFAULT_TIP
