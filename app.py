@@ -22,6 +22,7 @@ pages = {
         st.Page("pages/projects.py", title="Projects", icon=":material/folder:"),
         st.Page("pages/project.py", title="Project", icon=":material/movie:"),
         st.Page("pages/wizard.py", title="Mass generator", icon=":material/auto_awesome_motion:"),
+        st.Page("pages/copilot.py", title="Copilot", icon="💬"),
         st.Page("pages/scenes.py", title="Scene studio", icon=":material/view_timeline:"),
         st.Page("pages/actors.py", title="Actor catalog", icon=":material/groups:"),
         st.Page("pages/library.py", title="Library", icon=":material/video_library:"),

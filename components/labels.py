@@ -10,6 +10,7 @@ CAPABILITY_LABELS = {
     "image_to_video": "Image to video",
     "llm": "Script writing",
     "vision": "Image analysis",
+    "copilot": "Copilot (chat)",
 }
 
 

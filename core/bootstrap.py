@@ -19,7 +19,7 @@ from core.ports import BlobStorage, JobQueue, MediaToolkit
 
 logger = logging.getLogger(__name__)
 
-CAPABILITIES = ("image_edit", "speech", "lipsync", "image_gen", "image_to_video", "llm", "vision")
+CAPABILITIES = ("image_edit", "speech", "lipsync", "image_gen", "image_to_video", "llm", "vision", "copilot")
 
 
 @dataclass(frozen=True, slots=True)

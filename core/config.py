@@ -61,6 +61,7 @@ class Prices(BaseSettings):
     google_veo_per_second: float = 0.4
     kie_video_per_second: float = 0.05
     google_llm_per_call: float = 0.002
+    google_copilot_per_call: float = 0.002
     local_per_unit: float = 0.0
 
 
@@ -123,6 +124,7 @@ class Settings(BaseSettings):
     image_to_video_provider: ProviderChoice = "auto"
     llm_provider: ProviderChoice = "auto"
     vision_provider: ProviderChoice = "auto"
+    copilot_provider: ProviderChoice = "auto"
 
     fal_key: SecretStr = SecretStr("")
     fal_queue_url: str = "https://queue.fal.run"
@@ -185,6 +187,10 @@ class Settings(BaseSettings):
     ugc_saturation: float = Field(default=0.93, ge=0.5, le=1.5)
     ugc_recheck_s: float = Field(default=3.0, gt=0)  # how often a waiting ad job re-checks its scenes
     google_llm_model: str = "gemini-2.5-flash"
+    # --- copilot (chat): intent detection falls back to CHAT after this many seconds (spec 12.2)
+    google_copilot_model: str = "gemini-2.5-flash"
+    copilot_intent_timeout_s: float = Field(default=5.0, gt=0)
+    copilot_history_turns: int = Field(default=12, ge=0)
 
     # --- app
     public_mode: bool = False

@@ -12,6 +12,7 @@ Local adapters finish on submit (poll answers DONE at once) and render in collec
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -171,6 +172,89 @@ ImageGenerator = Provider[ImageGenRequest, ImageFile]
 ImageAnimator = Provider[ImageToVideoRequest, VideoFile]
 ScriptWriter = Provider[ScriptRequest, ScriptAnswer]
 VisionAnalyzer = Provider[VisionRequest, VisionAnswer]
+
+
+# --------------------------------------------------------------------------- copilot
+
+
+class Intent(str, Enum):
+    """What a creator's chat message asks for (spec section 12.2). The labels are exact."""
+
+    CHAT = "CHAT"  # a question or a chat: answer as a UGC director would
+    VIDEO_NEEDS_INPUT = "VIDEO_NEEDS_INPUT"  # wants a video, but something is missing
+    VIDEO_READY = "VIDEO_READY"  # wants a video and everything is there: start
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTurn:
+    role: str  # "user" | "assistant"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CopilotRequest:
+    """A creator's message with the conversation so far and what the chat's ad already has
+    (`facts`: product name, photos, avatar, platform, script, status, catalog actor names)."""
+
+    message: str
+    history: tuple[ChatTurn, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IntentAnswer:
+    """`slots` holds only what this message says (product_name, actor, platform, duration_s,
+    tone, style, hook); `action` is "approve", "edit" or "none"."""
+
+    intent: Intent
+    slots: dict[str, Any] = field(default_factory=dict)
+    action: str = "none"
+    said_go: bool = False  # the message gives a clear instruction to make the video now
+    model: str = ""
+    fell_back: bool = False  # no usable answer in time: treated as CHAT
+
+
+@dataclass(frozen=True, slots=True)
+class EditRequest:
+    """A refinement ("make scene 2 punchier") of the scenes, each a dict with `number` and the
+    editable fields; `facts` carries the pacing limits (words_per_minute, max_words_per_8s)."""
+
+    instruction: str
+    scenes: tuple[dict[str, Any], ...]
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SceneEdit:
+    number: int
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EditAnswer:
+    edits: tuple[SceneEdit, ...] = ()
+    redo: tuple[int, ...] = ()  # scenes to make again even if unchanged ("redo scene 3")
+    summary: str = ""
+    model: str = ""
+
+
+class Copilot(Protocol):
+    """The chat copilot. Calls are short and made while the creator waits, so this port is
+    not the submit/poll shape; the services wrap each call in the guard, backstop and ledger.
+    `stream_answer` returns a generator: `close()` on it stops the model call."""
+
+    name: str
+    offline: bool
+
+    def detect_intent(self, request: CopilotRequest) -> IntentAnswer: ...
+
+    def stream_answer(self, request: CopilotRequest) -> Generator[str, None, None]: ...
+
+    def propose_edits(self, request: EditRequest) -> EditAnswer: ...
+
+    def cost_usd(self, call: str) -> float:
+        """Price of one call: "intent", "answer" or "edits"."""
+        ...
 
 
 # --------------------------------------------------------------------------- storage

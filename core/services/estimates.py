@@ -45,6 +45,7 @@ PRICE_TABLE: tuple[PriceRow, ...] = (
     PriceRow("image_to_video", "kie", "kie_video_per_second", "second"),
     PriceRow("llm", "google", "google_llm_per_call", "call"),
     PriceRow("vision", "google", "google_llm_per_call", "call"),
+    PriceRow("copilot", "google", "google_copilot_per_call", "call"),
 )
 LOCAL_VENDOR = "local"
 PER_SECOND_CAPABILITIES = ("speech", "lipsync", "image_to_video")

@@ -6,17 +6,24 @@ snake_case in one body (providers.md section 0), so both are read.
 Endpoint labels: generate, predict, submit, status, download, blob, tts.
 Fault `fail` on generate/predict/tts makes that call refuse for safety; on submit the
 operation ends with `raiMediaFilteredReasons`. Knob: `redirect_downloads`.
+
+Streaming (`models/{m}:streamGenerateContent?alt=sse`, label `stream`): `stream_text` is sent
+one word per SSE event, `stream_delay_s` apart. Fault `cut` on `stream` drops the connection
+after `cut_after_chunks` events. `streams_aborted` counts streams the client closed early;
+`stream_chunks_sent` counts events written. `json_answers`: JSON answers to hand out in
+order for structured calls (else a minimal value of the schema).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 from tests.stubs.base import VendorStub
 from tests.stubs.media import mp3_bytes, mp4_bytes, pcm_bytes, png_bytes, wav_bytes
-from tests.stubs.server import StubRequest, StubResponse
+from tests.stubs.server import DropConnection, StubRequest, StubResponse
 
 _STATUS = {
     400: "INVALID_ARGUMENT",
@@ -63,8 +70,15 @@ class GoogleStub(VendorStub):
         self.redirect_downloads = redirect_downloads
         self.video_uri_host = ""  # e.g. "https://generativelanguage.googleapis.com": what a real answer names
         self.video_size = video_size
+        self.stream_text = "Open on the problem in the first second, then show the serum working up close."
+        self.stream_delay_s = 0.0
+        self.cut_after_chunks = 2
+        self.streams_aborted = 0
+        self.stream_chunks_sent = 0
+        self.json_answers: list[Any] = []
         model = r"models/(?P<model>[A-Za-z0-9._-]+)"
         self.route("POST", rf"{_VERSION}/{model}:generateContent", "generate", self._generate)
+        self.route("POST", rf"{_VERSION}/{model}:streamGenerateContent", "stream", self._stream)
         self.route("POST", rf"{_VERSION}/{model}:predict", "predict", self._predict)
         self.route("POST", rf"{_VERSION}/{model}:predictLongRunning", "submit", self._submit)
         self.route("GET", rf"{_VERSION}/{model}/operations/(?P<op>[A-Za-z0-9-]+)", "status", self._operation)
@@ -125,13 +139,44 @@ class GoogleStub(VendorStub):
             return self.error(400, "a JSON response needs responseJsonSchema")
         self.create(model, body, label="generate_created")
         self.last_schema = schema
-        part = {"text": json.dumps(example_of(schema))}
-        return StubResponse.of_json(
-            {
-                "candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP"}],
-                "modelVersion": model,
-            }
-        )
+        with self._lock:
+            answer = self.json_answers.pop(0) if self.json_answers else example_of(schema)
+        part = {"text": answer if isinstance(answer, str) else json.dumps(answer)}
+        return StubResponse.of_json({"candidates": [{"content": {"role": "model", "parts": [part]},
+                                                     "finishReason": "STOP"}], "modelVersion": model})
+
+    def _stream(self, request: StubRequest, version: str, model: str) -> StubResponse:
+        body = request.json() or {}
+        parts = [p for c in body.get("contents", []) for p in (c.get("parts") or [])]
+        if request.arg("alt") != "sse" or not any(isinstance(p.get("text"), str) for p in parts):
+            return self.error(400, "streaming needs ?alt=sse and text contents")
+        self.create(model, body, label="stream_created")
+        cut = self.faults.take("stream", {"cut"}) is not None
+        return StubResponse(200, headers={"Content-Type": "text/event-stream"}, stream=self._events(model, cut))
+
+    def _events(self, model: str, cut: bool) -> Any:
+        words = self.stream_text.split(" ")
+        finished = False
+        try:
+            for index, word in enumerate(words):
+                if cut and index == self.cut_after_chunks:
+                    raise DropConnection
+                if index and self.stream_delay_s:
+                    time.sleep(self.stream_delay_s)
+                last = index == len(words) - 1
+                text = (" " if index else "") + word
+                candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}}
+                if last:
+                    candidate["finishReason"] = "STOP"
+                event = {"candidates": [candidate], "modelVersion": model}
+                with self._lock:
+                    self.stream_chunks_sent += 1
+                yield f"data: {json.dumps(event)}\r\n\r\n".encode()
+            finished = True
+        finally:
+            if not finished and not cut:
+                with self._lock:
+                    self.streams_aborted += 1
 
     def _predict(self, request: StubRequest, version: str, model: str) -> StubResponse:
         body = request.json() or {}

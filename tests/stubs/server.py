@@ -6,7 +6,7 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +44,9 @@ class StubResponse:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # Sent with chunked transfer encoding instead of `body`, one chunk per item as it comes (SSE).
+    # The iterator may raise DropConnection to cut the stream mid-way; it is closed if the client leaves.
+    stream: Iterator[bytes] | None = None
 
     @classmethod
     def of_json(cls, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> StubResponse:
@@ -71,6 +74,9 @@ def _handler_class(handle: Handler) -> type[BaseHTTPRequestHandler]:
             except Exception:  # a stub bug must show up as a 500, not a hang
                 logger.exception("stub handler failed")
                 response = StubResponse(500, b"stub error")
+            if response.stream is not None:
+                self._send_stream(response)
+                return
             try:
                 self.send_response(response.status)
                 for name, value in response.headers.items():
@@ -80,6 +86,30 @@ def _handler_class(handle: Handler) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(response.body)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client gave up (e.g. a timeout test)
+
+        def _send_stream(self, response: StubResponse) -> None:
+            stream = response.stream
+            assert stream is not None
+            try:
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.flush()
+                for chunk in stream:
+                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+            except DropConnection:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client closed the stream (e.g. "Stop generating")
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

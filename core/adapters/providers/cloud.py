@@ -71,11 +71,15 @@ def _fal_queue(settings: Settings) -> Any:
 
 
 def _genai(settings: Settings) -> Any:
+    return _genai_on(settings, _http(settings))
+
+
+def _genai_on(settings: Settings, http: httpx.Client) -> Any:
     from core.adapters.providers.google_common import make_genai_client
 
     return make_genai_client(
         settings.gemini_api_key.get_secret_value(),
-        http=_http(settings),
+        http=http,
         base_url=settings.google_base_url,
         timeout_s=settings.provider_timeout_s,
     )
@@ -237,6 +241,25 @@ def _google_vision(settings: Settings, media: Any) -> tuple[Any, str]:
     return GoogleVisionAnalyzer(
         _genai(settings), model=model, price_per_call=settings.prices.google_llm_per_call
     ), model
+
+
+@_builder("copilot", "google")
+def _google_copilot(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.google_copilot import GoogleCopilot
+
+    def fresh_client() -> tuple[Any, httpx.Client]:
+        http = _http(settings)  # one per streamed answer: closing it ends that stream's connection
+        return _genai_on(settings, http), http
+
+    model = settings.google_copilot_model
+    provider = GoogleCopilot(
+        _genai(settings),
+        fresh_client=fresh_client,
+        model=model,
+        price_per_call=settings.prices.google_copilot_per_call,
+        intent_timeout_s=settings.copilot_intent_timeout_s,
+    )
+    return provider, model
 
 
 def _publisher(settings: Settings) -> Callable[[Path], str]:

@@ -24,6 +24,7 @@ CLOUD_VENDORS: dict[str, tuple[str, ...]] = {
     "image_to_video": ("kie", "google"),
     "llm": ("google",),
     "vision": ("google",),
+    "copilot": ("google",),
 }
 
 
@@ -102,9 +103,14 @@ def _local_builder(capability: str) -> Builder | None:
 
         return LocalVisionAnalyzer(max_pixels=settings.image_max_pixels), "offline Pillow analysis"
 
+    def copilot(settings: Settings, media: Any) -> tuple[Any, str]:
+        from core.adapters.providers.local_copilot import LocalCopilot
+
+        return LocalCopilot(), "offline rules and templates"
+
     builders: dict[str, Builder] = {
         "speech": speech, "image_edit": image_edit, "lipsync": lipsync, "image_gen": image_gen,
-        "image_to_video": image_to_video, "llm": llm, "vision": vision,
+        "image_to_video": image_to_video, "llm": llm, "vision": vision, "copilot": copilot,
     }
     return builders.get(capability)
 

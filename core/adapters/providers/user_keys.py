@@ -47,6 +47,7 @@ MODEL_SETTINGS: dict[tuple[str, str], str] = {
     ("image_gen", "google"): "google_imagen_model",
     ("image_to_video", "google"): "google_veo_model",
     ("image_to_video", "kie"): "kie_video_model",
+    ("copilot", "google"): "google_copilot_model",
 }
 Versions = tuple[tuple[str, int, str], ...]
 
