@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     google_llm_model: str = "gemini-2.5-flash"
 
     # --- app
+    # Where `python3 dev.py run` listens: loopback unless opened (0.0.0.0 or a LAN address).
+    studio_host: str = "127.0.0.1"
+    port: int = Field(default=8501, ge=1, le=65535)
     public_mode: bool = False
     local_user_email: str = "creator@localhost"
 

@@ -1,0 +1,65 @@
+"""What a creator sees: no tracebacks, nothing leaves the machine, the studio listens on loopback."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from core.bootstrap import Services
+from core.config import Settings
+from scripts.serve import streamlit_command
+
+ROOT = Path(__file__).resolve().parents[2]
+OpenPage = Callable[..., AppTest]
+
+
+def test_an_unexpected_error_shows_an_error_id_and_logs_the_trace(
+    app_services: Services, creator: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with app_services.db.engine.begin() as connection:  # a real failure below the page: its table is gone
+        connection.execute(text("DROP TABLE project_members"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.run()  # app.py routes to Home, which lists the creator's projects
+    assert not at.exception, at.exception  # the boundary caught it: no traceback element on the page
+    messages = [e.value for e in at.error]
+    assert any("error id" in m for m in messages), messages
+    error_id = next(m for m in messages if "error id" in m).split("**")[1]
+    assert len(error_id) == 8
+    assert "project_members" not in " ".join(messages), "no SQL or table names reach the page"
+    logged = [r for r in caplog.records if error_id in r.getMessage()]
+    assert logged and logged[0].exc_info is not None, "the full trace goes to the log under the id"
+    assert "project_members" in logging.Formatter().formatException(logged[0].exc_info)
+
+
+def test_streamlit_config_hides_developer_tools_and_error_details() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["toolbarMode"] == "minimal"
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["server"]["address"] == "127.0.0.1"  # also stops the external-IP lookup at start
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_the_studio_listens_on_loopback_unless_opened(settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert settings.studio_host == "127.0.0.1"
+    command = streamlit_command(settings.studio_host, settings.port)
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    monkeypatch.setenv("STUDIO_HOST", "0.0.0.0")
+    monkeypatch.setenv("PORT", "9000")
+    opened = Settings(data_dir=settings.data_dir)
+    assert (opened.studio_host, opened.port) == ("0.0.0.0", 9000)
+
+
+def test_no_page_icon_loads_from_a_font_cdn() -> None:
+    # Streamlit turns a `:material/...` favicon into a fonts.gstatic.com URL; the page config icon is a file.
+    source = (ROOT / "app.py").read_text()
+    config_line = next(line for line in source.splitlines() if "set_page_config" in line)
+    assert ":material/" not in config_line
+    from components.runtime import ICON
+
+    assert Path(ICON).is_file() and Path(ICON).stat().st_size < 4096
