@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job
 from core.bootstrap import Services
+from core.domain import text as text_rules
 from core.domain.types import VariantView
 from core.errors import NotFound, ValidationError
 from core.services import audit, content_guard, estimates, spend
@@ -16,9 +17,11 @@ IMAGE_VARIANT_JOB = "image_variant"
 
 
 def clean_prompt(prompt: str, max_chars: int) -> str:
-    prompt = " ".join((prompt or "").split())
-    if not prompt:
-        raise ValidationError("Describe the new setting, e.g. “in a bathroom, warm light”.")
+    prompt = text_rules.required(
+        prompt, field="image prompt", multiline=False,
+        message="Describe the new setting, e.g. “in a bathroom, warm light”.",
+    )
+    prompt = " ".join(prompt.split())
     if len(prompt) > max_chars:
         raise ValidationError(f"Keep the image prompt to {max_chars} characters (it has {len(prompt)}).")
     return prompt
