@@ -12,7 +12,7 @@ import math
 
 import streamlit as st
 
-from components import media
+from components import media, uploads
 from components.actor_card import voice_label
 from components.filters import actor_filters
 from components.runtime import show_error
@@ -67,7 +67,7 @@ def _pick_variant(project_id: str, actor: ActorView, user_id: str, services: Ser
 
 def _prepare_audio(user_id: str, services: Services) -> dict | None:
     settings = services.settings
-    upload = st.file_uploader(
+    upload = uploads.file_uploader(
         f"Your recording (.mp3 or .wav, up to {settings.audio_max_bytes // 2**20} MB "
         f"and {settings.speech_max_seconds:.0f} s)",
         type=["mp3", "wav"],

@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from components import ugc_media
+from components import ugc_media, uploads
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.ugc import STYLES, TONES, BriefInput, CharacterDNA, CreativeBrief, Platform, ProductDNA
@@ -26,7 +26,7 @@ def _lines(text: str) -> list[str]:
 def _uploads(key: str, label: str, max_mb: int) -> list[bytes]:
     """Files from an uploader whose key changes after each use (so it empties itself)."""
     generation = st.session_state.setdefault(f"{key}_gen", 0)
-    files = st.file_uploader(
+    files = uploads.file_uploader(
         label, type=IMAGE_TYPES, accept_multiple_files=True, key=f"{key}_{generation}", max_upload_size=max_mb
     )
     return [f.getvalue() for f in files or []]

@@ -63,3 +63,21 @@ def test_no_page_icon_loads_from_a_font_cdn() -> None:
     from components.runtime import ICON
 
     assert Path(ICON).is_file() and Path(ICON).stat().st_size < 4096
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [("voice.exe", "is not a .mp3 or .wav file"), ("voice.mp3.exe", "is not a .mp3"), ("voi\x00ce.mp3", "hidden")],
+)
+def test_a_refused_file_name_gets_a_plain_message(
+    open_page: OpenPage, app_services: Services, creator: str, name: str, says: str
+) -> None:
+    from core.services.projects import create_project
+
+    project = create_project("Launch", owner_id=creator, services=app_services)
+    at = open_page("pages/project.py", project_id=project.id)
+    at.segmented_control(key="composer_voice").set_value("audio").run()
+    at.file_uploader(key="composer_upload").upload(name, b"MZ" + b"\0" * 64, "audio/mpeg").run()
+    assert not at.exception, at.exception
+    assert any(says in e.value for e in at.error), [e.value for e in at.error]
+    assert app_services.queue.enqueued == [] and not at.success, "the file was not used"
