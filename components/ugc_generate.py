@@ -8,6 +8,7 @@ import logging
 import streamlit as st
 
 from components import ugc_media
+from components.labels import literal
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.types import JobStatus
@@ -97,7 +98,7 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
     selections: dict[str, str] = {}
     for scene in ad.scenes:
         st.markdown(f"**Scene {scene.number}** · {scene.script.camera.words()} · {scene.script.lighting.words()}")
-        st.caption(f"“{scene.script.dialogue}”")
+        st.caption(f"“{literal(scene.script.dialogue)}”")
         ready = [f for f in scene.frames if f.status.value == "ready"]
         columns = st.columns(max(4, len(scene.frames)))
         for column, frame in zip(columns, scene.frames, strict=False):

@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 
 from components import ugc_media, uploads
+from components.labels import literal
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.ugc import STYLES, TONES, BriefInput, CharacterDNA, CreativeBrief, Platform, ProductDNA
@@ -124,7 +125,7 @@ def avatar_step(ad: AdView, *, user_id: str, services: Services) -> None:
         if st.button("Create avatar", key="ugc_create_avatar", icon=":material/add_a_photo:"):
             _act(lambda: ugc_avatar.create_avatar_from_photos(ad.id, name, files, user_id=user_id, services=services))
     if ad.avatar is not None:
-        st.markdown(f"**Avatar:** {ad.avatar.name}")
+        st.markdown(f"**Avatar:** {literal(ad.avatar.name)}")
         with st.container(horizontal=True):
             for key in ad.avatar.reference_keys[:5]:
                 ugc_media.image(key, user_id=user_id, services=services, width=110)

@@ -15,16 +15,19 @@ from typing import Any
 
 import streamlit as st
 
+from components.labels import literal
+
 logger = logging.getLogger(__name__)
 
 
 def name_problem(name: str, allowed: list[str]) -> str | None:
     """Why a file name is refused, in words, or None."""
     kinds = " or ".join(f".{t.lstrip('.').lower()}" for t in allowed)
+    shown = literal(name.encode("unicode_escape").decode())
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        return f"The file name “{name.encode('unicode_escape').decode()}” has hidden characters. Rename it and try again."
+        return f"The file name “{shown}” has hidden characters. Rename it and try again."
     if PurePosixPath(name.lower()).suffix.lstrip(".") not in {t.lstrip(".").lower() for t in allowed}:
-        return f"“{name}” is not a {kinds} file. Upload a {kinds} file (its name must end with one of those)."
+        return f"“{shown}” is not a {kinds} file. Upload a {kinds} file (its name must end with one of those)."
     return None
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from components import media
+from components.labels import literal
 from components.status_chip import status_chip
 from core.bootstrap import Services
 from core.domain.types import VideoStatus, VideoView
@@ -45,16 +46,16 @@ def duration_label(seconds: float | None) -> str:
 
 def _facts(video: VideoView, project_title: str | None) -> None:
     version = f" · v{video.version}" if video.version > 1 else ""
-    st.markdown(f"**{video.actor_name}**{version}")
-    look = video.variant_prompt or "Catalog photo"
-    where = f"{project_title} · " if project_title else ""
+    st.markdown(f"**{literal(video.actor_name)}**{version}")
+    look = literal(video.variant_prompt or "Catalog photo")
+    where = f"{literal(project_title)} · " if project_title else ""
     st.caption(
         f"{where}:material/image: {look}  \n:material/timer: {duration_label(video.duration_s)} · "
         f":material/schedule: {ago(video.created_at)}"
     )
     if video.source_text:
         excerpt = video.source_text if len(video.source_text) <= 90 else video.source_text[:88] + "…"
-        st.caption(f"“{excerpt}”")
+        st.caption(f"“{literal(excerpt)}”")
     else:
         st.caption(":material/mic: Own recording")
 

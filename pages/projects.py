@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.labels import literal
 from components.runtime import current_user_id, show_error, studio
 from components.video_card import ago
 from core.domain.types import ProjectView
@@ -47,7 +48,7 @@ def rename(project: ProjectView) -> None:
 def delete(project: ProjectView) -> None:
     with st.popover("Delete", icon=":material/delete:"):
         videos = f"its {project.video_count} video{'s' if project.video_count != 1 else ''}"
-        st.markdown(f"**Delete “{project.title}” and {videos}?**")
+        st.markdown(f"**Delete “{literal(project.title)}” and {videos}?**")
         st.caption("Every video, variant and stored file in it is removed. This cannot be undone.")
         if st.button("Delete for good", key=f"delete_{project.id}", type="primary"):
             try:
@@ -63,7 +64,7 @@ def delete(project: ProjectView) -> None:
 
 def project_card(project: ProjectView) -> None:
     with st.container(border=True):
-        st.markdown(f"#### {project.title}")
+        st.markdown(f"#### {literal(project.title)}")
         count = f"{project.video_count} video{'s' if project.video_count != 1 else ''}"
         last = ago(project.last_activity or project.created_at)
         st.caption(f":material/movie: {count} · :material/schedule: last activity {last}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import ugc_media
+from components.labels import literal
 from components.runtime import current_user_id, show_error, studio
 from components.ugc_generate import POLL_S
 from core.domain.ugc import AssetKind, AssetStatus
@@ -52,8 +53,8 @@ def pick_ad() -> str | None:
 def scene_card(scene: SceneView) -> None:
     with st.container(border=True):
         ugc_media.badge(scene.status, f"Scene {scene.number}")
-        st.markdown(f"“{scene.script.dialogue}”")
-        st.caption(f"{scene.script.action} · {scene.script.camera.words()}")
+        st.markdown(f"“{literal(scene.script.dialogue)}”")
+        st.caption(f"{literal(scene.script.action)} · {scene.script.camera.words()}")
         columns = st.columns(3)
         for column, kind in zip(columns, (AssetKind.AUDIO, AssetKind.FRAME, AssetKind.CLIP), strict=True):
             with column:

@@ -81,3 +81,15 @@ def test_a_refused_file_name_gets_a_plain_message(
     assert not at.exception, at.exception
     assert any(says in e.value for e in at.error), [e.value for e in at.error]
     assert app_services.queue.enqueued == [] and not at.success, "the file was not used"
+
+
+def test_text_shown_back_is_literal_not_markdown(open_page: OpenPage, app_services: Services, creator: str) -> None:
+    from components.labels import literal
+    from core.services.projects import create_project
+
+    title = "**Big** [sale](http://evil.example) :red[now] $x$"
+    create_project(title, owner_id=creator, services=app_services)
+    at = open_page("pages/projects.py")
+    heading = next(m.value for m in at.markdown if m.value.startswith("#### "))
+    assert heading == "#### " + literal(title)
+    assert "\\*\\*Big\\*\\*" in heading and "\\[sale\\](http\\://" in heading and "\\:red\\[" in heading
