@@ -10,7 +10,7 @@ import logging
 import streamlit as st
 
 from components.filters import gallery_filters
-from components.job_progress import WatchedChip, job_progress
+from components.job_progress import WatchedChip, job_progress, rerun_on_change
 from components.runtime import show_error
 from components.video_card import CardResult, video_card
 from components.video_details import details_dialog, link_dialog
@@ -83,6 +83,9 @@ def gallery(
     empty_hint: str = "",
     columns: int = 3,
 ) -> None:
+    rerun_on_change(
+        lambda: library.gallery_marker(project_id, user_id=user_id, services=services), key=f"{key_prefix}_changes"
+    )
     result = _query(project_id, key_prefix, user_id, services)
     if result.total == 0:
         filtered = any(st.session_state.get(f"{key_prefix}_{k}") for k in ("search", "statuses", "actor"))

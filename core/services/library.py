@@ -216,3 +216,16 @@ def _check_media_right(key: str, user_id: str, services: Services) -> None:
         )
         if not (owner_video or owner_variant):
             raise NotFound("That file does not exist or is not shared with you.")
+
+
+def gallery_marker(project_id: str | None, *, user_id: str, services: Services) -> tuple[int, str]:
+    """A cheap fingerprint of what a gallery shows (how many videos, the latest change), so an
+    idle page can notice a video another tab created or a status a worker changed."""
+    stmt = select(func.count(VideoAsset.id), func.max(VideoAsset.updated_at)).where(
+        VideoAsset.project_id.in_(visible_project_ids(user_id))
+    )
+    if project_id:
+        stmt = stmt.where(VideoAsset.project_id == project_id)
+    with services.db.session(user_id=user_id) as session:
+        count, latest = session.execute(stmt).one()
+    return int(count or 0), str(latest or "")
