@@ -81,7 +81,7 @@ def gallery(
     project_id: str | None = None,
     project_titles: dict[str, str] | None = None,
     empty_hint: str = "",
-    columns: int = 3,
+    columns: int = 4,
 ) -> None:
     rerun_on_change(
         lambda: library.gallery_marker(project_id, user_id=user_id, services=services), key=f"{key_prefix}_changes"
@@ -95,7 +95,8 @@ def gallery(
         return
     st.caption(f"{result.total} video{'s' if result.total != 1 else ''} · newest first")
     chips: dict[str, WatchedChip] = {}
-    grid = st.grid(columns, min_column_width=190, gap="small")
+    # Up to `columns` cards a row, fewer only below 170 px each: 3 a row at 1440 px, 4 at 1920.
+    grid = st.grid(columns, min_column_width=170, gap="small")
     for video in result.items:
         with grid:
             card = video_card(

@@ -14,6 +14,7 @@ from components.labels import literal
 from components.status_chip import status_chip
 from core.bootstrap import Services
 from core.domain.types import VideoStatus, VideoView
+from core.services import library
 
 Action = Literal["details", "link", "regenerate", "delete"]
 
@@ -61,6 +62,8 @@ def _facts(video: VideoView, project_title: str | None) -> None:
 
 
 def _actions(video: VideoView, *, user_id: str, services: Services) -> Action | None:
+    """Play and Download on the card; link, new version and delete behind "More", so the row of
+    buttons never wraps on a narrow card. Icon-only buttons carry a name (`help`)."""
     chosen: Action | None = None
     with st.container(horizontal=True, gap="xsmall"):
         if st.button("Play", key=f"play_{video.id}", icon=":material/play_arrow:", help="Watch, with every detail"):
@@ -72,15 +75,19 @@ def _actions(video: VideoView, *, user_id: str, services: Services) -> Action | 
             services=services,
             label="",
             widget_key=f"dl_{video.id}",
+            help="Download the video",
         )
-        if st.button("", key=f"link_{video.id}", icon=":material/link:", help="Copy a link"):
-            chosen = "link"
-        if st.button("", key=f"regen_{video.id}", icon=":material/refresh:", help="Regenerate as a new version"):
-            chosen = "regenerate"
-        with st.popover("", icon=":material/delete:", help="Delete"):
-            st.markdown("**Delete this video?**")
-            st.caption("The video and its files are removed for good.")
-            if st.button("Delete for good", key=f"del_{video.id}", type="primary"):
+        with st.popover("", icon=":material/more_horiz:", help="More: copy a link, new version, delete"):
+            if library.links_enabled(services):
+                if st.button("Copy a link", key=f"link_{video.id}", icon=":material/link:"):
+                    chosen = "link"
+            else:
+                st.caption(library.HOW_TO_ENABLE_LINKS)
+            if st.button("Regenerate as a new version", key=f"regen_{video.id}", icon=":material/refresh:"):
+                chosen = "regenerate"
+            st.divider()
+            st.caption("Delete removes the video and its files for good.")
+            if st.button("Delete for good", key=f"del_{video.id}", type="primary", icon=":material/delete:"):
                 chosen = "delete"
     return chosen
 

@@ -26,6 +26,7 @@ def pick_ad() -> str | None:
     default = st.query_params.get("project") or st.session_state.get("project_id")
     if not projects:
         st.info("No projects yet. Make an ad in the Mass generator first.", icon=":material/movie:")
+        st.page_link("pages/wizard.py", label="Open the Mass generator", icon=":material/auto_awesome_motion:")
         return None
     ids = list(projects)
     project_id = st.selectbox(
@@ -37,7 +38,16 @@ def pick_ad() -> str | None:
     )
     ads = {a.id: a for a in ugc_studio.list_ads(project_id, user_id=user_id, services=services)}
     if not ads:
-        st.info("This project has no ads yet.", icon=":material/movie:")
+        st.info(
+            "This project has no ads yet: make one in the Mass generator, then edit its scenes here.",
+            icon=":material/movie:",
+        )
+        st.page_link(
+            "pages/wizard.py",
+            label="Open the Mass generator",
+            icon=":material/auto_awesome_motion:",
+            query_params={"project": project_id},
+        )
         return None
     current = st.session_state.get("ugc_ad_id")
     ad_ids = list(ads)

@@ -168,6 +168,21 @@ def media_bytes(key: str, *, user_id: str, services: Services) -> bytes:
     return services.storage.read_bytes(key)
 
 
+HOW_TO_ENABLE_LINKS = (
+    "Links are off: files are kept on this computer. To share links, use Supabase storage "
+    "(STORAGE_BACKEND=supabase) or run the media receiver (python -m jobs.webhooks) and set "
+    "MEDIA_BASE_URL and LINK_SIGNING_SECRET. Until then, use Download."
+)
+
+
+def links_enabled(services: Services) -> bool:
+    """Whether "Copy link" can give a working link: signed storage URLs, or the local media receiver."""
+    settings = services.settings
+    if settings.storage_backend == "supabase":
+        return True
+    return bool(settings.media_base_url and settings.link_signing_secret.get_secret_value())
+
+
 def media_link(key: str, *, user_id: str, services: Services) -> str | None:
     """A link that expires: Supabase's signed URL, or our signed local link where a link server is
     configured; None where local files are served only as bytes."""

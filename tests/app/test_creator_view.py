@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
@@ -93,3 +94,55 @@ def test_text_shown_back_is_literal_not_markdown(open_page: OpenPage, app_servic
     heading = next(m.value for m in at.markdown if m.value.startswith("#### "))
     assert heading == "#### " + literal(title)
     assert "\\*\\*Big\\*\\*" in heading and "\\[sale\\](http\\://" in heading and "\\:red\\[" in heading
+
+
+def test_voices_read_as_a_person_would_say_them(open_page: OpenPage) -> None:
+    at = open_page("pages/actors.py")
+    captions = " ".join(c.value for c in at.caption)
+    assert "US female" in captions and ("fast" in captions or "natural pace" in captions)
+    assert "en-us+f3" not in captions and "wpm" not in captions
+
+
+def test_members_in_single_user_mode_says_invitations_need_sign_in(
+    open_page: OpenPage, app_services: Services, creator: str
+) -> None:
+    from core.services.projects import create_project
+
+    project = create_project("Launch", owner_id=creator, services=app_services)
+    at = open_page("pages/team.py", project_id=project.id)
+    assert any("Invitations need sign-in to be on" in i.value for i in at.info)
+
+
+def test_scene_studio_empty_state_links_to_the_mass_generator(
+    open_page: OpenPage, app_services: Services, creator: str
+) -> None:
+    from core.services.projects import create_project
+
+    create_project("Launch", owner_id=creator, services=app_services)
+    at = open_page("pages/scenes.py")
+    links = [link.proto.page for link in at.get("page_link")]
+    assert "wizard" in links, links
+
+
+def test_copy_link_explains_how_to_turn_links_on_when_they_cannot_work(
+    open_page: OpenPage, app_services: Services, creator: str
+) -> None:
+    from core.services.projects import create_project
+    from core.services.videos import VideoRequest, create_video
+
+    project = create_project("Launch", owner_id=creator, services=app_services)
+    from sqlalchemy import select as _select
+
+    from core.adapters.db.models import Actor
+
+    with app_services.db.session() as session:
+        actor_id = session.scalar(_select(Actor.id))
+    video_id = create_video(VideoRequest(project.id, actor_id, script="Hi."), user_id=creator, services=app_services)
+    app_services.queue.drain()
+    at = open_page("pages/project.py", project_id=project.id)
+    assert not [b for b in at.button if b.key == f"link_{video_id}"], "no link button where links cannot work"
+    assert any("Links are off" in c.value and "MEDIA_BASE_URL" in c.value for c in at.caption)
+    app_services.settings.media_base_url = "http://127.0.0.1:8502"
+    app_services.settings.link_signing_secret = SecretStr("s" * 32)
+    at.run()
+    assert [b for b in at.button if b.key == f"link_{video_id}"]
