@@ -65,11 +65,14 @@ def scene_card(scene: SceneView) -> None:
         ugc_media.badge(scene.status, f"Scene {scene.number}")
         st.markdown(f"“{literal(scene.script.dialogue)}”")
         st.caption(f"{literal(scene.script.action)} · {scene.script.camera.words()}")
+        kinds = (AssetKind.AUDIO, AssetKind.FRAME, AssetKind.CLIP)
+        with st.container(horizontal=True, gap="small"):  # a row that wraps: no pill is clipped by a column
+            for kind in kinds:
+                ugc_media.badge(scene.status_of(kind), kind.value)
         columns = st.columns(3)
-        for column, kind in zip(columns, (AssetKind.AUDIO, AssetKind.FRAME, AssetKind.CLIP), strict=True):
+        for column, kind in zip(columns, kinds, strict=True):
             with column:
                 status = scene.status_of(kind)
-                ugc_media.badge(status, kind.value)
                 frame = next((f for f in scene.frames if f.id == scene.selected_frame_id), None)
                 if kind is AssetKind.AUDIO and scene.audio:
                     ugc_media.audio(scene.audio.media_key, user_id=user_id, services=services)
