@@ -95,8 +95,9 @@ def gallery(
         return
     st.caption(f"{result.total} video{'s' if result.total != 1 else ''} · newest first")
     chips: dict[str, WatchedChip] = {}
-    # Up to `columns` cards a row, fewer only below 170 px each: 3 a row at 1440 px, 4 at 1920.
-    grid = st.grid(columns, min_column_width=170, gap="small")
+    # Up to `columns` cards a row, fewer only below 200 px each (a card's buttons fit on one line):
+    # on the project page 3 a row at 1440 px, 4 at 1920.
+    grid = st.grid(columns, min_column_width=200, gap="small")
     for video in result.items:
         with grid:
             card = video_card(

@@ -62,22 +62,23 @@ def _facts(video: VideoView, project_title: str | None) -> None:
 
 
 def _actions(video: VideoView, *, user_id: str, services: Services) -> Action | None:
-    """Play and Download on the card; link, new version and delete behind "More", so the row of
-    buttons never wraps on a narrow card. Icon-only buttons carry a name (`help`)."""
+    """Play on the card; download, link, new version and delete behind "More", so the card's
+    buttons stay on one line however narrow it is. The icon-only button carries a name (`help`)."""
     chosen: Action | None = None
     with st.container(horizontal=True, gap="xsmall"):
-        if st.button("Play", key=f"play_{video.id}", icon=":material/play_arrow:", help="Watch, with every detail"):
+        if st.button(
+            "Play", key=f"play_{video.id}", icon=":material/play_arrow:", help="Watch, with every detail", wrap=False
+        ):
             chosen = "details"
-        media.download_button(
-            video.video_key,
-            file_name=f"{video.actor_name.split()[0].lower()}-{video.id[:8]}.mp4",
-            user_id=user_id,
-            services=services,
-            label="",
-            widget_key=f"dl_{video.id}",
-            help="Download the video",
-        )
-        with st.popover("", icon=":material/more_horiz:", help="More: copy a link, new version, delete"):
+        with st.popover("", icon=":material/more_horiz:", help="More: download, copy a link, new version, delete"):
+            media.download_button(
+                video.video_key,
+                file_name=f"{video.actor_name.split()[0].lower()}-{video.id[:8]}.mp4",
+                user_id=user_id,
+                services=services,
+                label="Download",
+                widget_key=f"dl_{video.id}",
+            )
             if library.links_enabled(services):
                 if st.button("Copy a link", key=f"link_{video.id}", icon=":material/link:"):
                     chosen = "link"

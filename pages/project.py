@@ -75,7 +75,7 @@ with head:
 with back:
     st.page_link("pages/projects.py", label="All projects", icon=":material/arrow_back:")
 
-left, right = st.columns([2, 3], gap="large")
+left, right = st.columns([1, 2], gap="medium")
 with left, st.container(border=True):
     st.subheader("New video")
     composer(project.id, user_id=user_id, services=services)
