@@ -146,3 +146,25 @@ def test_copy_link_explains_how_to_turn_links_on_when_they_cannot_work(
     app_services.settings.link_signing_secret = SecretStr("s" * 32)
     at.run()
     assert [b for b in at.button if b.key == f"link_{video_id}"]
+
+
+def test_start_up_prints_one_line_per_subsystem_and_alembic_goes_to_the_log(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scripts.prepare import prepare
+
+    prepare(settings)
+    printed = capsys.readouterr()
+    lines = [line for line in printed.out.splitlines() if line.strip()]
+    assert lines and all(line.startswith("[studio] ") for line in lines), lines
+    assert len(lines) == len(set(lines)), "each subsystem once"
+    assert any(line.startswith("[studio] database:") for line in lines)
+    assert "alembic" not in (printed.out + printed.err).lower() and "Running upgrade" not in printed.err
+    studio_log = next(
+        Path(h.baseFilename)
+        for h in logging.getLogger().handlers
+        if getattr(h, "_studio", False) and hasattr(h, "baseFilename")
+    )
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert "alembic" in studio_log.read_text()
