@@ -78,7 +78,8 @@ def test_typed_work_is_kept_and_a_second_tab_follows(guarded_studio: tuple[str, 
                 _settle(page)
                 page.get_by_role("button", name="Generate").click()
                 expect(page.get_by_role("button", name="Play")).to_have_count(count, timeout=30_000)
-            expect(page.get_by_text("Completed")).to_have_count(4, timeout=180_000)
+            # every card finished (a busy machine may take a while), so the layout is measured at rest
+            expect(page.get_by_text(re.compile(r"Queued|Generating"))).to_have_count(0, timeout=180_000)
             _settle(page)
             at_1440 = _layout(page)
             page.screenshot(path=str(ARTIFACTS / "gallery_1440.png"), full_page=True)
