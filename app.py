@@ -1,22 +1,17 @@
-"""UGC Studio: page config, the sign-in gate, and explicit routing."""
+"""UGC Studio: page config, the sign-in gate, and explicit routing, behind an error boundary."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from components.auth import account_menu, sign_in_page
-from components.runtime import mark_routed, signed_in_user_id, studio
+from components.runtime import ICON, guarded, mark_routed, signed_in_user_id, studio
 
-st.set_page_config(page_title="UGC Studio", page_icon=":material/movie:", layout="wide")
+# A local favicon: a `:material/...` page icon makes every browser fetch it from Google's CDN.
+# (Icons elsewhere are drawn with the font Streamlit serves itself.)
+st.set_page_config(page_title="UGC Studio", page_icon=ICON, layout="wide")
 
-mark_routed()
-services = studio()
-if signed_in_user_id(services) is None:  # refuses public mode without sign-in, too
-    st.navigation([sign_in_page(services)], position="hidden").run()  # the only page there is
-    st.stop()
-account_menu(services)
-
-pages = {
+PAGES = {
     "Studio": [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/projects.py", title="Projects", icon=":material/folder:"),
@@ -37,4 +32,16 @@ pages = {
         st.Page("pages/account.py", title="Account", icon=":material/account_circle:"),
     ],
 }
-st.navigation(pages).run()
+
+
+def route() -> None:
+    mark_routed()
+    services = studio()
+    if signed_in_user_id(services) is None:  # refuses public mode without sign-in, too
+        st.navigation([sign_in_page(services)], position="hidden").run()  # the only page there is
+        st.stop()
+    account_menu(services)
+    st.navigation(PAGES).run()
+
+
+guarded(route)

@@ -2,6 +2,7 @@
 """Set-up and entry points for a fresh machine that has only Python >= 3.11.
 
     python3 dev.py run     install what is missing, migrate, seed, serve on http://localhost:8501
+                           (--host/--port, or STUDIO_HOST and PORT, choose where it listens)
     python3 dev.py test    install what is missing (with test tools), run the whole test suite
     python3 dev.py worker  start an RQ worker (needs REDIS_URL)
 
@@ -64,9 +65,8 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
     if command == "run":
         ensure_environment(with_test=False)
-        if code := _run("-m", "scripts.prepare"):
-            return code
-        return _run("-m", "streamlit", "run", "app.py", "--server.port", os.environ.get("PORT", "8501"))
+        # Migrates, seeds and serves on 127.0.0.1 unless STUDIO_HOST or --host opens it.
+        return _run("-m", "scripts.serve", *argv[1:])
     if command == "test":
         ensure_environment(with_test=True)
         return _run("-m", "pytest", *argv[1:])

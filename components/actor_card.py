@@ -10,14 +10,15 @@ from components import media
 from components.filters import TAG_ICONS
 from core.bootstrap import Services
 from core.domain.types import ActorView
+from core.domain.voice_words import voice_words
 from core.services.catalog import voice_preview_key
 
 Action = Literal["use", "variants"]
 
 
 def voice_label(actor: ActorView) -> str:
-    voice = actor.voice
-    return f"{voice.voice_id} · {voice.language} · {voice.rate_wpm} wpm"
+    """In human words ("warm US female, fast"), not the engine's id (`en-us+f3`)."""
+    return voice_words(actor.voice)
 
 
 def actor_facts(actor: ActorView) -> None:

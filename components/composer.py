@@ -2,7 +2,9 @@
 
 Choices that must survive a trip to another page live in `st.session_state` under
 `composer.*` keys (the actor catalog's "Use in a video" writes `composer.actor_id`).
-The script and Generate share an `st.form`, so Ctrl/Cmd+Enter in the script generates.
+The script is a draft kept per user and project (`core.services.drafts`), restored after a
+reload, a page switch or Back; it sits outside any form so the length and cost estimate
+follows it, and Generate answers Ctrl/Cmd+Enter.
 """
 
 from __future__ import annotations
@@ -12,20 +14,22 @@ import math
 
 import streamlit as st
 
-from components import media
+from components import media, uploads
 from components.actor_card import voice_label
 from components.filters import actor_filters
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.types import ActorView, VariantView
 from core.errors import StudioError, ValidationError
-from core.services import estimates, videos
+from core.services import drafts, estimates, videos
 from core.services.catalog import list_actors
 from core.services.variants import clean_prompt, list_variants
 
 logger = logging.getLogger(__name__)
 
 ACTOR = "composer.actor_id"
+SCRIPT = "composer_script"
+SCRIPT_FOR = "composer.script_project"  # the project whose draft the script box holds
 AUDIO = "composer.audio"  # {"file_id", "key", "duration"} of the prepared upload
 LOOKS = {"catalog": "Catalog photo", "variant": "Saved variant", "prompt": "New setting"}
 VOICES = {"tts": "Text to speech", "audio": "Use my audio"}
@@ -67,7 +71,7 @@ def _pick_variant(project_id: str, actor: ActorView, user_id: str, services: Ser
 
 def _prepare_audio(user_id: str, services: Services) -> dict | None:
     settings = services.settings
-    upload = st.file_uploader(
+    upload = uploads.file_uploader(
         f"Your recording (.mp3 or .wav, up to {settings.audio_max_bytes // 2**20} MB "
         f"and {settings.speech_max_seconds:.0f} s)",
         type=["mp3", "wav"],
@@ -149,6 +153,22 @@ def composer(project_id: str, *, user_id: str, services: Services) -> str | None
     return _form(project_id, actor, look, variant, voice, prepared, user_id=user_id, services=services)
 
 
+def _restore_script(project_id: str, user_id: str, services: Services) -> None:
+    """Put this project's draft in the box after a reload, a page switch, Back or a project change."""
+    if st.session_state.get(SCRIPT_FOR) == project_id and SCRIPT in st.session_state:
+        return
+    st.session_state[SCRIPT] = drafts.load_draft(project_id, "script", user_id=user_id, services=services)
+    st.session_state[SCRIPT_FOR] = project_id
+
+
+def _keep_script(project_id: str, user_id: str, services: Services) -> None:
+    # A callback runs before the page script, outside its error boundary: never let it raise.
+    try:
+        drafts.save_draft(project_id, "script", st.session_state.get(SCRIPT) or "", user_id=user_id, services=services)
+    except Exception:
+        logger.exception("could not save the script draft")
+
+
 def _form(
     project_id: str,
     actor: ActorView,
@@ -161,7 +181,7 @@ def _form(
     services: Services,
 ) -> str | None:
     settings = services.settings
-    with st.form("composer_form", border=True):
+    with st.container(border=True):
         prompt, seed = None, None
         if look == "prompt":
             prompt = st.text_input(
@@ -180,13 +200,17 @@ def _form(
             )
         script = ""
         if voice == "tts":
+            _restore_script(project_id, user_id, services)
+            # Outside a form, so the length and cost below follow each commit of the text (click
+            # away, Tab, or Ctrl/Cmd+Enter) with no extra button; the draft is saved as it changes.
             script = (
                 st.text_area(
                     "Script",
                     height=180,
-                    key="composer_script",
+                    key=SCRIPT,
                     placeholder="What should the actor say? Ctrl/Cmd+Enter generates.",
-                    persist_state="session",
+                    on_change=_keep_script,
+                    args=(project_id, user_id, services),
                 )
                 or ""
             )
@@ -196,9 +220,7 @@ def _form(
         _show_estimate(
             seconds, with_image_edit=look == "prompt", with_speech=voice == "tts", user_id=user_id, services=services
         )
-        with st.container(horizontal=True, vertical_alignment="center"):
-            generate = st.form_submit_button("Generate", type="primary", icon=":material/movie:")
-            st.form_submit_button("Check length and cost", type="tertiary", icon=":material/straighten:")
+        generate = st.button("Generate", type="primary", icon=":material/movie:", shortcut="Ctrl+Enter")
     if not generate:
         return None
     request = videos.VideoRequest(

@@ -10,7 +10,7 @@ import logging
 import streamlit as st
 
 from components.filters import gallery_filters
-from components.job_progress import WatchedChip, job_progress
+from components.job_progress import WatchedChip, job_progress, rerun_on_change
 from components.runtime import show_error
 from components.video_card import CardResult, video_card
 from components.video_details import details_dialog, link_dialog
@@ -85,8 +85,11 @@ def gallery(
     project_id: str | None = None,
     project_titles: dict[str, str] | None = None,
     empty_hint: str = "",
-    columns: int = 3,
+    columns: int = 4,
 ) -> None:
+    rerun_on_change(
+        lambda: library.gallery_marker(project_id, user_id=user_id, services=services), key=f"{key_prefix}_changes"
+    )
     result = _query(project_id, key_prefix, user_id, services)
     if result.total == 0:
         filtered = any(st.session_state.get(f"{key_prefix}_{k}") for k in ("search", "statuses", "actor"))
@@ -96,7 +99,9 @@ def gallery(
         return
     st.caption(f"{result.total} video{'s' if result.total != 1 else ''} · newest first")
     chips: dict[str, WatchedChip] = {}
-    grid = st.grid(columns, min_column_width=190, gap="small")
+    # Up to `columns` cards a row, fewer only below 200 px each (a card's buttons fit on one line):
+    # on the project page 3 a row at 1440 px, 4 at 1920.
+    grid = st.grid(columns, min_column_width=200, gap="small")
     for video in result.items:
         with grid:
             card = video_card(

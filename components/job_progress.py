@@ -23,6 +23,7 @@ from core.services.library import job_statuses
 logger = logging.getLogger(__name__)
 
 POLL_S = 2.0
+IDLE_POLL_S = 5.0  # an idle page still looks for changes made elsewhere (another tab, a worker)
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,16 @@ def rerun_when(done: Callable[[], bool], *, waiting: bool, key: str) -> None:
     """Poll `done()` while `waiting`; a full rerun once it holds (e.g. an image variant became ready)."""
     if waiting:
         st.fragment(_recheck, run_every=POLL_S, key=key)(done)
+
+
+def _watch(marker: Callable[[], object], seen_key: str) -> None:
+    if marker() != st.session_state.get(seen_key):
+        st.rerun()
+
+
+def rerun_on_change(marker: Callable[[], object], *, key: str) -> None:
+    """Every `IDLE_POLL_S`, compare `marker()` with what this run drew; a full rerun when it moved
+    (a second tab on the same project sees new videos and status changes live)."""
+    seen_key = f"{key}_seen"
+    st.session_state[seen_key] = marker()
+    st.fragment(_watch, run_every=IDLE_POLL_S, key=key)(marker, seen_key)

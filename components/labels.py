@@ -16,3 +16,15 @@ CAPABILITY_LABELS = {
 
 def capability_label(capability: str) -> str:
     return CAPABILITY_LABELS.get(capability, capability.replace("_", " ").capitalize())
+
+
+# Inline Markdown (and Streamlit's :color[...] / :icon: directives, $math$). Block syntax (#, -, 1.)
+# only acts at the start of a line, and every use puts our own words before the creator's.
+_MARKDOWN = set("\\`*_[]<>$:~")
+
+
+def literal(text: str) -> str:
+    """A creator's words inside Markdown (titles, captions, errors), shown as typed: every Markdown
+    character escaped, so `**x**`, `[link](...)`, `$x$` and `:red[...]` are not rendered."""
+    escaped = "".join("\\" + c if c in _MARKDOWN else c for c in text)
+    return escaped.replace("\n", "  \n")

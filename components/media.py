@@ -103,10 +103,17 @@ def _reader(key: str, user_id: str, services: Services) -> Callable[[], bytes]:
 
 
 def download_button(
-    key: str | None, *, file_name: str, user_id: str, services: Services, label: str = "Download", widget_key: str
+    key: str | None,
+    *,
+    file_name: str,
+    user_id: str,
+    services: Services,
+    label: str = "Download",
+    widget_key: str,
+    help: str | None = None,  # noqa: A002  (an icon-only button's accessible name)
 ) -> None:
     if not key:
-        st.button(label, disabled=True, key=widget_key, icon=":material/download:")
+        st.button(label, disabled=True, key=widget_key, icon=":material/download:", help=help)
         return
     st.download_button(
         label,
@@ -116,6 +123,7 @@ def download_button(
         key=widget_key,
         icon=":material/download:",
         on_click="ignore",
+        help=help,
     )
 
 

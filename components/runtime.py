@@ -9,14 +9,20 @@ the single local user). Tests install their own services with
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 
 from core.bootstrap import Services, describe, get_services
+from core.logs import configure_logging
 from core.services.identity import ensure_user
 
 logger = logging.getLogger(__name__)
+ICON = str(Path(__file__).resolve().parents[1] / "assets" / "favicon.png")
 _boot_lock = threading.Lock()
 
 
@@ -33,13 +39,14 @@ def _boot(services: Services) -> None:
     from core.services.keys import master_key_problem
     from seeds.loader import seed_actors
 
+    configure_logging(services.settings.data_dir)
     services.db.migrate()
     seed_actors(services)
-    for line in describe(services):
-        print(f"[studio] {line}", flush=True)
+    if not os.environ.get("STUDIO_PREPARED"):  # `dev.py run` printed these lines already
+        for line in describe(services):
+            print(f"[studio] {line}", flush=True)
     if problem := master_key_problem(services):
-        logger.error("master key: %s", problem)
-        print(f"[studio] WARNING master key: {problem}", flush=True)
+        logger.error("master key: %s", problem)  # the console shows errors as well
 
 
 ROUTED = "_routed_by_app"
@@ -107,5 +114,32 @@ def show_error(error: Exception) -> None:
     if isinstance(error, StudioError):
         st.error(f"{error.message}  \n`{error.code}`", icon="⚠️")
     else:
-        logger.exception("unexpected error in a page", exc_info=error)
-        st.error("Something went wrong on our side. Try again; if it keeps happening, tell us.", icon="⚠️")
+        unexpected_error(error)
+
+
+def unexpected_error(error: BaseException) -> str:
+    """A plain message with a short error id on the page; the full trace in the log under that id."""
+    error_id = secrets.token_hex(4)
+    logger.error("unexpected error %s in a page", error_id, exc_info=error)
+    st.error(
+        "Something went wrong on our side; nothing you typed was sent anywhere. Try again, and if it "
+        f"keeps happening tell your admin the error id **{error_id}** (the details are in the studio log).",
+        icon="⚠️",
+    )
+    return error_id
+
+
+def guarded(run: Callable[[], None]) -> None:
+    """Run the app (gate, routing and the page) behind an error boundary: no traceback reaches a page.
+
+    Streamlit's own control flow (st.stop, st.rerun, st.switch_page) derives from
+    BaseException, so it passes through untouched.
+    """
+    from core.errors import StudioError
+
+    try:
+        run()
+    except StudioError as error:
+        show_error(error)
+    except Exception as error:
+        unexpected_error(error)

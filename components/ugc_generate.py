@@ -8,6 +8,7 @@ import logging
 import streamlit as st
 
 from components import ugc_media
+from components.labels import literal
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.types import JobStatus
@@ -87,10 +88,16 @@ def scene_row(scene: SceneView) -> None:
 
 
 def _progress(ad: AdView) -> None:
+    """Progress a person can see move: the share of scene assets (voice, frame, clip) that are done,
+    as well as the job's own step, so it never sits at one figure while scenes are being made."""
     job = ad.job
     if job is not None:
+        assets = [scene.status_of(kind).value for scene in ad.scenes for kind in AssetKind]
+        done = sum(status in ("ready", "approved") for status in assets)
+        share = max(job.progress, done / len(assets)) if assets else job.progress
         step = (job.current_step or "queued").replace("_", " ")
-        st.progress(min(1.0, job.progress), text=f"{job.status.value} · {step} · {job.progress:.0%}")
+        counted = f" · {done} of {len(assets)} scene assets ready" if assets else ""
+        st.progress(min(1.0, share), text=f"{job.status.value} · {step}{counted} · {share:.0%}")
     for scene in ad.scenes:
         scene_row(scene)
 
@@ -107,43 +114,64 @@ def live_progress(ad: AdView, *, user_id: str, services: Services) -> None:
     st.fragment(_poll, run_every=POLL_S if polling else None)(ad.id, user_id, services, ad.status.value)
 
 
-def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
-    st.info(
-        "The storyboard is ready. Pick a frame per scene, redraw any scene, then approve.",
-        icon=":material/rate_review:",
-    )
-    selections: dict[str, str] = {}
-    for scene in ad.scenes:
-        st.markdown(f"**Scene {scene.number}** · {scene.script.camera.words()} · {scene.script.lighting.words()}")
-        st.caption(f"“{scene.script.dialogue}”")
-        ready = [f for f in scene.frames if f.status.value == "ready"]
-        columns = st.columns(max(4, len(scene.frames)))
-        for column, frame in zip(columns, scene.frames, strict=False):
-            with column:
-                score = f" · identity {frame.score:.2f}" if frame.score is not None else ""
-                ugc_media.image(
-                    frame.media_key, user_id=user_id, services=services, caption=f"variant {frame.variant + 1}{score}"
-                )
-        if ready:
-            default = next((i for i, f in enumerate(ready) if f.id == scene.selected_frame_id), 0)
-            chosen = st.radio(
-                "Use",
-                range(len(ready)),
-                index=default,
-                horizontal=True,
-                key=f"pick_{scene.id}",
-                format_func=lambda i, r=ready: f"variant {r[i].variant + 1}",
-            )
-            selections[scene.id] = ready[chosen].id
-        if st.button("Redraw this scene", key=f"redraw_{scene.id}", icon=":material/refresh:"):
-            ugc_generation.regenerate_frame(scene.id, user_id=user_id, services=services)
-            st.rerun()
-    if st.button("Approve storyboard", type="primary", key="ugc_approve", icon=":material/task_alt:"):
+def best_frame_index(scene: SceneView, ready: list) -> int:  # type: ignore[type-arg]
+    """The creator's pick if there is one, else the best-scoring ready frame (identity score)."""
+    picked = next((i for i, f in enumerate(ready) if f.id == scene.selected_frame_id), None)
+    if picked is not None:
+        return picked
+    scores = [f.score if f.score is not None else float("-inf") for f in ready]
+    return max(range(len(ready)), key=lambda i: scores[i]) if ready else 0
+
+
+def _approve_button(ad: AdView, selections: dict[str, str], where: str, *, user_id: str, services: Services) -> None:
+    if st.button("Approve storyboard", type="primary", key=f"ugc_approve{where}", icon=":material/task_alt:"):
         try:
             ugc_generation.approve_storyboard(ad.id, selections=selections, user_id=user_id, services=services)
             st.rerun()
         except StudioError as exc:
             show_error(exc)
+
+
+def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
+    st.info(
+        "The storyboard is ready. Pick a frame per scene (the best-scoring one is preselected), redraw any "
+        "scene, then approve (at the top or the bottom).",
+        icon=":material/rate_review:",
+    )
+    top = st.container()  # Approve at the top too: drawn last, once every scene's pick is known
+    selections: dict[str, str] = {}
+    for scene in ad.scenes:
+        with st.container(border=True):
+            st.markdown(f"**Scene {scene.number}** · {scene.script.camera.words()} · {scene.script.lighting.words()}")
+            st.caption(f"“{literal(scene.script.dialogue)}”")
+            ready = [f for f in scene.frames if f.status.value == "ready"]
+            columns = st.columns(max(4, len(scene.frames)))
+            for column, frame in zip(columns, scene.frames, strict=False):
+                with column:
+                    score = f" · identity {frame.score:.2f}" if frame.score is not None else ""
+                    ugc_media.image(
+                        frame.media_key,
+                        user_id=user_id,
+                        services=services,
+                        caption=f"variant {frame.variant + 1}{score}",
+                    )
+            with st.container(horizontal=True, vertical_alignment="center"):
+                if ready:
+                    chosen = st.radio(
+                        "Use",
+                        range(len(ready)),
+                        index=best_frame_index(scene, ready),
+                        horizontal=True,
+                        key=f"pick_{scene.id}",
+                        format_func=lambda i, r=ready: f"variant {r[i].variant + 1}",
+                    )
+                    selections[scene.id] = ready[chosen].id
+                if st.button("Redraw this scene", key=f"redraw_{scene.id}", icon=":material/refresh:"):
+                    ugc_generation.regenerate_frame(scene.id, user_id=user_id, services=services)
+                    st.rerun()
+    with top:
+        _approve_button(ad, selections, "_top", user_id=user_id, services=services)
+    _approve_button(ad, selections, "", user_id=user_id, services=services)
 
 
 def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:

@@ -6,7 +6,8 @@ import logging
 
 import streamlit as st
 
-from components import ugc_media
+from components import ugc_media, uploads
+from components.labels import literal
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain import voices
@@ -28,7 +29,7 @@ def _lines(text: str) -> list[str]:
 def _uploads(key: str, label: str, max_mb: int) -> list[bytes]:
     """Files from an uploader whose key changes after each use (so it empties itself)."""
     generation = st.session_state.setdefault(f"{key}_gen", 0)
-    files = st.file_uploader(
+    files = uploads.file_uploader(
         label, type=IMAGE_TYPES, accept_multiple_files=True, key=f"{key}_{generation}", max_upload_size=max_mb
     )
     return [f.getvalue() for f in files or []]
@@ -110,12 +111,7 @@ def product_dna_form(ad_id: str, dna: ProductDNA, *, user_id: str, services: Ser
 def avatar_step(ad: AdView, *, user_id: str, services: Services) -> None:
     catalog_tab, photos_tab = st.tabs(["Catalog actor", "Your photos"])
     with catalog_tab:
-        actors = {a.id: a for a in catalog.list_actors(services=services)}
-        picked = st.selectbox("Actor", list(actors), format_func=lambda i: actors[i].display_name, key="ugc_actor")
-        if picked:
-            ugc_media.image(actors[picked].image_key, user_id=user_id, services=services, width=160)
-        if st.button("Use this actor", key="ugc_use_actor", icon=":material/person_check:"):
-            _act(lambda: ugc_avatar.choose_catalog_actor(ad.id, picked, user_id=user_id, services=services))
+        actor_grid(ad, user_id=user_id, services=services)
     with photos_tab:
         name = st.text_input("Avatar name", key="ugc_avatar_name", max_chars=120)
         files = _uploads(
@@ -126,7 +122,7 @@ def avatar_step(ad: AdView, *, user_id: str, services: Services) -> None:
         if st.button("Create avatar", key="ugc_create_avatar", icon=":material/add_a_photo:"):
             _act(lambda: ugc_avatar.create_avatar_from_photos(ad.id, name, files, user_id=user_id, services=services))
     if ad.avatar is not None:
-        st.markdown(f"**Avatar:** {ad.avatar.name}")
+        st.markdown(f"**Avatar:** {literal(ad.avatar.name)}")
         with st.container(horizontal=True):
             for key in ad.avatar.reference_keys[:5]:
                 ugc_media.image(key, user_id=user_id, services=services, width=110)
@@ -158,6 +154,24 @@ def _voice_picker(ad: AdView, *, user_id: str, services: Services) -> None:
             show_error(exc)
     if picked != current and right.button("Use this voice", key="ugc_voice_use", icon=":material/check:"):
         _act(lambda: ugc_avatar.set_avatar_voice(ad.id, picked, user_id=user_id, services=services))
+
+def actor_grid(ad: AdView, *, user_id: str, services: Services) -> None:
+    """The catalog's faces in a grid, as on the Actor catalog page; one click picks an actor."""
+    chosen = ad.avatar.actor_id if ad.avatar is not None else None
+    grid = st.grid(5, min_column_width=130, gap="small")
+    for actor in catalog.list_actors(services=services):
+        with grid, st.container(border=True):
+            ugc_media.image(actor.image_key, user_id=user_id, services=services)
+            st.caption(f"**{literal(actor.display_name)}** · {actor.gender}, {actor.age_range}")
+            if actor.id == chosen:
+                st.caption(":green[:material/check: chosen]")
+            elif st.button(
+                "Use",
+                key=f"ugc_use_actor_{actor.id}",
+                icon=":material/person_check:",
+                help=f"Use {actor.display_name} as this ad's avatar",
+            ):
+                _act(lambda a=actor.id: ugc_avatar.choose_catalog_actor(ad.id, a, user_id=user_id, services=services))
 
 
 def _act(action) -> None:  # type: ignore[no-untyped-def]

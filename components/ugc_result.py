@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 
 from components import ugc_media
+from components.labels import literal
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.ugc_views import AdView, OutputView
@@ -71,7 +72,7 @@ def redo_buttons(ad: AdView, *, user_id: str, services: Services) -> None:
     st.markdown("**Redo one scene** (the others are kept as they are)")
     for scene in ad.scenes:
         with st.container(horizontal=True, vertical_alignment="center"):
-            st.markdown(f"Scene {scene.number}: “{scene.script.dialogue}”")
+            st.markdown(f"Scene {scene.number}: “{literal(scene.script.dialogue)}”")
             clip = st.button("Redo clip", key=f"redo_{scene.id}", icon=":material/replay:")
             frame = st.button("New storyboard", key=f"redo_frame_{scene.id}", icon=":material/brush:")
         if clip or frame:

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.labels import literal
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.ugc import ANGLES, LIGHTING_TYPES, MOVEMENTS, SHOT_TYPES, SceneType, Visibility
@@ -104,9 +105,10 @@ def script_step(ad: AdView, *, user_id: str, services: Services) -> None:
         return
     meta = ad.script_meta or {}
     st.markdown(
-        f"**{meta.get('title', ad.title)}** · {meta.get('total_duration', 0):g} s · :gray[{meta.get('writer', '')}]"
+        f"**{literal(str(meta.get('title', ad.title)))}** · {meta.get('total_duration', 0):g} s · "
+        f":gray[{meta.get('writer', '')}]"
     )
     for scene in ad.scenes:
-        st.caption(f"Scene {scene.number}: “{scene.script.dialogue}”")
+        st.caption(f"Scene {scene.number}: “{literal(scene.script.dialogue)}”")
     for scene in ad.scenes:
         scene_editor(scene, user_id=user_id, services=services)

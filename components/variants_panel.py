@@ -8,6 +8,7 @@ import streamlit as st
 
 from components import media
 from components.job_progress import rerun_when
+from components.labels import literal
 from components.runtime import show_error
 from components.video_card import ago
 from core.bootstrap import Services
@@ -60,7 +61,7 @@ def _variant_tile(
         else:
             media.placeholder("Making the image…")
         st.caption(
-            f"“{variant.prompt}”  \n{'seed ' + str(variant.seed) + ' · ' if variant.seed is not None else ''}"
+            f"“{literal(variant.prompt)}”  \n{'seed ' + str(variant.seed) + ' · ' if variant.seed is not None else ''}"
             f"{ago(variant.created_at)}"
         )
         chosen = None

@@ -10,9 +10,11 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from components import media
+from components.labels import literal
 from components.status_chip import status_chip
 from core.bootstrap import Services
 from core.domain.types import VideoStatus, VideoView
+from core.services import library
 
 Action = Literal["details", "link", "regenerate", "delete", "cancel"]
 
@@ -45,46 +47,53 @@ def duration_label(seconds: float | None) -> str:
 
 def _facts(video: VideoView, project_title: str | None) -> None:
     version = f" · v{video.version}" if video.version > 1 else ""
-    st.markdown(f"**{video.actor_name}**{version}")
-    look = video.variant_prompt or "Catalog photo"
-    where = f"{project_title} · " if project_title else ""
+    st.markdown(f"**{literal(video.actor_name)}**{version}")
+    look = literal(video.variant_prompt or "Catalog photo")
+    where = f"{literal(project_title)} · " if project_title else ""
     st.caption(
         f"{where}:material/image: {look}  \n:material/timer: {duration_label(video.duration_s)} · "
         f":material/schedule: {ago(video.created_at)}"
     )
     if video.source_text:
         excerpt = video.source_text if len(video.source_text) <= 90 else video.source_text[:88] + "…"
-        st.caption(f"“{excerpt}”")
+        st.caption(f"“{literal(excerpt)}”")
     else:
         st.caption(":material/mic: Own recording")
 
 
 def _actions(video: VideoView, *, user_id: str, services: Services) -> Action | None:
+    """Play on the card; download, link, new version and delete behind "More", so the card's
+    buttons stay on one line however narrow it is. The icon-only button carries a name (`help`)."""
     chosen: Action | None = None
     with st.container(horizontal=True, gap="xsmall"):
-        if st.button("Play", key=f"play_{video.id}", icon=":material/play_arrow:", help="Watch, with every detail"):
+        if st.button(
+            "Play", key=f"play_{video.id}", icon=":material/play_arrow:", help="Watch, with every detail", wrap=False
+        ):
             chosen = "details"
-        media.download_button(
-            video.video_key,
-            file_name=f"{video.actor_name.split()[0].lower()}-{video.id[:8]}.mp4",
-            user_id=user_id,
-            services=services,
-            label="",
-            widget_key=f"dl_{video.id}",
-        )
-        if st.button("", key=f"link_{video.id}", icon=":material/link:", help="Copy a link"):
-            chosen = "link"
         in_flight = video.status in (VideoStatus.QUEUED, VideoStatus.GENERATING)
         if in_flight and st.button("", key=f"cancel_{video.id}", icon=":material/cancel:", help="Cancel"):
             chosen = "cancel"
-        if not in_flight and st.button(
-            "", key=f"regen_{video.id}", icon=":material/refresh:", help="Regenerate as a new version"
-        ):
-            chosen = "regenerate"
-        with st.popover("", icon=":material/delete:", help="Delete"):
-            st.markdown("**Delete this video?**")
-            st.caption("The video and its files are removed for good.")
-            if st.button("Delete for good", key=f"del_{video.id}", type="primary"):
+        with st.popover("", icon=":material/more_horiz:", help="More: download, copy a link, new version, delete"):
+            media.download_button(
+                video.video_key,
+                file_name=f"{video.actor_name.split()[0].lower()}-{video.id[:8]}.mp4",
+                user_id=user_id,
+                services=services,
+                label="Download",
+                widget_key=f"dl_{video.id}",
+            )
+            if library.links_enabled(services):
+                if st.button("Copy a link", key=f"link_{video.id}", icon=":material/link:"):
+                    chosen = "link"
+            else:
+                st.caption(library.HOW_TO_ENABLE_LINKS)
+            if not in_flight and st.button(
+                "Regenerate as a new version", key=f"regen_{video.id}", icon=":material/refresh:"
+            ):
+                chosen = "regenerate"
+            st.divider()
+            st.caption("Delete removes the video and its files for good.")
+            if st.button("Delete for good", key=f"del_{video.id}", type="primary", icon=":material/delete:"):
                 chosen = "delete"
     return chosen
 

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import media
+from components.labels import literal
 from components.status_chip import STEP_LABELS, status_chip
 from components.video_card import duration_label
 from core.bootstrap import Services
@@ -53,7 +54,10 @@ def video_details(video_id: str, *, user_id: str, services: Services) -> None:
             media.image(video.image_key, user_id=user_id, services=services, caption="Image used")
     with info:
         version = f" · version {video.version}" if video.version > 1 else ""
-        st.markdown(f"**Actor:** {video.actor_name}{version}  \n**Look:** {video.variant_prompt or 'Catalog photo'}")
+        st.markdown(
+            f"**Actor:** {literal(video.actor_name)}{version}  \n"
+            f"**Look:** {literal(video.variant_prompt or 'Catalog photo')}"
+        )
         st.caption(f"Created {video.created_at:%d %b %Y, %H:%M} UTC · {duration_label(video.duration_s)}")
         if video.source_type is SourceType.TEXT:
             st.markdown("**Script**")

@@ -193,6 +193,9 @@ class Settings(BaseSettings):
     copilot_history_turns: int = Field(default=12, ge=0)
 
     # --- app
+    # Where `python3 dev.py run` listens: loopback unless opened (0.0.0.0 or a LAN address).
+    studio_host: str = "127.0.0.1"
+    port: int = Field(default=8501, ge=1, le=65535)
     public_mode: bool = False
     local_user_email: str = "creator@localhost"
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from components.composer import composer
 from components.gallery import gallery
+from components.labels import literal
 from components.runtime import current_user_id, show_error, studio
 from core.domain.types import ProjectView
 from core.errors import StudioError
@@ -69,12 +70,12 @@ if project is None:
 
 head, back = st.columns([4, 1], vertical_alignment="bottom")
 with head:
-    st.title(project.title)
+    st.title(literal(project.title))
     st.caption("Compose a video on the left. It appears in the gallery on the right and updates itself as it renders.")
 with back:
     st.page_link("pages/projects.py", label="All projects", icon=":material/arrow_back:")
 
-left, right = st.columns([2, 3], gap="large")
+left, right = st.columns([1, 2], gap="medium")
 with left, st.container(border=True):
     st.subheader("New video")
     composer(project.id, user_id=user_id, services=services)

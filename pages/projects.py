@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.labels import literal
 from components.runtime import current_user_id, show_error, studio
 from components.video_card import ago
 from core.domain.types import ProjectView
@@ -19,17 +20,33 @@ def open_project(project_id: str) -> None:
     st.switch_page("pages/project.py", query_params={"project": project_id})
 
 
+NEW_TITLE, NEW_TITLE_ERROR = "new_project_title", "new_project_error"
+
+
+def _create() -> None:
+    """On submit (a callback, so a created project's title can be cleared and a refused one kept)."""
+    try:
+        created = project_service.create_project(
+            st.session_state.get(NEW_TITLE, ""), owner_id=user_id, services=services
+        )
+    except StudioError as exc:
+        st.session_state[NEW_TITLE_ERROR] = exc  # the title stays in its box, the reason beside it
+        return
+    except Exception as exc:  # a callback runs outside the page's error boundary
+        st.session_state[NEW_TITLE_ERROR] = exc
+        return
+    st.session_state[NEW_TITLE] = ""
+    st.session_state.pop(NEW_TITLE_ERROR, None)
+    st.toast(f"Created “{created.title}”.", icon=":material/check:")
+
+
 def create_form() -> None:
-    with st.form("new_project", clear_on_submit=True, border=True):
+    with st.form("new_project", border=True):
         st.markdown("**New project**")
-        title = st.text_input("Title", placeholder="e.g. Summer sunscreen launch", label_visibility="collapsed")
-        if st.form_submit_button("Create project", type="primary", icon=":material/add:"):
-            try:
-                created = project_service.create_project(title, owner_id=user_id, services=services)
-            except StudioError as exc:
-                show_error(exc)
-                return
-            st.toast(f"Created “{created.title}”.", icon=":material/check:")
+        st.text_input("Title", placeholder="e.g. Summer sunscreen launch", label_visibility="collapsed", key=NEW_TITLE)
+        st.form_submit_button("Create project", type="primary", icon=":material/add:", on_click=_create)
+        if error := st.session_state.pop(NEW_TITLE_ERROR, None):
+            show_error(error)
 
 
 def rename(project: ProjectView) -> None:
@@ -47,7 +64,7 @@ def rename(project: ProjectView) -> None:
 def delete(project: ProjectView) -> None:
     with st.popover("Delete", icon=":material/delete:"):
         videos = f"its {project.video_count} video{'s' if project.video_count != 1 else ''}"
-        st.markdown(f"**Delete “{project.title}” and {videos}?**")
+        st.markdown(f"**Delete “{literal(project.title)}” and {videos}?**")
         st.caption("Every video, variant and stored file in it is removed. This cannot be undone.")
         if st.button("Delete for good", key=f"delete_{project.id}", type="primary"):
             try:
@@ -63,7 +80,7 @@ def delete(project: ProjectView) -> None:
 
 def project_card(project: ProjectView) -> None:
     with st.container(border=True):
-        st.markdown(f"#### {project.title}")
+        st.markdown(f"#### {literal(project.title)}")
         count = f"{project.video_count} video{'s' if project.video_count != 1 else ''}"
         last = ago(project.last_activity or project.created_at)
         st.caption(f":material/movie: {count} · :material/schedule: last activity {last}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import ugc_media
+from components.labels import literal
 from components.runtime import current_user_id, show_error, studio
 from components.ugc_generate import POLL_S
 from core.domain.ugc import AssetKind, AssetStatus
@@ -25,6 +26,7 @@ def pick_ad() -> str | None:
     default = st.query_params.get("project") or st.session_state.get("project_id")
     if not projects:
         st.info("No projects yet. Make an ad in the Mass generator first.", icon=":material/movie:")
+        st.page_link("pages/wizard.py", label="Open the Mass generator", icon=":material/auto_awesome_motion:")
         return None
     ids = list(projects)
     project_id = st.selectbox(
@@ -36,7 +38,16 @@ def pick_ad() -> str | None:
     )
     ads = {a.id: a for a in ugc_studio.list_ads(project_id, user_id=user_id, services=services)}
     if not ads:
-        st.info("This project has no ads yet.", icon=":material/movie:")
+        st.info(
+            "This project has no ads yet: make one in the Mass generator, then edit its scenes here.",
+            icon=":material/movie:",
+        )
+        st.page_link(
+            "pages/wizard.py",
+            label="Open the Mass generator",
+            icon=":material/auto_awesome_motion:",
+            query_params={"project": project_id},
+        )
         return None
     current = st.session_state.get("ugc_ad_id")
     ad_ids = list(ads)
@@ -52,13 +63,16 @@ def pick_ad() -> str | None:
 def scene_card(scene: SceneView) -> None:
     with st.container(border=True):
         ugc_media.badge(scene.status, f"Scene {scene.number}")
-        st.markdown(f"“{scene.script.dialogue}”")
-        st.caption(f"{scene.script.action} · {scene.script.camera.words()}")
+        st.markdown(f"“{literal(scene.script.dialogue)}”")
+        st.caption(f"{literal(scene.script.action)} · {scene.script.camera.words()}")
+        kinds = (AssetKind.AUDIO, AssetKind.FRAME, AssetKind.CLIP)
+        with st.container(horizontal=True, gap="small"):  # a row that wraps: no pill is clipped by a column
+            for kind in kinds:
+                ugc_media.badge(scene.status_of(kind), kind.value)
         columns = st.columns(3)
-        for column, kind in zip(columns, (AssetKind.AUDIO, AssetKind.FRAME, AssetKind.CLIP), strict=True):
+        for column, kind in zip(columns, kinds, strict=True):
             with column:
                 status = scene.status_of(kind)
-                ugc_media.badge(status, kind.value)
                 frame = next((f for f in scene.frames if f.id == scene.selected_frame_id), None)
                 if kind is AssetKind.AUDIO and scene.audio:
                     ugc_media.audio(scene.audio.media_key, user_id=user_id, services=services)

@@ -101,6 +101,13 @@ with left:
     for member in members:
         member_row(project_id, member, is_owner=is_owner)
 with right:
+    if is_owner and not services.settings.sign_in_configured:
+        st.info(
+            "Invitations need sign-in to be on: this studio runs in single-user mode, so nobody else can "
+            "sign in to accept one yet. Turn on sign-in (AUTH_LOCAL=true for email and password, or "
+            "AUTH_OIDC=true for single sign-on) and restart the studio; people invited now join then.",
+            icon=":material/lock:",
+        )
     if is_owner:
         invite_form(project_id)
     else:

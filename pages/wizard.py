@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.labels import literal
 from components.runtime import current_user_id, show_error, studio
 from components.ugc_generate import generate_step
 from components.ugc_inputs import avatar_step, brief_step, product_step
 from components.ugc_result import result_step
 from components.ugc_script_editor import script_step
 from core.domain.ugc import WIZARD_STEPS
-from core.errors import StudioError
+from core.domain.ugc_steps import missing_for
+from core.domain.ugc_views import AdView
+from core.errors import PermissionDenied, StudioError
 from core.services import ugc_ads
 from core.services.projects import list_projects
 
@@ -41,18 +44,39 @@ STEPS = {
 
 
 def chosen_project() -> str | None:
-    project_id = st.query_params.get("project") or st.session_state.get("project_id")
+    """The project from `?project=` or the session; always changeable when there are several."""
+    wanted = st.query_params.get("project") or st.session_state.get("project_id")
     projects = {p.id: p.title for p in list_projects(user_id=user_id, services=services)}
-    if project_id in projects:
-        return project_id
     if not projects:
         st.info("Create a project first: an ad belongs to a project.", icon=":material/folder:")
         st.page_link("pages/projects.py", label="Projects", icon=":material/add:")
         return None
     if len(projects) == 1:
         return next(iter(projects))  # nothing to choose
-    picked = st.selectbox("Project", [None, *projects], format_func=lambda i: "Choose…" if i is None else projects[i])
-    return picked
+    options = [None, *projects] if wanted not in projects else list(projects)
+    return st.selectbox(
+        "Project",
+        options,
+        index=options.index(wanted) if wanted in projects else 0,
+        format_func=lambda i: "Choose…" if i is None else projects[i],
+        key=f"ugc_project_pick_{wanted}",  # a fresh box whenever the URL names another project
+    )
+
+
+def read_only(project_id: str) -> None:
+    """A viewer of the project sees its ads; making or changing one needs editor rights."""
+    st.info(
+        "You can view this project's ads, but making or changing one needs editor rights: ask the "
+        "project's owner to make you an editor.",
+        icon=":material/visibility:",
+    )
+    ads = ugc_ads.project_ads(project_id, user_id=user_id, services=services)
+    if not ads:
+        st.caption("No ads in this project yet.")
+    for summary in ads:
+        with st.container(border=True):
+            st.markdown(f"**{literal(summary.title or 'Untitled ad')}**")
+            st.caption(f"{summary.status.value.replace('_', ' ')} · {summary.outputs} finished format(s)")
 
 
 def open_ad(project_id: str, *, fresh: bool = False) -> str:
@@ -60,12 +84,41 @@ def open_ad(project_id: str, *, fresh: bool = False) -> str:
     ad_id = ugc_ads.open_wizard(project_id, user_id=user_id, services=services, fresh=fresh)
     st.session_state["ugc_ad_id"], st.session_state["ugc_project"] = ad_id, project_id
     st.session_state.pop("ugc_step", None)
+    st.query_params.pop("step", None)  # the resumed ad's own step
     return ad_id
 
 
 def go(ad_id: str, step: str) -> None:
+    """Move to a step; the URL carries it (`?step=`), so browser Back returns to the previous step."""
     st.session_state["ugc_step"] = step
+    st.query_params["step"] = step
     ugc_ads.save_step(ad_id, step, user_id=user_id, services=services)
+
+
+def current_step(saved: str) -> str:
+    from_url = st.query_params.get("step")
+    if from_url in WIZARD_STEPS:
+        st.session_state["ugc_step"] = from_url  # Back / Forward in the browser
+    step = st.session_state.setdefault("ugc_step", saved)
+    if st.query_params.get("step") != step:
+        st.query_params["step"] = step
+    return step
+
+
+def next_button(ad: AdView, step: str) -> None:
+    """Next is enabled only when the step is complete; otherwise the reason is shown beside it."""
+    position = WIZARD_STEPS.index(step)
+    if position + 1 >= len(WIZARD_STEPS):
+        return
+    following = WIZARD_STEPS[position + 1]
+    gap = missing_for(ad, step)
+    label = "See the result" if step == "generate" else f"Next: {LABELS[following]}"
+    with st.container(horizontal=True, vertical_alignment="center"):
+        if st.button(label, key="ugc_next", icon=":material/arrow_forward:", type="primary", disabled=gap is not None):
+            go(ad.id, following)
+            st.rerun()
+        if gap:
+            st.caption(gap)
 
 
 st.title("Mass generator")
@@ -80,7 +133,11 @@ if st.query_params.get("project") != project_id:
     st.query_params["project"] = project_id
 
 if st.session_state.get("ugc_project") != project_id or "ugc_ad_id" not in st.session_state:
-    open_ad(project_id)
+    try:
+        open_ad(project_id)
+    except PermissionDenied:
+        read_only(project_id)
+        st.stop()
 try:
     ad = ugc_ads.get_ad(st.session_state["ugc_ad_id"], user_id=user_id, services=services)
 except StudioError as exc:
@@ -88,7 +145,7 @@ except StudioError as exc:
     st.session_state.pop("ugc_ad_id", None)
     st.stop()
 
-step = st.session_state.setdefault("ugc_step", ad.wizard_step)
+step = current_step(ad.wizard_step)
 with st.container(horizontal=True):
     for number, name in enumerate(WIZARD_STEPS, start=1):
         kind = "primary" if name == step else "secondary"
@@ -101,15 +158,4 @@ with st.container(horizontal=True):
 
 st.subheader(f"{WIZARD_STEPS.index(step) + 1}. {LABELS[step]}")
 STEPS[step](ad, user_id=user_id, services=services)
-
-position = WIZARD_STEPS.index(step)
-if position + 1 < len(WIZARD_STEPS) and step != "generate":
-    following = WIZARD_STEPS[position + 1]
-    if st.button(f"Next: {LABELS[following]}", key="ugc_next", icon=":material/arrow_forward:", type="primary"):
-        go(ad.id, following)
-        st.rerun()
-elif step == "generate" and ad.outputs and st.button(
-    "See the result", key="ugc_next", icon=":material/arrow_forward:", type="primary"
-):
-    go(ad.id, "result")
-    st.rerun()
+next_button(ad, step)

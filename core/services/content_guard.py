@@ -1,9 +1,10 @@
 """The content guard: scripts and prompts checked against the block list before any provider call.
 
-Matching is on whole words, ignoring case, accents-as-written forms (Unicode NFKC) and the
-punctuation between words, so "Self-Harm", "self harm" and "SELF  harm" all match the
-term "self-harm", while "gorgeous" does not match "gore". The refusal
-names the term and where it was found, in plain words.
+Matching is on whole words, ignoring case, accents-as-written forms (Unicode NFKC), invisible
+format characters (zero-width space, soft hyphen) and the punctuation between words, so
+"Self-Harm", "self harm", "SELF  harm" and "self\u00adharm" all match the term "self-harm",
+while "gorgeous" does not match "gore". The refusal names the term and where it was found,
+in plain words.
 
 Services call `check_texts` when a request arrives; `check_request` is the backstop in
 `StepContext.call_provider`, so text that reaches a provider by any other path (pipelines
@@ -13,11 +14,11 @@ of later features) is checked too.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from core.config import Settings
+from core.domain import text as text_rules
 from core.errors import ContentBlocked
 
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
@@ -26,7 +27,8 @@ TEXT_FIELDS = ("text", "prompt", "script")
 
 
 def _words(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    # Invisible characters never split a word here: "nu\u200bde" and "na\u00adked" match.
+    folded = text_rules.for_matching(text).casefold()
     return f" {_NOT_WORD.sub(' ', folded).strip()} "
 
 

@@ -179,6 +179,21 @@ def media_bytes(key: str, *, user_id: str, services: Services) -> bytes:
     return services.storage.read_bytes(key)
 
 
+HOW_TO_ENABLE_LINKS = (
+    "Links are off: files are kept on this computer. To share links, use Supabase storage "
+    "(STORAGE_BACKEND=supabase) or run the media receiver (python -m jobs.webhooks) and set "
+    "MEDIA_BASE_URL and LINK_SIGNING_SECRET. Until then, use Download."
+)
+
+
+def links_enabled(services: Services) -> bool:
+    """Whether "Copy link" can give a working link: signed storage URLs, or the local media receiver."""
+    settings = services.settings
+    if settings.storage_backend == "supabase":
+        return True
+    return bool(settings.media_base_url and settings.link_signing_secret.get_secret_value())
+
+
 def media_link(key: str, *, user_id: str, services: Services) -> str | None:
     """A link that expires: Supabase's signed URL, or our signed local link where a link server is
     configured; None where local files are served only as bytes."""
@@ -228,3 +243,16 @@ def _check_media_right(key: str, user_id: str, services: Services) -> None:
         )
         if not (owner_video or owner_variant):
             raise NotFound("That file does not exist or is not shared with you.")
+
+
+def gallery_marker(project_id: str | None, *, user_id: str, services: Services) -> tuple[int, str]:
+    """A cheap fingerprint of what a gallery shows (how many videos, the latest change), so an
+    idle page can notice a video another tab created or a status a worker changed."""
+    stmt = select(func.count(VideoAsset.id), func.max(VideoAsset.updated_at)).where(
+        VideoAsset.project_id.in_(visible_project_ids(user_id))
+    )
+    if project_id:
+        stmt = stmt.where(VideoAsset.project_id == project_id)
+    with services.db.session(user_id=user_id) as session:
+        count, latest = session.execute(stmt).one()
+    return int(count or 0), str(latest or "")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from core.adapters.db.models import ActorImageVariant, Job, Project, VideoAsset
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcProductImage
 from core.bootstrap import Services
+from core.domain import text as text_rules
 from core.domain.types import ProjectView
 from core.errors import ValidationError
 from core.services import audit
@@ -20,9 +21,8 @@ TITLE_MAX = 120
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
-    if not title:
-        raise ValidationError("Give the project a title.")
+    title = text_rules.required(title, field="title", multiline=False, message="Give the project a title.")
+    title = " ".join(title.split())
     if len(title) > TITLE_MAX:
         raise ValidationError(f"Keep the title under {TITLE_MAX} characters (it has {len(title)}).")
     return title

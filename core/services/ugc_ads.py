@@ -8,9 +8,11 @@ resumes where the creator left off.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Job
@@ -225,3 +227,32 @@ def script_json(ad: AdView) -> str:
         },
         indent=2,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AdSummary:
+    id: str
+    title: str
+    status: AdStatus
+    outputs: int
+    updated_at: datetime
+
+
+def project_ads(project_id: str, *, user_id: str, services: Services) -> list[AdSummary]:
+    """The project's ads, newest first, for anyone who may view the project (the read-only wizard)."""
+    with services.db.session() as session:
+        project_with_right(session, project_id, user_id, Right.VIEW)
+        ads = session.scalars(
+            select(UgcAd).where(UgcAd.project_id == project_id).order_by(UgcAd.updated_at.desc())
+        ).all()
+        counts = dict(
+            session.execute(
+                select(UgcOutput.ad_id, func.count(UgcOutput.id))
+                .where(UgcOutput.ad_id.in_([a.id for a in ads]))
+                .group_by(UgcOutput.ad_id)
+            ).all()
+        )
+        return [
+            AdSummary(a.id, a.title or a.product_name or "", AdStatus(a.status), int(counts.get(a.id, 0)), a.updated_at)
+            for a in ads
+        ]

@@ -14,6 +14,7 @@ from pathlib import Path
 from core.adapters.db.models import Actor
 from core.adapters.db.models_ugc import UgcAvatar
 from core.bootstrap import Services
+from core.domain import text as text_rules
 from core.domain import voices
 from core.domain.types import MediaKind
 from core.domain.ugc import CharacterDNA
@@ -62,7 +63,7 @@ def choose_catalog_actor(ad_id: str, actor_id: str, *, user_id: str, services: S
 
 def create_avatar_from_photos(ad_id: str, name: str, files: list[bytes], *, user_id: str, services: Services) -> str:
     limit = services.settings.ugc_avatar_photos_max
-    name = " ".join((name or "").split())[:120] or "My avatar"
+    name = " ".join(text_rules.clean(name, field="avatar name", multiline=False).split())[:120] or "My avatar"
     content_guard.check_texts(services.settings, avatar_name=name)
     if not 1 <= len(files) <= limit:
         raise ValidationError(f"Upload between 1 and {limit} photos of the person (front first).")

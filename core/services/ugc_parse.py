@@ -12,6 +12,7 @@ import math
 import re
 from typing import Any
 
+from core.domain import text as text_rules
 from core.domain.ugc import (
     Camera,
     CharacterDNA,
@@ -50,7 +51,7 @@ def _text(data: dict[str, Any], key: str, what: str, *, required: bool = True, l
         value = ""
     if not isinstance(value, (str, int, float)):
         raise ValidationError(f"The {what} has a “{key}” that is not text.")
-    text = " ".join(str(value).split())
+    text = " ".join(text_rules.clean(str(value), field=f"{what} {key}").split())
     if required and not text:
         raise ValidationError(f"The {what} is missing “{key}”.")
     return text[:limit]
@@ -62,7 +63,8 @@ def _texts(data: dict[str, Any], key: str, what: str, *, limit: int = 12) -> lis
         value = [v for v in re.split(r"[;\n]", value) if v.strip()]
     if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
         raise ValidationError(f"The {what} has a “{key}” that is not a list of text.")
-    return [" ".join(str(v).split())[:MAX_TEXT] for v in value if str(v).strip()][:limit]
+    cleaned = (" ".join(text_rules.clean(str(v), field=f"{what} {key}").split()) for v in value)
+    return [text[:MAX_TEXT] for text in cleaned if text][:limit]
 
 
 def product_dna(data: dict[str, Any]) -> ProductDNA:

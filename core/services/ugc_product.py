@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from core.adapters.db.models_ugc import UgcAd, UgcProductImage
 from core.bootstrap import Services
+from core.domain import text as text_rules
 from core.domain.types import MediaKind
 from core.domain.ugc import ProductDNA
 from core.errors import NotFound, ValidationError
@@ -26,7 +27,8 @@ NAME_MAX = 120
 
 
 def save_product_info(ad_id: str, *, name: str, brand: str, user_id: str, services: Services) -> None:
-    name, brand = " ".join((name or "").split()), " ".join((brand or "").split())
+    name = " ".join(text_rules.clean(name, field="product name", multiline=False).split())
+    brand = " ".join(text_rules.clean(brand, field="brand name", multiline=False).split())
     if not name:
         raise ValidationError("Give the product a name.")
     if len(name) > NAME_MAX or len(brand) > NAME_MAX:

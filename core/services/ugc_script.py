@@ -16,6 +16,7 @@ from sqlalchemy import delete
 
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcScene
 from core.bootstrap import Services
+from core.domain import text as text_rules
 from core.domain.ugc import STYLES, TONES, BriefInput, CreativeBrief, Platform, ScriptDraft
 from core.errors import ValidationError
 from core.ports import ScriptRequest, ScriptTask
@@ -76,9 +77,10 @@ DIRECTOR = (
 
 
 def save_brief(ad_id: str, brief: BriefInput, *, user_id: str, services: Services) -> None:
-    prompt = " ".join((brief.prompt or "").split())
-    if not prompt:
-        raise ValidationError("Describe the ad you want in a sentence or two.")
+    prompt = text_rules.required(
+        brief.prompt, field="brief", multiline=False, message="Describe the ad you want in a sentence or two."
+    )
+    prompt = " ".join(prompt.split())
     if len(prompt) > PROMPT_MAX:
         raise ValidationError(f"Keep the brief under {PROMPT_MAX} characters (it has {len(prompt)}).")
     if brief.style not in STYLES or brief.tone not in TONES:

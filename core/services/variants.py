@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job
 from core.bootstrap import Services
+from core.domain import text as text_rules
 from core.domain.types import VariantView
 from core.errors import NotFound, ValidationError
 from core.services import audit, content_guard, estimates, spend
@@ -16,9 +17,13 @@ IMAGE_VARIANT_JOB = "image_variant"
 
 
 def clean_prompt(prompt: str, max_chars: int) -> str:
-    prompt = " ".join((prompt or "").split())
-    if not prompt:
-        raise ValidationError("Describe the new setting, e.g. “in a bathroom, warm light”.")
+    prompt = text_rules.required(
+        prompt,
+        field="image prompt",
+        multiline=False,
+        message="Describe the new setting, e.g. “in a bathroom, warm light”.",
+    )
+    prompt = " ".join(prompt.split())
     if len(prompt) > max_chars:
         raise ValidationError(f"Keep the image prompt to {max_chars} characters (it has {len(prompt)}).")
     return prompt
@@ -78,7 +83,19 @@ def list_variants(
         if not include_pending:
             query = query.where(ActorImageVariant.status == "ready")
         rows = session.scalars(query.order_by(ActorImageVariant.created_at.desc())).all()
-        return [to_view(v) for v in rows]
+        return [to_view(v) for v in _distinct(rows)]
+
+
+def _distinct(rows: list[ActorImageVariant]) -> list[ActorImageVariant]:
+    """The same actor, prompt and seed made twice is one variant to the creator: the newest is listed."""
+    seen: set[tuple[str, str, int | None]] = set()
+    kept = []
+    for row in rows:
+        identity = (row.actor_id, " ".join(row.prompt.casefold().split()), row.seed)
+        if identity not in seen:
+            seen.add(identity)
+            kept.append(row)
+    return kept
 
 
 def variant_status(variant_id: str, *, user_id: str, services: Services) -> tuple[str, dict | None]:
@@ -97,8 +114,14 @@ def delete_variant(variant_id: str, *, user_id: str, services: Services) -> None
         if variant is None:
             raise NotFound("That image variant no longer exists.")
         project_with_right(session, variant.project_id, user_id, Right.EDIT)
-        audit.record(session, "variant.deleted", actor_id=user_id, project_id=variant.project_id,
-                     subject=variant.prompt[:80], detail={"variant_id": variant.id})
+        audit.record(
+            session,
+            "variant.deleted",
+            actor_id=user_id,
+            project_id=variant.project_id,
+            subject=variant.prompt[:80],
+            detail={"variant_id": variant.id},
+        )
         keys = {k for k in (variant.image_key, variant.thumb_key) if k}
         cancel_jobs(session, [variant.job_id] if variant.job_id else [])
         session.delete(variant)

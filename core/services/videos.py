@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from core.adapters.db.models import Actor, ActorImageVariant, Job, VideoAsset
 from core.adapters.storage.keys import parse_key
 from core.bootstrap import Services
+from core.domain import text as text_rules
 from core.domain.types import MediaKind, SourceType, VideoStatus
 from core.errors import NotFound, ValidationError
 from core.services import audit, content_guard, estimates, spend
@@ -42,15 +43,18 @@ class VideoRequest:
 
 
 def spoken_seconds(text: str, words_per_minute: int) -> float:
-    """The spec's estimate: words at `words_per_minute` (150 by default)."""
-    return len(text.split()) * 60.0 / words_per_minute
+    """The spec's estimate: spoken words (emoji are not spoken) at `words_per_minute` (150 by default)."""
+    return text_rules.word_count(text) * 60.0 / words_per_minute
 
 
 def validate_script(script: str, services: Services) -> str:
     settings = services.settings
-    script = (script or "").strip()
-    if not script:
-        raise ValidationError("Write the script the actor should say.")
+    script = text_rules.required(script, field="script", message="Write the script the actor should say.")
+    if not text_rules.speakable(script):
+        raise ValidationError(
+            "The script has nothing the actor can say (emoji and symbols are not spoken). Add some words.",
+            details={"field": "script"},
+        )
     if len(script) > settings.script_max_chars:
         raise ValidationError(
             f"The script has {len(script):,} characters; the limit is {settings.script_max_chars:,}.",

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job, VideoAsset
 from core.bootstrap import Services
+from core.domain.text import speakable
 from core.domain.types import ErrorInfo, MediaKind, VideoStatus, Voice
 from core.errors import JobCancelled
 from core.ports import ImageEditRequest, LipSyncRequest, SpeechRequest
@@ -86,7 +87,8 @@ def tts(ctx: StepContext) -> dict[str, Any]:
         clip_path = ctx.fetch(inputs["source_audio_key"])
         info = ctx.services.media.probe(clip_path)
         return {"skipped": True, "audio_key": inputs["source_audio_key"], "duration_s": info.duration_s}
-    request = SpeechRequest(text=inputs["script"], voice=Voice(**inputs["voice"]), seed=inputs["seed"])
+    # Emoji are not read aloud (and were not counted in the estimate).
+    request = SpeechRequest(text=speakable(inputs["script"]), voice=Voice(**inputs["voice"]), seed=inputs["seed"])
     clip = ctx.call_provider("speech", request)
     key = ctx.store(MediaKind.AUDIO, clip.path, label="speech", content_type=clip.content_type)
     return {"audio_key": key, "duration_s": clip.duration_s}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models import Job
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcScene
 from core.bootstrap import Services
+from core.domain.text import speakable
 from core.domain.types import ErrorInfo, JobStatus, MediaKind, Voice
 from core.domain.ugc import AssetKind, AssetStatus
 from core.errors import JobCancelled
@@ -69,7 +70,7 @@ def render(ctx: StepContext) -> dict[str, Any]:
         video = ctx.call_provider("image_to_video", request)
         key = ctx.store(MediaKind.VIDEO, video.path, label="clip", content_type="video/mp4")
         return {"media_key": key, "duration_s": video.duration_s, "width": video.width, "height": video.height}
-    request = SpeechRequest(text=inputs["text"], voice=Voice(**inputs["voice"]), seed=seed)
+    request = SpeechRequest(text=speakable(inputs["text"]), voice=Voice(**inputs["voice"]), seed=seed)
     clip = ctx.call_provider("speech", request)
     key = ctx.store(MediaKind.AUDIO, clip.path, label="voice", content_type=clip.content_type)
     return {"media_key": key, "duration_s": clip.duration_s}

@@ -71,7 +71,8 @@ def test_six_steps_from_product_photos_to_a_finished_checked_video(studio: Servi
     _click(at, "ugc_next")
 
     assert "2. Avatar" in _texts(at)
-    _click(at, "ugc_use_actor")
+    assert at.button(key="ugc_next").disabled and "Pick a catalog actor" in _texts(at)
+    _click(at, next(b.key for b in at.button if (b.key or "").startswith("ugc_use_actor_")))
     assert "Character DNA" in _texts(at)
     _click(at, "ugc_next")
 
@@ -216,3 +217,65 @@ def test_a_scene_stopped_by_a_limit_says_so_and_offers_no_retry(studio: Services
     at = _open("pages/wizard.py", project_id=project_id)
     assert any("resets at midnight UTC" in e.value for e in at.error)
     assert not [b for b in at.button if (b.key or "").startswith(f"retry_{first}")]
+
+def test_next_waits_for_a_complete_step_and_back_stays_in_the_wizard(studio: Services) -> None:
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    project = create_project("Serum launch", owner_id=creator, services=studio)
+    at = _open("pages/wizard.py", project_id=project.id)
+    assert at.button(key="ugc_next").disabled
+    assert "Give the product a name and save it." in _texts(at)
+    assert at.query_params["step"] == "product"
+
+    _click(at, "ugc_nav_avatar")
+    assert "2. Avatar" in _texts(at) and at.query_params["step"] == "avatar"
+    assert len([b for b in at.button if (b.key or "").startswith("ugc_use_actor_")]) >= 5, "faces in a grid"
+    at.query_params["step"] = "product"  # what browser Back does to the URL
+    at.run()
+    assert "1. Product" in _texts(at), "Back returns to the previous step, not out of the wizard"
+
+
+def test_the_project_can_be_changed_after_it_was_picked(studio: Services) -> None:
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    first = create_project("First", owner_id=creator, services=studio)
+    second = create_project("Second", owner_id=creator, services=studio)
+    at = _open("pages/wizard.py", project_id=first.id)
+    first_ad = at.session_state["ugc_ad_id"]
+    (picker,) = [s for s in at.selectbox if s.label == "Project"]
+    picker.set_value(second.id).run()
+    assert not at.exception, at.exception
+    assert at.query_params["project"] == second.id
+    assert at.session_state["ugc_ad_id"] != first_ad
+    assert ugc_ads.get_ad(at.session_state["ugc_ad_id"], user_id=creator, services=studio).project_id == second.id
+
+
+def test_a_viewer_sees_the_ads_read_only(studio: Services) -> None:
+    from core.adapters.db.models import ProjectMember
+
+    owner = ensure_user(studio.db, "owner@example.com")
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    project = create_project("Shared", owner_id=owner, services=studio)
+    ugc_ads.open_wizard(project.id, user_id=owner, services=studio)
+    with studio.db.session() as session:
+        session.add(ProjectMember(project_id=project.id, user_id=creator, role="viewer"))
+    at = _open("pages/wizard.py", project_id=project.id)
+    assert not at.exception, at.exception
+    assert any("needs editor rights" in i.value for i in at.info)
+    assert "Untitled ad" in _texts(at)
+    assert not [b for b in at.button if b.key == "ugc_next"]
+
+
+def test_the_best_scoring_frame_is_preselected() -> None:
+    from components.ugc_generate import best_frame_index
+    from core.domain.ugc import AssetKind, AssetStatus
+    from core.domain.ugc_views import AssetView
+
+    def frame(i: int, score: float | None) -> AssetView:
+        return AssetView(f"f{i}", AssetKind.FRAME, AssetStatus.READY, i, 1, None, None, score, None, None)
+
+    class Scene:
+        selected_frame_id = None
+
+    frames = [frame(0, 0.41), frame(1, 0.87), frame(2, None), frame(3, 0.66)]
+    assert best_frame_index(Scene(), frames) == 1  # type: ignore[arg-type]
+    Scene.selected_frame_id = "f3"  # the creator's own pick wins
+    assert best_frame_index(Scene(), frames) == 3  # type: ignore[arg-type]

@@ -120,7 +120,7 @@ def test_from_an_empty_studio_to_a_playable_video(studio_url: str) -> None:
         try:
             page.goto(studio_url + "/projects")  # a sub-page first: must still be routed by app.py
             nav = page.get_by_test_id("stSidebarNavItems")
-            expect(nav.get_by_role("link", name="Actor catalog")).to_be_visible()
+            expect(nav.get_by_role("link", name="Actor catalog")).to_be_visible(timeout=60_000)  # first boot seeds
             nav.get_by_role("link", name="Projects").click()
             page.get_by_placeholder("e.g. Summer sunscreen launch").fill("Summer sunscreen launch")
             page.get_by_role("button", name="Create project").click()

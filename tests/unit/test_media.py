@@ -258,10 +258,10 @@ def test_validate_image_upload_reencodes_without_metadata(tmp_path: Path) -> Non
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"  # Make
     exif[0x0112] = 6  # Orientation: rotate 90
-    Image.new("RGB", (40, 20), (10, 200, 30)).save(src, format="JPEG", exif=exif.tobytes())
+    Image.new("RGB", (160, 80), (10, 200, 30)).save(src, format="JPEG", exif=exif.tobytes())
     result = validate_image_upload(src, max_bytes=MB, max_pixels=1_000_000, dest=tmp_path / "clean.png")
     assert result.content_type == "image/png"
-    assert (result.width, result.height) == (20, 40)  # EXIF rotation applied
+    assert (result.width, result.height) == (80, 160)  # EXIF rotation applied
     with Image.open(result.path) as img:
         assert img.format == "PNG"
         assert not img.getexif() and "exif" not in img.info

@@ -240,6 +240,20 @@ class CostRecord(Base):
     created_at: Mapped[datetime] = _created()
 
 
+
+class Draft(Base):
+    """Text a creator typed but has not submitted yet (a script), per user, project and field."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("user_id", "project_id", "field"),)
+    id: Mapped[str] = _id()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 from core.adapters.db import models_accounts as _models_accounts  # noqa: E402,F401  (accounts tables join the metadata)
 from core.adapters.db import models_copilot as _models_copilot  # noqa: E402,F401  (copilot tables join the metadata)
 from core.adapters.db import models_ugc as _models_ugc  # noqa: E402,F401  (mass generator tables join the metadata)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PIL import ImageFont
 
+from core.domain.text import speakable
 from core.domain.ugc import Caption, Platform
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,12 @@ FONT = Path(__file__).resolve().parents[3] / "seeds" / "fonts" / "DejaVuSans-Bol
 MAX_WORDS_PER_CAPTION = 5
 MAX_CAPTION_CHARS = 120
 NO_GLYPHS_FROM = 0x1F000  # emoji and pictographs: not in DejaVu Sans
+# Han, kana, Hangul, CJK punctuation and full-width forms: drawn with Noto Sans CJK.
+CJK_RANGES = (
+    (0x1100, 0x11FF), (0x2E80, 0x2FDF), (0x3000, 0x30FF), (0x3130, 0x318F), (0x31F0, 0x31FF),
+    (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF),
+    (0x20000, 0x2FA1F),
+)
 # Share of the frame kept clear of platform UI, (top, bottom, left, right), for 9:16.
 SAFE_MARGINS = {
     Platform.TIKTOK: (0.08, 0.20, 0.06, 0.12),
@@ -46,9 +53,9 @@ def filter_value(value: str) -> str:
 
 def clean_text(text: str) -> str:
     """Printable characters only, whitespace collapsed, capped. Quotes, colons, braces,
-    brackets, backslashes and % are shown as typed; pictographic emoji (U+1F000 and up),
-    which the caption font has no glyphs for, are dropped rather than drawn as boxes."""
-    spaced = "".join(" " if c.isspace() else c for c in unicodedata.normalize("NFC", text))
+    brackets, backslashes and % are shown as typed; emoji and pictographs are dropped, as
+    they are from the voice (`speakable`): what is shown is what is said."""
+    spaced = "".join(" " if c.isspace() else c for c in unicodedata.normalize("NFC", speakable(text)))
     kept = "".join(
         c
         for c in spaced
@@ -95,9 +102,37 @@ def chunk_line(text: str, start_s: float, duration_s: float) -> list[Caption]:
     return captions
 
 
-@lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT), size)
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in CJK_RANGES)
+
+
+@lru_cache(maxsize=1)
+def _cjk_font() -> Path | None:
+    """Noto Sans CJK Bold, shipped by a PyPI package (Latin, Chinese, Japanese and Korean glyphs)."""
+    try:
+        from importlib.resources import files
+
+        path = Path(str(files("cvttf_NotoSansCJK_Bold") / "NotoSansCJKtc-Bold.otf"))
+    except ModuleNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
+def font_for(text: str) -> Path:
+    """The one place that picks the caption font: DejaVu Sans for Latin, Greek and Cyrillic, Noto
+    Sans CJK when the caption has CJK characters (DejaVu has no glyphs for them: empty boxes)."""
+    if any(_is_cjk(c) for c in text):
+        cjk = _cjk_font()
+        if cjk is not None:
+            return cjk
+        logger.warning("captions: CJK text but the Noto Sans CJK package is missing; glyphs will be boxes")
+    return FONT
+
+
+@lru_cache(maxsize=32)
+def _font(size: int, path: Path = FONT) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), size)
 
 
 def font_size_for(width: int) -> int:
@@ -106,7 +141,7 @@ def font_size_for(width: int) -> int:
 
 def wrap(text: str, size: int, max_width: int) -> list[str]:
     """Greedy word wrap by the font's real advance widths; a word wider than the line is split."""
-    font = _font(size)
+    font = _font(size, font_for(text))
     lines: list[str] = []
     current = ""
     for word in text.split():

@@ -17,6 +17,10 @@ logger = logging.getLogger(__name__)
 
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")
 DEFAULT_MAX_PIXELS = 40_000_000
+# Smaller than this on the short side and no face, product or setting can be read from it
+# (a 1x1 photo used to crash the character analysis after the file was stored).
+MIN_SIDE = 64
+_SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 NOT_IMAGE = "This file is not a PNG, JPEG or WebP image we can read."
 
 
@@ -49,16 +53,30 @@ def load_image_safely(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Im
     return image
 
 
+def to_8bit(image: Image.Image) -> Image.Image:
+    """16-bit greyscale scaled to 8 bits; a plain convert clips every value above 255 to white."""
+    if image.mode not in _SIXTEEN_BIT:
+        return image
+    wide = image if image.mode == "I" else image.convert("I")
+    top = 65535 if (wide.getextrema()[1] or 0) > 255 else 255  # mode "I" may already hold 8-bit values
+    return wide.point(lambda v: v * 255 / top).convert("L")
+
+
 def _clean_pixels(image: Image.Image) -> Image.Image:
     """Upright pixels only: EXIF rotation applied, then every bit of metadata dropped."""
-    upright = ImageOps.exif_transpose(image) or image
+    upright = to_8bit(ImageOps.exif_transpose(image) or image)
     has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
     clean = upright.convert("RGBA" if has_alpha else "RGB")
     return Image.frombytes(clean.mode, clean.size, clean.tobytes())
 
 
 def validate_image_upload(
-    path: Path, *, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS, dest: Path | None = None
+    path: Path,
+    *,
+    max_bytes: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    dest: Path | None = None,
+    min_side: int = MIN_SIDE,
 ) -> ImageFile:
     """Check a creator's image and re-encode it as a metadata-free PNG at `dest`.
 
@@ -70,6 +88,12 @@ def validate_image_upload(
     if size > max_bytes:
         raise MediaRejected(f"Your image is {format_mb(size)}; the limit is {format_mb(max_bytes)}.")
     clean = _clean_pixels(load_image_safely(path, max_pixels=max_pixels))
+    if min(clean.size) < min_side:
+        raise MediaRejected(
+            f"This image is {clean.width}×{clean.height} pixels; it needs to be at least {min_side} pixels "
+            "on its short side to be used.",
+            details={"width": clean.width, "height": clean.height, "min_side": min_side},
+        )
     target = Path(dest) if dest is not None else Path(path).parent / f"image-{uuid.uuid4().hex}.png"
     with atomic_output(target) as tmp:
         clean.save(tmp, format="PNG", optimize=False)
@@ -89,7 +113,7 @@ def flatten_rgb(image: Image.Image, background: tuple[int, int, int] = (255, 255
 
 def make_thumbnail(image: Path, dest: Path, *, max_side: int = 360) -> ImageFile:
     """A JPEG no larger than max_side on either side; transparency goes onto white."""
-    picture = flatten_rgb(ImageOps.exif_transpose(load_image_safely(image)))
+    picture = flatten_rgb(to_8bit(ImageOps.exif_transpose(load_image_safely(image))))
     picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     with atomic_output(Path(dest)) as tmp:
         picture.save(tmp, format="JPEG", quality=85, optimize=True)

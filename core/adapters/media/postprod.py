@@ -17,7 +17,15 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.adapters.media.captions import FONT, PlacedCaption, between, chunk_line, filter_value, place, safe_file_stem
+from core.adapters.media.captions import (
+    PlacedCaption,
+    between,
+    chunk_line,
+    filter_value,
+    font_for,
+    place,
+    safe_file_stem,
+)
 from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, FfmpegToolkit, file_url
 from core.adapters.media.files import atomic_output
 from core.adapters.media.mixdown import VoicePlacement, mix
@@ -153,7 +161,7 @@ def _realism(spec: EditSpec, margin: int) -> list[str]:
 def _drawtext(placed: PlacedCaption, text_file: Path) -> str:
     pad = round(placed.font_size * 0.25)
     options = [
-        f"fontfile={filter_value(str(FONT))}",
+        f"fontfile={filter_value(str(font_for(placed.caption.text)))}",
         f"textfile={filter_value(str(text_file))}",
         "expansion=none",
         "text_align=C",
