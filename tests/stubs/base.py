@@ -7,11 +7,16 @@ Knobs (constructor keywords, also plain attributes you may change while running)
 - `fail_rate`: share of created predictions that fail (seeded RNG, `seed`).
 - `record_requests`: keep every request in `requests` as (label, StubRequest).
 - `faults`: a `FaultPlan`; kinds: `rate_limit` (429 + Retry-After), `server_error` (500),
-  `slow` (answer after `delay_s`), `drop` (close the socket unanswered), `fail` (the next
+  `slow` (answer after `delay_s`), `drop` (close the socket unanswered, nothing done),
+  `hang` (hold the request `delay_s` unanswered, then close; nothing done), `lost` (do the
+  work, e.g. create the paid prediction, then close the socket: the answer is lost), `fail` (the next
   prediction fails), `unknown_status`, `terminal_status` (WaveSpeed), `bad_media` (a file
   endpoint serves HTML). `skip=n` lets n matching requests through before the fault.
 Counters: `count(endpoint)` counts every request that reached an endpoint (faulted ones
 too); `created_count(model=None)` counts predictions actually created (paid work).
+Benchmarks: `transient_rate` (share answered 429/503 before any work), `lost_rate` (share
+of paid submits whose answer is dropped after the work was created), `hang_rate`/`drop_rate`
+(share of non-paid reads that hang or drop), all seeded.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from typing import Any
 from tests.stubs.media import NOT_MEDIA
 from tests.stubs.server import DropConnection, StubRequest, StubResponse, StubServer
 
-TRANSPORT_FAULTS = frozenset({"rate_limit", "server_error", "slow", "drop"})
+TRANSPORT_FAULTS = frozenset({"rate_limit", "server_error", "slow", "drop", "hang"})
+PAID_LABELS = frozenset({"submit", "veo_submit", "generate", "predict", "tts"})
 
 
 @dataclass
@@ -111,6 +117,12 @@ class VendorStub:
         self.walk_statuses = walk_statuses
         self.fail_rate = fail_rate
         self.transient_rate = 0.0  # share of API responses answered 429/503 at random (benchmarks)
+        self.lost_rate = 0.0  # share of paid submits processed, then answered by a dropped socket
+        self.hang_rate = 0.0  # share of reads held unanswered for `hang_s`, then dropped
+        self.drop_rate = 0.0  # share of reads dropped unanswered
+        self.hang_s = 2.0
+        self.ingress_html: str | None = None  # set: paid submits get a gateway's HTML 502 (nothing created)
+        self.poll_labels = frozenset({"status", "result", "veo_status"})
         self._transient_served = 0
         self.faults = FaultPlan()
         self.predictions: dict[str, Prediction] = {}
@@ -188,11 +200,41 @@ class VendorStub:
                 return faulted
             if auth and not self.authorized(request):
                 return self.error(401, "Invalid or missing API key")
-            return handler(request, **match.groupdict())
+            response = handler(request, **match.groupdict())
+            if response.status < 300 and self._lose(label):
+                raise DropConnection  # the work was done; only the answer is lost
+            return response
         return self.error(404, f"No route for {request.method} {request.path}")
 
+    def _lose(self, label: str) -> bool:
+        if self.faults.take(label, {"lost"}) is not None:
+            return True
+        if self.lost_rate and label in PAID_LABELS:
+            with self._lock:
+                return self._rng.random() < self.lost_rate
+        return False
+
+    def _read_fault(self, label: str) -> StubResponse | None:
+        """Random hangs and drops on reads (never on paid submits, whose losses `lost_rate` models)."""
+        if label not in self.poll_labels or not (self.hang_rate or self.drop_rate):
+            return None
+        with self._lock:
+            roll = self._rng.random()
+        if roll < self.drop_rate:
+            raise DropConnection
+        if roll < self.drop_rate + self.hang_rate:
+            time.sleep(self.hang_s)
+            raise DropConnection
+        return None
+
     def _transport_fault(self, label: str) -> StubResponse | None:
+        if self.ingress_html is not None and label in PAID_LABELS:
+            return StubResponse(502, self.ingress_html.encode(), {"Content-Type": "text/html"})
         fault = self.faults.take(label, TRANSPORT_FAULTS)
+        if fault is None:
+            read_fault = self._read_fault(label)
+            if read_fault is not None:
+                return read_fault
         if fault is None and self.transient_rate and label != "file":
             with self._lock:
                 roll = self._rng.random()
@@ -204,6 +246,9 @@ class VendorStub:
         if fault is None:
             return None
         if fault.kind == "drop":
+            raise DropConnection
+        if fault.kind == "hang":
+            time.sleep(fault.delay_s)
             raise DropConnection
         if fault.kind == "slow":
             time.sleep(fault.delay_s)

@@ -218,6 +218,12 @@ class JobStep(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     error_code: Mapped[str | None] = mapped_column(String(40), default=None)
     polls: Mapped[int] = mapped_column(Integer, default=0)
+    # Paid-call bookkeeping (architecture.md "Paid calls"): "sending" while a paid request
+    # is in flight, "ambiguous" when its answer was lost, "adopted" once a webhook named
+    # the orphan, "consented" when the creator chose to pay again. None: nothing pending.
+    submit_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    webhook_token: Mapped[str | None] = mapped_column(String(64), default=None, unique=True, index=True)
+    poll_errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_at: Mapped[datetime] = _created()
     waiting_since: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -237,6 +243,8 @@ class CostRecord(Base):
     provider: Mapped[str] = mapped_column(String(255))
     capability: Mapped[str] = mapped_column(String(40))
     amount_usd: Mapped[float] = mapped_column(Float)
+    # "charged", or "possibly_charged" for a paid call whose answer was lost (amount unknown).
+    status: Mapped[str] = mapped_column(String(24), default="charged", server_default="charged")
     created_at: Mapped[datetime] = _created()
 
 

@@ -1,0 +1,121 @@
+"""The paid-call rules (architecture.md "Paid calls"), as bookkeeping on the step attempt row.
+
+A paid request is marked `sending` (with the provider, the request and a webhook token)
+in its own transaction before it leaves, and its request id is committed in its own
+transaction the moment it comes back. So whatever happens next, a later pass knows:
+
+- a request id: poll it, never submit again;
+- `sending` with no request id: the worker died during the call, so the provider may have
+  started it; treated like a lost answer;
+- `ambiguous`: the answer was lost (`AnswerLost`). If a webhook can name the orphan (the
+  submit carried a URL with this attempt's token), wait up to `orphan_wait_s` for it to be
+  adopted; otherwise stop with `PaidCallUncertain`, mark the ledger row "possibly
+  charged", and resubmit only when the creator says so (`core.services.paid_retry`).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+
+from core.adapters.db.locks import lock_row
+from core.adapters.db.models import CostRecord, JobStep, utcnow
+from core.bootstrap import Services
+from core.errors import PaidCallUncertain
+
+logger = logging.getLogger(__name__)
+
+SENDING, AMBIGUOUS, ADOPTED, CONSENTED = "sending", "ambiguous", "adopted", "consented"
+UNRESOLVED = (SENDING, AMBIGUOUS)
+POSSIBLY_CHARGED, CHARGED = "possibly_charged", "charged"
+ORPHAN_RECHECK_S = 30.0
+
+
+def uncertain_text(provider: str) -> str:
+    return (
+        f"{provider} may have started this, but its answer never reached us. "
+        "Retrying may charge again; choose Retry if you want to pay for another try."
+    )
+
+
+def webhook_url(services: Services, provider: Any, token: str) -> str | None:
+    """The callback URL naming this step attempt, when a receiver is public and the provider calls back."""
+    base = services.settings.webhook_base_url.rstrip("/")
+    route = getattr(provider, "webhook_route", None)
+    if not base or not route:
+        return None
+    return f"{base}/webhooks/{route}?attempt={token}"
+
+
+def adoptable(services: Services, provider: Any) -> bool:
+    """Whether a webhook can name an orphan of this provider (its submit carried our URL)."""
+    return webhook_url(services, provider, "x") is not None and hasattr(provider, "adopt")
+
+
+def mark_sending(services: Services, row_id: str, provider: str, request: Any) -> str:
+    """Committed before the paid request leaves; returns the attempt's webhook token."""
+    with services.db.session() as session:
+        row = session.get(JobStep, row_id)
+        assert row is not None
+        row.provider = provider
+        row.submit_state = SENDING
+        row.webhook_token = row.webhook_token or secrets.token_urlsafe(24)
+        row.waiting_since = utcnow()
+        if request is not None:
+            row.request = request
+        return row.webhook_token
+
+
+def clear_sending(services: Services, row_id: str) -> None:
+    """The call ended with a definite answer (or never left): nothing is pending any more."""
+    with services.db.session() as session:
+        row = session.get(JobStep, row_id)
+        if row is not None and row.submit_state == SENDING:
+            row.submit_state = None
+
+
+def remember(services: Services, row_id: str, provider: str, request_id: str) -> None:
+    """The first thing after a submit returns, alone in its transaction (an adoption that
+    raced ahead named the same prediction, so it is simply confirmed)."""
+    with services.db.session() as session:
+        row = lock_row(session, JobStep, row_id)
+        assert row is not None
+        if row.provider_request_id and request_id not in row.provider_request_id:
+            logger.error("step %s: submit answered %s after a webhook adopted %s", row_id, request_id,
+                         row.provider_request_id)
+        row.provider = provider
+        row.provider_request_id = request_id
+        if row.submit_state in UNRESOLVED:
+            row.submit_state = None
+        row.waiting_since = row.waiting_since or utcnow()
+
+
+def mark_ambiguous(
+    services: Services, row_id: str, *, owner_id: str, job_id: str, capability: str, synchronous: bool = False
+) -> bool:
+    """Record a possibly-paid call; False when a webhook already adopted it (nothing is ambiguous).
+    A synchronous call's request id is our own marker, so it never counts as adopted."""
+    with services.db.session() as session:
+        row = lock_row(session, JobStep, row_id)
+        assert row is not None
+        if row.provider_request_id and not synchronous:
+            return False
+        row.submit_state = AMBIGUOUS
+        if session.scalar(select(CostRecord.id).where(CostRecord.step_id == row.id)) is None:
+            session.add(CostRecord(owner_id=owner_id, job_id=job_id, step_id=row.id, provider=row.provider or "",
+                                   capability=capability, amount_usd=0.0, status=POSSIBLY_CHARGED))
+    logger.warning("job %s step attempt %s: a paid %s call may have started; not repeating it",
+                   job_id, row_id, capability)
+    return True
+
+
+def orphan_wait_s(services: Services, row: JobStep, provider: Any) -> float:
+    """Seconds to wait for a webhook to adopt this orphan; raises PaidCallUncertain when none can."""
+    if adoptable(services, provider) and row.waiting_since is not None:
+        left = services.settings.orphan_wait_s - (utcnow() - row.waiting_since).total_seconds()
+        if left > 0:
+            return min(ORPHAN_RECHECK_S, left)
+    raise PaidCallUncertain(uncertain_text(row.provider or "The provider"), provider=row.provider or "")

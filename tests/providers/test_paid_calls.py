@@ -1,0 +1,137 @@
+"""The paid-call rules end to end (architecture.md "Paid calls"), on SQLite and PostgreSQL:
+talking videos through the fal and WaveSpeed adapters against their stubs, counting paid
+submits per step while the stubs lose answers, hang, drop and fail polls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from core.adapters.db.models import Actor, CostRecord, Job, JobStep
+from core.adapters.db.models_accounts import AuditEvent
+from core.bootstrap import Services, build_services
+from core.services import library, paid_retry, projects, videos
+from core.services.identity import ensure_user
+from jobs import engine
+from tests.conftest import make_settings
+from tests.fakes import ManualQueue, add_actor
+from tests.stubs import FalStub, WaveSpeedStub
+
+PORTRAIT = Path(__file__).resolve().parents[2] / "seeds" / "actors" / "ava_base_01.png"
+
+
+def cloud(tmp_path: Path, db: Any, fal: FalStub, wavespeed: WaveSpeedStub, **overrides: Any) -> Services:
+    settings = make_settings(
+        tmp_path / "data",
+        fal_key="test-key", fal_queue_url=fal.url, fal_rest_url=fal.url, fal_cdn_url=fal.url,
+        wavespeed_api_key="test-key", wavespeed_base_url=wavespeed.base_url,
+        download_allow_http=True, download_allow_private_hosts=["127.0.0.1"],
+        **overrides,
+    )
+    queue = ManualQueue()
+    services = build_services(settings, db=db, queue=queue)
+    queue.handler = lambda job_id: engine.advance(job_id, services)
+    return services
+
+
+@pytest.fixture
+def stubs() -> Iterator[tuple[FalStub, WaveSpeedStub]]:
+    with FalStub(completes_after_s=0.0) as fal, WaveSpeedStub(completes_after_s=0.0) as wavespeed:
+        yield fal, wavespeed
+
+
+def make_video(services: Services, owner: str, n: int = 0) -> str:
+    project = projects.create_project(f"Paid {n}", owner_id=owner, services=services)
+    actor = add_actor(services, key=f"actor_{n}", portrait=PORTRAIT.read_bytes())
+    return videos.create_video(
+        videos.VideoRequest(project_id=project.id, actor_id=actor, script="Hi! Money is sacred here.",
+                            image_prompt="a sunny kitchen"),
+        user_id=owner, services=services,
+    )
+
+
+def test_a_lost_submit_is_not_repeated_and_retry_needs_consent(tmp_path: Path, db: Any, stubs: Any) -> None:
+    fal, wavespeed = stubs
+    services = cloud(tmp_path, db, fal, wavespeed)
+    owner = ensure_user(services.db, "paid@example.com")
+    video_id = make_video(services, owner)
+    fal.faults.add("submit", "lost")  # the image edit is queued at fal, its answer is dropped
+    services.queue.drain()  # type: ignore[attr-defined]
+
+    view = library.video_details(video_id, user_id=owner, services=services)
+    assert view.status.value == "failed"
+    assert view.error is not None and view.error.code == "provider_may_have_started"
+    assert "may have started" in view.error.message and "charge again" in view.error.message
+    assert fal.created_count() == 1  # no silent second submit
+    with services.db.session() as session:
+        ledger = session.scalars(select(CostRecord)).all()
+    assert [(c.status, c.capability) for c in ledger] == [("possibly_charged", "image_edit")]
+
+    paid_retry.retry_uncertain_video(video_id, user_id=owner, services=services)
+    services.queue.drain()  # type: ignore[attr-defined]
+    view = library.video_details(video_id, user_id=owner, services=services)
+    assert view.status.value == "completed", view.error
+    assert fal.created_count("fal-ai/nano-banana/edit") == 2  # paid again, with consent
+    assert fal.created_count() == 3 and wavespeed.created_count() == 1
+    with services.db.session() as session:
+        consents = session.scalars(select(AuditEvent.action).where(AuditEvent.action == "paid_call.retry_consented"))
+        assert list(consents) == ["paid_call.retry_consented"]
+        states = session.scalars(select(JobStep.submit_state).where(JobStep.name == "image_edit")).all()
+        assert "consented" in states
+
+
+def test_a_retry_without_an_uncertain_step_is_refused(tmp_path: Path, db: Any, stubs: Any) -> None:
+    fal, wavespeed = stubs
+    services = cloud(tmp_path, db, fal, wavespeed)
+    owner = ensure_user(services.db, "paid@example.com")
+    video_id = make_video(services, owner)
+    services.queue.drain()  # type: ignore[attr-defined]
+    from core.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        paid_retry.retry_uncertain_video(video_id, user_id=owner, services=services)
+    assert fal.created_count() == 2
+
+
+def test_a_worker_dying_during_a_submit_does_not_pay_again(tmp_path: Path, db: Any, stubs: Any) -> None:
+    """A step left "sending" with no request id (the worker died mid-call) is treated as a lost answer."""
+    fal, wavespeed = stubs
+    services = cloud(tmp_path, db, fal, wavespeed)
+    owner = ensure_user(services.db, "paid@example.com")
+    video_id = make_video(services, owner)
+    with services.db.session() as session:
+        job_id = session.scalar(select(Job.id))
+        key = session.scalar(select(Actor.image_key))
+    # Simulate the state a killed worker leaves: the attempt marked "sending", no request id.
+    with services.db.session() as session:
+        session.add(JobStep(job_id=job_id, name="init", status="completed", output={
+            "actor_image_key": key, "image_key": key, "image_prompt": "p", "script": "Hi", "source_audio_key": None,
+            "voice": {"voice_id": "v", "language": "en-us", "rate_wpm": 150, "pitch": 50}, "seed": 0}))
+        session.add(JobStep(job_id=job_id, name="image_edit", status="running", provider="fal:fal-ai/nano-banana/edit",
+                            submit_state="sending", webhook_token="dead-worker-token"))
+    services.queue.drain()  # type: ignore[attr-defined]
+    view = library.video_details(video_id, user_id=owner, services=services)
+    assert view.error is not None and view.error.code == "provider_may_have_started"
+    assert fal.count("submit") == 0
+
+
+def test_html_from_an_ingress_never_reaches_the_creator(tmp_path: Path, db: Any, stubs: Any) -> None:
+    fal, wavespeed = stubs
+    services = cloud(tmp_path, db, fal, wavespeed, step_max_attempts=2)
+    owner = ensure_user(services.db, "paid@example.com")
+    video_id = make_video(services, owner)
+    html = "<html><head><title>502 Bad Gateway</title></head><body>nginx key=sk-live-123</body></html>"
+    fal.ingress_html = html  # every submit answers the gateway's 502 page
+    services.queue.drain()  # type: ignore[attr-defined]
+    with services.db.session() as session:
+        errors = [str(j.error) for j in session.scalars(select(Job))]
+        errors += [s.error or "" for s in session.scalars(select(JobStep))]
+    assert errors and not any("<html" in e or "Bad Gateway</title>" in e or "sk-live" in e for e in errors)
+    view = library.video_details(video_id, user_id=owner, services=services)
+    assert view.status.value == "failed" and view.error is not None
+    assert "busy or having trouble" in view.error.message
+    assert fal.created_count() == 0
