@@ -152,8 +152,9 @@ class StepContext:
 
     def _submit(self, provider: Any, capability: str, request: Any, row: JobStep) -> str:
         if row.submit_state in paid_calls.UNRESOLVED:  # sent before, answer never recorded
-            paid_calls.mark_ambiguous(self.services, row.id, owner_id=self.owner_id, job_id=self.job_id,
-                                      capability=capability)
+            if row.submit_state == paid_calls.SENDING:  # the worker died during the call
+                paid_calls.mark_ambiguous(self.services, row.id, owner_id=self.owner_id, job_id=self.job_id,
+                                          capability=capability)
             return self._await_orphan(provider)
         self._guard(capability, request)
         url: list[str | None] = [None]

@@ -22,8 +22,9 @@ from typing import Any
 from sqlalchemy import select
 
 from core.adapters.db.locks import lock_row
-from core.adapters.db.models import CostRecord, JobStep, utcnow
+from core.adapters.db.models import CostRecord, Job, JobStep, utcnow
 from core.bootstrap import Services
+from core.domain.types import StepStatus
 from core.errors import PaidCallUncertain
 
 logger = logging.getLogger(__name__)
@@ -119,3 +120,59 @@ def orphan_wait_s(services: Services, row: JobStep, provider: Any) -> float:
         if left > 0:
             return min(ORPHAN_RECHECK_S, left)
     raise PaidCallUncertain(uncertain_text(row.provider or "The provider"), provider=row.provider or "")
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+def provider_named(services: Services, owner_id: str, name: str | None) -> Any:
+    """The provider a step submitted to, built with the job owner's keys where they have them."""
+    choices = services.providers_for(owner_id).choices.values()
+    return next((c.provider for c in choices if c.provider.name == name), None)
+
+
+def on_webhook(services: Services, token: str, vendor_id: str) -> str | None:
+    """A verified callback for the step attempt `token` about the provider's `vendor_id`.
+
+    The attempt's own prediction: wake its job (the engine polls and collects at once).
+    An orphan of a lost answer: adopt it as the attempt's request id, then wake the job.
+    Anything else (a duplicate, or the attempt has ended): cancel it where the provider
+    can, and log it. Returns the job id woken, if any.
+    """
+    with services.db.session() as session:
+        found = session.execute(
+            select(JobStep.id, JobStep.job_id, JobStep.provider, Job.owner_id)
+            .join(Job, Job.id == JobStep.job_id)
+            .where(JobStep.webhook_token == token)
+        ).first()
+    if found is None:
+        return None
+    row_id, job_id, name, owner_id = found
+    provider = provider_named(services, owner_id, name)  # outside the lock: it may read the owner's keys
+    with services.db.session() as session:
+        row = lock_row(session, JobStep, row_id)
+        if row is None:
+            return None
+        live = row.status in (StepStatus.RUNNING.value, StepStatus.WAITING.value)
+        if row.provider_request_id:
+            action = "wake" if vendor_id in _vendor_ids(row.provider_request_id) else "cancel"
+        elif live and row.submit_state in UNRESOLVED:
+            adopted = provider.adopt(vendor_id) if provider is not None and hasattr(provider, "adopt") else None
+            if adopted:
+                row.provider_request_id, row.submit_state = adopted, ADOPTED
+                logger.warning("job %s: adopted %s's orphaned request %s from its webhook", job_id, name, vendor_id)
+            action = "wake" if adopted else "cancel"
+        else:
+            action = "cancel"
+    if action == "wake":
+        services.queue.enqueue(job_id)
+        return job_id
+    logger.warning("job %s: %s request %s is not this step's prediction; cancelling it", job_id, name, vendor_id)
+    if provider is not None and hasattr(provider, "cancel"):
+        provider.cancel(vendor_id)
+    return None
+
+
+def _vendor_ids(request_id: str) -> set[str]:
+    """The provider's own ids inside our request id (fal: `endpoint|id,id`)."""
+    return {part for part in request_id.rpartition("|")[2].split(",") if part}

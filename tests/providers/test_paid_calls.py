@@ -4,19 +4,27 @@ submits per step while the stubs lose answers, hang, drop and fail polls."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from core.adapters.db.models import Actor, CostRecord, Job, JobStep
 from core.adapters.db.models_accounts import AuditEvent
+from core.adapters.providers.webhooks import JwksCache
 from core.bootstrap import Services, build_services
 from core.services import library, paid_retry, projects, videos
 from core.services.identity import ensure_user
 from jobs import engine
+from jobs.webhooks import MemorySeenIds, create_app
 from tests.conftest import make_settings
 from tests.fakes import ManualQueue, add_actor
 from tests.stubs import FalStub, WaveSpeedStub
@@ -82,6 +90,72 @@ def test_a_lost_submit_is_not_repeated_and_retry_needs_consent(tmp_path: Path, d
         assert list(consents) == ["paid_call.retry_consented"]
         states = session.scalars(select(JobStep.submit_state).where(JobStep.name == "image_edit")).all()
         assert "consented" in states
+
+
+@contextmanager
+def receiver(services: Services, fal: FalStub) -> Iterator[str]:
+    """`python -m jobs.webhooks`'s app, served for real on 127.0.0.1 so the stubs can call it."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    http = httpx.Client(timeout=5.0)
+    jwks = JwksCache(http, url=f"{fal.url}/.well-known/jwks.json")
+    app = create_app(services, seen=MemorySeenIds(), jwks=jwks)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        http.close()
+
+
+def drive(services: Services, *, timeout_s: float = 30.0) -> None:
+    """Run the queue until no job is active (webhooks arrive from other threads meanwhile)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        services.queue.drain(max_steps=20)  # type: ignore[attr-defined]
+        with services.db.session() as session:
+            active = session.scalar(select(Job.id).where(Job.status.in_(("queued", "running", "waiting"))).limit(1))
+        if active is None:
+            return
+        time.sleep(0.05)
+    raise AssertionError("jobs still active")
+
+
+def test_lost_answers_are_adopted_from_webhooks_with_no_second_submit(tmp_path: Path, db: Any, stubs: Any) -> None:
+    """Every paid submit's answer is lost; the providers' webhooks name the orphans, which are adopted."""
+    fal, wavespeed = stubs
+    fal.faults.add("submit", "lost", times=100)
+    wavespeed.faults.add("submit", "lost", times=100)
+    services = cloud(tmp_path, db, fal, wavespeed)
+    with receiver(services, fal) as url:
+        settings = services.settings
+        settings.webhook_base_url = url
+        settings.fal_jwks_url = f"{fal.url}/.well-known/jwks.json"
+        settings.fal_webhook_user_id = fal.webhook_user_id
+        settings.wavespeed_webhook_secret = SecretStr(wavespeed.webhook_secret)
+        owner = ensure_user(services.db, "paid@example.com")
+        video_ids = [make_video(services, owner, n) for n in range(2)]
+        drive(services)
+    for video_id in video_ids:
+        view = library.video_details(video_id, user_id=owner, services=services)
+        assert view.status.value == "completed", view.error
+    assert fal.count("submit") == fal.created_count() == 4  # image edit + speech, once each per video
+    assert wavespeed.count("submit") == wavespeed.created_count() == 2
+    assert all(status == 200 for _, status in fal.webhooks_sent + wavespeed.webhooks_sent)
+    with services.db.session() as session:
+        ledger = session.scalars(select(CostRecord.status)).all()
+        states = set(session.scalars(select(JobStep.submit_state).where(JobStep.provider.is_not(None))))
+    assert sorted(ledger) == ["charged"] * 6  # the "possibly charged" rows became real charges
+    assert states == {"adopted"}
 
 
 def test_a_retry_without_an_uncertain_step_is_refused(tmp_path: Path, db: Any, stubs: Any) -> None:

@@ -121,6 +121,8 @@ class VendorStub:
         self.hang_rate = 0.0  # share of reads held unanswered for `hang_s`, then dropped
         self.drop_rate = 0.0  # share of reads dropped unanswered
         self.hang_s = 2.0
+        self.webhook_delay_s = 0.05  # after completion, callbacks are POSTed (submit asked for one)
+        self.webhooks_sent: list[tuple[str, int]] = []  # (url, status answered; 0 = unreachable)
         self.ingress_html: str | None = None  # set: paid submits get a gateway's HTML 502 (nothing created)
         self.poll_labels = frozenset({"status", "result", "veo_status"})
         self._transient_served = 0
@@ -294,6 +296,27 @@ class VendorStub:
 
     def status_fault(self, label: str) -> Fault | None:
         return self.faults.take(label, {"unknown_status", "terminal_status"})
+
+    # ------------------------------------------------------------------ webhooks
+
+    def call_back(self, url: str, prediction: Prediction, make: Callable[[Prediction], tuple[bytes, dict[str, str]]]
+                  ) -> None:
+        """POST a signed callback to `url` once the prediction is done (in a timer thread)."""
+        import httpx
+
+        def deliver() -> None:
+            body, headers = make(prediction)
+            try:
+                status = httpx.post(url, content=body, headers={"Content-Type": "application/json", **headers},
+                                    timeout=5.0).status_code
+            except httpx.HTTPError:
+                status = 0
+            with self._lock:
+                self.webhooks_sent.append((url, status))
+
+        timer = threading.Timer(self.completes_after_s + self.webhook_delay_s, deliver)
+        timer.daemon = True
+        timer.start()
 
     # ------------------------------------------------------------------ files
 
