@@ -209,3 +209,48 @@ def test_html_from_an_ingress_never_reaches_the_creator(tmp_path: Path, db: Any,
     assert view.status.value == "failed" and view.error is not None
     assert "busy or having trouble" in view.error.message
     assert fal.created_count() == 0
+
+
+def test_ten_videos_survive_a_30_percent_fault_rate_on_polls(tmp_path: Path, db: Any, stubs: Any) -> None:
+    """Polls of paid predictions see 429s, 5xx pages, hangs past the read timeout and drops;
+    every video completes, with exactly one paid submit per step."""
+    fal, wavespeed = stubs
+    for stub in (fal, wavespeed):  # renders take a while, so each is polled many times
+        stub.poll_fault_rate, stub.hang_s, stub.completes_after_s = 0.3, 0.6, 0.5
+    services = cloud(tmp_path, db, fal, wavespeed, provider_timeout_s=0.4)
+    owner = ensure_user(services.db, "paid@example.com")
+    video_ids = [make_video(services, owner, n) for n in range(10)]
+    services.queue.drain(max_steps=5000)  # type: ignore[attr-defined]
+    statuses = [library.video_details(v, user_id=owner, services=services).status.value for v in video_ids]
+    assert statuses == ["completed"] * 10
+    assert fal.poll_faults + wavespeed.poll_faults >= 10  # the faults really happened
+    assert fal.created_count() == 20 and wavespeed.created_count() == 10  # 1.00 paid submit per step
+    with services.db.session() as session:
+        errors = session.scalars(select(JobStep.poll_errors)).all()
+    assert all(e == 0 for e in errors)  # every good answer reset the count
+
+
+def test_poll_errors_count_only_in_a_row_and_stop_at_the_wait_bound(tmp_path: Path, db: Any, stubs: Any) -> None:
+    fal, wavespeed = stubs
+    services = cloud(tmp_path, db, fal, wavespeed)
+    owner = ensure_user(services.db, "paid@example.com")
+    video_id = make_video(services, owner)
+    fal.faults.add("status", "server_error", times=3)
+    fal.faults.add("status", "rate_limit", times=6, retry_after_s=0)  # 9 failed polls in a row
+    services.queue.drain(max_steps=200)  # type: ignore[attr-defined]
+    assert library.video_details(video_id, user_id=owner, services=services).status.value == "completed"
+    assert fal.created_count() == 2
+
+    services.settings.provider_wait_timeout_s = 1.0
+    second = make_video(services, owner, 1)
+    fal.faults.add("status", "server_error", times=10_000)  # fal unreachable for reads from now on
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        services.queue.drain(max_steps=50)  # type: ignore[attr-defined]
+        view = library.video_details(second, user_id=owner, services=services)
+        if view.status.value == "failed":
+            break
+        time.sleep(0.1)
+    assert view.status.value == "failed" and view.error is not None
+    assert view.error.code == "provider_timeout" and "<html" not in view.error.message
+    assert fal.created_count() == 3  # the paid image edit was never resubmitted

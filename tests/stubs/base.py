@@ -15,8 +15,9 @@ Knobs (constructor keywords, also plain attributes you may change while running)
 Counters: `count(endpoint)` counts every request that reached an endpoint (faulted ones
 too); `created_count(model=None)` counts predictions actually created (paid work).
 Benchmarks: `transient_rate` (share answered 429/503 before any work), `lost_rate` (share
-of paid submits whose answer is dropped after the work was created), `hang_rate`/`drop_rate`
-(share of non-paid reads that hang or drop), all seeded.
+of paid submits whose answer is dropped after the work was created), `poll_fault_rate`
+(share of status/result reads answered 429, 500/502/503, held past `hang_s` or dropped,
+in equal parts), all seeded.
 """
 
 from __future__ import annotations
@@ -118,12 +119,12 @@ class VendorStub:
         self.fail_rate = fail_rate
         self.transient_rate = 0.0  # share of API responses answered 429/503 at random (benchmarks)
         self.lost_rate = 0.0  # share of paid submits processed, then answered by a dropped socket
-        self.hang_rate = 0.0  # share of reads held unanswered for `hang_s`, then dropped
-        self.drop_rate = 0.0  # share of reads dropped unanswered
+        self.poll_fault_rate = 0.0  # share of status/result reads answered 429, 5xx, a hang or a drop
         self.hang_s = 2.0
         self.webhook_delay_s = 0.05  # after completion, callbacks are POSTed (submit asked for one)
         self.webhooks_sent: list[tuple[str, int]] = []  # (url, status answered; 0 = unreachable)
         self.ingress_html: str | None = None  # set: paid submits get a gateway's HTML 502 (nothing created)
+        self._poll_faults = 0
         self.poll_labels = frozenset({"status", "result", "veo_status"})
         self._transient_served = 0
         self.faults = FaultPlan()
@@ -164,6 +165,12 @@ class VendorStub:
     def count(self, endpoint: str) -> int:
         with self._lock:
             return self._hits[endpoint]
+
+    @property
+    def poll_faults(self) -> int:
+        """How many reads `poll_fault_rate` spoiled."""
+        with self._lock:
+            return self._poll_faults
 
     def created_count(self, model: str | None = None) -> int:
         with self._lock:
@@ -217,17 +224,23 @@ class VendorStub:
         return False
 
     def _read_fault(self, label: str) -> StubResponse | None:
-        """Random hangs and drops on reads (never on paid submits, whose losses `lost_rate` models)."""
-        if label not in self.poll_labels or not (self.hang_rate or self.drop_rate):
+        """Random faults on reads of a prediction (polls cost nothing, so clients may retry them)."""
+        if label not in self.poll_labels or not self.poll_fault_rate:
             return None
         with self._lock:
-            roll = self._rng.random()
-        if roll < self.drop_rate:
-            raise DropConnection
-        if roll < self.drop_rate + self.hang_rate:
+            roll = self._rng.random() / self.poll_fault_rate
+            self._poll_faults += roll < 1
+        if roll >= 1:
+            return None
+        if roll < 0.25:
+            return self.error(429, "Rate limit exceeded", {"Retry-After": "0"})
+        if roll < 0.5:
+            status = (500, 502, 503)[int(roll * 12) % 3]
+            return StubResponse(status, b"<html><head><title>Bad Gateway</title></head></html>",
+                                {"Content-Type": "text/html"})
+        if roll < 0.75:
             time.sleep(self.hang_s)
-            raise DropConnection
-        return None
+        raise DropConnection
 
     def _transport_fault(self, label: str) -> StubResponse | None:
         if self.ingress_html is not None and label in PAID_LABELS:
