@@ -21,13 +21,15 @@ from core.adapters.db.models import Actor, CostRecord, Job, JobStep
 from core.adapters.db.models_accounts import AuditEvent
 from core.adapters.providers.webhooks import JwksCache
 from core.bootstrap import Services, build_services
-from core.services import library, paid_retry, projects, videos
+from core.errors import PaidCallUncertain
+from core.ports import ScriptRequest, ScriptTask
+from core.services import library, paid_retry, projects, ugc_calls, videos
 from core.services.identity import ensure_user
 from jobs import engine
 from jobs.webhooks import MemorySeenIds, create_app
 from tests.conftest import make_settings
 from tests.fakes import ManualQueue, add_actor
-from tests.stubs import FalStub, WaveSpeedStub
+from tests.stubs import FalStub, GoogleStub, WaveSpeedStub
 
 PORTRAIT = Path(__file__).resolve().parents[2] / "seeds" / "actors" / "ava_base_01.png"
 
@@ -254,3 +256,72 @@ def test_poll_errors_count_only_in_a_row_and_stop_at_the_wait_bound(tmp_path: Pa
     assert view.status.value == "failed" and view.error is not None
     assert view.error.code == "provider_timeout" and "<html" not in view.error.message
     assert fal.created_count() == 3  # the paid image edit was never resubmitted
+
+
+# --------------------------------------------------------------------------- Google: the paid call is in collect
+
+
+@pytest.fixture
+def google() -> Iterator[GoogleStub]:
+    with GoogleStub() as stub:
+        yield stub
+
+
+def google_speech(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> Services:
+    fal, wavespeed = stubs
+    return cloud(tmp_path, db, fal, wavespeed, gemini_api_key="test-key", google_base_url=google.url,
+                 speech_provider="google", provider_timeout_s=2.0)
+
+
+def test_a_lost_gemini_answer_is_not_repeated(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> None:
+    services = google_speech(tmp_path, db, stubs, google)
+    owner = ensure_user(services.db, "paid@example.com")
+    video_id = make_video(services, owner)
+    google.faults.add("generate", "lost")  # Gemini spoke the line; the answer was dropped
+    services.queue.drain()  # type: ignore[attr-defined]
+    view = library.video_details(video_id, user_id=owner, services=services)
+    assert view.error is not None and view.error.code == "provider_may_have_started", view.error
+    assert google.count("generate") == 1
+    with services.db.session() as session:
+        ledger = {c.capability: c.status for c in session.scalars(select(CostRecord))}
+    assert ledger["speech"] == "possibly_charged"
+
+
+def test_a_gemini_call_in_flight_when_the_worker_died_is_not_repeated(
+    tmp_path: Path, db: Any, stubs: Any, google: GoogleStub
+) -> None:
+    services = google_speech(tmp_path, db, stubs, google)
+    owner = ensure_user(services.db, "paid@example.com")
+    video_id = make_video(services, owner)
+    google.faults.add("generate", "hang", delay_s=3.0)  # the speech call never returns in time ...
+    services.queue.drain()  # type: ignore[attr-defined]  # ... and is recorded as lost, not retried
+    view = library.video_details(video_id, user_id=owner, services=services)
+    assert view.error is not None and view.error.code == "provider_may_have_started"
+    assert google.count("generate") == 1
+
+    # A worker that died mid-call leaves the attempt "sending" with our own request marker:
+    with services.db.session() as session:
+        step = session.scalars(select(JobStep).where(JobStep.name == "tts")).one()
+        job = session.get(Job, step.job_id)
+        assert step.provider_request_id and step.provider_request_id.startswith("google:")
+        step.status, step.submit_state, step.error_code = "running", "sending", None
+        job.status, job.error, job.finished_at = "running", None, None  # heartbeat stale: resumed
+        job.heartbeat_at = None
+    engine.advance(step.job_id, services)
+    assert google.count("generate") == 1  # not repeated on resume
+    view = library.video_details(video_id, user_id=owner, services=services)
+    assert view.error is not None and view.error.code == "provider_may_have_started"
+
+
+def test_inline_wizard_calls_follow_the_same_rule(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> None:
+    services = cloud(tmp_path, db, *stubs, gemini_api_key="test-key", google_base_url=google.url,
+                     llm_provider="google", provider_timeout_s=2.0)
+    owner = ensure_user(services.db, "paid@example.com")
+    request = ScriptRequest(task=ScriptTask.SAFETY, instructions="Judge.", prompt="Nice serum",
+                            schema={"type": "object", "properties": {"allowed": {"type": "boolean"}}})
+    google.faults.add("generate", "lost")
+    with pytest.raises(PaidCallUncertain, match="may have started"):
+        ugc_calls.ask(services, "llm", request, user_id=owner)
+    assert google.count("generate") == 1
+    with services.db.session() as session:
+        assert session.scalars(select(CostRecord.status)).all() == ["possibly_charged"]
