@@ -14,7 +14,8 @@ from components.status_chip import status_chip
 from core.bootstrap import Services
 from core.domain.types import VideoStatus, VideoView
 
-Action = Literal["details", "link", "regenerate", "delete"]
+Action = Literal["details", "link", "regenerate", "delete", "retry_paid"]
+UNCERTAIN = "provider_may_have_started"  # core.errors.PaidCallUncertain.code
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,12 @@ def _actions(video: VideoView, *, user_id: str, services: Services) -> Action | 
             chosen = "link"
         if st.button("", key=f"regen_{video.id}", icon=":material/refresh:", help="Regenerate as a new version"):
             chosen = "regenerate"
+        if video.error is not None and video.error.code == UNCERTAIN:
+            with st.popover("Retry", icon=":material/replay:", help="The provider may have started this already"):
+                st.markdown("**Pay for another try?**")
+                st.caption(video.error.message)
+                if st.button("Retry (may charge again)", key=f"retry_paid_{video.id}", type="primary"):
+                    chosen = "retry_paid"
         with st.popover("", icon=":material/delete:", help="Delete"):
             st.markdown("**Delete this video?**")
             st.caption("The video and its files are removed for good.")
