@@ -119,6 +119,7 @@ class VendorStub:
         self.fail_rate = fail_rate
         self.transient_rate = 0.0  # share of API responses answered 429/503 at random (benchmarks)
         self.lost_rate = 0.0  # share of paid submits processed, then answered by a dropped socket
+        self.lost_served = 0
         self.poll_fault_rate = 0.0  # share of status/result reads answered 429, 5xx, a hang or a drop
         self.hang_s = 2.0
         self.webhook_delay_s = 0.05  # after completion, callbacks are POSTed (submit asked for one)
@@ -216,12 +217,14 @@ class VendorStub:
         return self.error(404, f"No route for {request.method} {request.path}")
 
     def _lose(self, label: str) -> bool:
-        if self.faults.take(label, {"lost"}) is not None:
-            return True
-        if self.lost_rate and label in PAID_LABELS:
+        lose = self.faults.take(label, {"lost"}) is not None
+        if not lose and self.lost_rate and label in PAID_LABELS:
             with self._lock:
-                return self._rng.random() < self.lost_rate
-        return False
+                lose = self._rng.random() < self.lost_rate
+        if lose:
+            with self._lock:
+                self.lost_served += 1
+        return lose
 
     def _read_fault(self, label: str) -> StubResponse | None:
         """Random faults on reads of a prediction (polls cost nothing, so clients may retry them)."""
