@@ -10,7 +10,8 @@ the share of status/result reads answered 429, 5xx HTML, a hang past the read ti
 a drop. The webhook receiver (`python -m jobs.webhooks`) runs as a third process, so the
 stubs' signed callbacks can adopt the orphans. Reports completions, paid submits per step
 (stub-created predictions / paid steps; the target is 1.00) and the p95 time from
-submission to completion.
+submission to completion. `--no-webhooks` leaves the callback URL unset: a video whose
+paid answer was lost then stops as "may have started" instead (never resubmitted).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from sqlalchemy import select  # noqa: E402
 
 from bench.bench_generations import SCRIPT  # noqa: E402
 from bench.bench_runner import _database, _drop  # noqa: E402
-from core.adapters.db.models import CostRecord, Job, VideoAsset  # noqa: E402
+from core.adapters.db.models import CostRecord, Job, JobStep, VideoAsset  # noqa: E402
 from core.bootstrap import build_services  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.services.catalog import list_actors  # noqa: E402
@@ -99,7 +100,7 @@ def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
                             stderr=subprocess.STDOUT)
 
 
-def _wait_http(url: str, timeout_s: float = 20.0) -> None:
+def _wait_http(url: str, timeout_s: float = 90.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
@@ -110,7 +111,7 @@ def _wait_http(url: str, timeout_s: float = 20.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def run(videos: int, faults: float, complete_after: float) -> dict[str, object]:
+def run(videos: int, faults: float, complete_after: float, webhooks: bool = True) -> dict[str, object]:
     from redis import Redis
 
     Redis.from_url(REDIS_URL).flushdb()
@@ -121,7 +122,7 @@ def run(videos: int, faults: float, complete_after: float) -> dict[str, object]:
             stub.lost_rate, stub.poll_fault_rate, stub.hang_s = faults, faults, 2.5
         db = _database("postgres", tmp)
         port = _free_port()
-        env = _env(db.url, tmp, fal, ws, f"http://127.0.0.1:{port}")
+        env = _env(db.url, tmp, fal, ws, f"http://127.0.0.1:{port}" if webhooks else "")
         settings = Settings(_env_file=None, data_dir=tmp, database_url=db.url, redis_url=REDIS_URL,
                             rq_queue="bench-paid", daily_generation_quota=1000)
         services = build_services(settings, db=db)
@@ -148,7 +149,7 @@ def run(videos: int, faults: float, complete_after: float) -> dict[str, object]:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(timeout=10)
-        result = _report(services, fal, ws, videos, faults, complete_after, wall)
+        result = {**_report(services, fal, ws, videos, faults, complete_after, wall), "webhooks": webhooks}
         services.close()
         _drop(db)
     return result
@@ -165,6 +166,8 @@ def _report(services, fal, ws, videos, faults, complete_after, wall) -> dict[str
         rows = session.execute(select(VideoAsset.status, VideoAsset.created_at, Job.finished_at, Job.error)
                                .join(Job, Job.id == VideoAsset.job_id)).all()
         ledger = session.scalars(select(CostRecord.status)).all()
+        submitted = session.execute(select(JobStep.job_id, JobStep.name).where(JobStep.provider.is_not(None))
+                                    .distinct()).all()
     times = sorted((f - c).total_seconds() for s, c, f, _ in rows if s == "completed" and f)
     failures = sorted({(e or {}).get("code", "") for s, _, _, e in rows if s != "completed"})
     created = fal.created_count() + ws.created_count()
@@ -177,6 +180,8 @@ def _report(services, fal, ws, videos, faults, complete_after, wall) -> dict[str
         "completed": sum(1 for s, *_ in rows if s == "completed"),
         "failed_codes": failures,
         "paid_submits_per_step": round(created / (videos * PAID_STEPS_PER_VIDEO), 3),
+        "steps_that_submitted": len(submitted),
+        "duplicate_paid_submits": created - len(submitted),
         "lost_answers_injected": fal.lost_served + ws.lost_served,
         "poll_faults_injected": fal.poll_faults + ws.poll_faults,
         "webhooks_delivered": sum(1 for _, code in fal.webhooks_sent + ws.webhooks_sent if code == 200),
@@ -192,8 +197,9 @@ def main() -> None:
     parser.add_argument("--videos", type=int, default=20)
     parser.add_argument("--faults", type=float, default=0.3)
     parser.add_argument("--complete-after", type=float, default=3.0)
+    parser.add_argument("--no-webhooks", action="store_true", help="no callback URL: lost answers stop and ask")
     args = parser.parse_args()
-    print(json.dumps(run(args.videos, args.faults, args.complete_after)), flush=True)
+    print(json.dumps(run(args.videos, args.faults, args.complete_after, not args.no_webhooks)), flush=True)
 
 
 if __name__ == "__main__":

@@ -189,15 +189,11 @@ class StepContext:
             if paid_calls.mark_ambiguous(self.services, self.step_row_id, owner_id=self.owner_id,
                                          job_id=self.job_id, capability=capability, synchronous=synchronous):
                 raise PaidCallUncertain(paid_calls.uncertain_text(provider), provider=provider) from exc
-            return self._adopted()
+            raise WaitForProvider(0.0) from exc  # a webhook adopted it meanwhile: poll it now
         except BaseException:
             paid_calls.clear_sending(self.services, self.step_row_id)
             raise
         return answer
-
-    def _adopted(self) -> Any:
-        """A webhook named the prediction while the submit's answer was being lost."""
-        raise WaitForProvider(0.0)
 
     def _await_orphan(self, provider: Any) -> str:
         row = self._step_row()
