@@ -128,7 +128,10 @@ class StepContext:
                 f"{provider.name}; start a new generation.",
                 provider=provider.name,
             )
-        if row.provider_request_id is None:
+        if row.provider_request_id is None and not getattr(provider, "paid", True):
+            request_id = provider.submit(request).request_id  # offline: free, safe to redo
+            paid_calls.remember(self.services, self.step_row_id, provider.name, request_id)
+        elif row.provider_request_id is None:
             request_id = self._submit(provider, capability, request, row)
         elif synchronous and row.submit_state in paid_calls.UNRESOLVED:  # the worker died during the call
             paid_calls.mark_ambiguous(self.services, row.id, owner_id=self.owner_id, job_id=self.job_id,

@@ -76,6 +76,8 @@ def clear_sending(services: Services, row_id: str) -> None:
         row = session.get(JobStep, row_id)
         if row is not None and row.submit_state == SENDING:
             row.submit_state = None
+            if row.provider_request_id is None:
+                row.provider = None  # nothing was started: the step reads "not reached"
 
 
 def remember(services: Services, row_id: str, provider: str, request_id: str) -> None:
