@@ -17,7 +17,7 @@ from components.video_details import details_dialog, link_dialog
 from core.bootstrap import Services
 from core.domain.types import VideoView
 from core.errors import StudioError
-from core.services import library, videos
+from core.services import library, paid_retry, videos
 from core.services.catalog import list_actors
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,10 @@ def act_on_card(result: CardResult, video: VideoView, *, user_id: str, services:
         elif result.action == "cancel":
             videos.cancel_video(video.id, user_id=user_id, services=services)
             st.toast("Cancelled; nothing more will be paid for it.", icon=":material/cancel:")
+            st.rerun()
+        elif result.action == "retry_paid":  # the creator's consent to pay again is recorded
+            paid_retry.retry_uncertain_video(video.id, user_id=user_id, services=services)
+            st.toast("Trying again.", icon=":material/replay:")
             st.rerun()
         elif result.action == "delete":
             videos.delete_video(video.id, user_id=user_id, services=services)

@@ -16,7 +16,8 @@ from core.bootstrap import Services
 from core.domain.types import VideoStatus, VideoView
 from core.services import library
 
-Action = Literal["details", "link", "regenerate", "delete", "cancel"]
+Action = Literal["details", "link", "regenerate", "delete", "cancel", "retry_paid"]
+UNCERTAIN = "provider_may_have_started"  # core.errors.PaidCallUncertain.code
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,12 @@ def _actions(video: VideoView, *, user_id: str, services: Services) -> Action | 
         in_flight = video.status in (VideoStatus.QUEUED, VideoStatus.GENERATING)
         if in_flight and st.button("", key=f"cancel_{video.id}", icon=":material/cancel:", help="Cancel"):
             chosen = "cancel"
+        if video.error is not None and video.error.code == UNCERTAIN:
+            with st.popover("Retry", icon=":material/replay:", help="The provider may have started this already"):
+                st.markdown("**Pay for another try?**")
+                st.caption(video.error.message)
+                if st.button("Retry (may charge again)", key=f"retry_paid_{video.id}", type="primary"):
+                    chosen = "retry_paid"
         with st.popover("", icon=":material/more_horiz:", help="More: download, copy a link, new version, delete"):
             media.download_button(
                 video.video_key,

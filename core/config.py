@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     retry_base_s: float = Field(default=2.0, ge=0)
     retry_cap_s: float = Field(default=60.0, ge=0)
     provider_wait_timeout_s: float = Field(default=600.0, gt=0)
+    # A paid submit whose answer was lost waits this long for a webhook to name it.
+    orphan_wait_s: float = Field(default=600.0, ge=0)
     provider_watch_threads: int = Field(default=32, ge=1, le=256)
 
     # --- product rules
@@ -140,6 +142,10 @@ class Settings(BaseSettings):
     wavespeed_base_url: str = "https://api.wavespeed.ai/api/v3"
     wavespeed_lipsync_model: str = "wavespeed-ai/infinitetalk"
     wavespeed_webhook_secret: SecretStr = SecretStr("")
+    # Public base URL of `python -m jobs.webhooks` (e.g. https://hooks.example.com); when set,
+    # every submit that supports it asks the provider to call back there.
+    webhook_base_url: str = ""
+    fal_webhook_user_id: str = ""  # the fal account's user id; webhooks for another are refused
 
     gemini_api_key: SecretStr = SecretStr("")
     google_base_url: str = "https://generativelanguage.googleapis.com"

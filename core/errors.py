@@ -82,6 +82,22 @@ class TransientError(ProviderError):
         self.retry_after_s = retry_after_s
 
 
+class AnswerLost(TransientError):
+    """The request reached the provider but its answer did not come back (a read timeout, a
+    reset after sending, a 500/502/504). Repeating a read is fine; repeating a paid submit
+    may pay twice, so the paid path treats this as "the provider may have started it"."""
+
+    code = "provider_answer_lost"
+
+
+class PaidCallUncertain(ProviderError):
+    """A paid call may have been started by the provider and nothing could confirm it.
+
+    The step stops; only the creator's explicit retry (which may charge again) resubmits."""
+
+    code = "provider_may_have_started"
+
+
 class ProviderTimeout(ProviderError):
     """A provider kept the work past our bound; the step fails rather than wait forever."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import random
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -12,9 +13,10 @@ from typing import Any
 from core.adapters.db.models import CostRecord, Job, JobStep, utcnow
 from core.bootstrap import Services
 from core.domain.types import MediaKind, StepStatus
-from core.errors import JobCancelled, ProviderError, ProviderTimeout
+from core.errors import AnswerLost, JobCancelled, PaidCallUncertain, ProviderError, ProviderTimeout, TransientError
 from core.ports import PollResult, PredictionState
 from core.services import audit, content_guard, spend
+from jobs import paid_calls
 
 logger = logging.getLogger(__name__)
 
@@ -112,33 +114,133 @@ class StepContext:
     def call_provider(self, capability: str, request: Any) -> Any:
         """Submit once, remember the request id, poll until done, collect the result.
 
-        The request id is committed before any wait, so after a crash the resumed step
-        polls the same prediction instead of paying for a second one.
+        The paid-call rules (jobs.paid_calls): the attempt is marked "sending" before the
+        request leaves and its id committed the moment it returns, so a resumed step polls
+        the same prediction instead of paying for a second one; a lost answer is adopted
+        through a webhook or stops the step for the creator's decision, never resent.
         """
         provider = self.services.providers_for(self.owner_id).get(capability)  # the owner's keys, if any
+        synchronous = bool(getattr(provider, "synchronous", False))
         row = self._step_row()
-        if row.provider_request_id is None:
-            self._guard(capability, request)
-            submission = provider.submit(request)
-            self._remember_submission(provider.name, submission.request_id, request)
-            request_id = submission.request_id
+        if row.provider and row.provider != provider.name and (row.provider_request_id or row.submit_state):
+            raise ProviderError(
+                f"This step was started with {row.provider} but {capability} now uses "
+                f"{provider.name}; start a new generation.",
+                provider=provider.name,
+            )
+        if row.provider_request_id is None and not getattr(provider, "paid", True):
+            request_id = provider.submit(request).request_id  # offline: free, safe to redo
+            paid_calls.remember(self.services, self.step_row_id, provider.name, request_id)
+        elif row.provider_request_id is None:
+            request_id = self._submit(provider, capability, request, row)
+        elif synchronous and row.submit_state in paid_calls.UNRESOLVED:  # the worker died during the call
+            paid_calls.mark_ambiguous(self.services, row.id, owner_id=self.owner_id, job_id=self.job_id,
+                                      capability=capability, synchronous=True)
+            raise PaidCallUncertain(paid_calls.uncertain_text(provider.name), provider=provider.name)
         else:
-            if row.provider != provider.name:
-                raise ProviderError(
-                    f"This step was started with {row.provider} but {capability} now uses "
-                    f"{provider.name}; start a new generation.",
-                    provider=provider.name,
-                )
             request_id = row.provider_request_id
-        result: PollResult = provider.poll(request_id)
+        result = self._poll(provider, request_id)
         if result.state is PredictionState.PENDING:
             self._note_pending(result)
             raise WaitForProvider(result.poll_after_s)
         if result.state is PredictionState.FAILED:
             raise ProviderError(result.message or f"{provider.name} could not do this.", provider=provider.name)
-        output = provider.collect(request, result, self.work_dir / self.step_name)
+        if synchronous:  # the paid request happens in collect
+            output = self._paid(capability, provider.name, None, lambda: provider.collect(
+                request, result, self.work_dir / self.step_name), synchronous=True)
+        else:
+            output = provider.collect(request, result, self.work_dir / self.step_name)
         self._record_cost(provider.name, capability, result, provider.cost_usd(request, output))
         return output
+
+    def _submit(self, provider: Any, capability: str, request: Any, row: JobStep) -> str:
+        if row.submit_state in paid_calls.UNRESOLVED:  # sent before, answer never recorded
+            if row.submit_state == paid_calls.SENDING:  # the worker died during the call
+                paid_calls.mark_ambiguous(self.services, row.id, owner_id=self.owner_id, job_id=self.job_id,
+                                          capability=capability)
+            return self._await_orphan(provider)
+        self._guard(capability, request)
+        url: list[str | None] = [None]
+
+        def send() -> Any:
+            if url[0] is not None:
+                return provider.submit(request, webhook_url=url[0])
+            return provider.submit(request)
+
+        def before(token: str) -> None:
+            url[0] = paid_calls.webhook_url(self.services, provider, token)
+
+        try:
+            submission = self._paid(capability, provider.name, to_json(request), send, before=before)
+        except PaidCallUncertain:
+            return self._await_orphan(provider)
+        paid_calls.remember(self.services, self.step_row_id, provider.name, submission.request_id)
+        return str(submission.request_id)
+
+    def _paid(
+        self, capability: str, provider: str, request_json: Any, call: Any, *, before: Any = None,
+        synchronous: bool = False,
+    ) -> Any:
+        """Run one paid call between the "sending" mark and its outcome."""
+        token = paid_calls.mark_sending(self.services, self.step_row_id, provider, request_json)
+        if before is not None:
+            before(token)
+        try:
+            answer = call()
+        except AnswerLost as exc:
+            logger.warning("paid %s call to %s: %s", capability, provider, exc.message)
+            if paid_calls.mark_ambiguous(self.services, self.step_row_id, owner_id=self.owner_id,
+                                         job_id=self.job_id, capability=capability, synchronous=synchronous):
+                raise PaidCallUncertain(paid_calls.uncertain_text(provider), provider=provider) from exc
+            raise WaitForProvider(0.0) from exc  # a webhook adopted it meanwhile: poll it now
+        except BaseException:
+            paid_calls.clear_sending(self.services, self.step_row_id)
+            raise
+        return answer
+
+    def _await_orphan(self, provider: Any) -> str:
+        row = self._step_row()
+        if row.provider_request_id:  # adopted by a webhook since
+            return row.provider_request_id
+        delay = paid_calls.orphan_wait_s(self.services, row, provider)  # raises when nothing can adopt it
+        with self.services.db.session() as session:
+            step = session.get(JobStep, self.step_row_id)
+            assert step is not None
+            step.status = StepStatus.WAITING.value
+            step.response = {"state": "orphan", "message": "Waiting for the provider to confirm the request"}
+        raise WaitForProvider(delay)
+
+    def _poll(self, provider: Any, request_id: str) -> PollResult:
+        """Reading a paid prediction costs nothing: transient errors are retried with backoff
+        until the provider says it failed or the wait bound passes; a good answer resets the count."""
+        try:
+            result: PollResult = provider.poll(request_id)
+        except TransientError as exc:
+            raise WaitForProvider(self._poll_trouble(exc)) from exc
+        return result
+
+    def _poll_trouble(self, exc: TransientError) -> float:
+        settings = self.services.settings
+        with self.services.db.session() as session:
+            row = session.get(JobStep, self.step_row_id)
+            assert row is not None
+            row.poll_errors += 1
+            row.status = StepStatus.WAITING.value
+            errors = row.poll_errors
+            since = row.waiting_since or utcnow()
+            provider = row.provider or ""
+        if utcnow() - since > timedelta(seconds=settings.provider_wait_timeout_s):
+            minutes = settings.provider_wait_timeout_s / 60
+            raise ProviderTimeout(
+                f"{provider} could not be reached for long enough to finish this within {minutes:.0f} minutes. "
+                "Try again later.",
+                provider=provider,
+            ) from exc
+        bound = min(settings.retry_cap_s, settings.retry_base_s * 2 ** min(errors - 1, 16))
+        delay = max(bound * random.uniform(0.5, 1.0), exc.retry_after_s or 0.0)
+        logger.info("job %s step %s: poll failed (%d in a row), again in %.1fs: %s", self.job_id, self.step_name,
+                    errors, delay, exc.message)
+        return delay
 
     def _guard(self, capability: str, request: Any) -> None:
         """Before anything is paid: the block list and the owner's daily cost ceiling."""
@@ -153,21 +255,13 @@ class StepContext:
             session.expunge(row)
             return row
 
-    def _remember_submission(self, provider: str, request_id: str, request: Any) -> None:
-        with self.services.db.session() as session:
-            row = session.get(JobStep, self.step_row_id)
-            assert row is not None
-            row.provider = provider
-            row.provider_request_id = request_id
-            row.request = to_json(request)
-            row.waiting_since = utcnow()
-
     def _note_pending(self, result: PollResult) -> None:
         timeout = timedelta(seconds=self.services.settings.provider_wait_timeout_s)
         with self.services.db.session() as session:
             row = session.get(JobStep, self.step_row_id)
             assert row is not None
             row.polls += 1
+            row.poll_errors = 0
             row.status = StepStatus.WAITING.value
             row.response = {"state": result.state.value, "message": result.message, "progress": result.progress}
             if row.waiting_since and utcnow() - row.waiting_since > timeout:
@@ -181,9 +275,16 @@ class StepContext:
             row = session.get(JobStep, self.step_row_id)
             assert row is not None
             row.polls += 1
+            row.poll_errors = 0
             row.response = result.output
             row.cost_usd = cost
-            if session.query(CostRecord).filter_by(step_id=row.id).first() is None:
+            if row.submit_state in paid_calls.UNRESOLVED:
+                row.submit_state = None  # a synchronous call answered
+            existing = session.query(CostRecord).filter_by(step_id=row.id).first()
+            if existing is not None and existing.status == paid_calls.POSSIBLY_CHARGED:
+                existing.status, existing.amount_usd = paid_calls.CHARGED, cost  # the orphan was adopted
+                spend.settle(session, self.job_id, cost)
+            elif existing is None:
                 session.add(
                     CostRecord(
                         owner_id=self.owner_id,

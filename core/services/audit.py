@@ -42,6 +42,7 @@ LABELS = {
     "refused.quota": "Refused: daily generation quota",
     "refused.ceiling": "Refused: daily cost ceiling",
     "refused.content": "Refused: blocked words",
+    "paid_call.retry_consented": "Retried a paid request that may already have been charged",
 }
 
 

@@ -190,6 +190,31 @@ def test_a_video_in_flight_is_cancelled_from_its_card(
         job = session.get(Job, video.job_id)  # type: ignore[union-attr]
         assert job is not None and job.cancel_requested and job.status == "cancelled"
 
+def test_a_video_stopped_on_an_unconfirmed_paid_call_retries_only_on_consent(
+    open_page: OpenPage, app_services: Services, creator: str
+) -> None:
+    from core.errors import AnswerLost
+
+    speech = app_services.providers.get("speech")
+    speech.faults.append(AnswerLost("The connection dropped.", provider="fake"))  # answer lost after sending
+    project = create_project("Launch", owner_id=creator, services=app_services)
+    video_id = create_video(
+        VideoRequest(project.id, _first_actor_id(app_services), script="Short and sweet."),
+        user_id=creator, services=app_services,
+    )
+    app_services.queue.drain()
+    at = open_page("pages/project.py", project_id=project.id)
+    assert not at.exception, at.exception
+    assert shown(at, "may have started this")
+    assert speech.submits == 0 and app_services.queue.drain() == 0  # nothing resubmitted on its own
+
+    at.button(key=f"retry_paid_{video_id}").click().run()
+    assert not at.exception, at.exception
+    app_services.queue.drain()
+    with app_services.db.session() as session:
+        assert session.get(VideoAsset, video_id).status == "completed"  # type: ignore[union-attr]
+    assert speech.submits == 1
+
 
 def test_library_search_narrows_across_projects(open_page: OpenPage, app_services: Services, creator: str) -> None:
     actor_id = _first_actor_id(app_services)

@@ -23,7 +23,7 @@ PORTRAIT = Path(__file__).resolve().parents[2] / "seeds" / "actors" / "ava_base_
 
 
 @pytest.fixture
-def cloud_services(tmp_path: Path, sqlite_db) -> Iterator[tuple[Services, FalStub, WaveSpeedStub]]:  # type: ignore[no-untyped-def]
+def cloud_services(tmp_path: Path, db) -> Iterator[tuple[Services, FalStub, WaveSpeedStub]]:  # type: ignore[no-untyped-def]
     with FalStub(completes_after_s=0.0) as fal, WaveSpeedStub(completes_after_s=0.0) as wavespeed:
         settings = make_settings(
             tmp_path / "data",
@@ -32,7 +32,7 @@ def cloud_services(tmp_path: Path, sqlite_db) -> Iterator[tuple[Services, FalStu
             download_allow_http=True, download_allow_private_hosts=["127.0.0.1"],
         )
         queue = ManualQueue()
-        services = build_services(settings, db=sqlite_db, queue=queue)
+        services = build_services(settings, db=db, queue=queue)
         queue.handler = lambda job_id: engine.advance(job_id, services)
         yield services, fal, wavespeed
 

@@ -19,7 +19,7 @@ from core.adapters.providers.fal_lipsync import FalLipSyncer, frames_for, plan_c
 from core.adapters.providers.fal_queue import FalHandle, FalQueue
 from core.adapters.providers.fal_speech import FalSpeechSynthesizer
 from core.domain.types import Voice
-from core.errors import MediaRejected, ProviderError, TransientError
+from core.errors import AnswerLost, MediaRejected, ProviderError, TransientError
 from core.ports import ImageEditRequest, ImageGenRequest, LipSyncRequest, PredictionState, SpeechRequest
 from tests.providers.helpers import leftovers, poll_until_settled, run
 from tests.stubs import FalStub
@@ -238,27 +238,40 @@ def test_status_faults_are_transient(fal: FalStub, editor: FalImageEditor, image
     assert result.state is PredictionState.DONE
 
 
-def test_submit_500_is_transient_and_creates_nothing(fal: FalStub, editor: FalImageEditor, image_path: Path) -> None:
+def test_submit_500_may_have_started_the_work(fal: FalStub, editor: FalImageEditor, image_path: Path) -> None:
     fal.faults.add("submit", "server_error")
-    with pytest.raises(TransientError):
+    with pytest.raises(AnswerLost):  # a 500 from fal itself: it may have queued the request
         submitted(editor, image_path)
-    assert fal.created_count() == 0
+    assert fal.count("submit") == 1
 
 
-def test_submit_429_is_retried_by_fal_client_and_creates_one_request(
-    fal: FalStub, editor: FalImageEditor, image_path: Path
-) -> None:
-    fal.faults.add("submit", "rate_limit", retry_after_s=0)
-    submitted(editor, image_path)
-    assert fal.count("submit") == 2 and fal.created_count() == 1
+def test_submit_429_is_not_resent_behind_the_engine(fal: FalStub, editor: FalImageEditor, image_path: Path) -> None:
+    fal.faults.add("submit", "rate_limit", retry_after_s=3)
+    with pytest.raises(TransientError) as caught:
+        submitted(editor, image_path)
+    assert not isinstance(caught.value, AnswerLost) and caught.value.retry_after_s == 3
+    assert fal.count("submit") == 1 and fal.created_count() == 0
 
 
-def test_dropped_submit_is_retried_by_fal_client(fal: FalStub, editor: FalImageEditor, image_path: Path) -> None:
-    # Dropped before the stub created anything; a drop after creation would make fal-client
-    # pay twice (providers.md section 0), which is why the engine stores the id we return.
-    fal.faults.add("submit", "drop")
-    submitted(editor, image_path)
-    assert fal.count("submit") == 2 and fal.created_count() == 1
+def test_a_lost_submit_answer_is_never_resent(fal: FalStub, editor: FalImageEditor, image_path: Path) -> None:
+    fal.faults.add("submit", "lost")  # fal queued it, the answer never came back
+    with pytest.raises(AnswerLost):
+        submitted(editor, image_path)
+    assert fal.count("submit") == 1 and fal.created_count() == 1  # fal-client would have paid twice
+
+
+def test_a_refused_connection_is_not_sent(http: httpx.Client) -> None:
+    with FalStub() as stub:
+        queue = make_queue(stub, http)
+    with pytest.raises(TransientError) as caught:  # the stub is gone: connection refused, nothing sent
+        queue.submit("fal-ai/flux/dev", {"prompt": "p"})
+    assert not isinstance(caught.value, AnswerLost)
+
+
+def test_submit_carries_the_webhook_url(fal: FalStub, queue: FalQueue) -> None:
+    queue.submit("fal-ai/flux/dev", {"prompt": "p"}, webhook_url="https://hooks.example/webhooks/fal?attempt=abc")
+    label, request = [r for r in fal.requests if r[0] == "submit"][-1]
+    assert request.arg("fal_webhook") == "https://hooks.example/webhooks/fal?attempt=abc"
 
 
 def test_input_errors_at_submit_name_the_fields(fal: FalStub, editor: FalImageEditor, image_path: Path) -> None:

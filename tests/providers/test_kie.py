@@ -117,3 +117,16 @@ def test_veo_failure_and_unknown_flag(kie: KieStub, veo: KieVeoAnimator, image_p
     assert veo.poll(request_id).state is PredictionState.PENDING
     result, _ = poll_until_settled(veo, request_id)
     assert result.state is PredictionState.FAILED and "public figure" in (result.message or "")
+
+
+def test_submits_carry_the_callback_url(kie: KieStub, animator: KieMarketAnimator, http: httpx.Client,
+                                        downloader: GuardedDownloader, media_probe: Any,
+                                        request_: ImageToVideoRequest) -> None:
+    hook = "https://hooks.example/webhooks/kie?attempt=abc"
+    animator.submit(request_, webhook_url=hook)
+    veo = KieVeoAnimator("test-key", http=http, base_url=kie.url, model="veo3_fast", price_per_second=0.1,
+                         downloader=downloader, probe=media_probe, publish=lambda p: publish(kie, p))
+    veo.submit(request_, webhook_url=hook)
+    veo.submit(request_)
+    bodies = [p.inputs for p in kie.predictions.values()]
+    assert [b.get("callBackUrl") for b in bodies] == [hook, hook, None]

@@ -104,3 +104,70 @@ def test_a_webhook_racing_a_poll_finalizes_once(waiting_video) -> None:  # type:
         completed == 1 and ledger == 2 and video
     )  # speech + lip-sync, each recorded once is not None and video.status == "completed"
     assert lipsync.submits == 1
+
+
+class _QueueDownOnce:
+    """The runner's queue failing once (e.g. Redis restarting), then working."""
+
+    name = "flaky"
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.failures = inner, 1
+
+    def enqueue(self, job_id: str, *, delay_s: float = 0.0) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("queue unavailable")
+        self.inner.enqueue(job_id, delay_s=delay_s)
+
+
+def test_a_failed_wake_is_not_remembered_so_the_retry_works(waiting_video) -> None:  # type: ignore[no-untyped-def]
+    services, job_id, request_id, _ = waiting_video
+    manual = services.queue
+    services.queue = _QueueDownOnce(manual)
+    client = TestClient(create_app(services, seen=MemorySeenIds(clock=lambda: NOW), clock=lambda: NOW))
+    body = _body(request_id)
+    first = client.post("/webhooks/wavespeed", content=body, headers=wavespeed_headers(body=body, event="evt-9"))
+    assert first.status_code == 503  # the provider will deliver it again
+    again = client.post("/webhooks/wavespeed", content=body, headers=wavespeed_headers(body=body, event="evt-9"))
+    assert again.status_code == 200 and again.json()["matched"] is True
+    assert manual.enqueued == [(job_id, 0.0)]
+
+
+def test_fal_webhooks_for_another_account_are_refused(waiting_video) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from core.adapters.providers.webhooks import JwksCache
+    from tests.providers.test_webhooks import FAL_BODY, fal_headers, jwk
+    from tests.stubs import StubResponse, StubServer
+
+    services, _, _, _ = waiting_video
+    key = Ed25519PrivateKey.generate()
+    hits: list[int] = []
+
+    def keys(request):  # type: ignore[no-untyped-def]
+        hits.append(1)
+        return StubResponse.of_json({"keys": [jwk(key)]})
+
+    with StubServer(keys) as server, httpx.Client() as http:
+        jwks = JwksCache(http, url=f"{server.url}/jwks.json", clock=lambda: NOW)
+        client = TestClient(create_app(services, seen=MemorySeenIds(), jwks=jwks, clock=lambda: NOW))
+        services.settings.fal_webhook_user_id = "user-1"  # fal_headers signs for user-9
+        refused = client.post("/webhooks/fal", content=FAL_BODY, headers=fal_headers(key))
+        assert refused.status_code == 401
+        for _ in range(20):  # forged deliveries do not make us fetch fal's keys each time
+            client.post("/webhooks/fal", content=FAL_BODY, headers=fal_headers(Ed25519PrivateKey.generate()))
+        assert len(hits) == 1
+        services.settings.fal_webhook_user_id = "user-9"
+        assert client.post("/webhooks/fal", content=FAL_BODY, headers=fal_headers(key)).status_code == 200
+
+
+def test_an_unsigned_kie_callback_needs_an_attempt_token(waiting_video) -> None:  # type: ignore[no-untyped-def]
+    services, _, _, _ = waiting_video
+    client = TestClient(create_app(services, seen=MemorySeenIds()))
+    body = json.dumps({"code": 200, "data": {"taskId": "task-1", "state": "success"}}).encode()
+    assert client.post("/webhooks/kie", content=body).status_code == 401
+    unknown = client.post("/webhooks/kie?attempt=not-a-token", content=body)
+    assert unknown.status_code == 200 and unknown.json()["matched"] is False
+    assert services.queue.enqueued == []  # type: ignore[attr-defined]

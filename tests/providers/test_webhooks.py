@@ -126,6 +126,11 @@ def test_fal_jwks_is_fetched_once_and_cached_at_most_a_day(fal_key: Ed25519Priva
         assert len(hits) == 1
         clock[0] += 3600
         cache.keys()
+        assert len(hits) == 2
+        for _ in range(50):  # forged webhooks each ask for a refresh: at most one fetch a minute
+            cache.keys(refresh=True)
+        assert len(hits) == 2
+        clock[0] += 61
         cache.keys(refresh=True)
         assert len(hits) == 3
 

@@ -7,11 +7,17 @@ Knobs (constructor keywords, also plain attributes you may change while running)
 - `fail_rate`: share of created predictions that fail (seeded RNG, `seed`).
 - `record_requests`: keep every request in `requests` as (label, StubRequest).
 - `faults`: a `FaultPlan`; kinds: `rate_limit` (429 + Retry-After), `server_error` (500),
-  `slow` (answer after `delay_s`), `drop` (close the socket unanswered), `fail` (the next
+  `slow` (answer after `delay_s`), `drop` (close the socket unanswered, nothing done),
+  `hang` (hold the request `delay_s` unanswered, then close; nothing done), `lost` (do the
+  work, e.g. create the paid prediction, then close the socket: the answer is lost), `fail` (the next
   prediction fails), `unknown_status`, `terminal_status` (WaveSpeed), `bad_media` (a file
   endpoint serves HTML). `skip=n` lets n matching requests through before the fault.
 Counters: `count(endpoint)` counts every request that reached an endpoint (faulted ones
 too); `created_count(model=None)` counts predictions actually created (paid work).
+Benchmarks: `transient_rate` (share answered 429/503 before any work), `lost_rate` (share
+of paid submits whose answer is dropped after the work was created), `poll_fault_rate`
+(share of status/result reads answered 429, 500/502/503, held past `hang_s` or dropped,
+in equal parts), all seeded.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from typing import Any
 from tests.stubs.media import NOT_MEDIA
 from tests.stubs.server import DropConnection, StubRequest, StubResponse, StubServer
 
-TRANSPORT_FAULTS = frozenset({"rate_limit", "server_error", "slow", "drop"})
+TRANSPORT_FAULTS = frozenset({"rate_limit", "server_error", "slow", "drop", "hang"})
+PAID_LABELS = frozenset({"submit", "veo_submit", "generate", "predict", "tts"})
 
 
 @dataclass
@@ -111,6 +118,15 @@ class VendorStub:
         self.walk_statuses = walk_statuses
         self.fail_rate = fail_rate
         self.transient_rate = 0.0  # share of API responses answered 429/503 at random (benchmarks)
+        self.lost_rate = 0.0  # share of paid submits processed, then answered by a dropped socket
+        self.lost_served = 0
+        self.poll_fault_rate = 0.0  # share of status/result reads answered 429, 5xx, a hang or a drop
+        self.hang_s = 2.0
+        self.webhook_delay_s = 0.05  # after completion, callbacks are POSTed (submit asked for one)
+        self.webhooks_sent: list[tuple[str, int]] = []  # (url, status answered; 0 = unreachable)
+        self.ingress_html: str | None = None  # set: paid submits get a gateway's HTML 502 (nothing created)
+        self._poll_faults = 0
+        self.poll_labels = frozenset({"status", "result", "veo_status"})
         self._transient_served = 0
         self.faults = FaultPlan()
         self.predictions: dict[str, Prediction] = {}
@@ -151,6 +167,12 @@ class VendorStub:
         with self._lock:
             return self._hits[endpoint]
 
+    @property
+    def poll_faults(self) -> int:
+        """How many reads `poll_fault_rate` spoiled."""
+        with self._lock:
+            return self._poll_faults
+
     def created_count(self, model: str | None = None) -> int:
         with self._lock:
             return self._created[model] if model else sum(self._created.values())
@@ -188,11 +210,49 @@ class VendorStub:
                 return faulted
             if auth and not self.authorized(request):
                 return self.error(401, "Invalid or missing API key")
-            return handler(request, **match.groupdict())
+            response = handler(request, **match.groupdict())
+            if response.status < 300 and self._lose(label):
+                raise DropConnection  # the work was done; only the answer is lost
+            return response
         return self.error(404, f"No route for {request.method} {request.path}")
 
+    def _lose(self, label: str) -> bool:
+        lose = self.faults.take(label, {"lost"}) is not None
+        if not lose and self.lost_rate and label in PAID_LABELS:
+            with self._lock:
+                lose = self._rng.random() < self.lost_rate
+        if lose:
+            with self._lock:
+                self.lost_served += 1
+        return lose
+
+    def _read_fault(self, label: str) -> StubResponse | None:
+        """Random faults on reads of a prediction (polls cost nothing, so clients may retry them)."""
+        if label not in self.poll_labels or not self.poll_fault_rate:
+            return None
+        with self._lock:
+            roll = self._rng.random() / self.poll_fault_rate
+            self._poll_faults += roll < 1
+        if roll >= 1:
+            return None
+        if roll < 0.25:
+            return self.error(429, "Rate limit exceeded", {"Retry-After": "0"})
+        if roll < 0.5:
+            status = (500, 502, 503)[int(roll * 12) % 3]
+            return StubResponse(status, b"<html><head><title>Bad Gateway</title></head></html>",
+                                {"Content-Type": "text/html"})
+        if roll < 0.75:
+            time.sleep(self.hang_s)
+        raise DropConnection
+
     def _transport_fault(self, label: str) -> StubResponse | None:
+        if self.ingress_html is not None and label in PAID_LABELS:
+            return StubResponse(502, self.ingress_html.encode(), {"Content-Type": "text/html"})
         fault = self.faults.take(label, TRANSPORT_FAULTS)
+        if fault is None:
+            read_fault = self._read_fault(label)
+            if read_fault is not None:
+                return read_fault
         if fault is None and self.transient_rate and label != "file":
             with self._lock:
                 roll = self._rng.random()
@@ -204,6 +264,9 @@ class VendorStub:
         if fault is None:
             return None
         if fault.kind == "drop":
+            raise DropConnection
+        if fault.kind == "hang":
+            time.sleep(fault.delay_s)
             raise DropConnection
         if fault.kind == "slow":
             time.sleep(fault.delay_s)
@@ -249,6 +312,27 @@ class VendorStub:
 
     def status_fault(self, label: str) -> Fault | None:
         return self.faults.take(label, {"unknown_status", "terminal_status"})
+
+    # ------------------------------------------------------------------ webhooks
+
+    def call_back(self, url: str, prediction: Prediction, make: Callable[[Prediction], tuple[bytes, dict[str, str]]]
+                  ) -> None:
+        """POST a signed callback to `url` once the prediction is done (in a timer thread)."""
+        import httpx
+
+        def deliver() -> None:
+            body, headers = make(prediction)
+            try:
+                status = httpx.post(url, content=body, headers={"Content-Type": "application/json", **headers},
+                                    timeout=5.0).status_code
+            except httpx.HTTPError:
+                status = 0
+            with self._lock:
+                self.webhooks_sent.append((url, status))
+
+        timer = threading.Timer(self.completes_after_s + self.webhook_delay_s, deliver)
+        timer.daemon = True
+        timer.start()
 
     # ------------------------------------------------------------------ files
 

@@ -2,15 +2,24 @@
 
 Point fal-client at it with `FalQueue(..., queue_url=stub.url, rest_url=stub.url, cdn_url=stub.url)`.
 Endpoint labels: submit, status, result, cancel, token, upload, upload_initiate,
-upload_put, file. Extra knob: `validate_at_submit` (422 at submit instead of at result).
+upload_put, file, jwks. Extra knob: `validate_at_submit` (422 at submit instead of at result).
+A submit with `?fal_webhook=<url>` gets a signed callback there when the prediction is done
+(keys at `/.well-known/jwks.json`, user id `webhook_user_id`).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import json
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.stubs.base import Prediction, VendorStub
 from tests.stubs.media import mp3_bytes, mp4_bytes, png_bytes, wav_bytes, wav_duration
@@ -36,6 +45,9 @@ class FalStub(VendorStub):
         self.video_size = video_size
         self.cancelled: list[str] = []
         self._token = uuid.uuid4().hex
+        self.webhook_key = Ed25519PrivateKey.generate()
+        self.webhook_user_id = "stub-user"
+        self.route("GET", r"/\.well-known/jwks\.json", "jwks", self._jwks, auth=False)
         self.route("POST", r"/storage/auth/token", "token", self._cdn_token)
         self.route("POST", r"/files/upload", "upload", self._cdn_upload, auth=False)
         self.route("POST", r"/storage/upload/initiate", "upload_initiate", self._initiate)
@@ -89,6 +101,8 @@ class FalStub(VendorStub):
             return StubResponse.of_json({"detail": problems}, 422)
         prediction = self.create(model, body if isinstance(body, dict) else {})
         prediction.fail_detail = problems or None
+        if request.arg("fal_webhook"):
+            self.call_back(str(request.arg("fal_webhook")), prediction, self._webhook)
         app = "/".join(model.split("/")[:2])
         base = f"{self.url}/{app}/requests/{prediction.id}"
         return StubResponse.of_json({"request_id": prediction.id, "gateway_request_id": prediction.id,
@@ -127,6 +141,24 @@ class FalStub(VendorStub):
         if prediction.fail or prediction.fail_detail:
             body.update(error=prediction.fail or "Invalid status code: 422", error_type="runner_error")
         return StubResponse.of_json(body)
+
+    def _jwks(self, request: StubRequest) -> StubResponse:
+        raw = self.webhook_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return StubResponse.of_json({"keys": [{"kty": "OKP", "crv": "Ed25519",
+                                               "x": base64.urlsafe_b64encode(raw).decode()}]})
+
+    def _webhook(self, prediction: Prediction) -> tuple[bytes, dict[str, str]]:
+        """fal's callback (providers.md 1.4): `{request_id, status, payload}`, Ed25519-signed."""
+        failed = prediction.fail or prediction.fail_detail
+        if not failed and not prediction.output:
+            prediction.output = self._output(prediction)
+        body = json.dumps({"request_id": prediction.id, "gateway_request_id": prediction.id,
+                           "status": "ERROR" if failed else "OK",
+                           "payload": prediction.fail_detail if failed else prediction.output}).encode()
+        ts = str(int(time.time()))
+        message = "\n".join((prediction.id, self.webhook_user_id, ts, hashlib.sha256(body).hexdigest())).encode()
+        return body, {"X-Fal-Webhook-Request-Id": prediction.id, "X-Fal-Webhook-User-Id": self.webhook_user_id,
+                      "X-Fal-Webhook-Timestamp": ts, "X-Fal-Webhook-Signature": self.webhook_key.sign(message).hex()}
 
     def _cancel(self, request: StubRequest, app: str, rid: str) -> StubResponse:
         prediction = self._prediction(app, rid)

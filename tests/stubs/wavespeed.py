@@ -8,6 +8,9 @@ Fault `terminal_status` on "result" with `status="cancelled"|"timeout"|"deleted"
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import time
 import uuid
 from email.parser import BytesParser
@@ -29,6 +32,7 @@ class WaveSpeedStub(VendorStub):
         self.binary_uploads = binary_uploads
         self.video_size = video_size
         self._tickets: dict[str, tuple[int, str]] = {}
+        self.webhook_secret = "whsec_stub-webhook-secret"
         self.route("POST", r"/api/v3/media/uploads", "upload_ticket", self._ticket)
         self.route("PUT", r"/put/(?P<name>[A-Za-z0-9._-]+)", "upload_put", self._put, auth=False)
         self.route("POST", r"/api/v3/media/upload/binary", "upload_binary", self._binary)
@@ -93,7 +97,19 @@ class WaveSpeedStub(VendorStub):
         if problem:
             return self.error(400, problem)
         prediction = self.create(model, body)
+        if request.arg("webhook"):
+            self.call_back(str(request.arg("webhook")), prediction, self._webhook)
         return self._ok(self._view(prediction, "created"))
+
+    def _webhook(self, prediction: Prediction) -> tuple[bytes, dict[str, str]]:
+        """WaveSpeed's callback (providers.md 3): the prediction view, HMAC-signed."""
+        if not prediction.fail:
+            self._render(prediction)
+        body = json.dumps(self._view(prediction, "failed" if prediction.fail else "completed")).encode()
+        event, ts = uuid.uuid4().hex, str(int(time.time()))
+        key = self.webhook_secret[len("whsec_"):].encode()
+        signature = hmac.new(key, f"{event}.{ts}.".encode() + body, hashlib.sha256).hexdigest()
+        return body, {"webhook-id": event, "webhook-timestamp": ts, "webhook-signature": f"v3,{signature}"}
 
     def _problem(self, body: Any) -> str | None:
         if not isinstance(body, dict):
@@ -131,9 +147,14 @@ class WaveSpeedStub(VendorStub):
             return self._ok(self._view(prediction, "created" if stage == 0 else "processing"))
         if prediction.fail:
             return self._ok(self._view(prediction, "failed"))
-        if not prediction.output:
+        self._render(prediction)
+        return self._ok(self._view(prediction, "completed"))
+
+    def _render(self, prediction: Prediction) -> None:
+        with self._lock:
+            if prediction.output:
+                return
             audio = self.file_of(prediction.inputs["audio"])
             seconds = min(10.0, max(0.5, (wav_duration(audio[0]) if audio else None) or 1.0))
             data = mp4_bytes(round(seconds, 2), *self.video_size)
             prediction.output = {"outputs": [self.put_file(data, "video/mp4", f"{prediction.id}.mp4")]}
-        return self._ok(self._view(prediction, "completed"))

@@ -131,7 +131,7 @@ class ActorImageVariant(Base):
     seed: Mapped[int | None] = mapped_column(Integer, default=None)
     image_key: Mapped[str | None] = mapped_column(String(255), default=None)
     thumb_key: Mapped[str | None] = mapped_column(String(255), default=None)
-    provider: Mapped[str] = mapped_column(String(40), default="")
+    provider: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[str] = mapped_column(String(16), default="ready")
     job_id: Mapped[str | None] = mapped_column(String(36), default=None)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -209,7 +209,7 @@ class JobStep(Base):
     name: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(16))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    provider: Mapped[str | None] = mapped_column(String(40), default=None)
+    provider: Mapped[str | None] = mapped_column(String(255), default=None)
     provider_request_id: Mapped[str | None] = mapped_column(Text, default=None)
     request: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
@@ -218,6 +218,12 @@ class JobStep(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     error_code: Mapped[str | None] = mapped_column(String(40), default=None)
     polls: Mapped[int] = mapped_column(Integer, default=0)
+    # Paid-call bookkeeping (architecture.md "Paid calls"): "sending" while a paid request
+    # is in flight, "ambiguous" when its answer was lost, "adopted" once a webhook named
+    # the orphan, "consented" when the creator chose to pay again. None: nothing pending.
+    submit_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    webhook_token: Mapped[str | None] = mapped_column(String(64), default=None, unique=True, index=True)
+    poll_errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_at: Mapped[datetime] = _created()
     waiting_since: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -234,9 +240,11 @@ class CostRecord(Base):
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     job_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
     step_id: Mapped[str | None] = mapped_column(String(36), default=None, unique=True)
-    provider: Mapped[str] = mapped_column(String(40))
+    provider: Mapped[str] = mapped_column(String(255))
     capability: Mapped[str] = mapped_column(String(40))
     amount_usd: Mapped[float] = mapped_column(Float)
+    # "charged", or "possibly_charged" for a paid call whose answer was lost (amount unknown).
+    status: Mapped[str] = mapped_column(String(24), default="charged", server_default="charged")
     created_at: Mapped[datetime] = _created()
 
 

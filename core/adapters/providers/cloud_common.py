@@ -1,8 +1,10 @@
 """What every cloud adapter shares: HTTP error translation and turning result URLs into media.
 
-Errors follow one rule (architecture.md "Retries"): 408/429/5xx, timeouts and dropped
-connections become `TransientError` (with the server's Retry-After when it sent one);
-other refusals become `ProviderError` with the provider's reason in plain words.
+Errors follow one rule (architecture.md "Paid calls"): 408/425/429/503 and failures to
+connect become `TransientError` (nothing was done; with the server's Retry-After); a
+500/502/504, a read timeout or a connection dropped after sending become `AnswerLost`
+(a `TransientError` too, but on a paid submit it means "the provider may have started
+this"); other refusals become `ProviderError` in plain words. Raw bodies go to the log only.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import email.utils
 import hashlib
 import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -22,7 +25,7 @@ import httpx
 
 from core.adapters.providers.download import GuardedDownloader
 from core.domain.media import AudioClip, ImageFile, MediaInfo, VideoFile
-from core.errors import MediaRejected, ProviderError, TransientError
+from core.errors import AnswerLost, MediaRejected, ProviderError, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -54,38 +57,81 @@ def is_transient_status(status: int) -> bool:
     return status in _TRANSIENT_STATUS or status >= 500
 
 
+# A 503 (and 408/425/429) means the service refused to take the request; a 500, 502 or 504
+# means it may have got as far as creating the work before failing to answer.
+_REFUSED_STATUS = frozenset({408, 425, 429, 503})
+_SECRETS = re.compile(r"(?i)(key|bearer|token|secret|password|authorization)([\s:=\"']+)[^\s\"',;&]+")
+_LONG_TOKENS = re.compile(r"[A-Za-z0-9_\-]{32,}")
+_MARKUP = re.compile(r"<\s*[a-zA-Z!/][^>]*>")
+
+
+def mask_secrets(text: str) -> str:
+    """Text for the log: key-like values and long tokens hidden."""
+    return _LONG_TOKENS.sub("***", _SECRETS.sub(r"\1\2***", text))
+
+
+def plain_reason(reason: str) -> str:
+    """The provider's reason, if it is a short sentence a creator can read; "" for markup
+    (an ingress HTML page), stack traces and other noise, which only the log gets."""
+    text = " ".join((reason or "").split())
+    if not text or _MARKUP.search(text) or len(text) > 240 or "Traceback" in text:
+        return ""
+    return mask_secrets(text)
+
+
 def error_for_status(
-    status: int, headers: Mapping[str, str], reason: str, *, provider: str, what: str
+    status: int,
+    headers: Mapping[str, str],
+    reason: str,
+    *,
+    provider: str,
+    what: str,
+    unanswered_5xx: bool = True,
 ) -> ProviderError:
-    """The error to raise for a non-2xx answer to `what` (e.g. "the lip-sync request")."""
-    reason = (reason or "").strip()[:500] or "no reason given"
+    """The error to raise for a non-2xx answer to `what` (e.g. "the lip-sync request").
+
+    The raw body goes to the log (secrets masked), never into the message a creator sees.
+    `unanswered_5xx=False` for providers that document a 5xx as "nothing was done" (Google).
+    """
+    if reason:
+        logger.warning("%s answered %s on %s: %s", provider, status, what, mask_secrets(reason.strip()[:1000]))
+    said = plain_reason(reason)
     if is_transient_status(status):
-        return TransientError(
-            f"{provider} is busy or failing ({status}) on {what}: {reason}",
+        kind = AnswerLost if unanswered_5xx and status >= 500 and status not in _REFUSED_STATUS else TransientError
+        return kind(
+            f"{provider} is busy or having trouble right now (error {status}) on {what}.",
             retry_after_s=retry_after_s(headers),
             provider=provider,
             status_code=status,
         )
+    tail = f" {provider} said: {said}" if said else ""
     if status in (401, 403):
-        text = f"{provider} rejected our API key ({status}); check the key in settings. {reason}"
+        text = f"{provider} rejected our API key ({status}); check the key in settings.{tail}"
     elif status == 402:
-        text = f"The {provider} account has run out of credits: {reason}"
+        text = f"The {provider} account has run out of credits.{tail}"
     elif status == 404:
-        text = f"{provider} does not know {what} (404): {reason}"
+        text = f"{provider} does not know {what} (404).{tail}"
     else:
-        text = f"{provider} refused {what} ({status}): {reason}"
+        text = f"{provider} refused {what} (error {status}).{tail}"
     return ProviderError(text, provider=provider, status_code=status)
 
 
+# Nothing reached the provider: no connection, DNS, TLS handshake, no free connection.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol, httpx.ProxyError)
+
+
 def transport_error(exc: Exception, *, provider: str, what: str) -> TransientError:
+    """`TransientError` when the request never left; `AnswerLost` when it may have arrived."""
+    if isinstance(exc, (*NOT_SENT, ConnectionRefusedError)):
+        return TransientError(f"{provider} could not be reached on {what}.", provider=provider)
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
-        return TransientError(f"{provider} did not answer in time on {what}.", provider=provider)
-    return TransientError(f"The connection to {provider} dropped on {what}.", provider=provider)
+        return AnswerLost(f"{provider} did not answer in time on {what}.", provider=provider)
+    return AnswerLost(f"The connection to {provider} dropped on {what}.", provider=provider)
 
 
 @contextmanager
 def translating_transport(provider: str, what: str) -> Iterator[None]:
-    """Turn httpx transport failures inside the block into TransientError."""
+    """Turn httpx transport failures inside the block into TransientError / AnswerLost."""
     try:
         yield
     except httpx.TransportError as exc:

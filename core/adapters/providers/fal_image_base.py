@@ -41,9 +41,17 @@ class FalImageEndpoint:
     def arguments(self, request: Any) -> dict[str, Any]:
         raise NotImplementedError
 
-    def submit(self, request: Any) -> Submission:
-        fal_id = self._queue.submit(self._model, self.arguments(request))
+    webhook_route = "fal"
+
+    def submit(self, request: Any, *, webhook_url: str | None = None) -> Submission:
+        fal_id = self._queue.submit(self._model, self.arguments(request), webhook_url=webhook_url)
         return Submission(FalHandle(self._model, (fal_id,)).encode(), poll_after_s=self._poll_after_s)
+
+    def adopt(self, vendor_id: str) -> str | None:
+        return self._queue.adopt(self._model, vendor_id)
+
+    def cancel(self, vendor_id: str) -> None:
+        self._queue.cancel(self._model, vendor_id)
 
     def poll(self, request_id: str) -> PollResult:
         return self._queue.poll(request_id, first_image_url, poll_after_s=self._poll_after_s)

@@ -118,14 +118,24 @@ class FalLipSyncer:
         self._poll_after_s = poll_after_s
         self._ffmpeg = ffmpeg or _default_ffmpeg()
 
-    def submit(self, request: LipSyncRequest) -> Submission:
+    webhook_route = "fal"
+
+    def adopt(self, vendor_id: str) -> str | None:
+        """None: one request may be several chunks, and one orphaned chunk is not the video."""
+        return None
+
+    def cancel(self, vendor_id: str) -> None:
+        self._queue.cancel(self._model, vendor_id)
+
+    def submit(self, request: LipSyncRequest, *, webhook_url: str | None = None) -> Submission:
         chunks = plan_chunks(request.audio_duration_s, self._max_chunk_s)
         image_url = self._queue.upload(request.image)
         audio_urls = self._upload_audio(request.audio, chunks)
         ids: list[str] = []
         try:
             for (_start, length), audio_url in zip(chunks, audio_urls, strict=True):
-                ids.append(self._queue.submit(self._model, self._arguments(request, image_url, audio_url, length)))
+                arguments = self._arguments(request, image_url, audio_url, length)
+                ids.append(self._queue.submit(self._model, arguments, webhook_url=webhook_url))
         except Exception:
             for fal_id in ids:  # half a video is worthless: stop paying for the chunks already queued
                 self._queue.cancel(self._model, fal_id)

@@ -1,9 +1,9 @@
 """fal.ai queue plumbing shared by the fal adapters (providers.md sections 0 and 1).
 
-Submits and uploads go through the official `fal-client` (it knows fal's storage
-protocol). Status and result reads use our own `httpx.Client`: fal-client would retry
-429s inside the call for up to about a minute, and a poll must answer at once so the
-job engine decides when to come back.
+Uploads go through the official `fal-client` (it knows fal's storage protocol). Submits,
+status and result reads use our own `httpx.Client`: fal-client resends a submit whose
+answer was lost (a second paid request) and retries 429s inside the call for up to about
+a minute, while the job engine must decide itself when, and whether, to try again.
 
 A request id we hand to the engine is `"<endpoint>|<fal id>[,<fal id>...]"`, so a poll in
 another process needs nothing else; several ids mean one logical request made of chunks.
@@ -27,11 +27,13 @@ from core.adapters.providers.cloud_common import (
     error_for_status,
     guess_mime,
     json_body,
+    mask_secrets,
     ref_of,
+    retry_after_s,
     send,
     transport_error,
 )
-from core.errors import ProviderError, TransientError
+from core.errors import AnswerLost, ProviderError, TransientError
 from core.ports import PollResult, PredictionState
 
 logger = logging.getLogger(__name__)
@@ -132,6 +134,7 @@ class FalQueue:
         self._http = http
         self._auth = {"Authorization": f"Key {api_key}"}
         self._sdk = sdk or fal_client.SyncClient(key=api_key, default_timeout=submit_timeout_s)
+        self._submit_timeout_s = submit_timeout_s
         self._upload_attempts = max(1, upload_attempts)
         self._upload_backoff_s = upload_backoff_s
         self._sleep = sleep
@@ -153,14 +156,27 @@ class FalQueue:
                 self._sleep(delay)
         raise AssertionError("unreachable")
 
-    def submit(self, endpoint: str, arguments: dict[str, Any]) -> str:
-        """One queue submission; returns fal's request id."""
-        try:
-            handle = self._sdk.submit(endpoint, arguments)
-        except Exception as exc:
-            raise _translate(exc, f"the {endpoint} request") from exc
-        logger.info("fal submitted %s as %s", endpoint, handle.request_id)
-        return str(handle.request_id)
+    def submit(self, endpoint: str, arguments: dict[str, Any], *, webhook_url: str | None = None) -> str:
+        """One queue submission (`POST {queue}/{endpoint}[?fal_webhook=...]`, providers.md 1.3);
+        returns fal's request id. Sent exactly once: fal-client would resend it when the
+        answer is lost, creating a second paid request, so it goes through our httpx client."""
+        what = f"the {endpoint} request"
+        params = {"fal_webhook": webhook_url} if webhook_url else None
+        response = send(self._http, "POST", f"{self._queue_url}/{endpoint}", json=arguments, params=params,
+                        headers=self._auth, timeout=self._submit_timeout_s, provider=PROVIDER, what=what)
+        if not response.is_success:
+            raise _submit_refusal(response, what)
+        body = json_body(response, provider=PROVIDER, what=what)
+        request_id = body.get("request_id") if isinstance(body, dict) else None
+        if not isinstance(request_id, str) or not request_id:
+            # fal answered 2xx, so the request exists, but we cannot name it: ambiguous.
+            raise AnswerLost(f"fal accepted {what} but sent no request id.", provider=PROVIDER)
+        logger.info("fal submitted %s as %s", endpoint, request_id)
+        return request_id
+
+    def adopt(self, endpoint: str, fal_id: str) -> str:
+        """The engine's request id for a fal request learnt from a webhook."""
+        return FalHandle(endpoint, (fal_id,)).encode()
 
     # ------------------------------------------------------------------ queue reads
 
@@ -276,6 +292,17 @@ def _body_detail(response: httpx.Response) -> str:
     if isinstance(body, dict) and "detail" in body:
         return detail_text(body["detail"])
     return str(body)[:300]
+
+
+def _submit_refusal(response: httpx.Response, what: str) -> ProviderError:
+    """A 502/504 from fal's ingress (no `x-fal-request-id`) never reached the queue: fal-client
+    itself resends those (providers.md 1.3), so they count as "not processed"."""
+    code = response.status_code
+    if code in (502, 504) and not response.headers.get("x-fal-request-id"):
+        logger.warning("fal ingress answered %s on %s: %s", code, what, mask_secrets(response.text[:500]))
+        return TransientError(f"fal.ai is busy or having trouble right now (error {code}) on {what}.",
+                              retry_after_s=retry_after_s(response.headers), provider=PROVIDER, status_code=code)
+    return error_for_status(code, response.headers, _body_detail(response), provider=PROVIDER, what=what)
 
 
 def _translate(exc: Exception, what: str) -> ProviderError:

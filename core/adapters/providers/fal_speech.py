@@ -54,9 +54,17 @@ class FalSpeechSynthesizer:
         self._probe = probe
         self._poll_after_s = poll_after_s
 
-    def submit(self, request: SpeechRequest) -> Submission:
-        fal_id = self._queue.submit(self._model, speech_arguments(self._model, request))
+    webhook_route = "fal"
+
+    def submit(self, request: SpeechRequest, *, webhook_url: str | None = None) -> Submission:
+        fal_id = self._queue.submit(self._model, speech_arguments(self._model, request), webhook_url=webhook_url)
         return Submission(FalHandle(self._model, (fal_id,)).encode(), poll_after_s=self._poll_after_s)
+
+    def adopt(self, vendor_id: str) -> str | None:
+        return self._queue.adopt(self._model, vendor_id)
+
+    def cancel(self, vendor_id: str) -> None:
+        self._queue.cancel(self._model, vendor_id)
 
     def poll(self, request_id: str) -> PollResult:
         return self._queue.poll(request_id, lambda body: file_url(body, "audio"), poll_after_s=self._poll_after_s)

@@ -60,7 +60,9 @@ def translating_genai(what: str) -> Iterator[None]:
     except genai_errors.APIError as exc:
         headers = getattr(exc.response, "headers", None) or {}
         reason = exc.message or str(exc.status or "")
-        raise error_for_status(int(exc.code or 500), headers, reason, provider=PROVIDER, what=what) from exc
+        raise error_for_status(
+            int(exc.code or 500), headers, reason, provider=PROVIDER, what=what, unanswered_5xx=False
+        ) from exc
     except (httpx.TransportError, TimeoutError) as exc:
         raise transport_error(exc, provider=PROVIDER, what=what) from exc
 
@@ -111,7 +113,7 @@ class GoogleRest:
             error = body.get("error") if isinstance(body, dict) else None
             reason = (error or {}).get("message") if isinstance(error, dict) else response.text[:300]
             raise error_for_status(response.status_code, response.headers, str(reason or ""), provider=PROVIDER,
-                                   what=what)
+                                   what=what, unanswered_5xx=False)  # Google bills no failed request
         if not isinstance(body, dict):
             raise TransientError(f"Google sent an unexpected answer on {what}.", provider=PROVIDER)
         return body
@@ -119,9 +121,12 @@ class GoogleRest:
 
 class SyncProvider:
     """Submit/poll for Google calls that answer in one round trip: the paid call runs in
-    collect, so a crash between steps never leaves a paid result nowhere to be found."""
+    collect, so a crash between steps never leaves a paid result nowhere to be found.
+    `synchronous` tells the engine to mark the step "in flight" around collect, so a call
+    interrupted by a dying worker is not repeated silently on resume."""
 
     name: str
+    synchronous = True
 
     def submit(self, request: Any) -> Submission:
         return Submission(sync_request_id(self.name), poll_after_s=0.0)

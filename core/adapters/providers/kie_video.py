@@ -103,6 +103,14 @@ class _KieAnimator:
         self._publish = publish
         self._poll_after_s = poll_after_s
 
+    webhook_route = "kie"
+
+    def adopt(self, vendor_id: str) -> str | None:
+        return vendor_id
+
+    def cancel(self, vendor_id: str) -> None:
+        logger.warning("KIE has no cancel; orphaned task %s runs to its end", vendor_id)
+
     def _task_id(self, data: dict[str, Any]) -> str:
         task_id = data.get("taskId")
         if not isinstance(task_id, str) or not task_id:
@@ -142,8 +150,11 @@ class KieMarketAnimator(_KieAnimator):
         super().__init__(api_key, http=http, base_url=base_url, model=model, price_per_second=price_per_second,
                          downloader=downloader, probe=probe, publish=publish, poll_after_s=poll_after_s)
 
-    def submit(self, request: ImageToVideoRequest) -> Submission:
-        body = {"model": self._model, "input": market_input(self._model, request, self._publish(request.image))}
+    def submit(self, request: ImageToVideoRequest, *, webhook_url: str | None = None) -> Submission:
+        body: dict[str, Any] = {"model": self._model,
+                                "input": market_input(self._model, request, self._publish(request.image))}
+        if webhook_url:
+            body["callBackUrl"] = webhook_url
         data = self._kie.call("POST", "/api/v1/jobs/createTask", "the video task", json=body)
         return Submission(self._task_id(data), poll_after_s=self._poll_after_s)
 
@@ -179,14 +190,16 @@ class KieVeoAnimator(_KieAnimator):
         super().__init__(api_key, http=http, base_url=base_url, model=model, price_per_second=price_per_second,
                          downloader=downloader, probe=probe, publish=publish, poll_after_s=poll_after_s)
 
-    def submit(self, request: ImageToVideoRequest) -> Submission:
+    def submit(self, request: ImageToVideoRequest, *, webhook_url: str | None = None) -> Submission:
         body: dict[str, Any] = {
+            "callBackUrl": webhook_url,
             "prompt": _prompt(request),
             "imageUrls": [self._publish(request.image)],
             "model": self._model,
             "aspectRatio": "9:16" if request.height > request.width else "16:9",
             "generationType": "FIRST_AND_LAST_FRAMES_2_VIDEO",
         }
+        body = {k: v for k, v in body.items() if v is not None}
         data = self._kie.call("POST", "/api/v1/veo/generate", "the Veo task", json=body)
         return Submission(self._task_id(data), poll_after_s=self._poll_after_s)
 

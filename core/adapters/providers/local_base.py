@@ -10,6 +10,7 @@ from core.ports import PollResult, PredictionState
 
 class FinishedOnSubmit:
     name = "local"
+    paid = False  # nothing to lose twice: the engine may simply redo an interrupted call
 
     def poll(self, request_id: str) -> PollResult:
         return PollResult(state=PredictionState.DONE, output={"request_id": request_id}, progress=1.0, poll_after_s=0.0)

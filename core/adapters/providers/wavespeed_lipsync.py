@@ -74,7 +74,15 @@ class WaveSpeedLipSyncer:
 
     # ------------------------------------------------------------------ protocol
 
-    def submit(self, request: LipSyncRequest) -> Submission:
+    webhook_route = "wavespeed"
+
+    def adopt(self, vendor_id: str) -> str | None:
+        return vendor_id
+
+    def cancel(self, vendor_id: str) -> None:
+        logger.warning("WaveSpeed has no cancel; orphaned prediction %s runs to its end", vendor_id)
+
+    def submit(self, request: LipSyncRequest, *, webhook_url: str | None = None) -> Submission:
         arguments: dict[str, Any] = {
             "image": self._upload(request.image),
             "audio": self._upload(request.audio),
@@ -83,7 +91,8 @@ class WaveSpeedLipSyncer:
         }
         if self._prompt:
             arguments["prompt"] = self._prompt
-        data = self._call("POST", f"{self._base}/{self._model}", "the lip-sync request", json=arguments)
+        params = {"webhook": webhook_url} if webhook_url else None  # providers.md 3: a query parameter
+        data = self._call("POST", f"{self._base}/{self._model}", "the lip-sync request", json=arguments, params=params)
         prediction_id = data.get("id")
         if not isinstance(prediction_id, str) or not prediction_id:
             raise TransientError("WaveSpeed accepted the request but sent no prediction id.", provider=PROVIDER)

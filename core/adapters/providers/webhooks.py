@@ -5,12 +5,7 @@ Always pass the raw bytes as received, never re-serialized JSON.
 
 Replays are the caller's to drop: a verified event carries `event_id` (WaveSpeed's
 `webhook-id`, fal's request id, both stable across retries). Keep seen ids for at least
-the tolerance window, e.g. behind a tiny protocol::
-
-    class SeenIds(Protocol):
-        def add_if_new(self, event_id: str, ttl_s: int) -> bool: ...  # False: already seen
-
-and answer 2xx without acting when `add_if_new` returns False.
+the tolerance window, and remember one only once it was acted on (jobs.webhooks).
 """
 
 from __future__ import annotations
@@ -38,6 +33,7 @@ logger = logging.getLogger(__name__)
 TOLERANCE_S = 300
 FAL_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
 JWKS_MAX_AGE_S = 24 * 3600
+JWKS_MIN_REFRESH_S = 60  # forged webhooks must not make us call fal once each
 
 
 class WebhookRejected(StudioError):
@@ -169,12 +165,12 @@ class JwksCache:
         self._fetched_at: float | None = None
 
     def keys(self, *, refresh: bool = False) -> list[dict[str, Any]]:
-        """The cached keys; fetched when absent, older than max_age_s, or `refresh` (e.g. after a
-        signature failed, in case fal rotated its keys)."""
+        """The cached keys; fetched when absent, older than max_age_s, or on `refresh` (after a
+        signature failed, in case fal rotated its keys) at most once a minute."""
         with self._lock:
             now = self._clock()
-            stale = self._fetched_at is None or now - self._fetched_at >= self._max_age_s
-            if refresh or stale:
+            age = None if self._fetched_at is None else now - self._fetched_at
+            if age is None or age >= self._max_age_s or (refresh and age >= JWKS_MIN_REFRESH_S):
                 self._keys = self._fetch()
                 self._fetched_at = now
             return list(self._keys)
