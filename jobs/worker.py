@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
@@ -18,8 +19,8 @@ from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
 from core.adapters.db.database import Database
-from core.bootstrap import build_services, describe, install_services
-from core.config import get_settings
+from core.bootstrap import Services, build_services, describe, install_services
+from core.config import Settings, get_settings
 from core.errors import ConfigurationError
 from jobs import sweeper
 from jobs.watcher import ProviderWatcher
@@ -76,6 +77,58 @@ def _redis_up(redis_conn: Any) -> bool:
         return False
 
 
+def _services_for_worker(settings: Settings) -> Services:
+    # One connection per watcher thread, plus the work loop, sweeper and heartbeats.
+    db = Database(settings.effective_database_url, pool_size=settings.provider_watch_threads + 4)
+    services = build_services(settings, db=db)
+    install_services(services)
+    return services
+
+
+def _start_duties(services: Services, *, sweeper_on: bool, watcher_on: bool, stop: threading.Event) -> None:
+    """The sweeper and the provider watcher, as threads of the calling process."""
+    if sweeper_on:
+        sweep_args = (services, services.settings.sweep_interval_s, stop)
+        threading.Thread(target=_sweep_forever, args=sweep_args, daemon=True, name="sweeper").start()
+    if watcher_on:
+        watcher = ProviderWatcher(services, threads=services.settings.provider_watch_threads)
+        threading.Thread(target=watcher.run_forever, daemon=True, name="provider-watcher").start()
+
+
+def run_duties(sweeper_on: bool, watcher_on: bool) -> None:
+    """Entry point of the companion process that runs the sweeper and the watcher (forking mode)."""
+    _configure_logging()
+    services = _services_for_worker(get_settings())
+    stop = threading.Event()
+    _start_duties(services, sweeper_on=sweeper_on, watcher_on=watcher_on, stop=stop)
+    stop.wait()
+
+
+def _keep_companion_alive(sweeper_on: bool, watcher_on: bool) -> None:
+    """A forking RQ worker must stay single-threaded: a work horse forked while a watcher thread
+    held a lock (an HTTP pool's, a provider cache's) inherits it locked and hangs for good. So in
+    that mode the duties run in a spawned process of their own, restarted if it dies."""
+    context = multiprocessing.get_context("spawn")
+
+    def watch() -> None:
+        while True:
+            companion = context.Process(
+                target=run_duties, args=(sweeper_on, watcher_on), daemon=True, name="studio-duties"
+            )
+            companion.start()
+            companion.join()
+            logger.warning("the sweeper/watcher process exited (%s); starting it again", companion.exitcode)
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, daemon=True, name="duties-supervisor").start()
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO; some providers take the API key as a query parameter.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
@@ -83,29 +136,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-sweeper", action="store_true")
     parser.add_argument("--no-watcher", action="store_true", help="do not watch waiting provider predictions")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL at INFO; some providers take the API key as a query parameter.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    _configure_logging()
 
     settings = get_settings()
     if not settings.uses_redis:
         raise ConfigurationError("Set REDIS_URL to run workers; without it the studio runs jobs itself.")
-    # One connection per watcher thread, plus the work loop, sweeper and heartbeats.
-    db = Database(settings.effective_database_url, pool_size=settings.provider_watch_threads + 4)
-    services = build_services(settings, db=db)
-    install_services(services)
+    services = _services_for_worker(settings)
     for line in describe(services):
         logger.info(line)
     services.db.migrate()
 
     stop = threading.Event()
-    if not args.no_sweeper:
-        threading.Thread(
-            target=_sweep_forever, args=(services, settings.sweep_interval_s, stop), daemon=True
-        ).start()
-    if not args.no_watcher:
-        watcher = ProviderWatcher(services, threads=settings.provider_watch_threads)
-        threading.Thread(target=watcher.run_forever, daemon=True, name="provider-watcher").start()
+    duties = {"sweeper_on": not args.no_sweeper, "watcher_on": not args.no_watcher}
+    if args.simple:
+        _start_duties(services, stop=stop, **duties)  # jobs run in this process: threads are safe here
+    elif any(duties.values()):
+        _keep_companion_alive(**duties)
     worker_class = SimpleWorker if args.simple else Worker
     queue = services.queue.queue  # type: ignore[attr-defined]
     try:

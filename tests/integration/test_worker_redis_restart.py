@@ -105,3 +105,26 @@ def test_a_worker_carries_on_after_redis_restarts(restart_setup) -> None:  # typ
     _wait_for(lambda: _job(services, video_id).status in ("completed", "failed"), 180, "the job to finish")
     assert _job(services, video_id).status == "completed", _job(services, video_id).error
     assert workers.proc.poll() is None
+
+
+def _threads(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+def test_a_forking_worker_stays_single_threaded_and_its_duties_run_beside_it(restart_setup) -> None:  # type: ignore[no-untyped-def]
+    """A work horse forked from a process whose watcher threads hold locks inherits them locked
+    and can hang for good; the watcher and sweeper therefore live in a companion process."""
+    from tests.procs import descendants
+
+    services, workers, server = restart_setup
+    workers.start()
+    _wait_for(lambda: Redis(port=server.port).keys("rq:worker:*") != [], 60, "the worker to register")
+    assert workers.proc is not None
+    pid = workers.proc.pid
+    # The sweeper and the watcher's threads live in a child process of their own.
+    _wait_for(lambda: any(_threads(c) >= 3 for c in descendants([pid])), 60, "the companion's duties to start")
+    assert _threads(pid) <= 4, f"{_threads(pid)} threads in the forking worker"  # main, RQ's pubsub, supervisors
+
+    video_id = _submit(services)  # a forked horse runs it; the companion's sweeper and watcher see it through
+    _wait_for(lambda: _job(services, video_id).status in ("completed", "failed"), 180, "the job to finish")
+    assert _job(services, video_id).status == "completed", _job(services, video_id).error
