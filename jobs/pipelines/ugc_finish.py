@@ -16,6 +16,7 @@ from core.adapters.media.captions import PlacedCaption, Rect, safe_area
 from core.adapters.media.music import write_music_bed
 from core.adapters.media.postprod import EditResult, EditSpec, PostProducer, SceneCut, Timeline
 from core.adapters.media.quality import QcInputs, QcLimits, judge, sample_frames, scan_media
+from core.adapters.media.voice_timing import speech_of
 from core.domain.types import MediaKind
 from core.domain.ugc import Aspect, Caption, Platform, RealismSettings, Transition
 from core.errors import JobCancelled
@@ -65,24 +66,44 @@ def _plan(ctx: StepContext) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                     "dialogue": script.dialogue,
                     "type": script.scene_type.value,
                     "duration_s": script.duration_s,
+                    "clip_voice_at_s": (clip.inputs or {}).get("voice_at_s")
+                    if (clip.inputs or {}).get("voice_key")
+                    else None,
                 }
             )
+        options["target_s"] = _brief_seconds(ad)
     return scenes, options
 
 
-def _cuts(ctx: StepContext, scenes: list[dict[str, Any]], choice: str) -> tuple[SceneCut, ...]:
-    return tuple(
-        SceneCut(
-            ctx.fetch(s["clip"]),
-            float(s["clip_s"]),
-            ctx.fetch(s["voice"]) if s["voice"] else None,
-            float(s["voice_s"]),
-            s["dialogue"],
-            AUTO_TRANSITIONS[s["type"]] if choice == "auto" else Transition(choice),
-            float(s["duration_s"]),
-        )
-        for s in scenes
+def _talking_at(clip: UgcAsset) -> float | None:
+    """Where a lip-synced clip's voice line starts in it (None: the clip does not speak)."""
+    inputs = dict(clip.inputs or {})
+    return float(inputs["voice_at_s"]) if inputs.get("voice_key") else None
+
+
+def _brief_seconds(ad: UgcAd) -> float | None:
+    brief = ugc_assets.brief_of(ad)
+    return float(brief.duration_s) if brief else None
+
+
+def _cut(ctx: StepContext, scene: dict[str, Any], choice: str) -> SceneCut:
+    voice = ctx.fetch(scene["voice"]) if scene["voice"] else None
+    return SceneCut(
+        ctx.fetch(scene["clip"]),
+        float(scene["clip_s"]),
+        voice,
+        float(scene["voice_s"]),
+        scene["dialogue"],
+        AUTO_TRANSITIONS[scene["type"]] if choice == "auto" else Transition(choice),
+        float(scene["duration_s"]),
+        speech=speech_of(voice) if voice else None,
+        clip_voice_at_s=scene.get("clip_voice_at_s"),
+        pause_before=scene["type"] == "cta",
     )
+
+
+def _cuts(ctx: StepContext, scenes: list[dict[str, Any]], choice: str) -> tuple[SceneCut, ...]:
+    return tuple(_cut(ctx, s, choice) for s in scenes)
 
 
 def _store(ctx: StepContext, aspect: str, result: EditResult) -> dict[str, Any]:
@@ -123,7 +144,7 @@ def _edit_spec(
         cuts, width, height, fps=settings.ugc_fps, platform=Platform(options["platform"]),
         realism=RealismSettings(**options.get("realism", {})), music=music, music_volume=settings.ugc_music_volume,
         captions=options.get("captions", True), preset=settings.ugc_x264_preset, crf=settings.ugc_crf,
-        loudness_lufs=settings.ugc_loudness_target_lufs,
+        loudness_lufs=settings.ugc_loudness_target_lufs, target_s=options.get("target_s"), follow_voice=True,
     )  # fmt: skip
 
 

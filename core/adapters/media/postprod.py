@@ -22,6 +22,7 @@ from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, FfmpegToolkit, 
 from core.adapters.media.files import atomic_output
 from core.adapters.media.mixdown import VoicePlacement, mix
 from core.adapters.media.probe import decode_audio_mono
+from core.adapters.media.voice_timing import CUT_AFTER_S, Speech, fit_breaths
 from core.domain.media import VideoFile
 from core.domain.ugc import Caption, Platform, RealismSettings, Transition
 
@@ -40,6 +41,9 @@ class SceneCut:
     dialogue: str = ""
     transition: Transition = Transition.CUT  # into this scene from the one before
     duration_s: float | None = None  # the scene's length in the script (default: the clip's)
+    speech: Speech | None = None  # where the speech is inside the voice file (timing that follows the voice)
+    clip_voice_at_s: float | None = None  # a lip-synced clip: where its voice file starts in the clip
+    pause_before: bool = False  # the call to action: a deliberate pause before its line
 
     @property
     def nominal_s(self) -> float:
@@ -60,15 +64,20 @@ class EditSpec:
     preset: str = "veryfast"
     crf: int = 21
     loudness_lufs: float = -14.0
+    target_s: float | None = None  # the brief's duration
+    follow_voice: bool = False  # scenes last their line plus breaths (else their script lengths)
 
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
     starts: tuple[float, ...]  # when each scene first shows
     slots: tuple[float, ...]  # how long each scene's footage runs (transitions overlap neighbours)
-    voice_at: tuple[float, ...]
+    voice_at: tuple[float, ...]  # where each voice file starts
     fades: tuple[float, ...]  # transition length into each scene (0 for cuts and the first)
     total_s: float
+    trims: tuple[float, ...] = ()  # seconds cut from the start of each clip (lip-synced clips line up)
+    speech_starts: tuple[float, ...] = ()  # when each scene's speech starts and ends in the ad
+    speech_ends: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,27 +90,61 @@ class EditResult:
     command: list[str]
 
 
+def _spoken(scene: SceneCut) -> bool:
+    return scene.voice is not None and scene.speech is not None and scene.speech.length_s > 0
+
+
+def scene_lengths(spec: EditSpec) -> tuple[list[float], list[float]]:
+    """(each scene's own length, where its speech starts from the scene's own start).
+
+    Script lengths by default, a scene growing only if its line would not fit. With
+    `follow_voice`, a spoken scene lasts its lead (breath), its speech and a short tail."""
+    if not spec.follow_voice:
+        lengths = [
+            max(s.nominal_s, VOICE_LEAD_S + s.voice_duration_s + VOICE_TAIL_S) if s.voice else s.nominal_s
+            for s in spec.scenes
+        ]
+        offsets = [VOICE_LEAD_S + (s.speech.start_s if s.speech else 0.0) for s in spec.scenes]
+        return lengths, offsets
+    spoken = [k for k, s in enumerate(spec.scenes) if _spoken(s)]
+    silent_s = sum(s.nominal_s for k, s in enumerate(spec.scenes) if k not in spoken)
+    speech = [spec.scenes[k].speech.length_s for k in spoken]  # type: ignore[union-attr]
+    target = spec.target_s - silent_s if spec.target_s is not None else None
+    breaths = fit_breaths(speech, bool(spoken) and spec.scenes[spoken[-1]].pause_before, target)
+    lengths, offsets = [s.nominal_s for s in spec.scenes], [0.0] * len(spec.scenes)
+    for i, k in enumerate(spoken):
+        last = i == len(spoken) - 1
+        lengths[k] = breaths.lead_s[i] + speech[i] + (breaths.hold_s if last else CUT_AFTER_S)
+        offsets[k] = breaths.lead_s[i]
+    return lengths, offsets
+
+
 def plan(spec: EditSpec) -> Timeline:
-    """Scenes keep their script lengths, so the ad lasts what the script says: a transition is
-    centred on the cut, taking half its length from each neighbour's handles (clips run a
-    little past their scene). A scene grows only if its voice line would not fit."""
+    """A transition is centred on the cut, taking half its length from each neighbour's
+    handles (clips run a little past their scene); scene lengths from `scene_lengths`."""
     count = len(spec.scenes)
+    lengths, offsets = scene_lengths(spec)
     fades = [0.0] + [
-        min(spec.scenes[k].transition.seconds, spec.scenes[k - 1].nominal_s / 2, spec.scenes[k].nominal_s / 2)
-        for k in range(1, count)
+        min(spec.scenes[k].transition.seconds, lengths[k - 1] / 2, lengths[k] / 2) for k in range(1, count)
     ]
-    starts, slots, voice_at = [], [], []
+    starts, slots, voice_at, trims, said, ended = [], [], [], [], [], []
     t = 0.0  # where scene k's own time begins (the middle of its incoming transition)
     for k, scene in enumerate(spec.scenes):
         tail = fades[k + 1] / 2 if k + 1 < count else 0.0
-        length = scene.nominal_s
-        if scene.voice is not None:
-            length = max(length, VOICE_LEAD_S + scene.voice_duration_s + VOICE_TAIL_S)
-        starts.append(round(t - fades[k] / 2, 3))
-        voice_at.append(round(t + VOICE_LEAD_S, 3))
-        slots.append(round(length + fades[k] / 2 + tail, 3))
-        t += length
-    return Timeline(tuple(starts), tuple(slots), tuple(voice_at), tuple(round(f, 3) for f in fades), round(t, 3))
+        start, speech = t - fades[k] / 2, scene.speech
+        file_at = max(0.0, t + offsets[k] - (speech.start_s if speech else 0.0))
+        starts.append(round(start, 3))
+        voice_at.append(round(file_at, 3))
+        trim = scene.clip_voice_at_s - (file_at - max(0.0, start)) if scene.clip_voice_at_s is not None else 0.0
+        trims.append(round(max(0.0, trim), 3))
+        said.append(round(file_at + (speech.start_s if speech else 0.0), 3))
+        ended.append(round(file_at + (speech.end_s if speech else scene.voice_duration_s), 3))
+        slots.append(round(lengths[k] + fades[k] / 2 + tail, 3))
+        t += lengths[k]
+    rounded = tuple(round(f, 3) for f in fades)
+    return Timeline(
+        tuple(starts), tuple(slots), tuple(voice_at), rounded, round(t, 3), tuple(trims), tuple(said), tuple(ended)
+    )
 
 
 def shake_margin(spec: EditSpec) -> int:
@@ -111,10 +154,12 @@ def shake_margin(spec: EditSpec) -> int:
 def _scene_chain(spec: EditSpec, index: int, timeline: Timeline, margin: int) -> str:
     w, h = spec.width + 2 * margin, spec.height + 2 * margin
     scene, slot = spec.scenes[index], timeline.slots[index]
-    pad = slot - scene.clip_duration_s
+    trim = timeline.trims[index] if timeline.trims else 0.0
+    pad = slot - (scene.clip_duration_s - trim)
     tpad = f",tpad=stop_mode=clone:stop_duration={pad + 0.1:.3f}" if pad > -0.05 else ""
+    head = f"trim=start={trim:.3f},setpts=PTS-STARTPTS," if trim > 0 else ""
     return (
-        f"[{index}:v]fps={spec.fps},scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,"
+        f"[{index}:v]{head}fps={spec.fps},scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,"
         f"crop={w}:{h},setsar=1,format=yuv420p{tpad},trim=duration={slot:.3f},setpts=PTS-STARTPTS,"
         f"settb=1/{spec.fps}[s{index}]"
     )
@@ -187,7 +232,9 @@ class PostProducer:
         captions: list[Caption] = []
         for index, scene in enumerate(spec.scenes):
             if scene.voice and scene.dialogue:
-                captions += chunk_line(scene.dialogue, timeline.voice_at[index], scene.voice_duration_s)
+                start = timeline.speech_starts[index] if timeline.speech_starts else timeline.voice_at[index]
+                end = timeline.speech_ends[index] if timeline.speech_ends else start + scene.voice_duration_s
+                captions += chunk_line(scene.dialogue, start, end - start)
         return captions
 
     def mixdown(self, spec: EditSpec, timeline: Timeline, work_dir: Path) -> Path:
