@@ -17,7 +17,16 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.adapters.media.captions import FONT, PlacedCaption, between, chunk_line, filter_value, place, safe_file_stem
+from core.adapters.media.captions import (
+    FONT,
+    PlacedCaption,
+    Rect,
+    between,
+    chunk_line,
+    filter_value,
+    place,
+    safe_file_stem,
+)
 from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, FfmpegToolkit, file_url
 from core.adapters.media.files import atomic_output
 from core.adapters.media.mixdown import VoicePlacement, mix
@@ -44,6 +53,8 @@ class SceneCut:
     speech: Speech | None = None  # where the speech is inside the voice file (timing that follows the voice)
     clip_voice_at_s: float | None = None  # a lip-synced clip: where its voice file starts in the clip
     pause_before: bool = False  # the call to action: a deliberate pause before its line
+    keep_clear: tuple[Rect, ...] = ()  # the face and the product, in the clip's pixels: captions stay off them
+    clip_size: tuple[int, int] | None = None
 
     @property
     def nominal_s(self) -> float:
@@ -88,6 +99,7 @@ class EditResult:
     timeline: Timeline
     encode_passes: int
     command: list[str]
+    keep_clear: list[list[Rect]] = field(default_factory=list)  # per scene, in output pixels
 
 
 def _spoken(scene: SceneCut) -> bool:
@@ -145,6 +157,28 @@ def plan(spec: EditSpec) -> Timeline:
     return Timeline(
         tuple(starts), tuple(slots), tuple(voice_at), rounded, round(t, 3), tuple(trims), tuple(said), tuple(ended)
     )
+
+
+CAMERA_ROOM = 0.08  # a clip's camera move (zoom up to 1.14) carries boxes about this share further out
+
+
+def output_box(box: Rect, clip: tuple[int, int], out: tuple[int, int], grow: float = CAMERA_ROOM) -> Rect:
+    """A box in a clip's pixels where it lands in the output (scaled to cover, centred crop, as
+    `_scene_chain` does), grown on each side by `grow` of its size for the camera move."""
+    scale = max(out[0] / clip[0], out[1] / clip[1])
+    ox, oy = (clip[0] * scale - out[0]) / 2, (clip[1] * scale - out[1]) / 2
+    w, h = box.w * scale * (1 + 2 * grow), box.h * scale * (1 + 2 * grow)
+    cx, cy = (box.x + box.w / 2) * scale - ox, (box.y + box.h / 2) * scale - oy
+    x0, y0 = max(0, round(cx - w / 2)), max(0, round(cy - h / 2))
+    x1, y1 = min(out[0], round(cx + w / 2)), min(out[1], round(cy + h / 2))
+    return Rect(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+
+def keep_clear_boxes(spec: EditSpec) -> list[list[Rect]]:
+    return [
+        [output_box(b, s.clip_size, (spec.width, spec.height)) for b in s.keep_clear] if s.clip_size else []
+        for s in spec.scenes
+    ]
 
 
 def shake_margin(spec: EditSpec) -> int:
@@ -228,13 +262,14 @@ class PostProducer:
         self.toolkit = toolkit
         self.threads = threads
 
-    def captions_for(self, spec: EditSpec, timeline: Timeline) -> list[Caption]:
-        captions: list[Caption] = []
+    def captions_for(self, spec: EditSpec, timeline: Timeline) -> list[tuple[Caption, int]]:
+        """Each scene's line in short captions timed to its speech, with the scene's index."""
+        captions: list[tuple[Caption, int]] = []
         for index, scene in enumerate(spec.scenes):
             if scene.voice and scene.dialogue:
                 start = timeline.speech_starts[index] if timeline.speech_starts else timeline.voice_at[index]
                 end = timeline.speech_ends[index] if timeline.speech_ends else start + scene.voice_duration_s
-                captions += chunk_line(scene.dialogue, start, end - start)
+                captions += [(c, index) for c in chunk_line(scene.dialogue, start, end - start)]
         return captions
 
     def mixdown(self, spec: EditSpec, timeline: Timeline, work_dir: Path) -> Path:
@@ -261,9 +296,9 @@ class PostProducer:
         timeline, margin = plan(spec), shake_margin(spec)
         inputs = [arg for scene in spec.scenes for arg in self.toolkit.input_args(scene.clip)]
         inputs += self.toolkit.input_args(self.mixdown(spec, timeline, work_dir))
-        placed = (
-            place(self.captions_for(spec, timeline), spec.platform, spec.width, spec.height) if spec.captions else []
-        )
+        timed, clear = self.captions_for(spec, timeline) if spec.captions else [], keep_clear_boxes(spec)
+        avoid = [clear[index] for _, index in timed]
+        placed = place([c for c, _ in timed], spec.platform, spec.width, spec.height, avoid)
         graph = [_scene_chain(spec, i, timeline, margin) for i in range(len(spec.scenes))]
         joins, last = _joins(spec, timeline)
         video = _realism(spec, margin) + [_drawtext(p, self._text_file(p, i, work_dir)) for i, p in enumerate(placed)]
@@ -290,4 +325,4 @@ class PostProducer:
             video = self.toolkit.video_file(tmp)
         logger.info("post-production: %d scenes, %.1f s, %d captions", len(spec.scenes), timeline.total_s, len(placed))
         final = VideoFile(Path(dest), video.duration_s, video.width, video.height)
-        return EditResult(final, [p.caption for p in placed], placed, timeline, 1, args)
+        return EditResult(final, [p.caption for p in placed], placed, timeline, 1, args, keep_clear_boxes(spec))
