@@ -24,6 +24,8 @@ def quality_report(output: OutputView) -> None:
     st.markdown(f"**Quality check {verdict}**")
     for finding in output.qc.findings:
         icon = ":green[:material/check_circle:]" if finding.passed else ":red[:material/error:]"
+        if not finding.checked:
+            icon = ":grey[:material/help:] not checked:"
         scenes = f" (scene {', '.join(map(str, finding.scene_numbers))})" if finding.scene_numbers else ""
         st.markdown(f"{icon} **{finding.check.replace('_', ' ')}**{scenes}: {finding.detail}")
     if output.qc.flagged_scenes:

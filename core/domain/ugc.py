@@ -257,6 +257,7 @@ class QcFinding:
     passed: bool
     detail: str
     scene_numbers: list[int] = field(default_factory=list)
+    checked: bool = True  # False: nothing to measure it on; shown as "not checked", never as passed
 
 
 @dataclass(slots=True)

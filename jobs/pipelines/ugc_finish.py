@@ -13,17 +13,20 @@ from sqlalchemy import delete, select
 
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcQcReport
 from core.adapters.media.captions import PlacedCaption, Rect, safe_area
+from core.adapters.media.frame_facts import FrameFacts, read_frame_facts
 from core.adapters.media.music import write_music_bed
 from core.adapters.media.postprod import EditResult, EditSpec, PostProducer, SceneCut, Timeline
 from core.adapters.media.quality import QcInputs, QcLimits, judge, sample_frames, scan_media
+from core.adapters.media.viewer_checks import ViewerInputs, judge_viewer
 from core.adapters.media.voice_timing import speech_of
 from core.domain.types import MediaKind
-from core.domain.ugc import Aspect, Caption, Platform, RealismSettings, Transition
+from core.domain.ugc import Aspect, Caption, Platform, QcFinding, QcReport, RealismSettings, Transition
 from core.errors import JobCancelled
 from core.ports import VisionRequest, VisionTask
 from core.services import ugc_assets
 from core.services.ugc_ads import scenes_of
 from jobs.context import StepContext
+from jobs.pipelines.ugc_viewer import MouthWatcher, brief_duration, facts_in_output, scene_views
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +69,18 @@ def _plan(ctx: StepContext) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                     "dialogue": script.dialogue,
                     "type": script.scene_type.value,
                     "duration_s": script.duration_s,
-                    "clip_voice_at_s": (clip.inputs or {}).get("voice_at_s")
-                    if (clip.inputs or {}).get("voice_key")
-                    else None,
+                    "clip_voice_at_s": _talking_at(clip),
+                    "facts": _facts(ctx, clip),
                 }
             )
         options["target_s"] = _brief_seconds(ad)
     return scenes, options
+
+
+def _facts(ctx: StepContext, clip: UgcAsset) -> dict[str, Any] | None:
+    """Where the face, mouth and product are in the scene's storyboard frame (None: unknown)."""
+    frame_key = (clip.inputs or {}).get("frame_key")
+    return read_frame_facts(ctx.fetch(frame_key)).to_dict() if frame_key else None
 
 
 def _talking_at(clip: UgcAsset) -> float | None:
@@ -88,6 +96,7 @@ def _brief_seconds(ad: UgcAd) -> float | None:
 
 def _cut(ctx: StepContext, scene: dict[str, Any], choice: str) -> SceneCut:
     voice = ctx.fetch(scene["voice"]) if scene["voice"] else None
+    facts = FrameFacts.from_dict(scene["facts"]) if scene.get("facts") else None
     return SceneCut(
         ctx.fetch(scene["clip"]),
         float(scene["clip_s"]),
@@ -99,6 +108,8 @@ def _cut(ctx: StepContext, scene: dict[str, Any], choice: str) -> SceneCut:
         speech=speech_of(voice) if voice else None,
         clip_voice_at_s=scene.get("clip_voice_at_s"),
         pause_before=scene["type"] == "cta",
+        keep_clear=tuple(b for b in (facts.face, facts.product) if b) if facts else (),
+        clip_size=facts.size if facts else None,
     )
 
 
@@ -215,6 +226,17 @@ def _limits(ctx: StepContext) -> QcLimits:
     )
 
 
+def _verdict(finding: QcFinding) -> str:
+    return "not checked" if not finding.checked else "ok" if finding.passed else "FAILED"
+
+
+def with_findings(report: QcReport, extra: list[QcFinding]) -> QcReport:
+    """The report with the viewer checks added: failing ones fail it and flag their scenes."""
+    findings = report.findings + extra
+    flagged = sorted(set(report.flagged_scenes) | {n for f in extra if not f.passed for n in f.scene_numbers})
+    return QcReport(all(f.passed for f in findings), findings, report.metrics, flagged)
+
+
 def _placed(raw: list[dict[str, Any]]) -> list[PlacedCaption]:
     return [
         PlacedCaption(Caption(**c["caption"]), tuple(c["lines"]), Rect(**c["box"]), c["font_size"], c["line_spacing"])
@@ -225,12 +247,27 @@ def _placed(raw: list[dict[str, Any]]) -> list[PlacedCaption]:
 def quality_check(ctx: StepContext) -> dict[str, Any]:
     outputs = ctx.output_of("post_production")["outputs"]
     identity, limits, summaries = _identity(ctx), _limits(ctx), []
-    platform = Platform(_plan(ctx)[1]["platform"])
+    scenes, options = _plan(ctx)
+    platform = Platform(options["platform"])
+    voices = {k: ctx.fetch(s["voice"]) for k, s in enumerate(scenes) if s["voice"]}
     with ctx.services.db.session() as session:
         rows = {o.aspect: o.id for o in session.scalars(select(UgcOutput).where(UgcOutput.job_id == ctx.job_id))}
     for out in outputs:
-        scan = scan_media(ctx.services.media, ctx.fetch(out["video_key"]))  # type: ignore[arg-type]
         timeline = Timeline(**{k: tuple(v) if isinstance(v, list) else v for k, v in out["timeline"].items()})
+        mouths = {
+            k: m
+            for k, s in enumerate(scenes)
+            if s.get("facts")
+            and (m := facts_in_output(FrameFacts.from_dict(s["facts"]), out["width"], out["height"])["mouth"])
+        }
+        watcher = MouthWatcher(timeline, mouths, ctx.services.settings.ugc_fps)
+        scan = scan_media(ctx.services.media, ctx.fetch(out["video_key"]), watch=watcher)  # type: ignore[arg-type]
+        views = scene_views(scenes, out["width"], out["height"], watcher.readings(voices, timeline.voice_at))
+        viewer = ViewerInputs(views, timeline, _placed(out["captions"]), bool(options.get("captions", True)))
+        extra = [
+            *judge_viewer(viewer),
+            brief_duration(scan.duration_s, options.get("target_s"), limits.duration_tolerance_s),
+        ]
         inputs = QcInputs(
             scan,
             out["planned_s"],
@@ -239,8 +276,8 @@ def quality_check(ctx: StepContext) -> dict[str, Any]:
             safe_area(platform, out["width"], out["height"]),
             identity,
         )
-        report = judge(inputs, limits)
-        summary = "; ".join(f"{f.check}: {'ok' if f.passed else 'FAILED'}" for f in report.findings)
+        report = with_findings(judge(inputs, limits), extra)
+        summary = "; ".join(f"{f.check}: {_verdict(f)}" for f in report.findings)
         with ctx.services.db.session() as session:
             session.execute(delete(UgcQcReport).where(UgcQcReport.output_id == rows[out["aspect"]]))
             session.add(
