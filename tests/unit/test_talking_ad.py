@@ -116,3 +116,26 @@ def test_a_talking_scene_moves_its_lips_with_its_voice(talking: dict[str, Path])
 def test_a_voice_line_knows_where_its_speech_is(talking: dict[str, Path]) -> None:
     speech = speech_of(talking["voice"])
     assert 0 <= speech.start_s < 0.2 and speech.file_s - 0.5 < speech.end_s <= speech.file_s
+
+
+def test_the_talking_head_blinks_moves_and_lifts_its_brows_with_the_voice(talking: dict[str, Path]) -> None:
+    from core.adapters.providers.local_lipsync import talk_tracks
+    from core.adapters.providers.talking_head import PortraitRig
+
+    tracks = talk_tracks(talking["voice"], 12 * FPS, FPS, 1.0, seed=3, blinks=True)
+    assert (tracks.blink == 2).any()  # blinks
+    assert len(set(tracks.head_dx.tolist())) >= 3 and len(set(tracks.head_dy.tolist())) >= 3  # small head motion
+    lifted = tracks.brow > 0
+    assert lifted.any() and tracks.mouth[lifted].mean() > tracks.mouth.mean()  # expression follows the energy
+    assert not lifted[: FPS // 2].any()  # nothing to emphasise before the line starts
+    again = talk_tracks(talking["voice"], 12 * FPS, FPS, 1.0, seed=3, blinks=True)
+    assert np.array_equal(again.head_dx, tracks.head_dx) and np.array_equal(again.brow, tracks.brow)  # deterministic
+
+    rig = PortraitRig.from_image(Image.open(ACTORS / "ava_base_01.png"), 360, 640)
+    plain, raised = np.empty((640, 360, 3), np.uint8), np.empty((640, 360, 3), np.uint8)
+    rig.compose(plain, 0, 0, 0)
+    rig.compose(raised, 0, 0, 0, 0, 2)
+    changed = np.argwhere((plain != raised).any(axis=2))
+    eyes, mouth = rig.layout.eyes, rig.layout.mouth
+    assert eyes is not None and changed.size and changed[:, 0].max() < max(e.y + e.h for e in eyes)  # above the eyes
+    assert changed[:, 0].max() < mouth.y

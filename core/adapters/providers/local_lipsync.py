@@ -78,26 +78,54 @@ def blink_track(n_frames: int, fps: int, seed: int) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class TalkTracks:
-    """Per-frame mouth opening, head offset and blink state for one talking clip."""
+    """Per-frame mouth opening, head offset, blink state and brow lift for one talking clip."""
 
     mouth: np.ndarray
     head_dy: np.ndarray
     blink: np.ndarray
+    head_dx: np.ndarray
+    brow: np.ndarray
 
     def __len__(self) -> int:
         return len(self.mouth)
 
-    def at(self, i: int) -> tuple[int, int, int]:
-        """The arguments of `PortraitRig.compose` for frame i (dy, mouth level, blink)."""
+    def at(self, i: int) -> tuple[int, int, int, int, int]:
+        """The arguments of `PortraitRig.compose` for frame i (dy, mouth level, blink, dx, brow)."""
         i = min(i, len(self.mouth) - 1)
-        return int(self.head_dy[i]), int(self.mouth[i]), int(self.blink[i])
+        return (
+            int(self.head_dy[i]), int(self.mouth[i]), int(self.blink[i]), int(self.head_dx[i]), int(self.brow[i])
+        )  # fmt: skip
+
+
+def _smooth(values: np.ndarray, frames: int) -> np.ndarray:
+    width = max(1, frames)
+    padded = np.pad(values.astype(np.float32), (width // 2, width - 1 - width // 2), mode="edge")
+    return np.convolve(padded, np.ones(width) / width, mode="valid")
+
+
+def expression(levels: np.ndarray, fps: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(extra nod dy, sway dx, brow lift) following the voice's energy: a nod and lifted brows on
+    emphasis (energy well above its recent average), a sway that grows while speaking."""
+    energy = levels.astype(np.float32) / max(1, MOUTH_LEVELS - 1)
+    fast, slow = _smooth(energy, round(fps * 0.25)), _smooth(energy, round(fps * 1.2))
+    emphasis = np.clip(fast - slow, 0.0, None)
+    nod = np.rint(np.clip(emphasis * 6.0, 0, 2))
+    rng = random.Random(seed ^ 0xACE)
+    t = np.arange(len(levels)) / fps
+    sway = (0.8 + 1.6 * slow) * np.sin(math.tau * t / 4.7 + rng.uniform(0, math.tau))
+    brow = np.where(emphasis > 0.22, 2, np.where(emphasis > 0.12, 1, 0))
+    return nod.astype(np.int8), np.rint(sway).astype(np.int8), brow.astype(np.int8)
 
 
 def tracks_for(samples: np.ndarray, rate: int, fps: int, n_frames: int, seed: int, *, blinks: bool) -> TalkTracks:
+    levels = mouth_levels(samples, rate, fps, n_frames)
+    nod, sway, brow = expression(levels, fps, seed)
     return TalkTracks(
-        mouth_levels(samples, rate, fps, n_frames),
-        head_motion(n_frames, fps, seed),
+        levels,
+        (head_motion(n_frames, fps, seed) + nod).astype(np.int8),
         blink_track(n_frames, fps, seed) if blinks else np.zeros(n_frames, np.int8),
+        sway,
+        brow,
     )
 
 
