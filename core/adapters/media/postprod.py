@@ -194,7 +194,8 @@ def _scene_chain(spec: EditSpec, index: int, timeline: Timeline, margin: int) ->
     trim = timeline.trims[index] if timeline.trims else 0.0
     pad = slot - (scene.clip_duration_s - trim)
     tpad = f",tpad=stop_mode=clone:stop_duration={pad + 0.1:.3f}" if pad > -0.05 else ""
-    head = f"trim=start={trim:.3f},setpts=PTS-STARTPTS," if trim > 0 else ""
+    # Back to zero first: the clip's input timestamps are offset to its place in the ad (see `arguments`).
+    head = "setpts=PTS-STARTPTS," + (f"trim=start={trim:.3f},setpts=PTS-STARTPTS," if trim > 0 else "")
     # Growing a clip by the few pixels of shake margin: bilinear looks the same and costs less than bicubic.
     near = scene.clip_size is not None and max(w / scene.clip_size[0], h / scene.clip_size[1]) < 1.02
     flags = "bilinear" if near else "bicubic"
@@ -315,8 +316,20 @@ class PostProducer:
         if not spec.scenes:
             raise ValueError("post-production needs at least one scene")
         timeline, margin = plan(spec), shake_margin(spec)
-        # One decoder thread per clip: clips play one after another, so more threads only hold more frames.
-        inputs = [arg for scene in spec.scenes for arg in ["-threads", "1", *self.toolkit.input_args(scene.clip)]]
+        # Each clip's timestamps start where its scene shows (-itsoffset), so FFmpeg's scheduler reads a
+        # clip only when the edit reaches it instead of decoding every clip from its start at once
+        # (memory then stays flat with the scene count); one decoder thread each, as clips play in turn.
+        inputs = [
+            arg
+            for k, scene in enumerate(spec.scenes)
+            for arg in [
+                "-threads",
+                "1",
+                "-itsoffset",
+                f"{max(0.0, timeline.starts[k]):.3f}",
+                *self.toolkit.input_args(scene.clip),
+            ]
+        ]
         inputs += self.toolkit.input_args(self.mixdown(spec, timeline, work_dir))
         vignette = spec.realism.vignette > 0
         if vignette:
