@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import delete, select
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcQcReport
 from core.adapters.media.captions import PlacedCaption, Rect, safe_area
 from core.adapters.media.frame_facts import FrameFacts, read_frame_facts
-from core.adapters.media.music import write_music_bed
+from core.adapters.media.music import BPM, write_music_bed
 from core.adapters.media.postprod import EditResult, EditSpec, PostProducer, SceneCut, Timeline
 from core.adapters.media.quality import QcInputs, QcLimits, judge, sample_frames, scan_media
 from core.adapters.media.viewer_checks import ViewerInputs, judge_viewer
@@ -177,6 +178,8 @@ def post_production(ctx: StepContext) -> dict[str, Any]:
     music = None
     if options.get("music", True):
         length = sum(c.clip_duration_s + 1.0 for c in cuts) + 2.0
+        bar_s = 4 * 60 / BPM
+        length = math.ceil(length / bar_s) * bar_s  # whole bars: the bed ends on a bar line
         music = write_music_bed(ctx.work_dir / "music.wav", length, seed=options["seed"])
     producer, outputs = PostProducer(ctx.services.media), []  # type: ignore[arg-type]
     for aspect in options.get("aspects", ["9:16"]):
