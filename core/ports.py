@@ -67,6 +67,8 @@ class ImageToVideoRequest:
     seed: int = 0
     width: int = 1080
     height: int = 1920
+    audio: Path | None = None  # offline only: the presenter lip-syncs this voice line
+    audio_at_s: float = 0.0  # where the voice line starts in the clip
 
 
 class ScriptTask(str, Enum):
@@ -299,7 +301,6 @@ class JobQueue(Protocol):
     def check(self) -> str: ...
 
     def shutdown(self) -> None: ...
-
 
 
 # --------------------------------------------------------------------------- media

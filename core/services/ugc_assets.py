@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from core.adapters.db.locks import lock_row
 from core.adapters.db.models import Job
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcProductImage, UgcScene
+from core.adapters.providers.registry import choose_vendor
 from core.bootstrap import Services
 from core.config import Settings
 from core.domain.ugc import Aspect, AssetKind, AssetStatus, BriefInput, Platform, ScenePrompts, SceneScript
@@ -32,6 +33,12 @@ logger = logging.getLogger(__name__)
 
 ASSET_JOB = "ugc_asset"
 CLIP_HANDLE_S = 0.8  # clips run past their scene so transitions can overlap without shortening the ad
+# A lip-synced clip starts this long before its voice line (room for the breath, or the pause before the
+# call to action, plus half a transition) and runs this long after it (the tail, or the last scene's hold).
+TALK_LEAD_S = {"cta": 1.8}
+TALK_LEAD_DEFAULT_S = 1.0
+TALK_TAIL_S = {"cta": 1.8}
+TALK_TAIL_DEFAULT_S = 0.8
 DEFAULT_VOICE = {"voice_id": "en-us", "language": "en-us", "rate_wpm": 165, "pitch": 50}
 
 
@@ -51,6 +58,7 @@ class AdContext:
     max_regen: int
     wpm: int
     per_8s: int
+    talking_clips: bool = False  # the offline animator lip-syncs each scene to its voice line
     prompts: dict[str, ScenePrompts] = field(default_factory=dict)
 
 
@@ -92,6 +100,7 @@ def load_context(session: Session, ad: UgcAd, settings: Settings) -> AdContext:
         max_regen=settings.ugc_max_regen_attempts,
         wpm=settings.words_per_minute,
         per_8s=settings.ugc_scene_max_words_per_8s,
+        talking_clips=choose_vendor(settings, "image_to_video")[0] == "local",
     )
 
 
@@ -123,9 +132,20 @@ def frame_inputs(ctx: AdContext, scene: UgcScene) -> dict[str, Any]:
     }
 
 
-def clip_inputs(ctx: AdContext, scene: UgcScene, frame: UgcAsset) -> dict[str, Any]:
+def spoken_line(session: Session, ctx: AdContext, scene: UgcScene) -> UgcAsset | None:
+    """The scene's finished voice line, when its clip is lip-synced to it (the offline animator)."""
+    inputs = audio_inputs(ctx, scene) if ctx.talking_clips else None
+    if inputs is None:
+        return None
+    found = assets_for(session, scene.id, AssetKind.AUDIO, fingerprint(AssetKind.AUDIO, inputs))
+    return found[0] if found and found[0].status == AssetStatus.READY.value else None
+
+
+def clip_inputs(session: Session, ctx: AdContext, scene: UgcScene, frame: UgcAsset) -> dict[str, Any]:
+    """The clip's inputs; offline, with the scene's finished voice line, so the presenter speaks it."""
     spec = script_of(ctx, scene)
-    return {
+    voice = spoken_line(session, ctx, scene)
+    inputs = {
         "frame_key": frame.media_key,
         "prompt": prompts_of(ctx, scene).video_prompt,
         "camera": spec.camera.movement,
@@ -134,6 +154,11 @@ def clip_inputs(ctx: AdContext, scene: UgcScene, frame: UgcAsset) -> dict[str, A
         "height": ctx.height,
         "redo": scene.redo_clip,
     }
+    if voice is not None and voice.media_key and voice.duration_s and spec.dialogue:
+        kind = spec.scene_type.value
+        lead, tail = TALK_LEAD_S.get(kind, TALK_LEAD_DEFAULT_S), TALK_TAIL_S.get(kind, TALK_TAIL_DEFAULT_S)
+        inputs |= {"voice_key": voice.media_key, "voice_at_s": lead, "duration_s": lead + voice.duration_s + tail}
+    return inputs
 
 
 def audio_inputs(ctx: AdContext, scene: UgcScene) -> dict[str, Any] | None:

@@ -190,7 +190,7 @@ def _new_attempts(
     frame = ugc_assets.chosen_frame(session, ctx, scene, approved=False)
     if frame is None:
         raise ValidationError(f"Scene {scene.number} needs a finished storyboard frame before its clip.")
-    inputs = ugc_assets.clip_inputs(ctx, scene, frame)
+    inputs = ugc_assets.clip_inputs(session, ctx, scene, frame)
     return [j for j in [ugc_assets.ensure_single(session, scene, kind, inputs, owner_id, retry=True)[1]] if j]
 
 

@@ -71,7 +71,9 @@ def scene_views(session: Session, ad: UgcAd, settings: Settings) -> list[SceneVi
         frame = ugc_assets.chosen_frame(session, ctx, scene, approved=False)
         approved = ugc_assets.chosen_frame(session, ctx, scene, approved=True)  # stale approvals do not count
         selected = scene.selected_frame_id if scene.selected_frame_id in {f.id for f in frames} else None
-        clip = _single(session, scene.id, AssetKind.CLIP, ugc_assets.clip_inputs(ctx, scene, frame) if frame else None)
+        clip = _single(
+            session, scene.id, AssetKind.CLIP, ugc_assets.clip_inputs(session, ctx, scene, frame) if frame else None
+        )
         audio = _single(session, scene.id, AssetKind.AUDIO, ugc_assets.audio_inputs(ctx, scene))
         views.append(
             SceneView(

@@ -1,4 +1,4 @@
-"""script -> scene_prompts -> storyboard -> storyboard_review -> scene_video -> voiceover
+"""script -> scene_prompts -> storyboard -> storyboard_review -> voiceover -> scene_video
 -> post_production -> quality_check -> complete, for one UGC ad.
 
 Scenes are units: every frame, clip and voice line is its own `ugc_asset` job, keyed by a
@@ -158,7 +158,7 @@ def _scene_assets(ctx: StepContext, kind: AssetKind) -> dict[str, Any]:
         for scene in scenes_of(session, ad.id):
             if kind is AssetKind.CLIP:
                 frame = ugc_assets.chosen_frame(session, context, scene, approved=True)
-                inputs = ugc_assets.clip_inputs(context, scene, frame) if frame else None
+                inputs = ugc_assets.clip_inputs(session, context, scene, frame) if frame else None
             else:
                 inputs = ugc_assets.audio_inputs(context, scene)
             if inputs is None:
@@ -234,8 +234,8 @@ PIPELINE = register(
             Step("scene_prompts", scene_prompts, weight=0.2),
             Step("storyboard", storyboard, weight=2.0),
             Step("storyboard_review", storyboard_review, weight=0.3),
+            Step("voiceover", voiceover, weight=1.0),  # first: the presenter's lips follow the voice
             Step("scene_video", scene_video, weight=4.0),
-            Step("voiceover", voiceover, weight=1.0),
             Step("post_production", post_production, weight=3.0),
             Step("quality_check", quality_check, weight=1.0),
             Step("complete", complete, weight=0.1),

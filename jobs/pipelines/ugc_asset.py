@@ -66,6 +66,8 @@ def render(ctx: StepContext) -> dict[str, Any]:
             seed=seed,
             width=inputs["width"],
             height=inputs["height"],
+            audio=ctx.fetch(inputs["voice_key"]) if inputs.get("voice_key") else None,
+            audio_at_s=float(inputs.get("voice_at_s", 0.0)),
         )
         video = ctx.call_provider("image_to_video", request)
         key = ctx.store(MediaKind.VIDEO, video.path, label="clip", content_type="video/mp4")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,17 +14,21 @@ from sqlalchemy import delete, select
 
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcQcReport
 from core.adapters.media.captions import PlacedCaption, Rect, safe_area
-from core.adapters.media.music import write_music_bed
+from core.adapters.media.frame_facts import FrameFacts, read_frame_facts
+from core.adapters.media.music import BPM, write_music_bed
 from core.adapters.media.postprod import EditResult, EditSpec, PostProducer, SceneCut, Timeline
 from core.adapters.media.quality import QcInputs, QcLimits, judge, sample_frames, scan_media
+from core.adapters.media.viewer_checks import ViewerInputs, judge_viewer
+from core.adapters.media.voice_timing import speech_of
 from core.domain.types import MediaKind
-from core.domain.ugc import Aspect, Caption, Platform, RealismSettings, Transition
+from core.domain.ugc import Aspect, Caption, Platform, QcFinding, QcReport, RealismSettings, Transition
 from core.errors import JobCancelled
 from core.ports import VisionRequest, VisionTask
 from core.services import ugc_assets
 from core.services.ugc_ads import scenes_of
 from core.services.ugc_schemas import identity_schema
 from jobs.context import StepContext
+from jobs.pipelines.ugc_viewer import MouthWatcher, brief_duration, facts_in_output, scene_views
 
 logger = logging.getLogger(__name__)
 
@@ -66,24 +71,52 @@ def _plan(ctx: StepContext) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                     "dialogue": script.dialogue,
                     "type": script.scene_type.value,
                     "duration_s": script.duration_s,
+                    "clip_voice_at_s": _talking_at(clip),
+                    "facts": _facts(ctx, clip),
                 }
             )
+        options["target_s"] = _brief_seconds(ad)
     return scenes, options
 
 
-def _cuts(ctx: StepContext, scenes: list[dict[str, Any]], choice: str) -> tuple[SceneCut, ...]:
-    return tuple(
-        SceneCut(
-            ctx.fetch(s["clip"]),
-            float(s["clip_s"]),
-            ctx.fetch(s["voice"]) if s["voice"] else None,
-            float(s["voice_s"]),
-            s["dialogue"],
-            AUTO_TRANSITIONS[s["type"]] if choice == "auto" else Transition(choice),
-            float(s["duration_s"]),
-        )
-        for s in scenes
+def _facts(ctx: StepContext, clip: UgcAsset) -> dict[str, Any] | None:
+    """Where the face, mouth and product are in the scene's storyboard frame (None: unknown)."""
+    frame_key = (clip.inputs or {}).get("frame_key")
+    return read_frame_facts(ctx.fetch(frame_key)).to_dict() if frame_key else None
+
+
+def _talking_at(clip: UgcAsset) -> float | None:
+    """Where a lip-synced clip's voice line starts in it (None: the clip does not speak)."""
+    inputs = dict(clip.inputs or {})
+    return float(inputs["voice_at_s"]) if inputs.get("voice_key") else None
+
+
+def _brief_seconds(ad: UgcAd) -> float | None:
+    brief = ugc_assets.brief_of(ad)
+    return float(brief.duration_s) if brief else None
+
+
+def _cut(ctx: StepContext, scene: dict[str, Any], choice: str) -> SceneCut:
+    voice = ctx.fetch(scene["voice"]) if scene["voice"] else None
+    facts = FrameFacts.from_dict(scene["facts"]) if scene.get("facts") else None
+    return SceneCut(
+        ctx.fetch(scene["clip"]),
+        float(scene["clip_s"]),
+        voice,
+        float(scene["voice_s"]),
+        scene["dialogue"],
+        AUTO_TRANSITIONS[scene["type"]] if choice == "auto" else Transition(choice),
+        float(scene["duration_s"]),
+        speech=speech_of(voice) if voice else None,
+        clip_voice_at_s=scene.get("clip_voice_at_s"),
+        pause_before=scene["type"] == "cta",
+        keep_clear=tuple(b for b in (facts.face, facts.product) if b) if facts else (),
+        clip_size=facts.size if facts else None,
     )
+
+
+def _cuts(ctx: StepContext, scenes: list[dict[str, Any]], choice: str) -> tuple[SceneCut, ...]:
+    return tuple(_cut(ctx, s, choice) for s in scenes)
 
 
 def _store(ctx: StepContext, aspect: str, result: EditResult) -> dict[str, Any]:
@@ -124,7 +157,7 @@ def _edit_spec(
         cuts, width, height, fps=settings.ugc_fps, platform=Platform(options["platform"]),
         realism=RealismSettings(**options.get("realism", {})), music=music, music_volume=settings.ugc_music_volume,
         captions=options.get("captions", True), preset=settings.ugc_x264_preset, crf=settings.ugc_crf,
-        loudness_lufs=settings.ugc_loudness_target_lufs,
+        loudness_lufs=settings.ugc_loudness_target_lufs, target_s=options.get("target_s"), follow_voice=True,
     )  # fmt: skip
 
 
@@ -146,6 +179,8 @@ def post_production(ctx: StepContext) -> dict[str, Any]:
     music = None
     if options.get("music", True):
         length = sum(c.clip_duration_s + 1.0 for c in cuts) + 2.0
+        bar_s = 4 * 60 / BPM
+        length = math.ceil(length / bar_s) * bar_s  # whole bars: the bed ends on a bar line
         music = write_music_bed(ctx.work_dir / "music.wav", length, seed=options["seed"])
     producer, outputs = PostProducer(ctx.services.media), []  # type: ignore[arg-type]
     for aspect in options.get("aspects", ["9:16"]):
@@ -200,6 +235,17 @@ def _limits(ctx: StepContext) -> QcLimits:
     )
 
 
+def _verdict(finding: QcFinding) -> str:
+    return "not checked" if not finding.checked else "ok" if finding.passed else "FAILED"
+
+
+def with_findings(report: QcReport, extra: list[QcFinding]) -> QcReport:
+    """The report with the viewer checks added: failing ones fail it and flag their scenes."""
+    findings = report.findings + extra
+    flagged = sorted(set(report.flagged_scenes) | {n for f in extra if not f.passed for n in f.scene_numbers})
+    return QcReport(all(f.passed for f in findings), findings, report.metrics, flagged)
+
+
 def _placed(raw: list[dict[str, Any]]) -> list[PlacedCaption]:
     return [
         PlacedCaption(Caption(**c["caption"]), tuple(c["lines"]), Rect(**c["box"]), c["font_size"], c["line_spacing"])
@@ -214,12 +260,27 @@ def _verdict(finding: Any) -> str:
 def quality_check(ctx: StepContext) -> dict[str, Any]:
     outputs = ctx.output_of("post_production")["outputs"]
     identity, limits, summaries = _identity(ctx), _limits(ctx), []
-    platform = Platform(_plan(ctx)[1]["platform"])
+    scenes, options = _plan(ctx)
+    platform = Platform(options["platform"])
+    voices = {k: ctx.fetch(s["voice"]) for k, s in enumerate(scenes) if s["voice"]}
     with ctx.services.db.session() as session:
         rows = {o.aspect: o.id for o in session.scalars(select(UgcOutput).where(UgcOutput.job_id == ctx.job_id))}
     for out in outputs:
-        scan = scan_media(ctx.services.media, ctx.fetch(out["video_key"]))  # type: ignore[arg-type]
         timeline = Timeline(**{k: tuple(v) if isinstance(v, list) else v for k, v in out["timeline"].items()})
+        mouths = {
+            k: m
+            for k, s in enumerate(scenes)
+            if s.get("facts")
+            and (m := facts_in_output(FrameFacts.from_dict(s["facts"]), out["width"], out["height"])["mouth"])
+        }
+        watcher = MouthWatcher(timeline, mouths, ctx.services.settings.ugc_fps)
+        scan = scan_media(ctx.services.media, ctx.fetch(out["video_key"]), watch=watcher)  # type: ignore[arg-type]
+        views = scene_views(scenes, out["width"], out["height"], watcher.readings(voices, timeline.voice_at))
+        viewer = ViewerInputs(views, timeline, _placed(out["captions"]), bool(options.get("captions", True)))
+        extra = [
+            *judge_viewer(viewer),
+            brief_duration(scan.duration_s, options.get("target_s"), limits.duration_tolerance_s),
+        ]
         inputs = QcInputs(
             scan,
             out["planned_s"],
@@ -228,7 +289,7 @@ def quality_check(ctx: StepContext) -> dict[str, Any]:
             safe_area(platform, out["width"], out["height"]),
             identity,
         )
-        report = judge(inputs, limits)
+        report = with_findings(judge(inputs, limits), extra)
         summary = "; ".join(f"{f.check}: {_verdict(f)}" for f in report.findings)
         with ctx.services.db.session() as session:
             session.execute(delete(UgcQcReport).where(UgcQcReport.output_id == rows[out["aspect"]]))

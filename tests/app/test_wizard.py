@@ -102,10 +102,14 @@ def test_six_steps_from_product_photos_to_a_finished_checked_video(studio: Servi
     assert "6. Result" in _texts(at)
     assert "9:16 · 15.0 s · 270x480" in _texts(at)
     assert "Quality check passed" in _texts(at)
+    for check in ("lips", "silence", "product", "captions clear", "captions match voice"):
+        assert f"**{check}**" in _texts(at), check  # what a viewer sees is checked, and shown
     (ad_id,) = {at.session_state["ugc_ad_id"]}
     ad = ugc_ads.get_ad(ad_id, user_id=creator, services=studio)
     assert ad.status is AdStatus.COMPLETED and ad.product_images and ad.outputs[0].qc.passed  # type: ignore[union-attr]
     assert "serum" not in ad.product_images[0].image_key  # the upload's name is never used
+    checked = {f.check for f in ad.outputs[0].qc.findings if f.checked}  # type: ignore[union-attr]
+    assert checked >= {"lips", "silence", "product", "captions_clear", "captions_match_voice"}
 
 
 def test_a_refresh_resumes_the_saved_step(studio: Services) -> None:

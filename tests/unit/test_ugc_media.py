@@ -245,3 +245,23 @@ def test_the_music_bed_is_exactly_as_long_as_asked(tmp_path: Path) -> None:
     path = write_music_bed(tmp_path / "m.wav", 3.25, seed=1)
     assert len(decode_audio_mono(path, rate=44_100)) == round(3.25 * 44_100)
     assert path.read_bytes() == write_music_bed(tmp_path / "n.wav", 3.25, seed=1).read_bytes()
+
+
+def test_the_precomputed_vignette_looks_like_ffmpegs_vignette(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from core.adapters.media.postprod import write_vignette_mask
+
+    toolkit, angle = FfmpegToolkit(), 0.2
+    mask = write_vignette_mask(270, 480, angle, tmp_path / "mask.png")
+    source = ["-f", "lavfi", "-i", "color=c=0x9a8070:s=270x480:d=0.1,format=yuv420p"]
+    toolkit.run(
+        [*source, "-vf", f"vignette=angle={angle}:dither=0", "-frames:v", "1", str(tmp_path / "a.png")], what="a"
+    )
+    graph = "[1:v]format=yuva420p[m];[0:v][m]overlay=eof_action=repeat:format=yuv420"
+    toolkit.run(
+        [*source, "-i", str(mask), "-filter_complex", graph, "-frames:v", "1", str(tmp_path / "b.png")], what="b"
+    )
+    a, b = (np.asarray(Image.open(tmp_path / n).convert("RGB"), np.float32) for n in ("a.png", "b.png"))
+    assert a[0, 0].mean() < a[240, 135].mean() - 5  # corners darker: there is a vignette
+    assert float(np.abs(a - b).mean()) < 1.5 and float(np.abs(a - b).max()) < 8  # and the same one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -239,7 +240,15 @@ def test_the_offline_run_makes_a_checked_captioned_ad(make_sqlite: Any) -> None:
         "frozen",
         "captions_safe_area",
         "identity",
+        "lips",
+        "silence",
+        "product",
+        "captions_clear",
+        "captions_match_voice",
+        "brief_duration",
     }
+    checked = {f.check for f in output.qc.findings if f.checked}
+    assert checked >= {"lips", "silence", "product", "captions_clear", "captions_match_voice"}, output.qc.findings
     assert len(output.captions) >= 3
     info = services.media.probe(
         services.storage.download_to(output.video_key, Path(services.settings.work_dir) / "out.mp4")
@@ -291,3 +300,33 @@ def test_deleting_the_project_removes_the_ads_files_and_cancels_its_jobs(make: A
     with services.db.session() as session:
         job = session.get(Job, job_id)
         assert job is not None and job.cancel_requested
+
+
+class SilentAnimator:
+    """An image-to-video model that ignores the voice line: camera moves over still frames (the old offline ad)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.name = inner, "local"
+
+    def submit(self, request: Any) -> Any:
+        return self.inner.submit(dataclasses.replace(request, audio=None))
+
+    def collect(self, request: Any, result: Any, dest_dir: Path) -> Any:
+        return self.inner.collect(dataclasses.replace(request, audio=None), result, dest_dir)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_the_quality_check_fails_a_presenter_whose_lips_do_not_move(make_sqlite: Any) -> None:
+    from core.adapters.media.ffmpeg import FfmpegToolkit
+    from core.adapters.providers.local_image_to_video import LocalImageAnimator
+
+    services = make_sqlite(image_to_video=SilentAnimator(LocalImageAnimator(FfmpegToolkit(), fps=12)))
+    user, ad_id = _to_gate(services)
+    ugc_generation.approve_storyboard(ad_id, user_id=user, services=services)
+    services.queue.drain()
+    (output,) = ugc_ads.get_ad(ad_id, user_id=user, services=services).outputs
+    assert output.qc is not None and not output.qc.passed
+    lips = next(f for f in output.qc.findings if f.check == "lips")
+    assert not lips.passed and lips.scene_numbers == [1, 2, 3] and "do not move" in lips.detail

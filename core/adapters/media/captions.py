@@ -71,6 +71,12 @@ class Rect:
     w: int
     h: int
 
+    def intersects(self, other: Rect) -> bool:
+        return (
+            self.x < other.x + other.w and other.x < self.x + self.w and self.y < other.y + other.h
+            and other.y < self.y + self.h
+        )  # fmt: skip
+
     def contains(self, other: Rect) -> bool:
         return (
             other.x >= self.x
@@ -172,23 +178,58 @@ class PlacedCaption:
     line_spacing: int
 
 
-def place(captions: list[Caption], platform: Platform, width: int, height: int) -> list[PlacedCaption]:
-    """Each caption wrapped to the safe area's width and set on its bottom edge, centred."""
+def place(
+    captions: list[Caption],
+    platform: Platform,
+    width: int,
+    height: int,
+    keep_clear: list[list[Rect]] | None = None,
+) -> list[PlacedCaption]:
+    """Each caption wrapped to the safe area's width, centred, on the safe area's bottom edge,
+    or, if that would cover something in `keep_clear[i]` (the face and the product of the
+    scene caption i is shown over), at the lowest height in the safe area that covers nothing."""
     safe = safe_area(platform, width, height)
     size = font_size_for(width)
     spacing = round(size * 0.25)
     font = _font(size)
     ascent, descent = font.getmetrics()
     placed = []
-    for caption in captions:
-        lines = tuple(wrap(caption.text, size, safe.w - 2 * round(size * 0.4)))
-        text_w = max(round(font.getlength(line)) for line in lines)
-        text_h = len(lines) * (ascent + descent) + (len(lines) - 1) * spacing
-        pad = round(size * 0.25)
-        left = safe.x + (safe.w - text_w) // 2 - pad  # centred in the safe area (its margins are uneven)
-        box = Rect(left, safe.y + safe.h - text_h - 2 * pad, text_w + 2 * pad, text_h + 2 * pad)
+    for index, caption in enumerate(captions):
+        clear = keep_clear[index] if keep_clear and index < len(keep_clear) else []
+        options = []
+        for share in (1.0, 0.6):  # full width first; narrower (more lines) to fit beside a face or product
+            lines = tuple(wrap(caption.text, size, round((safe.w - 2 * round(size * 0.4)) * share)))
+            text_w = max(round(font.getlength(line)) for line in lines)
+            text_h = len(lines) * (ascent + descent) + (len(lines) - 1) * spacing
+            pad = round(size * 0.25)
+            left = safe.x + (safe.w - text_w) // 2 - pad  # centred in the safe area (its margins are uneven)
+            box, covering = _clear_spot(Rect(left, 0, text_w + 2 * pad, text_h + 2 * pad), safe, clear)
+            options.append((covering, share != 1.0, lines, box))
+            if covering == 0:
+                break
+        _, _, lines, box = min(options, key=lambda o: (o[0], o[1]))
         placed.append(PlacedCaption(caption, lines, box, size, spacing))
     return placed
+
+
+def _clear_spot(box: Rect, safe: Rect, clear: list[Rect]) -> tuple[Rect, int]:
+    """The lowest position inside the safe area that covers none of `clear` (else the least covering):
+    centred, else slid to the safe area's left or right edge, at each height from the bottom up."""
+    bottom = safe.y + safe.h - box.h
+    step = max(4, safe.h // 40)
+    xs = [box.x] + [x for x in (safe.x, safe.x + safe.w - box.w) if x != box.x and x >= safe.x]
+    heights = list(range(bottom, safe.y - 1, -step)) or [bottom]
+    candidates = [Rect(x, y, box.w, box.h) for y in heights for x in xs]
+
+    def covered(r: Rect) -> int:
+        return sum(
+            max(0, min(r.x + r.w, c.x + c.w) - max(r.x, c.x)) * max(0, min(r.y + r.h, c.y + c.h) - max(r.y, c.y))
+            for c in clear
+        )
+
+    free = next((r for r in candidates if covered(r) == 0), None)
+    best = free if free is not None else min(candidates, key=covered)
+    return best, covered(best)
 
 
 def safe_file_stem(index: int) -> str:

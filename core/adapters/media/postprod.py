@@ -17,8 +17,12 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from core.adapters.media.captions import (
     PlacedCaption,
+    Rect,
     between,
     chunk_line,
     filter_value,
@@ -30,6 +34,7 @@ from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, FfmpegToolkit, 
 from core.adapters.media.files import atomic_output
 from core.adapters.media.mixdown import VoicePlacement, mix
 from core.adapters.media.probe import decode_audio_mono
+from core.adapters.media.voice_timing import CUT_AFTER_S, Speech, fit_breaths
 from core.domain.media import VideoFile
 from core.domain.ugc import Caption, Platform, RealismSettings, Transition
 
@@ -48,6 +53,11 @@ class SceneCut:
     dialogue: str = ""
     transition: Transition = Transition.CUT  # into this scene from the one before
     duration_s: float | None = None  # the scene's length in the script (default: the clip's)
+    speech: Speech | None = None  # where the speech is inside the voice file (timing that follows the voice)
+    clip_voice_at_s: float | None = None  # a lip-synced clip: where its voice file starts in the clip
+    pause_before: bool = False  # the call to action: a deliberate pause before its line
+    keep_clear: tuple[Rect, ...] = ()  # the face and the product, in the clip's pixels: captions stay off them
+    clip_size: tuple[int, int] | None = None
 
     @property
     def nominal_s(self) -> float:
@@ -68,15 +78,20 @@ class EditSpec:
     preset: str = "veryfast"
     crf: int = 21
     loudness_lufs: float = -14.0
+    target_s: float | None = None  # the brief's duration
+    follow_voice: bool = False  # scenes last their line plus breaths (else their script lengths)
 
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
     starts: tuple[float, ...]  # when each scene first shows
     slots: tuple[float, ...]  # how long each scene's footage runs (transitions overlap neighbours)
-    voice_at: tuple[float, ...]
+    voice_at: tuple[float, ...]  # where each voice file starts
     fades: tuple[float, ...]  # transition length into each scene (0 for cuts and the first)
     total_s: float
+    trims: tuple[float, ...] = ()  # seconds cut from the start of each clip (lip-synced clips line up)
+    speech_starts: tuple[float, ...] = ()  # when each scene's speech starts and ends in the ad
+    speech_ends: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,29 +102,86 @@ class EditResult:
     timeline: Timeline
     encode_passes: int
     command: list[str]
+    keep_clear: list[list[Rect]] = field(default_factory=list)  # per scene, in output pixels
+
+
+def _spoken(scene: SceneCut) -> bool:
+    return scene.voice is not None and scene.speech is not None and scene.speech.length_s > 0
+
+
+def scene_lengths(spec: EditSpec) -> tuple[list[float], list[float]]:
+    """(each scene's own length, where its speech starts from the scene's own start).
+
+    Script lengths by default, a scene growing only if its line would not fit. With
+    `follow_voice`, a spoken scene lasts its lead (breath), its speech and a short tail."""
+    if not spec.follow_voice:
+        lengths = [
+            max(s.nominal_s, VOICE_LEAD_S + s.voice_duration_s + VOICE_TAIL_S) if s.voice else s.nominal_s
+            for s in spec.scenes
+        ]
+        offsets = [VOICE_LEAD_S + (s.speech.start_s if s.speech else 0.0) for s in spec.scenes]
+        return lengths, offsets
+    spoken = [k for k, s in enumerate(spec.scenes) if _spoken(s)]
+    silent_s = sum(s.nominal_s for k, s in enumerate(spec.scenes) if k not in spoken)
+    speech = [spec.scenes[k].speech.length_s for k in spoken]  # type: ignore[union-attr]
+    target = spec.target_s - silent_s if spec.target_s is not None else None
+    breaths = fit_breaths(speech, bool(spoken) and spec.scenes[spoken[-1]].pause_before, target)
+    lengths, offsets = [s.nominal_s for s in spec.scenes], [0.0] * len(spec.scenes)
+    for i, k in enumerate(spoken):
+        last = i == len(spoken) - 1
+        lengths[k] = breaths.lead_s[i] + speech[i] + (breaths.hold_s if last else CUT_AFTER_S)
+        offsets[k] = breaths.lead_s[i]
+    return lengths, offsets
 
 
 def plan(spec: EditSpec) -> Timeline:
-    """Scenes keep their script lengths, so the ad lasts what the script says: a transition is
-    centred on the cut, taking half its length from each neighbour's handles (clips run a
-    little past their scene). A scene grows only if its voice line would not fit."""
+    """A transition is centred on the cut, taking half its length from each neighbour's
+    handles (clips run a little past their scene); scene lengths from `scene_lengths`."""
     count = len(spec.scenes)
+    lengths, offsets = scene_lengths(spec)
     fades = [0.0] + [
-        min(spec.scenes[k].transition.seconds, spec.scenes[k - 1].nominal_s / 2, spec.scenes[k].nominal_s / 2)
-        for k in range(1, count)
+        min(spec.scenes[k].transition.seconds, lengths[k - 1] / 2, lengths[k] / 2) for k in range(1, count)
     ]
-    starts, slots, voice_at = [], [], []
+    starts, slots, voice_at, trims, said, ended = [], [], [], [], [], []
     t = 0.0  # where scene k's own time begins (the middle of its incoming transition)
     for k, scene in enumerate(spec.scenes):
         tail = fades[k + 1] / 2 if k + 1 < count else 0.0
-        length = scene.nominal_s
-        if scene.voice is not None:
-            length = max(length, VOICE_LEAD_S + scene.voice_duration_s + VOICE_TAIL_S)
-        starts.append(round(t - fades[k] / 2, 3))
-        voice_at.append(round(t + VOICE_LEAD_S, 3))
-        slots.append(round(length + fades[k] / 2 + tail, 3))
-        t += length
-    return Timeline(tuple(starts), tuple(slots), tuple(voice_at), tuple(round(f, 3) for f in fades), round(t, 3))
+        start, speech = t - fades[k] / 2, scene.speech
+        file_at = max(0.0, t + offsets[k] - (speech.start_s if speech else 0.0))
+        starts.append(round(start, 3))
+        voice_at.append(round(file_at, 3))
+        trim = scene.clip_voice_at_s - (file_at - max(0.0, start)) if scene.clip_voice_at_s is not None else 0.0
+        trims.append(round(max(0.0, trim), 3))
+        said.append(round(file_at + (speech.start_s if speech else 0.0), 3))
+        ended.append(round(file_at + (speech.end_s if speech else scene.voice_duration_s), 3))
+        slots.append(round(lengths[k] + fades[k] / 2 + tail, 3))
+        t += lengths[k]
+    rounded = tuple(round(f, 3) for f in fades)
+    return Timeline(
+        tuple(starts), tuple(slots), tuple(voice_at), rounded, round(t, 3), tuple(trims), tuple(said), tuple(ended)
+    )
+
+
+CAMERA_ROOM = 0.08  # a clip's camera move (zoom up to 1.14) carries boxes about this share further out
+
+
+def output_box(box: Rect, clip: tuple[int, int], out: tuple[int, int], grow: float = CAMERA_ROOM) -> Rect:
+    """A box in a clip's pixels where it lands in the output (scaled to cover, centred crop, as
+    `_scene_chain` does), grown on each side by `grow` of its size for the camera move."""
+    scale = max(out[0] / clip[0], out[1] / clip[1])
+    ox, oy = (clip[0] * scale - out[0]) / 2, (clip[1] * scale - out[1]) / 2
+    w, h = box.w * scale * (1 + 2 * grow), box.h * scale * (1 + 2 * grow)
+    cx, cy = (box.x + box.w / 2) * scale - ox, (box.y + box.h / 2) * scale - oy
+    x0, y0 = max(0, round(cx - w / 2)), max(0, round(cy - h / 2))
+    x1, y1 = min(out[0], round(cx + w / 2)), min(out[1], round(cy + h / 2))
+    return Rect(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+
+def keep_clear_boxes(spec: EditSpec) -> list[list[Rect]]:
+    return [
+        [output_box(b, s.clip_size, (spec.width, spec.height)) for b in s.keep_clear] if s.clip_size else []
+        for s in spec.scenes
+    ]
 
 
 def shake_margin(spec: EditSpec) -> int:
@@ -119,10 +191,16 @@ def shake_margin(spec: EditSpec) -> int:
 def _scene_chain(spec: EditSpec, index: int, timeline: Timeline, margin: int) -> str:
     w, h = spec.width + 2 * margin, spec.height + 2 * margin
     scene, slot = spec.scenes[index], timeline.slots[index]
-    pad = slot - scene.clip_duration_s
+    trim = timeline.trims[index] if timeline.trims else 0.0
+    pad = slot - (scene.clip_duration_s - trim)
     tpad = f",tpad=stop_mode=clone:stop_duration={pad + 0.1:.3f}" if pad > -0.05 else ""
+    # Back to zero first: the clip's input timestamps are offset to its place in the ad (see `arguments`).
+    head = "setpts=PTS-STARTPTS," + (f"trim=start={trim:.3f},setpts=PTS-STARTPTS," if trim > 0 else "")
+    # Growing a clip by the few pixels of shake margin: bilinear looks the same and costs less than bicubic.
+    near = scene.clip_size is not None and max(w / scene.clip_size[0], h / scene.clip_size[1]) < 1.02
+    flags = "bilinear" if near else "bicubic"
     return (
-        f"[{index}:v]fps={spec.fps},scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,"
+        f"[{index}:v]{head}fps={spec.fps},scale={w}:{h}:force_original_aspect_ratio=increase:flags={flags},"
         f"crop={w}:{h},setsar=1,format=yuv420p{tpad},trim=duration={slot:.3f},setpts=PTS-STARTPTS,"
         f"settb=1/{spec.fps}[s{index}]"
     )
@@ -153,9 +231,24 @@ def _realism(spec: EditSpec, margin: int) -> list[str]:
         filters.append(f"eq=saturation={real.saturation:.3f}")
     if real.grain > 0:
         filters.append(f"noise=alls={max(1, round(real.grain))}:allf=t+u")
-    if real.vignette > 0:
-        filters.append(f"vignette=angle={real.vignette * 0.8:.4f}")
     return filters
+
+
+def vignette_angle(realism: RealismSettings) -> float:
+    return realism.vignette * 0.8
+
+
+def write_vignette_mask(width: int, height: int, angle: float, path: Path) -> Path:
+    """The vignette as one still: black with alpha 1 - cos^4(angle * d / dmax), FFmpeg's `vignette`
+    curve (d from the centre, dmax the half diagonal). Overlaid on every frame it darkens as
+    that filter does (chroma pulled to neutral alike), but the curve is computed once, not per frame."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    d = np.hypot(x - width / 2, y - height / 2) / math.hypot(width / 2, height / 2)
+    factor = np.cos(np.minimum(angle * d, math.pi / 2)) ** 4
+    rgba = np.zeros((height, width, 4), np.uint8)
+    rgba[..., 3] = np.rint((1.0 - factor) * 255).astype(np.uint8)
+    Image.fromarray(rgba, "RGBA").save(path, format="PNG", optimize=False, compress_level=1)
+    return path
 
 
 def _drawtext(placed: PlacedCaption, text_file: Path) -> str:
@@ -191,11 +284,14 @@ class PostProducer:
         self.toolkit = toolkit
         self.threads = threads
 
-    def captions_for(self, spec: EditSpec, timeline: Timeline) -> list[Caption]:
-        captions: list[Caption] = []
+    def captions_for(self, spec: EditSpec, timeline: Timeline) -> list[tuple[Caption, int]]:
+        """Each scene's line in short captions timed to its speech, with the scene's index."""
+        captions: list[tuple[Caption, int]] = []
         for index, scene in enumerate(spec.scenes):
             if scene.voice and scene.dialogue:
-                captions += chunk_line(scene.dialogue, timeline.voice_at[index], scene.voice_duration_s)
+                start = timeline.speech_starts[index] if timeline.speech_starts else timeline.voice_at[index]
+                end = timeline.speech_ends[index] if timeline.speech_ends else start + scene.voice_duration_s
+                captions += [(c, index) for c in chunk_line(scene.dialogue, start, end - start)]
         return captions
 
     def mixdown(self, spec: EditSpec, timeline: Timeline, work_dir: Path) -> Path:
@@ -220,15 +316,41 @@ class PostProducer:
         if not spec.scenes:
             raise ValueError("post-production needs at least one scene")
         timeline, margin = plan(spec), shake_margin(spec)
-        inputs = [arg for scene in spec.scenes for arg in self.toolkit.input_args(scene.clip)]
+        # Each clip's timestamps start where its scene shows (-itsoffset), so FFmpeg's scheduler reads a
+        # clip only when the edit reaches it instead of decoding every clip from its start at once
+        # (memory then stays flat with the scene count); one decoder thread each, as clips play in turn.
+        inputs = [
+            arg
+            for k, scene in enumerate(spec.scenes)
+            for arg in [
+                "-threads",
+                "1",
+                "-itsoffset",
+                f"{max(0.0, timeline.starts[k]):.3f}",
+                *self.toolkit.input_args(scene.clip),
+            ]
+        ]
         inputs += self.toolkit.input_args(self.mixdown(spec, timeline, work_dir))
-        placed = (
-            place(self.captions_for(spec, timeline), spec.platform, spec.width, spec.height) if spec.captions else []
-        )
+        vignette = spec.realism.vignette > 0
+        if vignette:
+            mask = write_vignette_mask(spec.width, spec.height, vignette_angle(spec.realism), work_dir / "vignette.png")
+            inputs += ["-f", "png_pipe", "-protocol_whitelist", "file", "-i", file_url(mask)]  # our own still
+        timed, clear = self.captions_for(spec, timeline) if spec.captions else [], keep_clear_boxes(spec)
+        avoid = [clear[index] for _, index in timed]
+        placed = place([c for c, _ in timed], spec.platform, spec.width, spec.height, avoid)
         graph = [_scene_chain(spec, i, timeline, margin) for i in range(len(spec.scenes))]
         joins, last = _joins(spec, timeline)
-        video = _realism(spec, margin) + [_drawtext(p, self._text_file(p, i, work_dir)) for i, p in enumerate(placed)]
-        graph += joins + [f"[{last}]{','.join([*video, 'format=yuv420p'])}[vout]"]
+        texts = [_drawtext(p, self._text_file(p, i, work_dir)) for i, p in enumerate(placed)]
+        look = _realism(spec, margin)
+        if vignette:
+            mask_in = len(spec.scenes) + 1
+            graph += joins + [
+                f"[{last}]{','.join([*look, 'format=yuv420p'])}[look]",
+                f"[{mask_in}:v]format=yuva420p[vmask]",
+                f"[look][vmask]overlay=eof_action=repeat:format=yuv420,{','.join([*texts, 'format=yuv420p'])}[vout]",
+            ]
+        else:
+            graph += joins + [f"[{last}]{','.join([*look, *texts, 'format=yuv420p'])}[vout]"]
         output = _output_args(spec, timeline, self.threads)
         args = [*inputs, "-filter_complex", ";".join(graph), *output, *FASTSTART, *BITEXACT_ARGS, "-f", "mp4"]
         args.append(file_url(out))
@@ -251,4 +373,4 @@ class PostProducer:
             video = self.toolkit.video_file(tmp)
         logger.info("post-production: %d scenes, %.1f s, %d captions", len(spec.scenes), timeline.total_s, len(placed))
         final = VideoFile(Path(dest), video.duration_s, video.width, video.height)
-        return EditResult(final, [p.caption for p in placed], placed, timeline, 1, args)
+        return EditResult(final, [p.caption for p in placed], placed, timeline, 1, args, keep_clear_boxes(spec))

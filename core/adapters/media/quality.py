@@ -17,9 +17,12 @@ import logging
 import re
 import statistics
 import subprocess
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from core.adapters.media.captions import PlacedCaption, Rect
@@ -34,6 +37,7 @@ BLACK_MIN_S = 0.4
 FREEZE_MIN_S = 2.0
 FREEZE_NOISE_DB = -50
 ANALYSIS_SHRINK = 8  # the picture is measured at 1/8 of its width (grain averages out over 64 pixels)
+WATCH_SHRINK = 4  # mouths are watched at 1/4 of the width
 _BLACK = re.compile(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)")
 _FREEZE = re.compile(r"freezedetect\.freeze_(start|end):\s*([\d.]+)")
 _LOUD = re.compile(r"I:\s+(-?[\d.]+|-inf) LUFS")
@@ -90,33 +94,63 @@ def parse_scan(stderr: str, duration_s: float) -> MediaScan:
     )
 
 
-def scan_media(toolkit: FfmpegToolkit, video: Path, *, timeout_s: float = 600.0) -> MediaScan:
+# Called with each frame's index and a small grey copy (the viewer checks watch the mouths).
+FrameWatcher = Callable[[int, np.ndarray], None]
+
+
+def scan_media(
+    toolkit: FfmpegToolkit,
+    video: Path,
+    *,
+    timeout_s: float = 600.0,
+    watch: FrameWatcher | None = None,
+    watch_shrink: int = WATCH_SHRINK,
+) -> MediaScan:
+    """One decode: black, freeze and loudness from FFmpeg's log; with `watch`, the same decoded
+    picture also streams out small and grey (raw, on stdout) to `watch`, frame by frame."""
     info = toolkit.probe(video)
     width = max(16, (info.width or 1080) // ANALYSIS_SHRINK // 2 * 2)
-    vf = (
+    detect = (
         f"scale={width}:-2:flags=area,blackdetect=d={BLACK_MIN_S}:pix_th=0.10:pic_th=0.98,"
         f"freezedetect=n={FREEZE_NOISE_DB}dB:d={FREEZE_MIN_S}"
     )
-    audio = ["-af", "ebur128=peak=true"] if info.has_audio else ["-an"]
-    cmd = [
-        toolkit.exe,
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "info",
-        *toolkit.input_args(video),
-        "-vf",
-        vf,
-        *audio,
-        "-f",
-        "null",
-        "-",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
-    stderr = proc.stderr.decode("utf-8", "replace")
-    if proc.returncode != 0:
+    audio = ["-map", "0:a:0", "-af", "ebur128=peak=true"] if info.has_audio else []
+    head = [toolkit.exe, "-nostdin", "-hide_banner", "-loglevel", "info", *toolkit.input_args(video)]
+    gw = max(16, (info.width or 1080) // watch_shrink // 2 * 2)
+    gh = max(16, round((info.height or 1920) * gw / (info.width or 1080)) // 2 * 2)
+    if watch is None:
+        graph, outputs = ["-vf", detect], [*(["-af", "ebur128=peak=true"] if info.has_audio else ["-an"])]
+        outputs += ["-f", "null", "-"]
+    else:
+        split = f"[0:v:0]split=2[d][w];[d]{detect}[det];[w]scale={gw}:{gh}:flags=area,format=gray[grey]"
+        graph = ["-filter_complex", split]
+        outputs = ["-map", "[det]", *audio, "-f", "null", "-", "-map", "[grey]", "-f", "rawvideo", "pipe:1"]
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen([*head, *graph, *outputs], stdout=subprocess.PIPE, stderr=errors)
+        try:
+            _feed(proc, watch, (gh, gw))
+            code = proc.wait(timeout=timeout_s)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
+    if code != 0:
         raise toolkit.failure("quality check", stderr)
     return parse_scan(stderr, info.duration_s)
+
+
+def _feed(proc: subprocess.Popen[bytes], watch: FrameWatcher | None, shape: tuple[int, int]) -> None:
+    assert proc.stdout is not None
+    size, index = shape[0] * shape[1], 0
+    while True:
+        chunk = proc.stdout.read(size)
+        if len(chunk) < size:
+            break
+        if watch is not None:
+            watch(index, np.frombuffer(chunk, np.uint8).reshape(shape))
+        index += 1
 
 
 def sample_frames(video: Path, every_s: float, dest_dir: Path, *, max_side: int = 360) -> list[Path]:

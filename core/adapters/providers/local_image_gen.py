@@ -25,7 +25,8 @@ from core.adapters.media.files import atomic_output, file_sha256
 from core.adapters.media.images import flatten_rgb, load_image_safely
 from core.adapters.providers.local_base import FinishedOnSubmit
 from core.adapters.providers.local_image_edit import apply_grade, flat_background, paint_backdrop, person_matte
-from core.adapters.providers.portrait import FaceLayout, guess_layout, layout_pnginfo, read_layout
+from core.adapters.providers.portrait import Box, FaceLayout, guess_layout, layout_pnginfo, read_layout
+from core.adapters.providers.product_placement import Placement, decontaminate, place_for, place_product
 from core.adapters.providers.scenes import SCENE_WORDS, parse_prompt
 from core.adapters.providers.vision_metrics import foreground_mask
 from core.domain.media import ImageFile
@@ -37,12 +38,6 @@ logger = logging.getLogger(__name__)
 MAX_PROMPT_CHARS = 8000
 # Shot -> (face height as a share of the frame height, face centre y as a share).
 SHOTS = {"close_up": (0.30, 0.36), "medium": (0.17, 0.30), "wide": (0.10, 0.42), "product_close_up": (0.13, 0.24)}
-# Visibility (and product close-ups) -> (product height share, centre x share, bottom y share).
-PRODUCT_PLACES = {
-    "primary": (0.36, 0.70, 0.93),
-    "secondary": (0.20, 0.22, 0.95),
-    "product_close_up": (0.56, 0.52, 0.96),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +115,13 @@ def _cutout(image: Image.Image, hint: str | None) -> Image.Image:
         alpha = _fill_holes(person_matte(rgb, background))
     else:
         alpha = _fill_holes(foreground_mask(rgb.astype(np.uint8)).astype(np.float32))  # all ones without a backdrop
-    mask = Image.fromarray((alpha * 255).astype(np.uint8), "L").filter(ImageFilter.GaussianBlur(1.2))
-    cut = flatten_rgb(image).convert("RGBA")
+    # One pixel in from the matte's edge, then feathered: the soft rim lies on the subject, not the backdrop.
+    mask = Image.fromarray((alpha * 255).astype(np.uint8), "L").filter(ImageFilter.MinFilter(3))
+    mask = mask.filter(ImageFilter.GaussianBlur(1.2))
+    soft = np.asarray(mask, np.float32) / 255.0
+    if background is not None:
+        rgb = decontaminate(rgb, soft)
+    cut = Image.fromarray(np.rint(rgb).astype(np.uint8), "RGB").convert("RGBA")
     cut.putalpha(mask)
     return cut
 
@@ -169,24 +169,34 @@ def _place_person(frame: Image.Image, avatar_path: Path, card: SceneCard, rng: r
     return layout.mapped(scale, dx, dy)
 
 
-def _place_product(frame: Image.Image, product_path: Path, card: SceneCard, rng: random.Random) -> None:
-    place = "product_close_up" if card.shot == "product_close_up" else card.visibility
-    if place not in PRODUCT_PLACES:
-        return
-    width, height = frame.size
-    share, centre_x, bottom = PRODUCT_PLACES[place]
+def _fallback_face(frame: tuple[int, int]) -> Box:
+    """Without a presenter, the product is placed as if a medium shot's face were there."""
+    width, height = frame
+    face_h = round(SHOTS["medium"][0] * height)
+    return Box(
+        round(width / 2 - face_h * 0.38), round(SHOTS["medium"][1] * height - face_h / 2), round(face_h * 0.76), face_h
+    )
+
+
+def _place_product(
+    frame: Image.Image, product_path: Path, card: SceneCard, face: Box | None, rng: random.Random
+) -> Placement | None:
+    place = place_for(card.shot, card.visibility)
+    if place is None:
+        return None
     cut = _cutout_of(file_sha256(product_path), str(product_path), None)
     box = cut.getchannel("A").getbbox() or (0, 0, *cut.size)
     cut = cut.crop(box)
-    scale = share * height / max(1, cut.height)
-    cut = cut.resize((max(1, round(cut.width * scale)), max(1, round(cut.height * scale))), Image.LANCZOS)
-    cut = cut.rotate(rng.uniform(-4, 4), resample=Image.BICUBIC, expand=True)
-    x = round(centre_x * width - cut.width / 2 + rng.uniform(-0.02, 0.02) * width)
-    y = round(bottom * height - cut.height)
-    _paste_with_shadow(frame, cut, x, y, 0.5)
+    placement = place_product(
+        place, cut.width / max(1, cut.height), face or _fallback_face(frame.size), frame.size, rng.uniform(-0.01, 0.01)
+    )
+    b = placement.box
+    cut = cut.resize((b.w, b.h), Image.LANCZOS).rotate(rng.uniform(-3, 3), resample=Image.BICUBIC)
+    _paste_with_shadow(frame, cut, b.x, b.y, 0.5)
+    return placement
 
 
-def render_frame(request: ImageGenRequest) -> tuple[Image.Image, FaceLayout | None, SceneCard]:
+def render_frame(request: ImageGenRequest) -> tuple[Image.Image, FaceLayout | None, SceneCard, Placement | None]:
     card = read_card(request.prompt)
     rng = random.Random(request_id(request))
     size = (request.width, request.height)
@@ -198,35 +208,34 @@ def render_frame(request: ImageGenRequest) -> tuple[Image.Image, FaceLayout | No
         layout = _place_person(frame, Path(request.references[0]), card, rng)
     subject = np.asarray(frame.getchannel("A"), np.float32)[..., None] / 255.0  # 1 where a subject is
     frame = Image.alpha_composite(Image.fromarray(np.rint(backdrop).astype(np.uint8), "RGB").convert("RGBA"), frame)
+    placement = None
     if len(request.references) > 1:
-        _place_product(frame, Path(request.references[1]), card, rng)
+        face = layout.face if layout is not None else None
+        placement = _place_product(frame, Path(request.references[1]), card, face, rng)
     plain = np.asarray(frame.convert("RGB"), np.float32)
     graded = apply_grade(plain, spec.grade)
     # The person takes half of the grade: lit by the scene, but skin and hair keep their identity.
     half = plain + (graded - plain) * 0.5
     mixed = graded * (1 - subject) + half * subject
-    return Image.fromarray(np.rint(np.clip(mixed, 0, 255)).astype(np.uint8), "RGB"), layout, card
+    return Image.fromarray(np.rint(np.clip(mixed, 0, 255)).astype(np.uint8), "RGB"), layout, card, placement
 
 
 class LocalImageGenerator(FinishedOnSubmit):
     """Provider[ImageGenRequest, ImageFile]. Finishes on submit; draws in collect."""
 
-
     def submit(self, request: ImageGenRequest) -> Submission:
         self._check(request)
         return Submission(request_id=request_id(request), poll_after_s=0.0)
 
-
     def collect(self, request: ImageGenRequest, result: PollResult, dest_dir: Path) -> ImageFile:
         self._check(request)
-        image, layout, card = render_frame(request)
+        image, layout, card, placement = render_frame(request)
         dest = Path(dest_dir) / f"{request_id(request)}.png"
         info = layout_pnginfo(layout)
-        info.add_text("ugc:card", json.dumps(_card_dict(card)))
+        info.add_text("ugc:card", json.dumps(_card_dict(card) | _placement_dict(placement)))
         with atomic_output(dest) as tmp:
             image.save(tmp, format="PNG", pnginfo=info)
         return ImageFile(path=dest, width=image.width, height=image.height, content_type="image/png")
-
 
     @staticmethod
     def _check(request: ImageGenRequest) -> None:
@@ -245,3 +254,10 @@ class LocalImageGenerator(FinishedOnSubmit):
 
 def _card_dict(card: SceneCard) -> dict[str, str]:
     return {name: getattr(card, name) for name in SceneCard.__slots__}
+
+
+def _placement_dict(placement: Placement | None) -> dict[str, object]:
+    """Where the product was put (read back by the caption layout and the quality check)."""
+    if placement is None:
+        return {"product_place": None, "product_box": None}
+    return {"product_place": placement.place, "product_box": placement.box.to_dict()}

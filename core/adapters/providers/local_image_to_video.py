@@ -2,7 +2,9 @@
 
 Camera words pick the move (push in, pull out, pan, tilt, static, handheld); each frame
 is a sub-pixel crop of the still (Pillow's `resize(box=...)`), so slow moves glide instead
-of stepping a pixel at a time as FFmpeg's zoompan does. Frames stream to FFmpeg's stdin
+of stepping a pixel at a time as FFmpeg's zoompan does. Given a voice line, the presenter
+speaks it: the talking-video rig (mouth shapes drawn once per clip) makes each frame
+before the camera move crops it, so a talking scene is still one encode. Frames stream to FFmpeg's stdin
 through one reused buffer, so memory stays flat. Deterministic for a given request.
 """
 
@@ -20,12 +22,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from core.adapters.media.ffmpeg import BITEXACT_ARGS, FfmpegToolkit, file_url
 from core.adapters.media.files import atomic_output, file_sha256
 from core.adapters.media.images import flatten_rgb, load_image_safely
 from core.adapters.providers.local_base import FinishedOnSubmit
+from core.adapters.providers.local_lipsync import TalkTracks, talk_tracks
+from core.adapters.providers.talking_head import PortraitRig
 from core.domain.media import VideoFile
 from core.errors import ProviderTimeout, ValidationError
 from core.ports import ImageToVideoRequest, PollResult, Submission
@@ -33,6 +38,8 @@ from core.ports import ImageToVideoRequest, PollResult, Submission
 logger = logging.getLogger(__name__)
 
 MAX_DURATION_S = 20.0
+# A talking clip: the frame's rig and its per-frame tracks.
+Talk = tuple[PortraitRig, TalkTracks]
 # A move: t in [0, 1] (and seconds) -> (zoom >= 1, x shift, y shift as shares of the crop's free room).
 Move = Callable[[float, float], tuple[float, float, float]]
 
@@ -83,6 +90,8 @@ def request_id(request: ImageToVideoRequest) -> str:
         request.width,
         request.height,
     ]
+    if request.audio is not None:
+        payload += [file_sha256(request.audio), round(request.audio_at_s, 3)]
     return "local-i2v-" + hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()[:32]
 
 
@@ -107,7 +116,6 @@ def frame_box(base: tuple[float, float, float, float], zoom: float, sx: float, s
 class LocalImageAnimator(FinishedOnSubmit):
     """Provider[ImageToVideoRequest, VideoFile]. Finishes on submit; renders in collect."""
 
-
     def __init__(
         self,
         toolkit: FfmpegToolkit | None = None,
@@ -125,19 +133,19 @@ class LocalImageAnimator(FinishedOnSubmit):
         self._check(request)
         return Submission(request_id=request_id(request), poll_after_s=0.0)
 
-
     def collect(self, request: ImageToVideoRequest, result: PollResult, dest_dir: Path) -> VideoFile:
         self._check(request)
         dest = Path(dest_dir) / f"{request_id(request)}.mp4"
         started = time.monotonic()
-        still = flatten_rgb(load_image_safely(request.image))
+        image = load_image_safely(request.image)
+        still = flatten_rgb(image)
         name, move = camera_move(f"{request.camera} {request.prompt}", request.seed)
+        talk = self._talk(image, still, request) if request.audio is not None else None
         with atomic_output(dest) as tmp:
-            self._encode(still, move, request, tmp, started)
+            self._encode(still, move, request, tmp, started, talk)
             video = self._toolkit.video_file(tmp)
         logger.info("animated %.1f s (%s) in %.1f s", request.duration_s, name, time.monotonic() - started)
         return VideoFile(dest, video.duration_s, video.width, video.height)
-
 
     def _command(self, request: ImageToVideoRequest, out: Path) -> list[str]:
         size = f"{request.width}x{request.height}"
@@ -146,13 +154,28 @@ class LocalImageAnimator(FinishedOnSubmit):
         output = [*x264, "-pix_fmt", "yuv420p", "-an", "-movflags", "+faststart", *BITEXACT_ARGS, "-f", "mp4"]
         return self._toolkit.command(*frames_in, "-protocol_whitelist", "pipe", "-i", "pipe:0", *output, file_url(out))
 
-    def _encode(self, still: Image.Image, move: Move, request: ImageToVideoRequest, out: Path, started: float) -> None:
+    def _talk(self, image: Image.Image, still: Image.Image, request: ImageToVideoRequest) -> Talk:
+        """The portrait rig of the frame (its mouth shapes drawn once) and per-frame mouth, head and blink tracks."""
+        rig = PortraitRig.from_image(image, still.width, still.height)
+        count = max(1, round(request.duration_s * self.fps))
+        assert request.audio is not None
+        return rig, talk_tracks(request.audio, count, self.fps, request.audio_at_s, request.seed, blinks=rig.can_blink)
+
+    def _encode(
+        self,
+        still: Image.Image,
+        move: Move,
+        request: ImageToVideoRequest,
+        out: Path,
+        started: float,
+        talk: Talk | None = None,
+    ) -> None:
         with tempfile.TemporaryFile() as errors:
             proc = subprocess.Popen(
                 self._command(request, out), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
             )
             try:
-                self._stream(proc, still, move, request, started)
+                self._stream(proc, still, move, request, started, talk)
                 code = proc.wait(timeout=max(1.0, self.timeout_s - (time.monotonic() - started)))
             except subprocess.TimeoutExpired as exc:
                 raise ProviderTimeout("The scene clip took too long to render.", provider=self.name) from exc
@@ -171,16 +194,24 @@ class LocalImageAnimator(FinishedOnSubmit):
         move: Move,
         request: ImageToVideoRequest,
         started: float,
+        talk: Talk | None = None,
     ) -> None:
+        """Each frame: the still (or, talking, the rig's frame with this instant's mouth) through the camera move."""
         assert proc.stdin is not None
         size = (request.width, request.height)
         base = cover_box(still.size, size)
         count = max(1, round(request.duration_s * self.fps))
+        canvas = np.empty((still.height, still.width, 3), np.uint8) if talk else None
         try:
             for i in range(count):
                 zoom, sx, sy = move(i / max(1, count - 1), i / self.fps)
                 box = frame_box(base, max(1.0, zoom), sx, sy)
-                proc.stdin.write(still.resize(size, Image.Resampling.BILINEAR, box=box).tobytes())
+                source = still
+                if talk is not None and canvas is not None:
+                    rig, tracks = talk
+                    rig.compose(canvas, *tracks.at(i))
+                    source = Image.fromarray(canvas, "RGB")
+                proc.stdin.write(source.resize(size, Image.Resampling.BILINEAR, box=box).tobytes())
                 if i % 30 == 0 and time.monotonic() - started > self.timeout_s:
                     raise subprocess.TimeoutExpired("ffmpeg", self.timeout_s)
         except BrokenPipeError:

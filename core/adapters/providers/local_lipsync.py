@@ -15,6 +15,7 @@ import random
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ from core.ports import LipSyncRequest, PollResult, Submission
 
 logger = logging.getLogger(__name__)
 
-ENVELOPE_RATE = 16_000
+ENVELOPE_RATE = 24_000  # a whole number of samples per frame at 24, 25, 30 and 60 fps
 _VIDEO_OUT = ["-map", "0:v:0", "-c:v", "libx264", "-tune", "stillimage", "-pix_fmt", "yuv420p"]
 _AUDIO_OUT = ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart"]
 MAX_DURATION_S = 600.0
@@ -75,6 +76,66 @@ def blink_track(n_frames: int, fps: int, seed: int) -> np.ndarray:
     return track
 
 
+@dataclass(frozen=True, slots=True)
+class TalkTracks:
+    """Per-frame mouth opening, head offset, blink state and brow lift for one talking clip."""
+
+    mouth: np.ndarray
+    head_dy: np.ndarray
+    blink: np.ndarray
+    head_dx: np.ndarray
+    brow: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.mouth)
+
+    def at(self, i: int) -> tuple[int, int, int, int, int]:
+        """The arguments of `PortraitRig.compose` for frame i (dy, mouth level, blink, dx, brow)."""
+        i = min(i, len(self.mouth) - 1)
+        return (
+            int(self.head_dy[i]), int(self.mouth[i]), int(self.blink[i]), int(self.head_dx[i]), int(self.brow[i])
+        )  # fmt: skip
+
+
+def _smooth(values: np.ndarray, frames: int) -> np.ndarray:
+    width = max(1, frames)
+    padded = np.pad(values.astype(np.float32), (width // 2, width - 1 - width // 2), mode="edge")
+    return np.convolve(padded, np.ones(width) / width, mode="valid")
+
+
+def expression(levels: np.ndarray, fps: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(extra nod dy, sway dx, brow lift) following the voice's energy: a nod and lifted brows on
+    emphasis (energy well above its recent average), a sway that grows while speaking."""
+    energy = levels.astype(np.float32) / max(1, MOUTH_LEVELS - 1)
+    fast, slow = _smooth(energy, round(fps * 0.25)), _smooth(energy, round(fps * 1.2))
+    emphasis = np.clip(fast - slow, 0.0, None)
+    nod = np.rint(np.clip(emphasis * 6.0, 0, 2))
+    rng = random.Random(seed ^ 0xACE)
+    t = np.arange(len(levels)) / fps
+    sway = (0.8 + 1.6 * slow) * np.sin(math.tau * t / 4.7 + rng.uniform(0, math.tau))
+    brow = np.where(emphasis > 0.22, 2, np.where(emphasis > 0.12, 1, 0))
+    return nod.astype(np.int8), np.rint(sway).astype(np.int8), brow.astype(np.int8)
+
+
+def tracks_for(samples: np.ndarray, rate: int, fps: int, n_frames: int, seed: int, *, blinks: bool) -> TalkTracks:
+    levels = mouth_levels(samples, rate, fps, n_frames)
+    nod, sway, brow = expression(levels, fps, seed)
+    return TalkTracks(
+        levels,
+        (head_motion(n_frames, fps, seed) + nod).astype(np.int8),
+        blink_track(n_frames, fps, seed) if blinks else np.zeros(n_frames, np.int8),
+        sway,
+        brow,
+    )
+
+
+def talk_tracks(audio: Path, n_frames: int, fps: int, at_s: float, seed: int, *, blinks: bool) -> TalkTracks:
+    """Tracks for a clip whose voice line starts `at_s` seconds in (silence before it: mouth closed)."""
+    samples = decode_audio_mono(audio, rate=ENVELOPE_RATE)
+    lead = np.zeros(max(0, round(at_s * ENVELOPE_RATE)), np.float32)
+    return tracks_for(np.concatenate([lead, samples]), ENVELOPE_RATE, fps, n_frames, seed, blinks=blinks)
+
+
 def lipsync_request_id(request: LipSyncRequest) -> str:
     payload = {
         "image": file_sha256(request.image),
@@ -88,7 +149,6 @@ def lipsync_request_id(request: LipSyncRequest) -> str:
 
 class LocalLipSyncer(FinishedOnSubmit):
     """Provider[LipSyncRequest, VideoFile]. Finishes on submit; renders in collect."""
-
 
     def __init__(
         self,
@@ -107,14 +167,12 @@ class LocalLipSyncer(FinishedOnSubmit):
         self._check(request)
         return Submission(request_id=lipsync_request_id(request), poll_after_s=0.0)
 
-
     def collect(self, request: LipSyncRequest, result: PollResult, dest_dir: Path) -> VideoFile:
         self._check(request)
         dest = Path(dest_dir) / f"{lipsync_request_id(request)}.mp4"
         return self.render(
             request.image, request.audio, dest, width=request.width, height=request.height, seed=request.seed
         )
-
 
     @staticmethod
     def _check(request: LipSyncRequest) -> None:
@@ -138,11 +196,7 @@ class LocalLipSyncer(FinishedOnSubmit):
             raise ValidationError(f"The voice track must be between 0 and {MAX_DURATION_S:g} seconds long.")
         n_frames = max(1, math.ceil(duration * self.fps - 1e-6))
         rig = PortraitRig.from_image(load_image_safely(image), width, height)
-        tracks = (
-            mouth_levels(samples, ENVELOPE_RATE, self.fps, n_frames),
-            head_motion(n_frames, self.fps, seed),
-            blink_track(n_frames, self.fps, seed) if rig.can_blink else np.zeros(n_frames, np.int8),
-        )
+        tracks = tracks_for(samples, ENVELOPE_RATE, self.fps, n_frames, seed, blinks=rig.can_blink)
         del samples
         dest = Path(dest)
         with atomic_output(dest) as tmp:
@@ -158,7 +212,7 @@ class LocalLipSyncer(FinishedOnSubmit):
         output = [*x264, *_AUDIO_OUT, *BITEXACT_ARGS, "-f", "mp4", file_url(out)]
         return self._toolkit.command(*frames_in, *self._toolkit.input_args(audio), *output)
 
-    def _encode(self, rig: PortraitRig, tracks: tuple[np.ndarray, ...], audio: Path, out: Path, started: float) -> None:
+    def _encode(self, rig: PortraitRig, tracks: TalkTracks, audio: Path, out: Path, started: float) -> None:
         with tempfile.TemporaryFile() as errors:
             proc = subprocess.Popen(
                 self._command(rig, audio, out), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
@@ -177,14 +231,13 @@ class LocalLipSyncer(FinishedOnSubmit):
                 raise self._toolkit.failure("lip-sync encode", errors.read().decode("utf-8", "replace"))
 
     def _stream_frames(
-        self, proc: subprocess.Popen[bytes], rig: PortraitRig, tracks: tuple[np.ndarray, ...], started: float
+        self, proc: subprocess.Popen[bytes], rig: PortraitRig, tracks: TalkTracks, started: float
     ) -> None:
         assert proc.stdin is not None
-        levels, motion, blinks = tracks
         frame = np.empty((rig.height, rig.width, 3), np.uint8)
         try:
-            for i in range(len(levels)):
-                rig.compose(frame, int(motion[i]), int(levels[i]), int(blinks[i]))
+            for i in range(len(tracks)):
+                rig.compose(frame, *tracks.at(i))
                 proc.stdin.write(frame.data)
                 if i % 50 == 0 and time.monotonic() - started > self.timeout_s:
                     raise subprocess.TimeoutExpired("ffmpeg", self.timeout_s)

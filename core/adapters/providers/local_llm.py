@@ -19,16 +19,19 @@ from typing import Any
 
 from core.adapters.providers.local_base import FinishedOnSubmit
 from core.adapters.providers.scenes import SCENE_WORDS
+from core.adapters.providers.script_lines import call_to_action, clean_phrase, grow, pain_phrase, point_sentences
 from core.adapters.providers.script_templates import (
     ACTIONS,
     CAMERAS,
-    DIALOGUE,
     EXPRESSIONS,
+    FALLBACK_POINT,
+    FOLLOWERS,
     HOOKS,
     KIND_KEYWORDS,
     LIGHTING_BY_TONE,
+    OPENERS,
     PAINS,
-    POINTS,
+    POINT_SCENES,
     SETTINGS_BY_TYPE,
     VISIBILITY,
     scene_plan,
@@ -62,8 +65,12 @@ def product_kind(product: dict[str, Any]) -> str:
 
 
 def _pain_from_prompt(prompt: str) -> str | None:
-    match = re.search(r"(?:tired of|sick of|struggl\w* with|no more|hate|fix(?:es)?)\s+([^.,;!?]{3,60})", prompt, re.I)
-    return " ".join(match.group(1).split()) if match else None
+    """The phrase after "tired of" (and the like), commas kept: "dull, tired-looking skin"."""
+    match = re.search(r"(?:tired of|sick of|struggl\w* with|no more|hate|fix(?:es)?)\s+([^.;!?]{3,80})", prompt, re.I)
+    if not match:
+        return None
+    phrase = re.split(r"(?i),?\s+(?:and|but|so|because|which|while)\s+|,\s*(?=\w+ \w+ \w+ \w+)", match.group(1))[0]
+    return " ".join(phrase.split()) or None
 
 
 def _points_from_prompt(prompt: str) -> list[str]:
@@ -73,8 +80,8 @@ def _points_from_prompt(prompt: str) -> list[str]:
         words = _words(part)
         if re.search(r"(?i)tired of|sick of|struggl|no more|hate", part):
             continue  # that is the pain, not a selling point
-        if 2 <= len(words) <= 7 and not re.match(r"(?i)(make|create|an?|the)\b", words[0]):
-            points.append(" ".join(words))
+        if 2 <= len(words) <= 7 and not re.match(r"(?i)(make|create|an?|the|for|i|we|my|our)\b", words[0]):
+            points.append(clean_phrase(" ".join(words)))
     return points
 
 
@@ -91,11 +98,11 @@ def creative_brief(context: dict[str, Any], rng: random.Random) -> dict[str, Any
     name = product.get("product_name") or context.get("product_name") or "this"
     kind = product_kind(product)
     prompt = brief.get("prompt", "")
-    pain = _pain_from_prompt(prompt) or rng.choice(PAINS[kind])
-    features = [f.replace("_", " ") for f in product.get("distinctive_features", []) if not re.search(r"[#:%\d]", f)]
-    points = _points_from_prompt(prompt) + features
-    points += POINTS.get(kind, POINTS["general"])
-    unique = list(dict.fromkeys(p.strip() for p in points if p.strip()))[:3]
+    pain = pain_phrase(_pain_from_prompt(prompt) or "", kind) or rng.choice(PAINS[kind])
+    features = [clean_phrase(f) for f in product.get("distinctive_features", []) if not re.search(r"[#:%\d]", f)]
+    points = [p for p in _points_from_prompt(prompt) if p.lower() not in pain.lower()]  # the pain is no selling point
+    points += features  # only what the brief and the DNA say: no invented claims
+    unique = list(dict.fromkeys(p.strip() for p in points if p.strip()))[:3] or [FALLBACK_POINT]
     style = brief.get("style", "testimonial")
     return {
         "hook_strategy": HOOKS.get(style, HOOKS["testimonial"]),
@@ -108,18 +115,18 @@ def creative_brief(context: dict[str, Any], rng: random.Random) -> dict[str, Any
     }
 
 
-def _fit(text: str, max_words: int) -> str:
-    words = text.split()
-    if len(words) <= max_words:
-        return text
-    cut = " ".join(words[:max_words]).rstrip(",;:-")
-    return cut if cut.endswith((".", "!", "?")) else cut + "."
-
-
-def _dialogue(scene_type: str, slots: dict[str, str], max_words: int, rng: random.Random) -> str:
-    options = [t.format(**slots) for t in DIALOGUE[scene_type]]
-    fitting = [t for t in options if len(t.split()) <= max_words]
-    return rng.choice(fitting) if fitting else _fit(min(options, key=lambda t: len(t.split())), max_words)
+def _dialogue(scene_type: str, slots: dict[str, str], points: list[str], max_words: int, rng: random.Random) -> str:
+    """The scene's line: its type's opening, a selling point where the type calls for one, grown to the budget."""
+    openers = tuple(t.format(**slots) for t in OPENERS[scene_type])
+    followers = tuple(t.format(**slots) for t in FOLLOWERS[scene_type])
+    if scene_type in POINT_SCENES and points:
+        stated = point_sentences(points[0])
+        if scene_type == "demo":
+            second = tuple(point_sentences(p)[0] for p in points[1:2])
+            openers, followers = stated, followers + openers + second
+        else:
+            followers = stated[:1] + followers
+    return grow(openers, followers, max_words, rng)
 
 
 def _scene(
@@ -146,17 +153,17 @@ def script(context: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     light_type, light_dir = LIGHTING_BY_TONE.get(tone, ("natural", "window_left"))
     setting = _setting(brief.get("prompt", ""), kind)
     look = {"setting": setting, "lighting": {"type": light_type, "direction": light_dir}}
-    points = list(creative.get("selling_points") or POINTS["general"])
+    points = [p for p in (clean_phrase(str(p)) for p in creative.get("selling_points") or []) if p] or [FALLBACK_POINT]
     scenes = []
     for number, (scene_type, seconds) in enumerate(scene_plan(float(brief.get("duration_s", 30))), start=1):
         max_words = max(3, min(math.floor(seconds * wpm / 60), math.floor(seconds * per_8s / 8)))
         slots = {
             "product": name,
-            "pain": creative.get("pain_point") or PAINS[kind][0],
-            "point": points[(number - 1) % len(points)].lower(),
-            "cta": creative.get("call_to_action") or f"Try {name} today",
+            "pain": pain_phrase(str(creative.get("pain_point") or ""), kind) or PAINS[kind][0],
+            "cta": call_to_action(str(creative.get("call_to_action") or ""), name),
         }
-        dialogue = _dialogue(scene_type, slots, max_words, rng)
+        mine = points[(number - 1) % len(points) :] + points[: (number - 1) % len(points)]
+        dialogue = _dialogue(scene_type, slots, mine, max_words, rng)
         scenes.append({"scene_number": number, **_scene(scene_type, seconds, slots, look, dialogue)})
     return {
         "title": f"{name}: {brief.get('style', 'testimonial')} for {brief.get('platform', 'tiktok')}",
@@ -183,7 +190,6 @@ class LocalScriptWriter(FinishedOnSubmit):
             raise ValidationError("Unknown writing task.")
         return Submission(request_id=request_id(request), poll_after_s=0.0)
 
-
     def collect(self, request: ScriptRequest, result: PollResult, dest_dir: Path) -> ScriptAnswer:
         rng = random.Random(request_id(request))
         if request.task is ScriptTask.CREATIVE_BRIEF:
@@ -193,4 +199,3 @@ class LocalScriptWriter(FinishedOnSubmit):
         else:
             answer = safety(request)
         return ScriptAnswer(text=json.dumps(answer, ensure_ascii=False), model=WRITER)
-

@@ -1,7 +1,7 @@
 """The offline script writer's templates: scene plans, lines, cameras and lighting per scene type.
 
-Lines are short on purpose: at 150 words a minute a 5 s scene holds 12 words and an
-8 s scene 20 (spec 8.1). `{product}`, `{pain}`, `{point}` and `{cta}` are filled in.
+Lines are grown to the scene's word budget: at 150 words a minute a 5 s scene holds 12
+words and an 8 s scene 20 (spec 8.1). `{product}`, `{pain}` and `{cta}` are filled in.
 """
 
 from __future__ import annotations
@@ -27,16 +27,9 @@ PAINS: dict[str, tuple[str, ...]] = {
     "general": ("products that overpromise", "wasting money on things that don't work"),
 }
 
-POINTS: dict[str, list[str]] = {
-    "skincare": ["absorbs in seconds", "no sticky feel", "visible glow in a week"],
-    "beverage": ["smooth taste", "real energy without the crash", "ready in a minute"],
-    "food": ["actually filling", "tastes like a treat", "clean ingredients"],
-    "tech": ["lasts all day", "sets up in seconds", "fits in any pocket"],
-    "fitness": ["easy to stick with", "works anywhere", "feels good after"],
-    "home": ["instantly cosier", "looks great everywhere", "easy to keep clean"],
-    "fashion": ["fits like it was made for me", "goes with everything", "built to last"],
-    "general": ["easy to use", "worth every cent", "works from day one"],
-}
+# No default selling points: the writer states only what the brief or the product DNA says.
+# When neither gives one, it speaks about the look of the product (an opinion, not a claim).
+FALLBACK_POINT = "the way it looks"
 
 HOOKS: dict[str, str] = {
     "testimonial": "Open mid-reaction with an honest first impression in the first 2 seconds",
@@ -56,35 +49,66 @@ SETTINGS_BY_TYPE: dict[str, str] = {
     "fashion": "street",
 }
 
-DIALOGUE: dict[str, tuple[str, ...]] = {
+# Per scene type: opening sentences, then sentences that may follow while the word budget
+# allows. Every sentence is an opinion or a reaction, never a product claim; claims come
+# only from the brief's selling points (see script_lines.point_sentences).
+OPENERS: dict[str, tuple[str, ...]] = {
     "hook": (
         "Okay, I did not expect {product} to be this good.",
         "Stop scrolling if you deal with {pain}.",
-        "I finally tried {product} and wow.",
+        "I finally tried {product}, and wow.",
+        "You need to hear about {product}.",
     ),
     "problem": (
         "I was so done with {pain}.",
-        "Honestly, {pain} was ruining my routine.",
+        "Honestly, I had enough of {pain}.",
+        "Can we talk about {pain} for a second?",
     ),
     "solution": (
-        "Then I found {product}, and it just works.",
-        "Enter {product}. Game changer, seriously.",
+        "Then I found {product}, and it just clicked.",
+        "Then a friend told me about {product}.",
+        "So I gave {product} a try.",
     ),
-    "demo": (
-        "Look at this: {point}.",
-        "Watch, {point}. That's it.",
-        "My favourite part? It's {point}.",
-    ),
+    "demo": ("Let me show you how I use it.", "Watch this.", "Here it is up close."),
     "testimonial": (
-        "Two weeks in and I'm honestly hooked.",
-        "I've already told all my friends about it.",
+        "Honestly, I'm really happy with it.",
+        "I keep reaching for it.",
+        "It's part of my routine now.",
     ),
-    "cta": (
-        "{cta}. You can thank me later.",
-        "{cta}. Seriously, go.",
-        "{cta}.",
-    ),
+    "cta": ("{cta}",),
 }
+FOLLOWERS: dict[str, tuple[str, ...]] = {
+    "hook": (
+        "I have to tell you about it.",
+        "Let me show you.",
+        "Stay with me for a second.",
+        "This one surprised me.",
+        "Trust me.",
+    ),
+    "problem": (
+        "I tried so many things.",
+        "Nothing felt right.",
+        "It was getting really frustrating.",
+        "Sound familiar?",
+        "Ugh.",
+    ),
+    "solution": (
+        "I was curious, so I gave it a go.",
+        "Here is what I noticed.",
+        "I was not sure at first.",
+        "Honestly.",
+    ),
+    "demo": ("See what I mean?", "That's my whole routine.", "Okay, I'm impressed.", "Right?"),
+    "testimonial": (
+        "I've already told my friends about it.",
+        "I did not expect to like it this much.",
+        "I mean it.",
+        "No regrets.",
+    ),
+    "cta": ("You can thank me later.", "Seriously, go.", "I think you'll love it."),
+}
+# Scene types whose line also states a selling point (the demo leads with it).
+POINT_SCENES = ("solution", "demo", "testimonial")
 
 ACTIONS: dict[str, str] = {
     "hook": "Holds {product} up to the camera, leaning in",

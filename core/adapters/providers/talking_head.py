@@ -113,7 +113,7 @@ class PortraitRig:
         self.width, self.height = frame.size
         self.layout = layout
         rgb = np.asarray(frame.convert("RGB"), dtype=np.uint8)
-        self._padded = np.pad(rgb, ((BOB_MARGIN, BOB_MARGIN), (0, 0), (0, 0)), mode="edge")
+        self._padded = np.pad(rgb, ((BOB_MARGIN, BOB_MARGIN), (BOB_MARGIN, BOB_MARGIN), (0, 0)), mode="edge")
         self.mouth = [None, *(self._mouth_patch(frame, rgb, k / (MOUTH_LEVELS - 1)) for k in range(1, MOUTH_LEVELS))]
         self.eyes: list[list[Patch]] = [[], [], []]
         if layout.eyes:
@@ -131,16 +131,33 @@ class PortraitRig:
     def can_blink(self) -> bool:
         return bool(self.eyes[2])
 
-    def compose(self, out: np.ndarray, dy: int, mouth_level: int, blink: int) -> None:
-        """Write one frame into `out` (height x width x 3): head moved down by dy pixels."""
+    def compose(self, out: np.ndarray, dy: int, mouth_level: int, blink: int, dx: int = 0, brow: int = 0) -> None:
+        """Write one frame into `out` (height x width x 3): head moved by (dx, dy) pixels, brows
+        raised by `brow` steps, eyes half or fully closed (`blink` 1, 2), mouth open to its level."""
         dy = max(-BOB_MARGIN, min(BOB_MARGIN, dy))
-        np.copyto(out, self._padded[BOB_MARGIN - dy : BOB_MARGIN - dy + self.height])
+        dx = max(-BOB_MARGIN, min(BOB_MARGIN, dx))
+        rows = slice(BOB_MARGIN - dy, BOB_MARGIN - dy + self.height)
+        np.copyto(out, self._padded[rows, BOB_MARGIN - dx : BOB_MARGIN - dx + self.width])
+        if brow and self.layout.eyes:
+            self._raise_brows(out, dx, dy, brow)
         patches = list(self.eyes[blink]) if blink else []
         if mouth_level and (mouth := self.mouth[mouth_level]) is not None:
             patches.append(mouth)
         for patch in patches:
             h, w = patch.pixels.shape[:2]
-            out[patch.y + dy : patch.y + dy + h, patch.x : patch.x + w] = patch.pixels
+            x, y = max(0, patch.x + dx), patch.y + dy
+            out[y : y + h, x : x + w] = patch.pixels[:, : max(0, min(w, self.width - x))]
+
+    def _raise_brows(self, out: np.ndarray, dx: int, dy: int, level: int) -> None:
+        """Lift the band above each eye (the brow) by a pixel or two: surprise and emphasis."""
+        assert self.layout.eyes is not None
+        lift = max(1, round(self.layout.face.h * 0.008 * level))
+        for eye in self.layout.eyes:
+            y0, y1 = eye.y - round(eye.h * 1.8) + dy, eye.y - round(eye.h * 0.15) + dy
+            x0, x1 = max(0, eye.x - round(eye.w * 0.25) + dx), min(self.width, eye.x + round(eye.w * 1.25) + dx)
+            if y0 - lift < 0 or y1 >= self.height or x1 <= x0:
+                continue
+            out[y0 - lift : y1 - lift, x0:x1] = out[y0:y1, x0:x1].copy()
 
     # ------------------------------------------------------------------ drawing
 
