@@ -212,7 +212,7 @@ def typed_scenes(text: str, *, wpm: int, per_8s: int) -> list[dict[str, Any]]:
 def save_typed_script(ad_id: str, text: str, *, user_id: str, services: Services, title: str = "") -> ScriptDraft:
     """The creator's own script (plain lines, or the writer's JSON pasted back), checked like a
     written one; nothing is stored unless all of it is valid."""
-    text = (text or "").strip()
+    text = text_rules.clean(text, field="script").strip()  # invisible characters count as nothing
     if not text:
         raise ValidationError("Type the script: one line per scene.")
     settings = services.settings

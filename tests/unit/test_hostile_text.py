@@ -131,3 +131,15 @@ def test_cjk_captions_use_a_font_that_has_the_glyphs() -> None:
     assert _render(noto, "你") != _render(noto, " ")
     lines = captions.wrap("这是一个很长的中文字幕用于测试换行是否正确工作", 40, 300)
     assert len(lines) > 1 and all(noto.getlength(line) <= 300 for line in lines)
+
+
+def test_a_typed_script_of_invisible_characters_is_refused_and_stores_nothing(tmp_path, db) -> None:  # type: ignore[no-untyped-def]
+    from core.services import ugc_ads
+    from tests.ugc_support import scripted_ad, ugc_services, ugc_settings
+
+    services = ugc_services(ugc_settings(tmp_path / "data"), db)
+    user, ad_id = scripted_ad(services)
+    before = ugc_ads.get_ad(ad_id, user_id=user, services=services).scenes
+    with pytest.raises(ValidationError, match="one line per scene"):
+        ugc_script.save_typed_script(ad_id, "\u200b\ufeff\n\u00ad", user_id=user, services=services)
+    assert ugc_ads.get_ad(ad_id, user_id=user, services=services).scenes == before
