@@ -281,3 +281,18 @@ def test_a_models_video_ready_cannot_start_an_ad_that_lacks_a_product(
     assert ad.job is None and ad.product_name == "Glow Serum" and ad.avatar and ad.avatar.name == "Ava"
     assert chats.get_chat(chat, user_id=owner, services=studio).state["duration_s"] == 60  # clamped to what ads allow
     assert google.count("stream") == 0  # a reply we wrote ourselves: no paid answer
+
+
+def test_hostile_text_in_a_message_or_a_chat_name_is_cleaned_or_refused(
+    studio: Services, owner: str, project: str
+) -> None:
+    chat = chats.create_chat(project, user_id=owner, services=studio)
+    with pytest.raises(ValidationError, match="Type a message"):
+        turns.send(chat, "\u200b\ufeff\u00ad", user_id=owner, services=studio)  # invisible only
+    with pytest.raises(ValidationError, match="NUL"):
+        turns.send(chat, "hi\x00there", user_id=owner, services=studio)
+    with pytest.raises(ContentBlocked):
+        turns.send(chat, "make it n\u200bude", user_id=owner, services=studio)  # a split blocked word
+    with pytest.raises(ValidationError, match="name"):
+        chats.rename_chat(chat, "\u200b", user_id=owner, services=studio)
+    assert _messages(studio, chat, owner) == []  # nothing was stored

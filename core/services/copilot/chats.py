@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models import utcnow
 from core.adapters.db.models_copilot import CopilotChat, CopilotMessage
 from core.bootstrap import Services
+from core.domain import text as text_rules
 from core.domain.copilot import ChatSummary, ChatView, MessageKind, MessageView
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.ports import ChatTurn
@@ -38,7 +39,7 @@ def chat_with_right(session: Session, chat_id: str, user_id: str, need: Right) -
 
 
 def _clean_title(title: str, services: Services) -> str:
-    title = " ".join((title or "").split())
+    title = " ".join(text_rules.clean(title, field="chat's name", multiline=False).split())
     if not title:
         raise ValidationError("Give the chat a name.")
     if len(title) > TITLE_MAX:

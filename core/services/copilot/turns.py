@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from core.adapters.db.models_copilot import CopilotMessage
 from core.bootstrap import Services
+from core.domain import text as text_rules
 from core.domain.copilot import MessageKind
 from core.errors import StudioError, ValidationError
 from core.ports import CopilotRequest, Intent, IntentAnswer
@@ -108,7 +109,7 @@ def send(
     user_id: str,
     services: Services,
 ) -> Turn:
-    text = " ".join((text or "").split())
+    text = " ".join(text_rules.clean(text, field="message", multiline=False).split())
     if not text and not files:
         raise ValidationError("Type a message or attach a photo.")
     if len(text) > MESSAGE_MAX:
