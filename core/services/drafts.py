@@ -22,7 +22,7 @@ MAX_DRAFT_CHARS = 20_000
 
 def save_draft(project_id: str, field: str, text: str, *, user_id: str, services: Services) -> None:
     text = (text or "").replace("\x00", "")[:MAX_DRAFT_CHARS]
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.VIEW)
         draft = session.scalar(
             select(Draft).where(Draft.user_id == user_id, Draft.project_id == project_id, Draft.field == field)
@@ -38,7 +38,7 @@ def save_draft(project_id: str, field: str, text: str, *, user_id: str, services
 
 
 def load_draft(project_id: str, field: str, *, user_id: str, services: Services) -> str:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         text = session.scalar(
             select(Draft.text).where(Draft.user_id == user_id, Draft.project_id == project_id, Draft.field == field)
         )
@@ -46,7 +46,7 @@ def load_draft(project_id: str, field: str, *, user_id: str, services: Services)
 
 
 def clear_draft(project_id: str, field: str, *, user_id: str, services: Services) -> None:
-    with services.db.session() as session:
+    with services.db.session(user_id=user_id) as session:
         session.execute(
             delete(Draft).where(Draft.user_id == user_id, Draft.project_id == project_id, Draft.field == field)
         )

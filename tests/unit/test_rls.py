@@ -216,3 +216,26 @@ def test_ads_are_written_only_by_editors_of_their_project(world: World) -> None:
         assert "permission denied" in _refused(
             conn, "UPDATE ugc_ads SET project_id = :p WHERE id = :ad", p=world.private_project, ad=ad
         )
+
+
+def test_drafts_are_read_and_written_only_by_their_author(world: World) -> None:
+    from core.services import drafts
+
+    services = world.services
+    drafts.save_draft(world.project, "script", "Half a script", user_id=world.owner, services=services)
+    assert drafts.load_draft(world.project, "script", user_id=world.owner, services=services) == "Half a script"
+    with acting_as(world, world.owner) as conn:
+        assert _count(conn, "SELECT id FROM drafts") == 1
+    for other in world.users.values():
+        with acting_as(world, other) as conn:
+            assert _count(conn, "SELECT id FROM drafts") == 0
+            assert _rows_changed(conn, "UPDATE drafts SET text = 'x'") == 0
+            assert _rows_changed(conn, "DELETE FROM drafts") == 0
+    with acting_as(world, world.users["stranger"]) as conn:  # nobody writes a draft under another's name
+        assert "row-level security" in _refused(
+            conn,
+            "INSERT INTO drafts (id, user_id, project_id, field, text, updated_at) "
+            "VALUES ('d1', :a, :p, 'script', 'forged', now())",
+            a=world.owner,
+            p=world.project,
+        )
