@@ -170,3 +170,26 @@ def test_the_apps_user_sessions_run_under_the_policies(world: World) -> None:
         assert session.execute(text("SELECT current_user")).scalar() == RLS_ROLE
     with db.session() as session:  # the job runner's sessions keep the owner role and see everything
         assert session.get(VideoAsset, world.video) is not None
+
+
+def test_the_variant_factory_tables_follow_the_project_rights(world: World) -> None:
+    from core.services.variant_factory import collections, hooks
+
+    services = world.services
+    hooks.add_hooks(world.project, "A hook", category="offer", user_id=world.owner, services=services)
+    collections.create_collection(world.project, "video", "Winners", user_id=world.owner, services=services)
+    with acting_as(world, world.users["stranger"]) as conn:
+        assert _count(conn, "SELECT id FROM hooks") == 0
+        assert _count(conn, "SELECT id FROM media_collections") == 0
+        assert _rows_changed(conn, "DELETE FROM hooks") == 0
+        plant = ("INSERT INTO hooks (id, owner_id, project_id, text, text_key, category, created_at, updated_at) "
+                 "VALUES (:id, :me, :p, 'x', 'x', 'general', now(), now())")
+        assert "row-level security" in _refused(conn, plant, id=str(uuid.uuid4()), me=world.users["stranger"],
+                                                p=world.project)
+    with acting_as(world, world.users["viewer"]) as conn:
+        assert _count(conn, "SELECT id FROM hooks") == 1
+        assert _rows_changed(conn, "UPDATE hooks SET text = 'pwned'") == 0
+        assert _rows_changed(conn, "DELETE FROM media_collections") == 0
+    with acting_as(world, world.users["editor"]) as conn:
+        assert _rows_changed(conn, "UPDATE hooks SET category = 'story'") == 1
+        assert "permission denied" in _refused(conn, "UPDATE hooks SET project_id = :p", p=world.private_project)
