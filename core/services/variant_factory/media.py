@@ -260,3 +260,34 @@ def require_title(title: str) -> str:
     if not (title or "").strip():
         raise ValidationError("Give it a name.")
     return clean_title(title, "")
+
+
+def studio_sources(project_id: str, *, user_id: str, services: Services) -> list[tuple[str, str]]:
+    """(id, label) of the project's finished talking videos and ad outputs, newest first."""
+    with services.db.session(user_id=user_id) as session:
+        project_with_right(session, project_id, user_id, Right.VIEW)
+        talking = session.execute(
+            select(VideoAsset.id, VideoAsset.source_text)
+            .where(VideoAsset.project_id == project_id, VideoAsset.status == "ready", VideoAsset.video_key.is_not(None))
+            .order_by(VideoAsset.created_at.desc())
+            .limit(100)
+        ).all()
+        ads = session.execute(
+            select(UgcOutput.id, UgcAd.title, UgcAd.product_name, UgcOutput.aspect)
+            .join(UgcAd, UgcAd.id == UgcOutput.ad_id)
+            .where(UgcAd.project_id == project_id, UgcOutput.video_key.is_not(None))
+            .order_by(UgcOutput.created_at.desc())
+            .limit(100)
+        ).all()
+    out = [(vid, f"Talking video: {(text or 'recorded audio')[:50]}") for vid, text in talking]
+    return out + [(oid, f"Ad: {title or product or 'untitled'} ({aspect})") for oid, title, product, aspect in ads]
+
+
+def delete_video(video_id: str, *, user_id: str, services: Services) -> None:
+    delete_item(LibraryVideo, video_id, user_id=user_id, services=services)
+
+
+def delete_audio(audio_id: str, *, user_id: str, services: Services) -> None:
+    from core.adapters.db.models_factory import LibraryAudio
+
+    delete_item(LibraryAudio, audio_id, user_id=user_id, services=services)
