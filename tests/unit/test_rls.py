@@ -193,3 +193,16 @@ def test_the_variant_factory_tables_follow_the_project_rights(world: World) -> N
     with acting_as(world, world.users["editor"]) as conn:
         assert _rows_changed(conn, "UPDATE hooks SET category = 'story'") == 1
         assert "permission denied" in _refused(conn, "UPDATE hooks SET project_id = :p", p=world.private_project)
+
+
+def test_library_search_rechecks_the_right_in_the_database(world: World) -> None:
+    from core.adapters.db.models_factory import Hook
+    from core.services.variant_factory import hooks
+    from core.services.variant_factory.search import matches, page_of
+
+    services = world.services
+    hooks.add_hooks(world.project, "Find me\nAnd me", category="offer", user_id=world.owner, services=services)
+    where = [Hook.project_id == world.project, matches(Hook.text, "me")]
+    args = dict(model=Hook, project_id=world.project, where=where, order_by=(Hook.created_at,), page=1, per_page=10)
+    assert page_of(services, user_id=world.users["viewer"], **args)[1] == 2  # type: ignore[arg-type]
+    assert page_of(services, user_id=world.users["stranger"], **args) == ([], 0)  # type: ignore[arg-type]

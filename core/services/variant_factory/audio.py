@@ -7,7 +7,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.adapters.db.models import VideoAsset
 from core.adapters.db.models_factory import LibraryAudio
@@ -18,7 +18,7 @@ from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound
 from core.services.access import Right, project_with_right
 from core.services.variant_factory.media import clean_title, tmp_root
-from core.services.variant_factory.search import matches, paged
+from core.services.variant_factory.search import matches, page_of
 from core.services.variant_factory.views import AudioView, Page
 
 AUDIO_CONTAINERS = ("mp3", "wav", "m4a", "aac", "ogg")
@@ -159,12 +159,14 @@ def list_audio(
                     select(CollectionAudio.audio_id).where(CollectionAudio.collection_id == collection_id)
                 )
             )
-        total = session.scalar(select(func.count()).select_from(LibraryAudio).where(*where)) or 0
-        rows = session.scalars(
-            paged(
-                select(LibraryAudio).where(*where).order_by(LibraryAudio.created_at.desc(), LibraryAudio.id),
-                page,
-                per_page,
-            )
-        ).all()
-        return Page(tuple(audio_view(r) for r in rows), int(total), page, per_page)
+    rows, total = page_of(
+        services,
+        user_id=user_id,
+        model=LibraryAudio,
+        project_id=project_id,
+        where=where,
+        order_by=(LibraryAudio.created_at.desc(), LibraryAudio.id),
+        page=page,
+        per_page=per_page,
+    )
+    return Page(tuple(audio_view(r) for r in rows), total, page, per_page)

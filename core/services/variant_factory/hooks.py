@@ -7,13 +7,13 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.adapters.db.models_factory import Hook
 from core.bootstrap import Services
 from core.errors import NotFound, ValidationError
 from core.services.access import Right, project_with_right
-from core.services.variant_factory.search import matches, paged
+from core.services.variant_factory.search import matches, page_of
 from core.services.variant_factory.views import HookView, Page
 
 CATEGORIES = ("pain point", "curiosity", "social proof", "offer", "question", "story", "general")
@@ -145,11 +145,17 @@ def list_hooks(
             where.append(clause)
         if categories:
             where.append(Hook.category.in_(categories))
-        total = session.scalar(select(func.count()).select_from(Hook).where(*where)) or 0
-        rows = session.scalars(
-            paged(select(Hook).where(*where).order_by(Hook.created_at, Hook.id), page, per_page)
-        ).all()
-        return Page(tuple(HookView(r.id, r.text, r.category, r.created_at) for r in rows), int(total), page, per_page)
+    rows, total = page_of(
+        services,
+        user_id=user_id,
+        model=Hook,
+        project_id=project_id,
+        where=where,
+        order_by=(Hook.created_at, Hook.id),
+        page=page,
+        per_page=per_page,
+    )
+    return Page(tuple(HookView(r.id, r.text, r.category, r.created_at) for r in rows), total, page, per_page)
 
 
 def categories_of(project_id: str, *, user_id: str, services: Services) -> list[str]:

@@ -8,7 +8,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models import VideoAsset
@@ -21,7 +21,7 @@ from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound, ValidationError
 from core.services import audit
 from core.services.access import Right, project_with_right
-from core.services.variant_factory.search import matches, paged
+from core.services.variant_factory.search import matches, page_of
 from core.services.variant_factory.views import Page, VideoView
 
 logger = logging.getLogger(__name__)
@@ -205,15 +205,17 @@ def list_videos(
                     select(CollectionVideo.video_id).where(CollectionVideo.collection_id == collection_id)
                 )
             )
-        total = session.scalar(select(func.count()).select_from(LibraryVideo).where(*where)) or 0
-        rows = session.scalars(
-            paged(
-                select(LibraryVideo).where(*where).order_by(LibraryVideo.created_at.desc(), LibraryVideo.id),
-                page,
-                per_page,
-            )
-        ).all()
-        return Page(tuple(video_view(r) for r in rows), int(total), page, per_page)
+    rows, total = page_of(
+        services,
+        user_id=user_id,
+        model=LibraryVideo,
+        project_id=project_id,
+        where=where,
+        order_by=(LibraryVideo.created_at.desc(), LibraryVideo.id),
+        page=page,
+        per_page=per_page,
+    )
+    return Page(tuple(video_view(r) for r in rows), total, page, per_page)
 
 
 def rename(model: type, item_id: str, title: str, *, user_id: str, services: Services) -> None:

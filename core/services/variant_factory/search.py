@@ -1,10 +1,23 @@
-"""Substring search that an index serves: on PostgreSQL `ILIKE '%...%'` is answered by the
-pg_trgm GIN indexes of migration 0004_i14_factory (no table scan); SQLite falls back to a
-case-insensitive LIKE, which is fine at a laptop's library sizes."""
+"""Library searches that an index serves, under the project right.
+
+On PostgreSQL `ILIKE '%...%'` is answered by the pg_trgm GIN indexes of migration
+0004_i14_factory. Row-level security would defeat them: `ILIKE` is not leakproof, so
+under a policy the planner must check the policy on every row before it may test the
+pattern, which turns the index into a sequential scan (600 ms on 20,000 rows). So the
+matching ids are found in a session of the tables' owner, with the database itself
+re-checking the right once (`studio_project_right(:project)` on the acting user, a
+one-time filter), after the service's own check; the page's rows are then read in the
+user's session, under the policies as always. SQLite falls back to a case-insensitive
+LIKE, fine at a laptop's library sizes.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from sqlalchemy import func, literal, select, text
+
+from core.bootstrap import Services
 
 MAX_QUERY_CHARS = 100
 
@@ -15,12 +28,38 @@ def _escaped(query: str) -> str:
 
 def matches(column: Any, query: str | None) -> Any | None:
     """A WHERE clause for `column` containing `query` (any case), or None for no filter."""
-    text = (query or "").strip()[:MAX_QUERY_CHARS]
-    if not text:
+    cleaned = (query or "").strip()[:MAX_QUERY_CHARS]
+    if not cleaned:
         return None
-    return column.ilike(f"%{_escaped(text)}%", escape="\\")
+    return column.ilike(f"%{_escaped(cleaned)}%", escape="\\")
 
 
-def paged(statement: Any, page: int, per_page: int) -> Any:
+def page_of(
+    services: Services,
+    *,
+    user_id: str,
+    model: type,
+    project_id: str,
+    where: list[Any],
+    order_by: tuple[Any, ...],
+    page: int,
+    per_page: int,
+) -> tuple[list[Any], int]:
+    """(rows of one page in order, total matches); the caller has checked the project right."""
     page = max(1, int(page))
-    return statement.limit(per_page).offset((page - 1) * per_page)
+    ids_query = select(model.id).where(*where).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)  # type: ignore[attr-defined]
+    count_query = select(func.count()).select_from(model).where(*where)
+    with services.db.session() as session:
+        if not services.db.is_sqlite:
+            session.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": user_id})
+            allowed = func.studio_project_right(literal(project_id)) >= 1
+            ids_query, count_query = ids_query.where(allowed), count_query.where(allowed)
+        ids = list(session.scalars(ids_query))
+        total = int(session.scalar(count_query) or 0)
+    if not ids:
+        return [], total
+    with services.db.session(user_id=user_id) as session:
+        rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}  # type: ignore[attr-defined]
+        for row in rows.values():
+            session.expunge(row)
+    return [rows[i] for i in ids if i in rows], total
