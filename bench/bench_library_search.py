@@ -56,7 +56,8 @@ def fill(db, owner: str, project: str, rows: int, words: list[str]) -> float:  #
                 SELECT gen_random_uuid()::text, :owner, :project, t, lower(t),
                        (ARRAY['pain point','curiosity','offer','social proof'])[1 + i % 4], now(), now()
                 FROM (SELECT i, 'Hook ' || i || ': ' || array_to_string(ARRAY(
-                        SELECT (CAST(:words AS text[]))[1 + floor(random() * :n)::int] FROM generate_series(1, 6 + 0 * i)
+                        SELECT (CAST(:words AS text[]))[1 + floor(random() * :n)::int]
+                        FROM generate_series(1, 6 + 0 * i)
                      ), ' ') AS t
                       FROM generate_series(1, :rows) AS i) AS s
                 """
@@ -86,6 +87,10 @@ def plan(db, project: str, word: str) -> str:  # type: ignore[no-untyped-def]
             {"p": project, "q": f"%{word}%"},
         ).all()
     return " | ".join(r[0].strip() for r in rows[:4])
+
+
+def _p95(values: list[float]) -> float:
+    return sorted(values)[max(0, int(0.95 * len(values)) - 1)]
 
 
 def main() -> None:

@@ -47,15 +47,18 @@ def page_of(
 ) -> tuple[list[Any], int]:
     """(rows of one page in order, total matches); the caller has checked the project right."""
     page = max(1, int(page))
-    ids_query = select(model.id).where(*where).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)  # type: ignore[attr-defined]
+    # One pass over the matches: the window count is taken before LIMIT applies.
+    paged = select(model.id, func.count().over()).where(*where).order_by(*order_by)  # type: ignore[attr-defined]
+    paged = paged.limit(per_page).offset((page - 1) * per_page)
     count_query = select(func.count()).select_from(model).where(*where)
     with services.db.session() as session:
         if not services.db.is_sqlite:
             session.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": user_id})
             allowed = func.studio_project_right(literal(project_id)) >= 1
-            ids_query, count_query = ids_query.where(allowed), count_query.where(allowed)
-        ids = list(session.scalars(ids_query))
-        total = int(session.scalar(count_query) or 0)
+            paged, count_query = paged.where(allowed), count_query.where(allowed)
+        found = session.execute(paged).all()
+        ids = [row[0] for row in found]
+        total = int(found[0][1]) if found else int(session.scalar(count_query) or 0)  # past the end: count alone
     if not ids:
         return [], total
     with services.db.session(user_id=user_id) as session:
