@@ -6,15 +6,18 @@ import streamlit as st
 
 from components.auth import account_menu, sign_in_page
 from components.runtime import mark_routed, signed_in_user_id, studio
+from components.variant_factory.stats_panel import credits_widget
 
 st.set_page_config(page_title="UGC Studio", page_icon=":material/movie:", layout="wide")
 
 mark_routed()
 services = studio()
-if signed_in_user_id(services) is None:  # refuses public mode without sign-in, too
+user_id = signed_in_user_id(services)
+if user_id is None:  # refuses public mode without sign-in, too
     st.navigation([sign_in_page(services)], position="hidden").run()  # the only page there is
     st.stop()
 account_menu(services)
+credits_widget(user_id=user_id, services=services)
 
 pages = {
     "Studio": [

@@ -12,6 +12,7 @@ from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.bootstrap import Services
 from core.services.projects import create_project
 from core.services.variant_factory import audio, handoff, hooks, media
+from tests.app.conftest import APP
 from tests.app.test_pages import shown, submit, texts
 from tests.unit.test_variant_factory import make_clip, make_tone
 
@@ -88,3 +89,21 @@ def test_a_batch_from_the_factory_page_renders_and_zips(open_page, factory, tmp_
     assert batch.zip_key and any(b.label == "Download ZIP" for b in at.get("download_button"))
     with zipfile.ZipFile(services.storage.download_to(batch.zip_key, tmp_path / "b.zip")) as zf:
         assert len(zf.namelist()) == 9 and all(n.startswith(("Glow_curiosity_", "manifest")) for n in zf.namelist())
+
+
+def test_usage_shows_studio_stats_and_the_sidebar_credits(open_page, factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from core.services.variant_factory import batches
+
+    services, user, project = factory
+    _seed(services, user, project, tmp_path)
+    videos = [v.id for v in media.list_videos(project, user_id=user, services=services).items]
+    request = batches.BatchRequest(project, video_ids=tuple(videos), hook_categories=("curiosity",))
+    batches.create_batch(request, user_id=user, services=services)
+    services.queue.drain()  # type: ignore[attr-defined]
+    home = AppTest.from_file(APP, default_timeout=30).run()  # the sidebar is drawn by app.py itself
+    assert not home.exception, home.exception
+    assert any("Credits: $0.00 of $25.00 today" in str(b.proto) for b in home.sidebar.get("progress"))
+    at = open_page("pages/usage.py")
+    assert not at.exception, at.exception
+    assert any(h.value == "Studio" for h in at.subheader)
+    assert shown(at, "MB in all") and shown(at, "**Ad variants**")

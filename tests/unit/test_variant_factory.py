@@ -412,7 +412,37 @@ def test_a_voice_over_is_admitted_held_and_ledgered(world: Team) -> None:
         assert session.scalars(select(SpendHold.id)).all()  # admitted with its estimate held
         assert session.scalars(select(CostRecord.capability)).all() == ["speech"]  # and ledgered
     assert speech.submits == 1
+    from core.services.variant_factory import stats
+
+    assert stats.cost_per_kind(user_id=world.editor, services=s)["kind"].tolist() == ["Voice-overs"]
     s.settings.daily_cost_ceiling_usd = 0.4  # $0.50 spent today already
     with pytest.raises(CostCeilingReached):
         create_voiceover(p, "Another line to say.", actor, title="VO2", user_id=world.editor, services=s)
     assert audio_lib.list_audio(p, user_id=world.owner, services=s).total == 1
+
+
+def test_stats_show_storage_jobs_and_cost_per_kind(world: Team, clips: dict[str, bytes]) -> None:
+    from core.services.variant_factory import stats
+
+    s, p = world.services, world.project
+    videos, audio = _library(world, clips)
+    hooks.add_hooks(p, "Only hook", category="offer", user_id=world.owner, services=s)
+    batch_id = batches.create_batch(
+        _request(world, videos[:1], audio[:1], "round_robin"), user_id=world.editor, services=s
+    )
+    assert [j.kind for j in stats.studio_jobs(user_id=world.viewer, services=s, active=True)] == ["Ad variants"]
+    assert stats.studio_jobs(user_id=world.stranger, services=s, active=True) == []
+    s.queue.drain()  # type: ignore[attr-defined]
+    assert [j.status for j in stats.studio_jobs(user_id=world.owner, services=s, active=False)] == ["completed"]
+    handoff.build_zip(batch_id, user_id=world.owner, services=s)
+    used = stats.storage_used(user_id=world.viewer, services=s)
+    by_kind = used.groupby("kind")["bytes"].sum().to_dict()
+    assert set(by_kind) == {"Library videos", "Library audio", "Variants (expiring)", "ZIPs (expiring)"}
+    on_disk = sum(
+        f.stat().st_size
+        for f in s.settings.media_dir.rglob("*")
+        if f.is_file() and "library" in str(f) and f.suffix in (".mp4", ".jpg", ".mp3")
+    )
+    assert by_kind["Library videos"] + by_kind["Library audio"] == on_disk  # sizes from the storage adapter
+    assert stats.storage_used(user_id=world.stranger, services=s).empty
+    assert stats.cost_per_kind(user_id=world.owner, services=s).empty  # FFmpeg work is free
