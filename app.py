@@ -28,8 +28,8 @@ pages = {
         st.Page("pages/scenes.py", title="Scene studio", icon=":material/view_timeline:"),
         st.Page("pages/actors.py", title="Actor catalog", icon=":material/groups:"),
         st.Page("pages/library.py", title="Library", icon=":material/video_library:"),
-        st.Page("pages/media_library.py", title="Media library", icon="🗂️"),
-        st.Page("pages/variant_factory.py", title="Variant factory", icon="🏭"),
+        st.Page("pages/media_library.py", title="Media library"),
+        st.Page("pages/variant_factory.py", title="Variant factory"),
     ],
     "Insights": [
         st.Page("pages/usage.py", title="Usage", icon=":material/monitoring:"),

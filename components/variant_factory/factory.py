@@ -17,7 +17,7 @@ MODES = {
     "round_robin": "Round-robin (each video cycles through the sounds and hooks)",
     "every_combination": "Every combination (the full matrix)",
 }
-CHIPS = {"queued": ("⏳", "gray"), "rendering": ("🔄", "blue"), "ready": ("✅", "green"), "failed": ("⚠️", "red")}
+CHIPS = {"queued": "gray", "rendering": "blue", "ready": "green", "failed": "red"}  # no emoji: not every font has them
 POLL_S = 2.0
 
 
@@ -119,8 +119,7 @@ def batch_form(project_id: str, *, user_id: str, services: Services) -> str | No
 
 
 def _chip(status: str) -> str:
-    icon, colour = CHIPS.get(status, ("", "gray"))
-    return f":{colour}-badge[{icon} {status}]"
+    return f":{CHIPS.get(status, 'gray')}-badge[{status}]"
 
 
 def _variant_card(v: handoff.VariantView, *, user_id: str, services: Services, batch_expired: bool) -> None:

@@ -82,7 +82,7 @@ def test_a_batch_from_the_factory_page_renders_and_zips(open_page, factory, tmp_
     services.queue.drain()  # type: ignore[attr-defined]
     at.run()
     assert not at.exception, at.exception
-    assert shown(at, "**8 variants**") and any("✅ ready] 8" in t for t in texts(at))
+    assert shown(at, "**8 variants**") and any(":green-badge[ready] 8" in t for t in texts(at))
     submit(at, "Build ZIP with manifest")
     assert not at.exception, at.exception
     [batch] = handoff.list_batches(project, user_id=user, services=services)
