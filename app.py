@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.auth import account_menu, sign_in_page
 from components.runtime import ICON, guarded, mark_routed, signed_in_user_id, studio
+from components.variant_factory.stats_panel import credits_widget
 
 # A local favicon: a `:material/...` page icon makes every browser fetch it from Google's CDN.
 # (Icons elsewhere are drawn with the font Streamlit serves itself.)
@@ -17,10 +18,12 @@ PAGES = {
         st.Page("pages/projects.py", title="Projects", icon=":material/folder:"),
         st.Page("pages/project.py", title="Project", icon=":material/movie:"),
         st.Page("pages/wizard.py", title="Mass generator", icon=":material/auto_awesome_motion:"),
-        st.Page("pages/copilot.py", title="Copilot", icon="💬"),
+        st.Page("pages/copilot.py", title="Copilot", icon=":material/chat:"),
         st.Page("pages/scenes.py", title="Scene studio", icon=":material/view_timeline:"),
         st.Page("pages/actors.py", title="Actor catalog", icon=":material/groups:"),
         st.Page("pages/library.py", title="Library", icon=":material/video_library:"),
+        st.Page("pages/media_library.py", title="Media library", icon=":material/perm_media:"),
+        st.Page("pages/variant_factory.py", title="Variant factory", icon=":material/dynamic_feed:"),
     ],
     "Insights": [
         st.Page("pages/usage.py", title="Usage", icon=":material/monitoring:"),
@@ -37,10 +40,12 @@ PAGES = {
 def route() -> None:
     mark_routed()
     services = studio()
-    if signed_in_user_id(services) is None:  # refuses public mode without sign-in, too
+    user_id = signed_in_user_id(services)
+    if user_id is None:  # refuses public mode without sign-in, too
         st.navigation([sign_in_page(services)], position="hidden").run()  # the only page there is
         st.stop()
     account_menu(services)
+    credits_widget(user_id=user_id, services=services)
     st.navigation(PAGES).run()
 
 

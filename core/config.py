@@ -198,6 +198,17 @@ class Settings(BaseSettings):
     copilot_intent_timeout_s: float = Field(default=5.0, gt=0)
     copilot_history_turns: int = Field(default=12, ge=0)
 
+    # --- variant factory: libraries of videos, audio and hooks; batches of ad variants
+    factory_video_max_bytes: int = Field(default=300 * 1024 * 1024, gt=0)
+    factory_video_max_seconds: float = Field(default=180.0, gt=0)
+    factory_audio_max_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
+    factory_audio_max_seconds: float = Field(default=300.0, gt=0)
+    factory_hook_max_chars: int = Field(default=120, ge=10, le=500)
+    factory_batch_max_variants: int = Field(default=100, ge=1, le=1000)
+    factory_batch_expiry_h: float = Field(default=24.0, gt=0)
+    factory_zip_max_bytes: int = Field(default=2 * 1024 * 1024 * 1024, gt=0)
+    factory_seconds_per_variant: float = Field(default=6.0, gt=0)  # time estimate before history exists
+
     # --- app
     # Where `python3 dev.py run` listens: loopback unless opened (0.0.0.0 or a LAN address).
     studio_host: str = "127.0.0.1"

@@ -20,6 +20,7 @@ from core.bootstrap import Services
 from core.domain.types import JobStatus
 from jobs.engine import _count_resume
 from jobs.pipeline import pipeline_for
+from jobs.pipelines.factory_expiry import expire_variant_batches
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def sweep(services: Services) -> dict[str, int]:
     for job_id in overdue:
         services.queue.enqueue(job_id)
         counts["requeued"] += 1
+    counts["expired_batches"] = expire_variant_batches(services)
     if any(counts.values()):
         logger.info("sweep: %s", counts)
     return counts

@@ -6,6 +6,7 @@ import altair as alt
 import streamlit as st
 
 from components.runtime import current_user_id, studio
+from components.variant_factory.stats_panel import studio_stats
 from core.services import usage
 
 services = studio()
@@ -87,3 +88,5 @@ with right:
             width="stretch",
         )
         st.dataframe(errors, hide_index=True, width="stretch")
+
+studio_stats(user_id=user_id, services=services, days=days)  # storage, live jobs, cost per kind

@@ -1,5 +1,6 @@
 """Every pipeline registers itself on import."""
 
 from jobs.pipelines import image_variant, talking_video, ugc_ad, ugc_asset  # noqa: F401  (the mass generator: an ad and its scene assets)
+from jobs.pipelines import variant_factory as _variant_factory  # noqa: F401  (variant factory: ad variants and voice-overs)
 
 __all__ = ["image_variant", "talking_video"]

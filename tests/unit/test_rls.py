@@ -239,3 +239,38 @@ def test_drafts_are_read_and_written_only_by_their_author(world: World) -> None:
             a=world.owner,
             p=world.project,
         )
+
+def test_the_variant_factory_tables_follow_the_project_rights(world: World) -> None:
+    from core.services.variant_factory import collections, hooks
+
+    services = world.services
+    hooks.add_hooks(world.project, "A hook", category="offer", user_id=world.owner, services=services)
+    collections.create_collection(world.project, "video", "Winners", user_id=world.owner, services=services)
+    with acting_as(world, world.users["stranger"]) as conn:
+        assert _count(conn, "SELECT id FROM hooks") == 0
+        assert _count(conn, "SELECT id FROM media_collections") == 0
+        assert _rows_changed(conn, "DELETE FROM hooks") == 0
+        plant = ("INSERT INTO hooks (id, owner_id, project_id, text, text_key, category, created_at, updated_at) "
+                 "VALUES (:id, :me, :p, 'x', 'x', 'general', now(), now())")
+        assert "row-level security" in _refused(conn, plant, id=str(uuid.uuid4()), me=world.users["stranger"],
+                                                p=world.project)
+    with acting_as(world, world.users["viewer"]) as conn:
+        assert _count(conn, "SELECT id FROM hooks") == 1
+        assert _rows_changed(conn, "UPDATE hooks SET text = 'pwned'") == 0
+        assert _rows_changed(conn, "DELETE FROM media_collections") == 0
+    with acting_as(world, world.users["editor"]) as conn:
+        assert _rows_changed(conn, "UPDATE hooks SET category = 'story'") == 1
+        assert "permission denied" in _refused(conn, "UPDATE hooks SET project_id = :p", p=world.private_project)
+
+
+def test_library_search_rechecks_the_right_in_the_database(world: World) -> None:
+    from core.adapters.db.models_factory import Hook
+    from core.services.variant_factory import hooks
+    from core.services.variant_factory.search import matches, page_of
+
+    services = world.services
+    hooks.add_hooks(world.project, "Find me\nAnd me", category="offer", user_id=world.owner, services=services)
+    where = [Hook.project_id == world.project, matches(Hook.text, "me")]
+    args = dict(model=Hook, project_id=world.project, where=where, order_by=(Hook.created_at,), page=1, per_page=10)
+    assert page_of(services, user_id=world.users["viewer"], **args)[1] == 2  # type: ignore[arg-type]
+    assert page_of(services, user_id=world.users["stranger"], **args) == ([], 0)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ _SUFFIXES = {
     "audio/mpeg": ".mp3",
     "audio/wav": ".wav",
     "video/mp4": ".mp4",
+    "application/zip": ".zip",
 }
 
 

@@ -72,6 +72,11 @@ class LocalDiskStorage:
     def delete(self, key: str) -> None:
         self.path_of(key).unlink(missing_ok=True)
 
+    def size_of(self, key: str) -> int | None:
+        """Bytes stored under `key` (None if absent); the storage stats read this."""
+        path = self.path_of(key)
+        return path.stat().st_size if path.is_file() else None
+
     def signed_url(self, key: str, expires_s: int) -> str | None:
         return None  # local files are served as bytes after a rights check
 

@@ -1,0 +1,237 @@
+"""P7: hook variants by partial re-encode vs full re-encode, side by side; and the peak memory
+of a 100-variant batch run through the real services, jobs and renderer.
+
+    .venv/bin/python -m bench.bench_variants [--variants 20] [--batch 100] [--batch-seconds 10]
+
+1. A 30 s 1080x1920 30 fps H.264 source (2 s GOP, as phones and our own transcodes make),
+   a 30 s soundtrack, 20 different hooks of 3 s. For each hook, alternately: the partial
+   render (head under the hook re-encoded, rest stream-copied, joined) and the full render
+   (the whole picture re-encoded with the hook). CPU = user + sys of this process and its
+   FFmpeg children (getrusage), per side. Goal: partial <= 0.25x full.
+2. A batch of `--batch` variants (every combination of 5 videos x 2 sounds x 10 hooks) of a
+   `--batch-seconds` 1080x1920 source on the embedded runner (2 workers), the process tree's
+   resident memory sampled every 100 ms. Goal: peak < 500 MB.
+One JSON line per part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("STUDIO_SECRETS_FILE", "/nonexistent/secrets.toml")
+
+from core.adapters.media.ffmpeg import FfmpegToolkit  # noqa: E402
+from core.adapters.media.variants import HookStyle, VariantRenderer, VariantSpec  # noqa: E402
+from tests.procs import tree_rss_mb  # noqa: E402
+from tests.stubs.media import ffmpeg_exe  # noqa: E402
+
+HOOKS = [
+    "Stop scrolling if you have dry skin",
+    "I tried it for 30 days",
+    "Nobody talks about this",
+    "This changed my morning routine",
+    "POV: you finally found it",
+    "3 reasons I switched",
+    "Dermatologists hate how simple this is",
+    "Wait for the end",
+    "I was so wrong about this",
+    "The $12 fix for tired eyes",
+    "You need this before summer",
+    "My sister made me try it",
+    "Is it worth the hype?",
+    "Day 1 vs day 30",
+    "Don't buy it until you watch this",
+    "The secret is in the texture",
+    "Finally, no more breakouts",
+    "Why is nobody using this?",
+    "Honest review, no filter",
+    "50% off ends tonight",
+]
+
+
+def _cpu() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def make_source(path: Path, seconds: float, size: str = "1080x1920") -> Path:
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=220:sample_rate=48000",
+            "-t",
+            str(seconds),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "21",
+            "-g",
+            "60",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+def make_sound(path: Path, seconds: float, freq: int = 330) -> Path:
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={freq}:sample_rate=44100",
+            "-t",
+            str(seconds),
+            "-c:a",
+            "libmp3lame",
+            str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+def side_by_side(tmp: Path, variants: int) -> dict[str, object]:
+    source, sound = make_source(tmp / "src.mp4", 30.0), make_sound(tmp / "vo.mp3", 30.0)
+    renderer = VariantRenderer(FfmpegToolkit())
+    cpu: dict[str, list[float]] = {"partial": [], "full": []}
+    wall: dict[str, list[float]] = {"partial": [], "full": []}
+    modes = set()
+    for i, hook in enumerate(HOOKS[:variants]):
+        spec = VariantSpec(source, sound, hook, HookStyle(duration_s=3.0))
+        for side in ("partial", "full") if i % 2 == 0 else ("full", "partial"):
+            before, started = _cpu(), time.perf_counter()
+            result = renderer.render(spec, tmp / f"{side}-{i}.mp4", tmp / f"work-{side}-{i}", force_full=side == "full")
+            cpu[side].append(_cpu() - before)
+            wall[side].append(time.perf_counter() - started)
+            modes.add((side, result.mode))
+            (tmp / f"{side}-{i}.mp4").unlink()
+    assert modes == {("partial", "partial"), ("full", "full")}, modes
+    total = {side: sum(values) for side, values in cpu.items()}
+    return {
+        "bench": "variants_p7",
+        "variants": variants,
+        "source": "30 s 1080x1920 30 fps H.264, 2 s GOP",
+        "hook_s": 3.0,
+        "cpu_s": {k: round(v, 2) for k, v in total.items()},
+        "cpu_ratio": round(total["partial"] / total["full"], 3),
+        "median_wall_s": {k: round(statistics.median(v), 2) for k, v in wall.items()},
+    }
+
+
+def batch_memory(tmp: Path, count: int, seconds: float) -> dict[str, object]:
+    from core.adapters.queue.embedded import EmbeddedQueue
+    from core.bootstrap import build_services, install_services
+    from core.config import Settings
+    from core.services import projects
+    from core.services.identity import ensure_user
+    from core.services.variant_factory import audio, batches, handoff, hooks, media
+    from tests.fakes import fake_providers
+
+    settings = Settings(_env_file=None, data_dir=tmp / "data", factory_batch_max_variants=max(100, count))  # type: ignore[call-arg]
+    services = build_services(settings, queue=EmbeddedQueue(workers=2), providers=fake_providers())
+    services.db.migrate()
+    install_services(services)
+    user = ensure_user(services.db, "bench@example.com")
+    project = projects.create_project("Bench", owner_id=user, services=services).id
+    source = make_source(tmp / "batch.mp4", seconds).read_bytes()
+    videos = [media.upload_video(project, source, title=f"v{i}", user_id=user, services=services) for i in range(5)]
+    sounds = [
+        audio.upload_audio(
+            project,
+            make_sound(tmp / f"s{i}.mp3", seconds, 300 + 50 * i).read_bytes(),
+            title=f"s{i}",
+            user_id=user,
+            services=services,
+        )
+        for i in range(2)
+    ]
+    hooks.add_hooks(project, "\n".join(HOOKS[: max(1, count // 10)]), category="offer", user_id=user, services=services)
+    request = batches.BatchRequest(
+        project, video_ids=tuple(videos), audio_ids=tuple(sounds), hook_categories=("offer",), mode="every_combination"
+    )
+    peak, stop = [0.0], threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], tree_rss_mb([os.getpid()]))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    batch_id = batches.create_batch(request, user_id=user, services=services)
+    while not handoff.batch_status(batch_id, user_id=user, services=services).finished:
+        time.sleep(0.5)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    status = handoff.batch_status(batch_id, user_id=user, services=services)
+    services.close()
+    return {
+        "bench": "variants_batch_memory",
+        "variants": status.total,
+        "counts": status.counts,
+        "source": f"{seconds:g} s 1080x1920",
+        "wall_s": round(elapsed, 1),
+        "peak_rss_tree_mb": round(peak[0], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--variants", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batch-seconds", type=float, default=10.0)
+    parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--skip-p7", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.skip_p7:
+            load = os.getloadavg()
+            result = side_by_side(Path(tmp), args.variants)
+            print(
+                json.dumps({**result, "loadavg_start": load, "loadavg_end": os.getloadavg(), "cpus": os.cpu_count()}),
+                flush=True,
+            )
+        if not args.skip_batch:
+            load = os.getloadavg()
+            result = batch_memory(Path(tmp), args.batch, args.batch_seconds)
+            print(json.dumps({**result, "loadavg_start": load, "loadavg_end": os.getloadavg()}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
