@@ -54,9 +54,20 @@ def stubs() -> Iterator[tuple[FalStub, WaveSpeedStub]]:
         yield fal, wavespeed
 
 
+def _ava(services: Services) -> str:
+    """The catalog's Ava, whose voice is bound for every speech provider (one actor per database)."""
+    from sqlalchemy import select
+
+    from core.adapters.db.models import Actor
+
+    with services.db.session() as session:
+        found = session.scalar(select(Actor.id).where(Actor.key == "ava_base_01"))
+    return found or add_actor(services, "ava_base_01", portrait=PORTRAIT.read_bytes())
+
+
 def make_video(services: Services, owner: str, n: int = 0) -> str:
     project = projects.create_project(f"Paid {n}", owner_id=owner, services=services)
-    actor = add_actor(services, key=f"actor_{n}", portrait=PORTRAIT.read_bytes())
+    actor = _ava(services)
     return videos.create_video(
         videos.VideoRequest(project_id=project.id, actor_id=actor, script="Hi! Money is sacred here.",
                             image_prompt="a sunny kitchen"),
