@@ -102,6 +102,7 @@ class VisionTask(str, Enum):
     PRODUCT_DNA = "product_dna"  # product photos -> ProductDNA fields
     CHARACTER_DNA = "character_dna"  # portraits -> CharacterDNA fields
     IDENTITY = "identity"  # images vs references -> {"scores": [0..1 per image]}
+    ANGLES = "angles"  # portraits -> {"photos": [{"angle", "has_face", "box"} per image]}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,113 @@
+"""Avatars on SQLite and PostgreSQL: photos with real angle detection, consent, rights, delete."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from core.adapters.db.database import Database
+from core.adapters.db.models_accounts import AuditEvent
+from core.adapters.db.models_avatars import AvatarPhoto
+from core.adapters.media.faces import classify_angle
+from core.config import Settings
+from core.errors import NotFound, PermissionDenied, ValidationError
+from core.services import team
+from core.services.avatars import manage
+from core.services.identity import ensure_user
+from core.services.projects import create_project
+from tests.avatar_support import avatar_services, front, left_profile, no_face, png, right_profile, three_views
+
+
+@pytest.fixture
+def world(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    services = avatar_services(settings, db)
+    owner = ensure_user(services.db, "owner@example.com")
+    project = create_project("Twins", owner_id=owner, services=services).id
+    return services, owner, project
+
+
+def test_the_cascades_see_the_test_faces() -> None:
+    assert classify_angle(np.asarray(front(0)))[0] == "front"
+    assert classify_angle(np.asarray(left_profile()))[0] == "left_profile"
+    assert classify_angle(np.asarray(right_profile()))[0] == "right_profile"
+    assert classify_angle(np.asarray(no_face())) == (None, None)
+
+
+def test_create_classifies_angles_records_consent_and_is_ready(world) -> None:  # type: ignore[no-untyped-def]
+    services, owner, project = world
+    avatar_id = manage.create_avatar(project, "Dana", three_views(), consent=True, user_id=owner, services=services)
+    view = manage.get_avatar(avatar_id, user_id=owner, services=services)
+    assert [p.angle for p in view.photos] == ["front", "left_profile", "right_profile"]
+    assert view.coverage.ready and view.coverage.missing == ()
+    assert all(services.storage.exists(p.image_key) for p in view.photos)
+    with services.db.session() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "avatar.consent")).one()
+        assert event.detail["avatar_id"] == avatar_id and "permission" in event.detail["statement"]
+
+
+def test_missing_angles_are_named(world) -> None:  # type: ignore[no-untyped-def]
+    services, owner, project = world
+    files = [png(front(0)), png(front(1)), png(left_profile())]
+    avatar_id = manage.create_avatar(project, "Kim", files, consent=True, user_id=owner, services=services)
+    coverage = manage.get_avatar(avatar_id, user_id=owner, services=services).coverage
+    assert not coverage.ready and coverage.missing == ("right_profile",)
+    assert coverage.missing_text() == "Right profile"
+
+
+@pytest.mark.parametrize(
+    ("files", "consent", "message"),
+    [
+        (lambda: three_views(), False, "permission"),
+        (lambda: three_views()[:2], True, "between 3 and 10"),
+        (lambda: [*three_views(), png(no_face())], True, "No face found in photo 4"),
+        (lambda: [*three_views()[:2], png(front(0).resize((1, 1)))], True, "1x1 pixels"),
+    ],
+)
+def test_bad_uploads_are_refused_and_store_nothing(world, files, consent, message) -> None:  # type: ignore[no-untyped-def]
+    services, owner, project = world
+    with pytest.raises(ValidationError, match=message):
+        manage.create_avatar(project, "X", files(), consent=consent, user_id=owner, services=services)
+    assert manage.list_avatars(project, user_id=owner, services=services) == []
+    assert not list((services.settings.media_dir).rglob("avatars/*")) if services.settings.media_dir.exists() else True
+
+
+def test_rights_are_checked_before_any_file_is_stored(world) -> None:  # type: ignore[no-untyped-def]
+    services, owner, project = world
+    stranger = ensure_user(services.db, "stranger@example.com")
+    with pytest.raises(NotFound):
+        manage.create_avatar(project, "X", three_views(), consent=True, user_id=stranger, services=services)
+    assert not list(services.settings.media_dir.rglob("*.png")) if services.settings.media_dir.exists() else True
+
+
+def test_sharing_edit_and_delete(world) -> None:  # type: ignore[no-untyped-def]
+    services, owner, project = world
+    viewer = ensure_user(services.db, "viewer@example.com")
+    editor = ensure_user(services.db, "editor@example.com")
+    team.invite_member(project, "viewer@example.com", "viewer", user_id=owner, services=services)
+    team.invite_member(project, "editor@example.com", "editor", user_id=owner, services=services)
+    avatar_id = manage.create_avatar(project, "Dana", three_views(), consent=True, user_id=owner, services=services)
+    assert manage.list_avatars(project, user_id=editor, services=services) == []  # private until shared
+    with pytest.raises(NotFound):
+        manage.get_avatar(avatar_id, user_id=editor, services=services)
+    manage.update_avatar(avatar_id, shared=True, user_id=owner, services=services)
+    assert [a.id for a in manage.list_avatars(project, user_id=viewer, services=services)] == [avatar_id]
+    with pytest.raises(PermissionDenied):
+        manage.update_avatar(avatar_id, name="Nope", user_id=viewer, services=services)
+    manage.update_avatar(
+        avatar_id,
+        name="Dana K",
+        voice={"provider": "fal", "voice_id": "Rachel"},
+        dna={"hair": "short black", "eyes": "brown"},
+        user_id=editor,
+        services=services,
+    )
+    view = manage.get_avatar(avatar_id, user_id=owner, services=services)
+    assert (view.name, view.voice["voice_id"], view.dna["hair"]) == ("Dana K", "Rachel", "short black")
+    usable = manage.usable_avatars(project, user_id=viewer, services=services)
+    assert [u.id for u in usable if u.kind == "own"] == [avatar_id]
+    keys = [p.image_key for p in view.photos]
+    assert manage.delete_avatar(avatar_id, user_id=owner, services=services) == 3
+    assert not any(services.storage.exists(k) for k in keys)
+    with services.db.session() as session:
+        assert session.scalars(select(AvatarPhoto)).all() == []
