@@ -111,3 +111,27 @@ def test_sharing_edit_and_delete(world) -> None:  # type: ignore[no-untyped-def]
     assert not any(services.storage.exists(k) for k in keys)
     with services.db.session() as session:
         assert session.scalars(select(AvatarPhoto)).all() == []
+
+
+def test_offline_sheet_is_composed_from_the_photos_and_deletable(world) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from PIL import Image
+
+    from core.services.avatars import sheets
+
+    services, owner, project = world
+    avatar_id = manage.create_avatar(project, "Dana", three_views(), consent=True, user_id=owner, services=services)
+    manage.update_avatar(avatar_id, dna={"hair": "dark brown, shoulder length"}, user_id=owner, services=services)
+    sheet_id = sheets.make_sheet(avatar_id, user_id=owner, services=services)
+    [view] = sheets.list_sheets(avatar_id, user_id=owner, services=services)
+    assert (view.id, view.method) == (sheet_id, "composed")
+    image = Image.open(io.BytesIO(sheets.sheet_bytes(sheet_id, user_id=owner, services=services))).convert("RGB")
+    assert image.size == (1600, 1200)
+    # the front photo's pixels are really in the first panel (not a placeholder)
+    assert len(np.unique(np.asarray(image.crop((40, 130, 400, 610))).reshape(-1, 3), axis=0)) > 500
+    stranger = ensure_user(services.db, "s@example.com")
+    with pytest.raises(NotFound):
+        sheets.sheet_bytes(sheet_id, user_id=stranger, services=services)
+    sheets.delete_sheet(sheet_id, user_id=owner, services=services)
+    assert not services.storage.exists(view.image_key)
