@@ -1,5 +1,6 @@
 """Every pipeline registers itself on import."""
 
-from jobs.pipelines import image_variant, talking_video, ugc_ad, ugc_asset  # noqa: F401  (the mass generator: an ad and its scene assets)
+from jobs.pipelines import image_variant, talking_video, ugc_ad, ugc_asset  # noqa: F401, I001  (the mass generator: an ad and its scene assets)
+from jobs.pipelines import face_swap, lora_training  # noqa: F401, I001  (digital twins)
 
 __all__ = ["image_variant", "talking_video"]

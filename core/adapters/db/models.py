@@ -241,5 +241,5 @@ class CostRecord(Base):
 
 
 from core.adapters.db import models_accounts as _models_accounts  # noqa: E402,F401  (accounts tables join the metadata)
-from core.adapters.db import models_ugc as _models_ugc  # noqa: E402,F401  (mass generator tables join the metadata)
 from core.adapters.db import models_avatars as _models_avatars  # noqa: E402,F401  (digital twins tables join the metadata)
+from core.adapters.db import models_ugc as _models_ugc  # noqa: E402,F401  (mass generator tables join the metadata)

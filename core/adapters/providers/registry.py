@@ -24,6 +24,9 @@ CLOUD_VENDORS: dict[str, tuple[str, ...]] = {
     "image_to_video": ("kie", "google"),
     "llm": ("google",),
     "vision": ("google",),
+    "lora_train": ("fal",),
+    "lora_image": ("fal",),
+    "face_swap": ("fal",),
 }
 
 
@@ -102,7 +105,13 @@ def _local_builder(capability: str) -> Builder | None:
 
         return LocalVisionAnalyzer(max_pixels=settings.image_max_pixels), "offline Pillow analysis"
 
+    def face_swap(settings: Settings, media: Any) -> tuple[Any, str]:
+        from core.adapters.providers.local_face_swap import LocalFaceSwapper
+
+        return LocalFaceSwapper(max_seconds=settings.face_swap_max_seconds), "offline face swap (OpenCV)"
+
     builders: dict[str, Builder] = {
+        "face_swap": face_swap,
         "speech": speech, "image_edit": image_edit, "lipsync": lipsync, "image_gen": image_gen,
         "image_to_video": image_to_video, "llm": llm, "vision": vision,
     }
