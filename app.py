@@ -24,6 +24,7 @@ pages = {
         st.Page("pages/wizard.py", title="Mass generator", icon=":material/auto_awesome_motion:"),
         st.Page("pages/scenes.py", title="Scene studio", icon=":material/view_timeline:"),
         st.Page("pages/actors.py", title="Actor catalog", icon=":material/groups:"),
+        st.Page("pages/avatars.py", title="Avatars", icon="🧑"),
         st.Page("pages/library.py", title="Library", icon=":material/video_library:"),
     ],
     "Insights": [
