@@ -137,6 +137,7 @@ class Settings(BaseSettings):
     fal_lora_trainer_model: str = "fal-ai/wan-22-image-trainer"
     fal_lora_image_model: str = "fal-ai/wan/v2.2-a14b/text-to-image/lora"
     fal_face_swap_model: str = "fal-ai/pixverse/swap"
+    lora_train_poll_s: float = 30.0  # a training takes about an hour: no need to ask more often
     lora_max_bytes: int = 1536 * 1024 * 1024  # an uploaded .safetensors (Wan 2.2 LoRAs run to hundreds of MB)
     lora_train_steps_max: int = 4000
     face_swap_max_seconds: float = 60.0

@@ -283,6 +283,7 @@ def _fal_lora_train(settings: Settings, media: Any) -> tuple[Any, str]:
         price_per_1000_steps=settings.prices.fal_wan_trainer_per_1000_steps,
         downloader=_downloader(settings),
         max_bytes=settings.lora_max_bytes,
+        poll_after_s=settings.lora_train_poll_s,
     )
     return provider, model
 
