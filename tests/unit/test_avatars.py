@@ -135,3 +135,31 @@ def test_offline_sheet_is_composed_from_the_photos_and_deletable(world) -> None:
         sheets.sheet_bytes(sheet_id, user_id=stranger, services=services)
     sheets.delete_sheet(sheet_id, user_id=owner, services=services)
     assert not services.storage.exists(view.image_key)
+
+
+def test_on_gemini_the_angles_come_from_the_vision_model_with_a_schema(settings: Settings, db: Database) -> None:
+    import httpx
+
+    from core.adapters.providers.google_common import make_genai_client
+    from core.adapters.providers.google_llm import GoogleVisionAnalyzer
+    from tests.stubs import GoogleStub
+
+    with GoogleStub() as google, httpx.Client(timeout=2.0) as http:
+        client = make_genai_client("test-key", http=http, base_url=google.url, timeout_s=2.0)
+        vision = GoogleVisionAnalyzer(client, model="gemini-2.5-flash", price_per_call=0.002)
+        services = avatar_services(settings, db)
+        services.providers.choices["vision"] = services.providers.choices["vision"].__class__(
+            "vision", vision, "google", "gemini-2.5-flash", True
+        )
+        owner = ensure_user(services.db, "owner@example.com")
+        project = create_project("Twins", owner_id=owner, services=services).id
+        avatar_id = manage.create_avatar(project, "G", three_views(), consent=True, user_id=owner, services=services)
+        photos = manage.get_avatar(avatar_id, user_id=owner, services=services).photos
+        # the stub answers the schema's first enum value for each of exactly three photos
+        assert [(p.angle, p.classified_by) for p in photos] == [("front", "gemini-2.5-flash")] * 3
+        sent = google.last_schema["properties"]["photos"]
+        assert (sent["minItems"], sent["maxItems"]) == (3, 3) and "right_profile" in str(sent["items"])
+        with services.db.session() as session:
+            from core.adapters.db.models import CostRecord
+
+            assert session.scalars(select(CostRecord).where(CostRecord.capability == "vision")).all()

@@ -50,7 +50,9 @@ def check_size(index: int, width: int, height: int) -> None:
 
 def classify(paths: list[Path], *, user_id: str, services: Services) -> list[Classified]:
     """One angle per photo, in order; raises ValidationError naming every photo without a face."""
-    request = VisionRequest(VisionTask.ANGLES, tuple(paths), schema=SCHEMA)
+    schema = {**SCHEMA, "properties": {"photos": {**SCHEMA["properties"]["photos"], "minItems": len(paths),
+                                                  "maxItems": len(paths)}}}  # fmt: skip
+    request = VisionRequest(VisionTask.ANGLES, tuple(paths), schema=schema)
     answer = ugc_calls.ask(services, "vision", request, user_id=user_id)
     try:
         body = json.loads(answer.text)
