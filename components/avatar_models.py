@@ -9,7 +9,7 @@ from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.avatars import AvatarView
 from core.errors import StudioError
-from core.services import estimates
+from core.services import estimates, ugc_studio
 from core.services.avatars import face_swap, lora, sheets
 from core.services.avatars.media import twin_media_bytes
 
@@ -23,6 +23,7 @@ def lora_tab(project_id: str, avatars: list[AvatarView], *, user_id: str, servic
         st.info(lora.NEEDS_FAL)
         st.page_link("pages/settings.py", label="Open Settings to add a fal.ai key")
     _upload_form(project_id, user_id=user_id, services=services)
+    _use_form(project_id, user_id=user_id, services=services)
     for row in lora.list_loras(project_id, user_id=user_id, services=services):
         line = f"**{row.name}** · trigger `{row.trigger_phrase}` · {STATUS.get(row.status, row.status)} · {row.source}"
         st.markdown(line)
@@ -63,6 +64,21 @@ def _upload_form(project_id: str, *, user_id: str, services: Services) -> None:
             else:
                 _run(lambda: lora.upload_lora(project_id, name, trigger, data.getvalue(), user_id=user_id,
                                               services=services))  # fmt: skip
+
+
+def _use_form(project_id: str, *, user_id: str, services: Services) -> None:
+    ready = lora.list_loras(project_id, user_id=user_id, services=services, ready_only=True)
+    ads = ugc_studio.list_ads(project_id, user_id=user_id, services=services)
+    if not ready or not ads:
+        return
+    with st.form("lora_use"):
+        st.markdown("**Use a LoRA for an ad's storyboard frames** (through the Wan 2.2 LoRA image model on fal)")
+        names = {r.id: f"{r.name} ({r.trigger_phrase})" for r in ready}
+        ad_id = st.selectbox("Ad", [a.id for a in ads], format_func=lambda i: next(a.title for a in ads if a.id == i))
+        lora_id = st.selectbox("LoRA", [None, *names], format_func=lambda i: "— none —" if i is None else names[i])
+        scale = st.slider("Scale", 0.05, 2.0, 1.0, 0.05)
+        if st.form_submit_button("Use for the storyboard"):
+            _run(lambda: lora.use_lora_for_ad(ad_id, lora_id, scale=scale, user_id=user_id, services=services))
 
 
 def _faces(avatars: list[AvatarView], *, user_id: str, services: Services) -> dict[tuple[str, str], str]:

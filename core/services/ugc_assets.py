@@ -52,6 +52,7 @@ class AdContext:
     wpm: int
     per_8s: int
     prompts: dict[str, ScenePrompts] = field(default_factory=dict)
+    lora: dict[str, Any] | None = None  # a ready LoRA for the frames (core.services.avatars.lora.use_lora_for_ad)
 
 
 def brief_of(ad: UgcAd) -> BriefInput | None:
@@ -92,6 +93,7 @@ def load_context(session: Session, ad: UgcAd, settings: Settings) -> AdContext:
         max_regen=settings.ugc_max_regen_attempts,
         wpm=settings.words_per_minute,
         per_8s=settings.ugc_scene_max_words_per_8s,
+        lora=(ad.options or {}).get("lora"),
     )
 
 
@@ -120,6 +122,7 @@ def frame_inputs(ctx: AdContext, scene: UgcScene) -> dict[str, Any]:
         "width": ctx.width,
         "height": ctx.height,
         "redo": scene.redo_frame,
+        **({"lora": ctx.lora} if ctx.lora else {}),
     }
 
 

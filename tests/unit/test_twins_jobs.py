@@ -236,3 +236,32 @@ def test_cloud_swap_runs_once_on_the_stub(settings: Settings, db: Database, fal:
     assert view.status == "ready" and view.provider == f"fal:{SWAP}"
     assert fal.count("submit") == 1
     assert next(iter(fal.predictions.values())).inputs["original_sound_switch"] is True
+
+
+def test_storyboard_frames_with_a_lora_go_to_the_lora_model(tmp_path: Path, db: Database, fal: FalStub) -> None:
+    from core.adapters.providers.cloud_common import image_probe
+    from core.adapters.providers.fal_twins import FalLoraImageGenerator
+    from core.bootstrap import ProviderChoice
+    from core.services import ugc_generation
+    from tests.stubs.fal import LORA_IMAGE
+    from tests.ugc_support import Counting, scripted_ad, ugc_services, ugc_settings
+
+    services = ugc_services(ugc_settings(tmp_path / "data", ugc_storyboard_similarity_min=0.0), db)
+    user, ad_id = scripted_ad(services)
+    with pytest.raises(ConfigurationError):  # offline there is no LoRA image model
+        lora.use_lora_for_ad(ad_id, "x", user_id=user, services=services)
+    queue, downloader = _fal_parts(fal)
+    generator = Counting(FalLoraImageGenerator(queue, model=LORA_IMAGE, price_per_image=0.04, downloader=downloader,
+                                               probe=image_probe, poll_after_s=0.0))  # fmt: skip
+    services.providers.choices["lora_image"] = ProviderChoice("lora_image", generator, "fal", LORA_IMAGE, True)
+    from core.services import ugc_ads
+
+    project = ugc_ads.get_ad(ad_id, user_id=user, services=services).project_id
+    lora_id = lora.upload_lora(project, "Dana", "dana_person", safetensors_bytes(), user_id=user, services=services)
+    lora.use_lora_for_ad(ad_id, lora_id, scale=0.7, user_id=user, services=services)
+    ugc_generation.start_generation(ad_id, user_id=user, services=services)
+    services.queue.drain()
+    assert services.providers.get("image_gen").submits == 0
+    assert generator.submits == fal.created_count(LORA_IMAGE) == 6
+    sent = next(iter(fal.predictions.values())).inputs
+    assert sent["prompt"].startswith("dana_person, ") and sent["loras"][0]["scale"] == 0.7

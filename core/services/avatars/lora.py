@@ -202,3 +202,26 @@ def delete_lora(lora_id: str, *, user_id: str, services: Services) -> None:
         cancel_jobs(session, [row.job_id] if row.job_id else [])
         session.delete(row)
     remove_files(services, keys)
+
+
+def use_lora_for_ad(ad_id: str, lora_id: str | None, *, scale: float = 1.0, user_id: str, services: Services) -> None:
+    """Choose a ready LoRA (or None) for the ad's storyboard frames; they then go to the LoRA image model."""
+    from core.services.ugc_ads import ad_with_right
+
+    choice, lora_project = None, None
+    if lora_id is not None:
+        if "lora_image" not in services.providers_for(user_id).choices:
+            raise ConfigurationError("Frames with a LoRA need a fal.ai key: add one in Settings.")
+        if not 0.05 <= scale <= 2.0:
+            raise ValidationError("The LoRA scale runs from 0.05 to 2.")
+        view = get_lora(lora_id, user_id=user_id, services=services)
+        if not view.ready or not view.weights_key:
+            raise ValidationError("That LoRA is not ready yet.")
+        choice = {"id": view.id, "weights_key": view.weights_key, "scale": scale, "trigger": view.trigger_phrase}
+        lora_project = view.project_id
+    with services.db.session() as session:  # ads are written by the services' role (0003_ugc_rls)
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        if choice is not None and lora_project != ad.project_id:
+            raise NotFound("That LoRA is not in this ad's project.")
+        options = {k: v for k, v in (ad.options or {}).items() if k != "lora"}
+        ad.options = {**options, **({"lora": choice} if choice else {})}
