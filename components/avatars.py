@@ -118,3 +118,17 @@ def _run(action, *, rerun: bool = False) -> None:  # type: ignore[no-untyped-def
         return
     if rerun:
         st.rerun()
+
+
+def saved_avatar_picker(ad, *, user_id: str, services: Services) -> None:  # type: ignore[no-untyped-def]
+    """The wizard's "Saved avatars" tab: the project's avatars from the Avatars page."""
+    from core.services.avatars import wizard
+
+    own = [a for a in manage.usable_avatars(ad.project_id, user_id=user_id, services=services) if a.kind == "own"]
+    if not own:
+        st.caption("No saved avatars in this project yet: make one on the Avatars page.")
+        return
+    names = {a.id: a.name for a in own}
+    picked = st.selectbox("Saved avatar", list(names), format_func=names.get, key="ugc_saved_avatar")
+    if st.button("Use this avatar", key="ugc_use_saved_avatar"):
+        _run(lambda: wizard.choose_saved_avatar(ad.id, picked, user_id=user_id, services=services), rerun=True)

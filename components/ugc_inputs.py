@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 
 from components import ugc_media
+from components.avatars import saved_avatar_picker
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.ugc import STYLES, TONES, BriefInput, CharacterDNA, CreativeBrief, Platform, ProductDNA
@@ -106,7 +107,9 @@ def product_dna_form(ad_id: str, dna: ProductDNA, *, user_id: str, services: Ser
 
 
 def avatar_step(ad: AdView, *, user_id: str, services: Services) -> None:
-    catalog_tab, photos_tab = st.tabs(["Catalog actor", "Your photos"])
+    catalog_tab, photos_tab, saved_tab = st.tabs(["Catalog actor", "Your photos", "Saved avatars"])
+    with saved_tab:
+        saved_avatar_picker(ad, user_id=user_id, services=services)
     with catalog_tab:
         actors = {a.id: a for a in catalog.list_actors(services=services)}
         picked = st.selectbox("Actor", list(actors), format_func=lambda i: actors[i].display_name, key="ugc_actor")

@@ -163,3 +163,28 @@ def test_on_gemini_the_angles_come_from_the_vision_model_with_a_schema(settings:
             from core.adapters.db.models import CostRecord
 
             assert session.scalars(select(CostRecord).where(CostRecord.capability == "vision")).all()
+
+
+def test_a_saved_avatar_becomes_the_ads_avatar_with_its_own_copies(settings: Settings, db: Database) -> None:
+    from core.adapters.db.models_ugc import UgcAvatar
+    from core.services import ugc_ads
+    from core.services.avatars import wizard
+    from tests.ugc_support import ugc_services
+
+    services = ugc_services(settings, db)
+    owner = ensure_user(services.db, "owner@example.com")
+    project = create_project("Twins", owner_id=owner, services=services).id
+    avatar_id = manage.create_avatar(project, "Dana", three_views(), consent=True, user_id=owner, services=services)
+    manage.update_avatar(avatar_id, dna={"hair": "copper bob"}, voice={"voice_id": "en-gb"}, user_id=owner,
+                         services=services)  # fmt: skip
+    ad_id = ugc_ads.open_wizard(project, user_id=owner, services=services)
+    wizard.choose_saved_avatar(ad_id, avatar_id, user_id=owner, services=services)
+    view = manage.get_avatar(avatar_id, user_id=owner, services=services)
+    with services.db.session() as session:
+        row = session.scalars(select(UgcAvatar)).one()
+        assert row.name == "Dana" and row.voice["voice_id"] == "en-gb" and row.dna["hair"] == "copper bob"
+        assert len(row.reference_keys) == 3 and not set(row.reference_keys) & {p.image_key for p in view.photos}
+        assert services.storage.read_bytes(row.reference_keys[0]) == services.storage.read_bytes(view.front_key)
+        keys = list(row.reference_keys)
+    manage.delete_avatar(avatar_id, user_id=owner, services=services)
+    assert all(services.storage.exists(k) for k in keys)  # the ad keeps its anchors
