@@ -188,3 +188,20 @@ def test_a_saved_avatar_becomes_the_ads_avatar_with_its_own_copies(settings: Set
         keys = list(row.reference_keys)
     manage.delete_avatar(avatar_id, user_id=owner, services=services)
     assert all(services.storage.exists(k) for k in keys)  # the ad keeps its anchors
+
+
+def test_deleting_the_project_removes_the_twins_files(world) -> None:  # type: ignore[no-untyped-def]
+    from core.services.avatars import lora, sheets
+    from core.services.projects import delete_project
+    from tests.stubs.fal import safetensors_bytes
+
+    services, owner, project = world
+    avatar_id = manage.create_avatar(project, "Dana", three_views(), consent=True, user_id=owner, services=services)
+    sheets.make_sheet(avatar_id, user_id=owner, services=services)
+    lora_id = lora.upload_lora(project, "L", "dana_person", safetensors_bytes(), user_id=owner, services=services)
+    keys = [p.image_key for p in manage.get_avatar(avatar_id, user_id=owner, services=services).photos]
+    keys += [s.image_key for s in sheets.list_sheets(avatar_id, user_id=owner, services=services)]
+    keys.append(lora.get_lora(lora_id, user_id=owner, services=services).weights_key or "")
+    assert all(services.storage.exists(k) for k in keys)
+    delete_project(project, user_id=owner, services=services)
+    assert not any(services.storage.exists(k) for k in keys)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from core.adapters.media.face_swap import swap_video
 from core.adapters.media.files import file_sha256
 from core.adapters.media.images import load_image_safely
 from core.adapters.media.probe import probe_media
@@ -43,6 +42,8 @@ class LocalFaceSwapper(FinishedOnSubmit):
         return info.duration_s
 
     def collect(self, request: FaceSwapRequest, result: PollResult, dest_dir: Path) -> VideoFile:
+        from core.adapters.media.face_swap import swap_video  # OpenCV loads only when a swap runs
+
         duration = self._check(request)
         dest_dir.mkdir(parents=True, exist_ok=True)
         face = np.asarray(load_image_safely(Path(request.face)).convert("RGB"))
