@@ -10,13 +10,11 @@ Revises: 0003_ugc_rls
 Create Date: 2026-12-02
 """
 
-
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0004_i17_avatars'
-down_revision = '0003_ugc_rls'
+revision = "0004_i17_avatars"
+down_revision = "0003_ugc_rls"
 branch_labels = None
 depends_on = None
 
@@ -28,140 +26,162 @@ def upgrade() -> None:
 
 
 def _tables() -> None:
-    op.create_table('avatars',
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('owner_id', sa.String(length=36), nullable=False),
-    sa.Column('project_id', sa.String(length=36), nullable=False),
-    sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('shared', sa.Boolean(), nullable=False),
-    sa.Column('voice', sa.JSON(), nullable=False),
-    sa.Column('dna', sa.JSON(), nullable=False),
-    sa.Column('consent_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_avatars_owner_id_users'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_avatars_project_id_projects'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_avatars'))
+    op.create_table(
+        "avatars",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("owner_id", sa.String(length=36), nullable=False),
+        sa.Column("project_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("shared", sa.Boolean(), nullable=False),
+        sa.Column("voice", sa.JSON(), nullable=False),
+        sa.Column("dna", sa.JSON(), nullable=False),
+        sa.Column("consent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_avatars_owner_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], name=op.f("fk_avatars_project_id_projects"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_avatars")),
     )
-    with op.batch_alter_table('avatars', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_avatars_owner_id'), ['owner_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_avatars_project_id'), ['project_id'], unique=False)
+    with op.batch_alter_table("avatars", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_avatars_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_avatars_project_id"), ["project_id"], unique=False)
 
-    op.create_table('avatar_photos',
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('avatar_id', sa.String(length=36), nullable=False),
-    sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('image_key', sa.String(length=255), nullable=False),
-    sa.Column('width', sa.Integer(), nullable=False),
-    sa.Column('height', sa.Integer(), nullable=False),
-    sa.Column('angle', sa.String(length=24), nullable=False),
-    sa.Column('classified_by', sa.String(length=40), nullable=False),
-    sa.Column('face_box', sa.JSON(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['avatar_id'], ['avatars.id'], name=op.f('fk_avatar_photos_avatar_id_avatars'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_avatar_photos'))
+    op.create_table(
+        "avatar_photos",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("avatar_id", sa.String(length=36), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("image_key", sa.String(length=255), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("angle", sa.String(length=24), nullable=False),
+        sa.Column("classified_by", sa.String(length=40), nullable=False),
+        sa.Column("face_box", sa.JSON(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["avatar_id"], ["avatars.id"], name=op.f("fk_avatar_photos_avatar_id_avatars"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_avatar_photos")),
     )
-    with op.batch_alter_table('avatar_photos', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_avatar_photos_avatar_id'), ['avatar_id'], unique=False)
+    with op.batch_alter_table("avatar_photos", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_avatar_photos_avatar_id"), ["avatar_id"], unique=False)
 
-    op.create_table('avatar_sheets',
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('avatar_id', sa.String(length=36), nullable=False),
-    sa.Column('image_key', sa.String(length=255), nullable=False),
-    sa.Column('method', sa.String(length=16), nullable=False),
-    sa.Column('provider', sa.String(length=80), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['avatar_id'], ['avatars.id'], name=op.f('fk_avatar_sheets_avatar_id_avatars'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_avatar_sheets'))
+    op.create_table(
+        "avatar_sheets",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("avatar_id", sa.String(length=36), nullable=False),
+        sa.Column("image_key", sa.String(length=255), nullable=False),
+        sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("provider", sa.String(length=80), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["avatar_id"], ["avatars.id"], name=op.f("fk_avatar_sheets_avatar_id_avatars"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_avatar_sheets")),
     )
-    with op.batch_alter_table('avatar_sheets', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_avatar_sheets_avatar_id'), ['avatar_id'], unique=False)
+    with op.batch_alter_table("avatar_sheets", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_avatar_sheets_avatar_id"), ["avatar_id"], unique=False)
 
-    op.create_table('face_swaps',
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('owner_id', sa.String(length=36), nullable=False),
-    sa.Column('project_id', sa.String(length=36), nullable=False),
-    sa.Column('video_type', sa.String(length=16), nullable=False),
-    sa.Column('parent_kind', sa.String(length=16), nullable=False),
-    sa.Column('parent_id', sa.String(length=36), nullable=True),
-    sa.Column('source_key', sa.String(length=255), nullable=False),
-    sa.Column('face_key', sa.String(length=255), nullable=False),
-    sa.Column('avatar_id', sa.String(length=36), nullable=True),
-    sa.Column('resolution', sa.String(length=8), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('video_key', sa.String(length=255), nullable=True),
-    sa.Column('provider', sa.String(length=80), nullable=False),
-    sa.Column('job_id', sa.String(length=36), nullable=True),
-    sa.Column('error', sa.JSON(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['avatar_id'], ['avatars.id'], name=op.f('fk_face_swaps_avatar_id_avatars'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_face_swaps_owner_id_users'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_face_swaps_project_id_projects'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_face_swaps'))
+    op.create_table(
+        "face_swaps",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("owner_id", sa.String(length=36), nullable=False),
+        sa.Column("project_id", sa.String(length=36), nullable=False),
+        sa.Column("video_type", sa.String(length=16), nullable=False),
+        sa.Column("parent_kind", sa.String(length=16), nullable=False),
+        sa.Column("parent_id", sa.String(length=36), nullable=True),
+        sa.Column("source_key", sa.String(length=255), nullable=False),
+        sa.Column("face_key", sa.String(length=255), nullable=False),
+        sa.Column("avatar_id", sa.String(length=36), nullable=True),
+        sa.Column("resolution", sa.String(length=8), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("video_key", sa.String(length=255), nullable=True),
+        sa.Column("provider", sa.String(length=80), nullable=False),
+        sa.Column("job_id", sa.String(length=36), nullable=True),
+        sa.Column("error", sa.JSON(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["avatar_id"], ["avatars.id"], name=op.f("fk_face_swaps_avatar_id_avatars"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_face_swaps_owner_id_users"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], name=op.f("fk_face_swaps_project_id_projects"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_face_swaps")),
     )
-    with op.batch_alter_table('face_swaps', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_face_swaps_job_id'), ['job_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_face_swaps_owner_id'), ['owner_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_face_swaps_project_id'), ['project_id'], unique=False)
+    with op.batch_alter_table("face_swaps", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_face_swaps_job_id"), ["job_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_face_swaps_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_face_swaps_project_id"), ["project_id"], unique=False)
 
-    op.create_table('lora_models',
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('owner_id', sa.String(length=36), nullable=False),
-    sa.Column('project_id', sa.String(length=36), nullable=False),
-    sa.Column('avatar_id', sa.String(length=36), nullable=True),
-    sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('trigger_phrase', sa.String(length=80), nullable=False),
-    sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('steps', sa.Integer(), nullable=False),
-    sa.Column('weights_key', sa.String(length=255), nullable=True),
-    sa.Column('high_noise_key', sa.String(length=255), nullable=True),
-    sa.Column('config_key', sa.String(length=255), nullable=True),
-    sa.Column('size_bytes', sa.Integer(), nullable=False),
-    sa.Column('job_id', sa.String(length=36), nullable=True),
-    sa.Column('error', sa.JSON(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['avatar_id'], ['avatars.id'], name=op.f('fk_lora_models_avatar_id_avatars'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_lora_models_owner_id_users'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_lora_models_project_id_projects'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_lora_models'))
+    op.create_table(
+        "lora_models",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("owner_id", sa.String(length=36), nullable=False),
+        sa.Column("project_id", sa.String(length=36), nullable=False),
+        sa.Column("avatar_id", sa.String(length=36), nullable=True),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("trigger_phrase", sa.String(length=80), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("steps", sa.Integer(), nullable=False),
+        sa.Column("weights_key", sa.String(length=255), nullable=True),
+        sa.Column("high_noise_key", sa.String(length=255), nullable=True),
+        sa.Column("config_key", sa.String(length=255), nullable=True),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("job_id", sa.String(length=36), nullable=True),
+        sa.Column("error", sa.JSON(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["avatar_id"], ["avatars.id"], name=op.f("fk_lora_models_avatar_id_avatars"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_lora_models_owner_id_users"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], name=op.f("fk_lora_models_project_id_projects"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lora_models")),
     )
-    with op.batch_alter_table('lora_models', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_lora_models_job_id'), ['job_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_lora_models_owner_id'), ['owner_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_lora_models_project_id'), ['project_id'], unique=False)
-
+    with op.batch_alter_table("lora_models", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lora_models_job_id"), ["job_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_lora_models_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_lora_models_project_id"), ["project_id"], unique=False)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _drop_row_level_security()
-    with op.batch_alter_table('lora_models', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_lora_models_project_id'))
-        batch_op.drop_index(batch_op.f('ix_lora_models_owner_id'))
-        batch_op.drop_index(batch_op.f('ix_lora_models_job_id'))
+    with op.batch_alter_table("lora_models", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lora_models_project_id"))
+        batch_op.drop_index(batch_op.f("ix_lora_models_owner_id"))
+        batch_op.drop_index(batch_op.f("ix_lora_models_job_id"))
 
-    op.drop_table('lora_models')
-    with op.batch_alter_table('face_swaps', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_face_swaps_project_id'))
-        batch_op.drop_index(batch_op.f('ix_face_swaps_owner_id'))
-        batch_op.drop_index(batch_op.f('ix_face_swaps_job_id'))
+    op.drop_table("lora_models")
+    with op.batch_alter_table("face_swaps", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_face_swaps_project_id"))
+        batch_op.drop_index(batch_op.f("ix_face_swaps_owner_id"))
+        batch_op.drop_index(batch_op.f("ix_face_swaps_job_id"))
 
-    op.drop_table('face_swaps')
-    with op.batch_alter_table('avatar_sheets', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_avatar_sheets_avatar_id'))
+    op.drop_table("face_swaps")
+    with op.batch_alter_table("avatar_sheets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_avatar_sheets_avatar_id"))
 
-    op.drop_table('avatar_sheets')
-    with op.batch_alter_table('avatar_photos', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_avatar_photos_avatar_id'))
+    op.drop_table("avatar_sheets")
+    with op.batch_alter_table("avatar_photos", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_avatar_photos_avatar_id"))
 
-    op.drop_table('avatar_photos')
-    with op.batch_alter_table('avatars', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_avatars_project_id'))
-        batch_op.drop_index(batch_op.f('ix_avatars_owner_id'))
+    op.drop_table("avatar_photos")
+    with op.batch_alter_table("avatars", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_avatars_project_id"))
+        batch_op.drop_index(batch_op.f("ix_avatars_owner_id"))
 
-    op.drop_table('avatars')
+    op.drop_table("avatars")
 
 
 # --------------------------------------------------------------------------- PostgreSQL RLS
