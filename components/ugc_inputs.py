@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 
 from components import ugc_media, uploads
+from components.avatars import saved_avatar_picker
 from components.labels import literal
 from components.runtime import show_error
 from core.bootstrap import Services
@@ -109,7 +110,9 @@ def product_dna_form(ad_id: str, dna: ProductDNA, *, user_id: str, services: Ser
 
 
 def avatar_step(ad: AdView, *, user_id: str, services: Services) -> None:
-    catalog_tab, photos_tab = st.tabs(["Catalog actor", "Your photos"])
+    catalog_tab, photos_tab, saved_tab = st.tabs(["Catalog actor", "Your photos", "Saved avatars"])
+    with saved_tab:
+        saved_avatar_picker(ad, user_id=user_id, services=services)
     with catalog_tab:
         actor_grid(ad, user_id=user_id, services=services)
     with photos_tab:

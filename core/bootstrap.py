@@ -20,6 +20,8 @@ from core.ports import BlobStorage, JobQueue, MediaToolkit
 logger = logging.getLogger(__name__)
 
 CAPABILITIES = ("image_edit", "speech", "lipsync", "image_gen", "image_to_video", "llm", "vision", "copilot")
+# Digital twins (core.services.avatars); LoRA training and LoRA images exist only on fal.
+CAPABILITIES += ("lora_train", "lora_image", "face_swap")
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,10 @@ class Prices(BaseSettings):
     google_llm_per_call: float = 0.002
     google_copilot_per_call: float = 0.002
     local_per_unit: float = 0.0
+    # Digital twins (issue 17). fal publishes no price for these three: estimates, to be checked.
+    fal_wan_trainer_per_1000_steps: float = 4.0
+    fal_wan_lora_image_per_image: float = 0.04
+    fal_pixverse_swap_per_second: float = 0.1
 
 
 # Words refused in scripts and prompts before any provider call (whole words, any case).
@@ -128,6 +132,10 @@ class Settings(BaseSettings):
     vision_provider: ProviderChoice = "auto"
     copilot_provider: ProviderChoice = "auto"
 
+    lora_train_provider: ProviderChoice = "auto"  # fal only; offline there is no training
+    lora_image_provider: ProviderChoice = "auto"  # storyboard frames with a LoRA: fal only
+    face_swap_provider: ProviderChoice = "auto"  # local (OpenCV) | fal (pixverse swap)
+
     fal_key: SecretStr = SecretStr("")
     fal_queue_url: str = "https://queue.fal.run"
     fal_rest_url: str = "https://rest.fal.ai"
@@ -137,6 +145,13 @@ class Settings(BaseSettings):
     fal_tts_model: str = "fal-ai/elevenlabs/tts/multilingual-v2"
     fal_lipsync_model: str = "fal-ai/infinitalk"
     fal_image_gen_model: str = "fal-ai/flux/dev"
+    fal_lora_trainer_model: str = "fal-ai/wan-22-image-trainer"
+    fal_lora_image_model: str = "fal-ai/wan/v2.2-a14b/text-to-image/lora"
+    fal_face_swap_model: str = "fal-ai/pixverse/swap"
+    lora_train_poll_s: float = 30.0  # a training takes about an hour: no need to ask more often
+    lora_max_bytes: int = 1536 * 1024 * 1024  # an uploaded .safetensors (Wan 2.2 LoRAs run to hundreds of MB)
+    lora_train_steps_max: int = 4000
+    face_swap_max_seconds: float = 60.0
 
     wavespeed_api_key: SecretStr = SecretStr("")
     wavespeed_base_url: str = "https://api.wavespeed.ai/api/v3"

@@ -49,6 +49,15 @@ class LipSyncRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class LoraWeights:
+    """A ready LoRA for an image: only the LoRA image adapter honours it."""
+
+    weights: Path
+    scale: float = 1.0
+    trigger_phrase: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ImageGenRequest:
     prompt: str
     references: tuple[Path, ...] = ()
@@ -56,6 +65,30 @@ class ImageGenRequest:
     height: int = 1920
     seed: int = 0
     negative_prompt: str = ""
+    lora: LoraWeights | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoraTrainRequest:
+    images_zip: Path
+    trigger_phrase: str
+    steps: int = 1000
+    learning_rate: float = 0.0007
+
+
+@dataclass(frozen=True, slots=True)
+class LoraTrainResult:
+    weights: Path
+    high_noise: Path | None = None
+    config: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FaceSwapRequest:
+    video: Path
+    face: Path
+    duration_s: float
+    resolution: str = "720p"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +138,7 @@ class VisionTask(str, Enum):
     PRODUCT_DNA = "product_dna"  # product photos -> ProductDNA fields
     CHARACTER_DNA = "character_dna"  # portraits -> CharacterDNA fields
     IDENTITY = "identity"  # images vs references -> {"scores": [0..1 per image]}
+    ANGLES = "angles"  # portraits -> {"photos": [{"angle", "has_face", "box"} per image]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +208,8 @@ ImageGenerator = Provider[ImageGenRequest, ImageFile]
 ImageAnimator = Provider[ImageToVideoRequest, VideoFile]
 ScriptWriter = Provider[ScriptRequest, ScriptAnswer]
 VisionAnalyzer = Provider[VisionRequest, VisionAnswer]
+LoraTrainer = Provider[LoraTrainRequest, LoraTrainResult]
+FaceSwapper = Provider[FaceSwapRequest, VideoFile]
 
 
 # --------------------------------------------------------------------------- copilot

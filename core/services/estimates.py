@@ -46,9 +46,14 @@ PRICE_TABLE: tuple[PriceRow, ...] = (
     PriceRow("llm", "google", "google_llm_per_call", "call"),
     PriceRow("vision", "google", "google_llm_per_call", "call"),
     PriceRow("copilot", "google", "google_copilot_per_call", "call"),
+
+    # Digital twins: a training run is priced per 1000 steps (see estimate_lora_training).
+    PriceRow("lora_train", "fal", "fal_wan_trainer_per_1000_steps", "call"),
+    PriceRow("lora_image", "fal", "fal_wan_lora_image_per_image", "image"),
+    PriceRow("face_swap", "fal", "fal_pixverse_swap_per_second", "second"),
 )
 LOCAL_VENDOR = "local"
-PER_SECOND_CAPABILITIES = ("speech", "lipsync", "image_to_video")
+PER_SECOND_CAPABILITIES = ("speech", "lipsync", "image_to_video", "face_swap")
 
 # Step name -> (fixed seconds, seconds per second of speech), for users without history.
 DEFAULT_STEP_SECONDS: dict[str, tuple[float, float]] = {
@@ -173,3 +178,14 @@ def estimate_batch(items: list[Estimate]) -> Estimate:
     cost = round(sum(item.cost_usd for item in items), 4)
     seconds = max((item.seconds for item in items), default=0.0)
     return Estimate(cost, seconds, unpriced, any(i.from_history for i in items))
+
+
+def estimate_lora_training(steps: int, *, services: Services, user_id: str | None = None) -> float:
+    """A LoRA training run: the per-1000-steps price times the steps (0 when no trainer is set up)."""
+    price = active_unit_price("lora_train", services=services, user_id=user_id)
+    return round((price.usd if price else 0.0) * steps / 1000, 4)
+
+
+def estimate_face_swap(seconds: float, *, services: Services, user_id: str | None = None) -> float:
+    price = active_unit_price("face_swap", services=services, user_id=user_id)
+    return round((price.usd if price else 0.0) * seconds, 4)

@@ -14,6 +14,7 @@ from core.domain.types import ProjectView
 from core.errors import ValidationError
 from core.services import audit
 from core.services.access import Right, project_with_right, visible_project_ids
+from core.services.avatars.cleanup import twin_contents
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ def delete_project(project_id: str, *, user_id: str, services: Services) -> int:
         keys |= {k for v in variants for k in (v.image_key, v.thumb_key) if k}
         ad_jobs, ad_keys = mass_generator_contents(session, project_id)
         job_ids, keys = job_ids + ad_jobs, keys | ad_keys
+        twin_jobs, twin_keys = twin_contents(session, project_id)  # avatars, sheets, LoRAs, face swaps
+        job_ids, keys = job_ids + twin_jobs, keys | twin_keys
         cancel_jobs(session, job_ids)
         session.delete(session.get(Project, project_id))
     return remove_files(services, keys)

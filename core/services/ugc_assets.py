@@ -60,6 +60,7 @@ class AdContext:
     per_8s: int
     talking_clips: bool = False  # the offline animator lip-syncs each scene to its voice line
     prompts: dict[str, ScenePrompts] = field(default_factory=dict)
+    lora: dict[str, Any] | None = None  # a ready LoRA for the frames (core.services.avatars.lora.use_lora_for_ad)
 
 
 def brief_of(ad: UgcAd) -> BriefInput | None:
@@ -101,6 +102,7 @@ def load_context(session: Session, ad: UgcAd, settings: Settings) -> AdContext:
         wpm=settings.words_per_minute,
         per_8s=settings.ugc_scene_max_words_per_8s,
         talking_clips=choose_vendor(settings, "image_to_video")[0] == "local",
+        lora=(ad.options or {}).get("lora"),
     )
 
 
@@ -129,6 +131,7 @@ def frame_inputs(ctx: AdContext, scene: UgcScene) -> dict[str, Any]:
         "width": ctx.width,
         "height": ctx.height,
         "redo": scene.redo_frame,
+        **({"lora": ctx.lora} if ctx.lora else {}),
     }
 
 

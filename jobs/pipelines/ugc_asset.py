@@ -21,7 +21,7 @@ from core.domain.text import speakable
 from core.domain.types import ErrorInfo, JobStatus, MediaKind, Voice
 from core.domain.ugc import AssetKind, AssetStatus
 from core.errors import JobCancelled
-from core.ports import ImageGenRequest, ImageToVideoRequest, SpeechRequest, VisionRequest, VisionTask
+from core.ports import ImageGenRequest, ImageToVideoRequest, LoraWeights, SpeechRequest, VisionRequest, VisionTask
 from core.services import ugc_assets
 from core.services.ugc_schemas import identity_schema
 from jobs.context import StepContext
@@ -46,6 +46,7 @@ def render(ctx: StepContext) -> dict[str, Any]:
     kind, inputs, seed = _asset(ctx)
     if kind == AssetKind.FRAME.value:
         references = tuple(ctx.fetch(key) for key in inputs["references"])
+        lora = inputs.get("lora")  # frames with a LoRA go to the LoRA image model (issue 17)
         request = ImageGenRequest(
             prompt=inputs["prompt"],
             references=references,
@@ -53,8 +54,9 @@ def render(ctx: StepContext) -> dict[str, Any]:
             height=inputs["height"],
             seed=seed,
             negative_prompt=inputs["negative"],
+            lora=LoraWeights(ctx.fetch(lora["weights_key"]), lora["scale"], lora["trigger"]) if lora else None,
         )
-        image = ctx.call_provider("image_gen", request)
+        image = ctx.call_provider("lora_image" if lora else "image_gen", request)
         key = ctx.store(MediaKind.IMAGE, image.path, label="frame", content_type=image.content_type)
         return {"media_key": key, "width": image.width, "height": image.height}
     if kind == AssetKind.CLIP.value:

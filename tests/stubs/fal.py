@@ -26,6 +26,21 @@ from tests.stubs.media import mp3_bytes, mp4_bytes, png_bytes, wav_bytes, wav_du
 from tests.stubs.server import StubRequest, StubResponse
 
 FPS = 25
+TRAINER = "fal-ai/wan-22-image-trainer"
+LORA_IMAGE = "fal-ai/wan/v2.2-a14b/text-to-image/lora"
+SWAP = "fal-ai/pixverse/swap"
+
+
+def safetensors_bytes(values: int = 16, *, metadata: dict[str, str] | None = None) -> bytes:
+    """A real, minimal `.safetensors`: one F32 tensor of `values` numbers."""
+    import json
+    import struct
+
+    header = {"lora_A.weight": {"dtype": "F32", "shape": [values], "data_offsets": [0, 4 * values]}}
+    if metadata:
+        header["__metadata__"] = metadata  # type: ignore[assignment]
+    raw = json.dumps(header).encode()
+    return struct.pack("<Q", len(raw)) + raw + struct.pack(f"<{values}f", *range(values))
 
 
 def _detail(field: str, msg: str) -> dict[str, Any]:
@@ -62,7 +77,12 @@ class FalStub(VendorStub):
             "fal-ai/flux/dev": self._check_flux,
             "fal-ai/flux/schnell": self._check_flux,
             "fal-ai/infinitalk": self._check_infinitalk,
+            TRAINER: self._check_trainer,
+            LORA_IMAGE: self._check_lora_image,
+            SWAP: self._check_swap,
         }
+        # model -> polls answered IN_PROGRESS before the walk may finish (a training takes an hour)
+        self.min_polls: dict[str, int] = {}
 
     def authorized(self, request: StubRequest) -> bool:
         return request.header("Authorization") == f"Key {self.api_key}"
@@ -129,6 +149,9 @@ class FalStub(VendorStub):
         fault = self.status_fault("status")
         if fault is not None:
             return StubResponse.of_json({"status": fault.status or "SOMETHING_NEW", "logs": None, "response_url": base})
+        if prediction.polls < self.min_polls.get(prediction.model, 0) and prediction.id not in self.cancelled:
+            prediction.polls += 1
+            return StubResponse.of_json({"status": "IN_PROGRESS", "logs": [], "response_url": base})
         stage = 2 if prediction.id in self.cancelled else self.stage(prediction)
         if stage == 0:
             return StubResponse.of_json({"status": "IN_QUEUE", "queue_position": 0, "logs": None, "response_url": base})
@@ -227,8 +250,50 @@ class FalStub(VendorStub):
             problems.append(_detail("resolution", "must be 480p or 720p"))
         return problems
 
+    def _check_trainer(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        problems = self._needs_file(body, "training_data_url") + _required_text(body, "trigger_phrase")
+        data = self.file_of(body.get("training_data_url"))
+        if data is not None and not data[0].startswith(b"PK"):
+            problems.append(_detail("training_data_url", "must be a zip archive"))
+        if not isinstance(body.get("steps", 1000), int):
+            problems.append(_detail("steps", "must be an integer"))
+        return problems
+
+    def _check_lora_image(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        problems = _required_text(body, "prompt")
+        loras = body.get("loras")
+        if not isinstance(loras, list) or not loras or any(self.file_of(lo.get("path")) is None for lo in loras):
+            problems.append(_detail("loras", "must list uploaded LoRA files as {path, scale}"))
+        return problems
+
+    def _check_swap(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        problems = self._needs_file(body, "video_url") + self._needs_file(body, "image_url")
+        if body.get("mode", "person") not in ("person", "object", "background"):
+            problems.append(_detail("mode", "must be person, object or background"))
+        if body.get("resolution", "720p") not in ("360p", "540p", "720p"):
+            problems.append(_detail("resolution", "must be 360p, 540p or 720p"))
+        return problems
+
+    def _twin_output(self, prediction: Prediction) -> dict[str, Any]:
+        model, rid = prediction.model, prediction.id
+        if model == TRAINER:
+            def file(data: bytes, ctype: str, name: str) -> dict[str, Any]:
+                return {"url": self.put_file(data, ctype, f"{rid}-{name}"), "content_type": ctype}
+
+            return {"diffusers_lora_file": file(safetensors_bytes(), "application/octet-stream", "lora.safetensors"),
+                    "high_noise_lora": file(safetensors_bytes(8), "application/octet-stream", "high.safetensors"),
+                    "config_file": file(b'{"trigger_phrase": "stub"}', "application/json", "config.json")}
+        if model == LORA_IMAGE:
+            size = prediction.inputs.get("image_size")
+            w, h = (size["width"], size["height"]) if isinstance(size, dict) else (64, 96)
+            return {"image": {"url": self.put_file(png_bytes(w, h), "image/png", f"{rid}.png")}, "seed": 1}
+        data = mp4_bytes(1.0, *self.video_size)
+        return {"video": {"url": self.put_file(data, "video/mp4", f"{rid}.mp4"), "content_type": "video/mp4"}}
+
     def _output(self, prediction: Prediction) -> dict[str, Any]:
         model, inputs = prediction.model, prediction.inputs
+        if model in (TRAINER, LORA_IMAGE, SWAP):
+            return self._twin_output(prediction)
         if model.startswith("fal-ai/flux/") or model == "fal-ai/nano-banana/edit":
             size = inputs.get("image_size")
             w, h = (size["width"], size["height"]) if isinstance(size, dict) else (64, 96)

@@ -307,3 +307,49 @@ def _kie_video(settings: Settings, media: Any) -> tuple[Any, str]:
         poll_after_s=5.0,
     )
     return provider, model
+
+
+@_builder("lora_train", "fal")
+def _fal_lora_train(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.fal_twins import FalLoraTrainer
+
+    model = settings.fal_lora_trainer_model
+    provider = FalLoraTrainer(
+        _fal_queue(settings),
+        model=model,
+        price_per_1000_steps=settings.prices.fal_wan_trainer_per_1000_steps,
+        downloader=_downloader(settings),
+        max_bytes=settings.lora_max_bytes,
+        poll_after_s=settings.lora_train_poll_s,
+    )
+    return provider, model
+
+
+@_builder("lora_image", "fal")
+def _fal_lora_image(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.fal_twins import FalLoraImageGenerator
+
+    model = settings.fal_lora_image_model
+    provider = FalLoraImageGenerator(
+        _fal_queue(settings),
+        model=model,
+        price_per_image=settings.prices.fal_wan_lora_image_per_image,
+        downloader=_downloader(settings),
+        probe=_image_probe(),
+    )
+    return provider, model
+
+
+@_builder("face_swap", "fal")
+def _fal_face_swap(settings: Settings, media: Any) -> tuple[Any, str]:
+    from core.adapters.providers.fal_twins import FalFaceSwapper
+
+    model = settings.fal_face_swap_model
+    provider = FalFaceSwapper(
+        _fal_queue(settings),
+        model=model,
+        price_per_second=settings.prices.fal_pixverse_swap_per_second,
+        downloader=_downloader(settings),
+        probe=media.probe,
+    )
+    return provider, model

@@ -28,6 +28,9 @@ VISION_INSTRUCTIONS = {
     "scenes: face, skin, eyes, hair, body, wardrobe, voice impression, and drift to avoid.",
     VisionTask.IDENTITY: "For each image after the references, score from 0 to 1 how surely it shows the same "
     "person as the references.",
+    VisionTask.ANGLES: "For each photo, in order, say whether it shows a person's face or head and from which "
+    "angle: front, left_profile or right_profile (named by the side of the face the camera sees), "
+    "three_quarter_left, three_quarter_right, or back (the back of the head).",
 }
 
 

@@ -170,6 +170,16 @@ def identity_scores(images: list[Image.Image], references: list[Image.Image]) ->
     return {"scores": scores, "method": "colour layout + grey correlation", "source": SOURCE}
 
 
+def face_angles(images: list[Image.Image]) -> dict[str, Any]:
+    from core.adapters.media.faces import METHOD, classify_angle
+
+    photos = []
+    for image in images:
+        angle, face = classify_angle(np.asarray(image))
+        photos.append({"angle": angle or "none", "has_face": angle is not None, "box": face.box() if face else None})
+    return {"photos": photos, "source": METHOD}
+
+
 class LocalVisionAnalyzer(FinishedOnSubmit):
     """Provider[VisionRequest, VisionAnswer]. Finishes on submit; analyses in collect."""
 
@@ -190,6 +200,8 @@ class LocalVisionAnalyzer(FinishedOnSubmit):
             answer = product_dna(images, request.hint)
         elif request.task is VisionTask.CHARACTER_DNA:
             answer = character_dna(images, request.hint)
+        elif request.task is VisionTask.ANGLES:
+            answer = face_angles(images)
         else:
             answer = identity_scores(images, [self._load(p) for p in request.references])
         return VisionAnswer(text=json.dumps(answer, ensure_ascii=False), model=SOURCE)

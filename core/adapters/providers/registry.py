@@ -25,6 +25,10 @@ CLOUD_VENDORS: dict[str, tuple[str, ...]] = {
     "llm": ("google",),
     "vision": ("google",),
     "copilot": ("google",),
+
+    "lora_train": ("fal",),
+    "lora_image": ("fal",),
+    "face_swap": ("fal",),
 }
 
 
@@ -108,7 +112,13 @@ def _local_builder(capability: str) -> Builder | None:
 
         return LocalCopilot(), "offline rules and templates"
 
+    def face_swap(settings: Settings, media: Any) -> tuple[Any, str]:
+        from core.adapters.providers.local_face_swap import LocalFaceSwapper
+
+        return LocalFaceSwapper(max_seconds=settings.face_swap_max_seconds), "offline face swap (OpenCV)"
+
     builders: dict[str, Builder] = {
+        "face_swap": face_swap,
         "speech": speech, "image_edit": image_edit, "lipsync": lipsync, "image_gen": image_gen,
         "image_to_video": image_to_video, "llm": llm, "vision": vision, "copilot": copilot,
     }

@@ -18,6 +18,9 @@ _SUFFIXES = {
     "audio/mpeg": ".mp3",
     "audio/wav": ".wav",
     "video/mp4": ".mp4",
+    # LoRA weights, their trainer config and training-image archives (digital twins)
+    "application/x-safetensors": ".safetensors",
+    "application/json": ".json",
     "application/zip": ".zip",
 }
 

@@ -2,14 +2,21 @@
 projects they may see. The last revision also joins the heads of the parallel feature branches.
 
 Revision ID: 0006_drafts_rls
-Revises: 0004_i10_rls, 0004_i11_drafts, 0004_i14_factory, 0004_i16_copilot, 0005_i9_paid_calls
+Revises: 0004_i10_rls, 0004_i11_drafts, 0004_i14_factory, 0004_i16_copilot, 0004_i17_avatars, 0005_i9_paid_calls
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "0006_drafts_rls"
-down_revision = ("0004_i10_rls", "0004_i11_drafts", "0004_i14_factory", "0004_i16_copilot", "0005_i9_paid_calls")
+down_revision = (
+    "0004_i10_rls",
+    "0004_i11_drafts",
+    "0004_i14_factory",
+    "0004_i16_copilot",
+    "0004_i17_avatars",
+    "0005_i9_paid_calls",
+)
 branch_labels = None
 depends_on = None
 
