@@ -8,8 +8,6 @@ from core.domain.types import MediaKind
 from core.errors import ValidationError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-/]{0,200}$")
-# A whole key: the kind, then our name, then one suffix. Key columns are String(255).
-_KEY = re.compile(r"^[a-z]+/[A-Za-z0-9][A-Za-z0-9_\-/]{0,200}\.[a-z0-9]{2,4}$")
 MAX_KEY_CHARS = 255
 _SUFFIXES = {
     "image/png": ".png",
@@ -23,6 +21,9 @@ _SUFFIXES = {
     "application/json": ".json",
     "application/zip": ".zip",
 }
+# A whole key: the kind, then our name, then one of our suffixes. Key columns are String(255).
+_KNOWN_SUFFIXES = "|".join(re.escape(suffix) for suffix in sorted(set(_SUFFIXES.values())))
+_KEY = re.compile(r"^[a-z]+/[A-Za-z0-9][A-Za-z0-9_\-/]{0,200}(?:" + _KNOWN_SUFFIXES + r")$")
 
 
 def suffix_for(content_type: str) -> str:
