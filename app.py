@@ -47,7 +47,7 @@ def route() -> None:
         st.stop()
     account_menu(services)
     credits_widget(user_id=user_id, services=services)
-    st.navigation(PAGES).run()
+    st.navigation(PAGES, expanded=True).run()  # every page in sight: sixteen are more than the default shows
 
 
 guarded(route)

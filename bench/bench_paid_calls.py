@@ -130,7 +130,7 @@ def run(videos: int, faults: float, complete_after: float, webhooks: bool = True
         procs = [_spawn(["-m", "jobs.webhooks", "--port", str(port)], env, tmp / "hooks.log")]
         # SimpleWorker: a forked work horse inherits the provider HTTP pool's locks from the
         # watcher threads and can hang on them (seen here; reported), so jobs run in-process.
-        procs += [_spawn(["-m", "jobs.worker", "--simple"], env, tmp / f"worker{n}.log") for n in range(2)]
+        procs += [_spawn(["-m", "jobs.worker"], env, tmp / f"worker{n}.log") for n in range(2)]
         try:
             _wait_http(f"http://127.0.0.1:{port}/webhooks/kie")
             time.sleep(3)  # both workers up before the clock starts
