@@ -7,8 +7,6 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from sqlalchemy import select
-
 from core.adapters.db.models import VideoAsset
 from core.adapters.db.models_factory import LibraryAudio
 from core.adapters.media.files import format_mb, format_seconds
@@ -18,7 +16,7 @@ from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound
 from core.services.access import Right, project_with_right
 from core.services.variant_factory.media import clean_title, tmp_root
-from core.services.variant_factory.search import matches, page_of
+from core.services.variant_factory.search import list_library
 from core.services.variant_factory.views import AudioView, Page
 
 AUDIO_CONTAINERS = ("mp3", "wav", "m4a", "aac", "ogg")
@@ -146,26 +144,15 @@ def list_audio(
 ) -> Page:
     from core.adapters.db.models_factory import CollectionAudio
 
-    with services.db.session(user_id=user_id) as session:
-        project_with_right(session, project_id, user_id, Right.VIEW)
-        where = [LibraryAudio.project_id == project_id]
-        if (clause := matches(LibraryAudio.title, query)) is not None:
-            where.append(clause)
-        if origin:
-            where.append(LibraryAudio.origin == origin)
-        if collection_id:
-            where.append(
-                LibraryAudio.id.in_(
-                    select(CollectionAudio.audio_id).where(CollectionAudio.collection_id == collection_id)
-                )
-            )
-    rows, total = page_of(
+    rows, total = list_library(
         services,
         user_id=user_id,
         model=LibraryAudio,
         project_id=project_id,
-        where=where,
-        order_by=(LibraryAudio.created_at.desc(), LibraryAudio.id),
+        query=query,
+        filters=[LibraryAudio.origin == origin] if origin else [],
+        membership=(CollectionAudio.audio_id, CollectionAudio.collection_id),
+        collection_id=collection_id,
         page=page,
         per_page=per_page,
     )

@@ -21,7 +21,7 @@ from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound, ValidationError
 from core.services import audit
 from core.services.access import Right, project_with_right
-from core.services.variant_factory.search import matches, page_of
+from core.services.variant_factory.search import list_library
 from core.services.variant_factory.views import Page, VideoView
 
 logger = logging.getLogger(__name__)
@@ -192,26 +192,15 @@ def list_videos(
 ) -> Page:
     from core.adapters.db.models_factory import CollectionVideo
 
-    with services.db.session(user_id=user_id) as session:
-        project_with_right(session, project_id, user_id, Right.VIEW)
-        where = [LibraryVideo.project_id == project_id]
-        if (clause := matches(LibraryVideo.title, query)) is not None:
-            where.append(clause)
-        if kind:
-            where.append(LibraryVideo.kind == kind)
-        if collection_id:
-            where.append(
-                LibraryVideo.id.in_(
-                    select(CollectionVideo.video_id).where(CollectionVideo.collection_id == collection_id)
-                )
-            )
-    rows, total = page_of(
+    rows, total = list_library(
         services,
         user_id=user_id,
         model=LibraryVideo,
         project_id=project_id,
-        where=where,
-        order_by=(LibraryVideo.created_at.desc(), LibraryVideo.id),
+        query=query,
+        filters=[LibraryVideo.kind == kind] if kind else [],
+        membership=(CollectionVideo.video_id, CollectionVideo.collection_id),
+        collection_id=collection_id,
         page=page,
         per_page=per_page,
     )

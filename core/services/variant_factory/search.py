@@ -66,3 +66,36 @@ def page_of(
         for row in rows.values():
             session.expunge(row)
     return [rows[i] for i in ids if i in rows], total
+
+
+def list_library(
+    services: Services,
+    *,
+    user_id: str,
+    model: Any,
+    project_id: str,
+    query: str | None,
+    filters: list[Any],
+    membership: tuple[Any, Any] | None,
+    collection_id: str | None,
+    page: int,
+    per_page: int,
+) -> tuple[list[Any], int]:
+    """One page of a library table (videos, audio): the project's rows matching the title search,
+    the caller's `filters` and, with `collection_id`, the collection's members (`membership` is
+    the link table's (member id, collection id) columns)."""
+    from core.services.access import Right, project_with_right
+
+    with services.db.session(user_id=user_id) as session:
+        project_with_right(session, project_id, user_id, Right.VIEW)
+    where = [model.project_id == project_id, *filters]
+    if (clause := matches(model.title, query)) is not None:
+        where.append(clause)
+    if collection_id and membership is not None:
+        member_id, member_collection = membership
+        where.append(model.id.in_(select(member_id).where(member_collection == collection_id)))
+    order_by = (model.created_at.desc(), model.id)
+    return page_of(
+        services, user_id=user_id, model=model, project_id=project_id, where=where, order_by=order_by,
+        page=page, per_page=per_page,
+    )
