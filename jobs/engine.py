@@ -13,10 +13,11 @@ import logging
 import random
 import shutil
 import threading
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from core.adapters.db.locks import lock_row
 from core.adapters.db.models import Job, JobStep, User, utcnow
@@ -65,15 +66,50 @@ def advance(job_id: str, services: Services) -> None:
     claim = _claim(job_id, services)
     if claim is None:
         return
-    pipeline, owner_id, payload = claim
+    pipeline, owner_id, payload, history = claim
     with Heartbeat(services, job_id):
-        _run_steps(services, pipeline, job_id, owner_id, payload)
+        _run_steps(services, pipeline, job_id, owner_id, payload, history)
 
 
 # --------------------------------------------------------------------------- claiming
 
 
-def _claim(job_id: str, services: Services) -> tuple[Pipeline, str, dict[str, Any]] | None:
+@dataclass
+class _History:
+    """What earlier passes left of this job's steps, read once when the pass claims the job.
+
+    Only this pass runs the job while it holds the claim, so the snapshot stays true for the
+    pass: each step is opened at most once per pass, and from what the snapshot says.
+    """
+
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # completed steps
+    attempts: dict[str, int] = field(default_factory=dict)
+    last: dict[str, _Attempt] = field(default_factory=dict)  # latest attempt per step
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    id: str
+    status: str
+    provider: str | None
+    provider_request_id: str | None
+    request: Any
+    waiting_since: Any
+
+
+def _read_history(session: Any, job_id: str) -> _History:
+    history = _History()
+    for row in session.scalars(select(JobStep).where(JobStep.job_id == job_id).order_by(JobStep.attempt)):
+        history.attempts[row.name] = history.attempts.get(row.name, 0) + 1
+        history.last[row.name] = _Attempt(
+            row.id, row.status, row.provider, row.provider_request_id, row.request, row.waiting_since
+        )
+        if row.status == StepStatus.COMPLETED.value:
+            history.outputs[row.name] = dict(row.output or {})
+    return history
+
+
+def _claim(job_id: str, services: Services) -> tuple[Pipeline, str, dict[str, Any], _History] | None:
     """Move the job to running if it may run now; None if someone else has it or it must wait."""
     settings = services.settings
     with services.db.session() as session:
@@ -98,7 +134,7 @@ def _claim(job_id: str, services: Services) -> tuple[Pipeline, str, dict[str, An
         job.status = JobStatus.RUNNING.value
         job.heartbeat_at = utcnow()
         job.run_after = None
-        return pipeline, job.owner_id, dict(job.payload or {})
+        return pipeline, job.owner_id, dict(job.payload or {}), _read_history(session, job_id)
 
 
 def _count_resume(session: Any, services: Services, pipeline: Pipeline, job: Job) -> bool:
@@ -136,20 +172,22 @@ def _slot_free(session: Any, job: Job, limit: int) -> bool:
 # --------------------------------------------------------------------------- running
 
 
-def _completed_outputs(services: Services, job_id: str) -> dict[str, dict[str, Any]]:
-    with services.db.session() as session:
-        rows = session.scalars(
-            select(JobStep).where(JobStep.job_id == job_id, JobStep.status == StepStatus.COMPLETED.value)
-        )
-        return {row.name: dict(row.output or {}) for row in rows}
+# A finished step's output is written in the same transaction that opens the next step (or
+# ends the job): one commit per step instead of two, with the same durability, because
+# nothing runs between a step returning and that commit.
+_Done = tuple[str, dict[str, Any]]  # (step row id, output)
 
 
-def _run_steps(services: Services, pipeline: Pipeline, job_id: str, owner_id: str, payload: dict[str, Any]) -> None:
-    outputs = _completed_outputs(services, job_id)
+def _run_steps(
+    services: Services, pipeline: Pipeline, job_id: str, owner_id: str, payload: dict[str, Any], history: _History
+) -> None:
+    outputs = history.outputs
+    done: _Done | None = None
     for step in pipeline.steps:
         if step.name in outputs:
             continue
-        row_id = _open_attempt(services, pipeline, job_id, step)
+        row_id = _open_attempt(services, pipeline, job_id, step, history, done)
+        done = None
         if row_id is None:  # cancelled at the step boundary
             return
         ctx = StepContext(
@@ -161,31 +199,43 @@ def _run_steps(services: Services, pipeline: Pipeline, job_id: str, owner_id: st
             step_row_id=row_id,
             outputs=outputs,
         )
-        if not _run_one(services, pipeline, ctx, step):
+        output = _run_one(services, pipeline, ctx, step)
+        if output is None:
             return
+        done = (row_id, output)
         outputs[step.name] = ctx.output_of(step.name)
-    _finish(services, pipeline, job_id, JobStatus.COMPLETED, None)
+    _finish(services, pipeline, job_id, JobStatus.COMPLETED, None, done=done)
 
 
-def _open_attempt(services: Services, pipeline: Pipeline, job_id: str, step: Step) -> str | None:
+def _open_attempt(
+    services: Services, pipeline: Pipeline, job_id: str, step: Step, history: _History, done: _Done | None
+) -> str | None:
     """Reuse an interrupted attempt (it may hold a provider request id) or start the next one."""
     with services.db.session() as session:
-        job = lock_row(session, Job, job_id)
-        if job is None:
+        if done is not None:
+            _complete_step_in(session, *done)
+        progress = pipeline.progress_before(step.name)
+        moved = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.cancel_requested.is_(False))
+            .values(current_step=step.name, progress=case((Job.progress > progress, Job.progress), else_=progress))
+            .returning(Job.id)
+        ).first()
+        if moved is None:  # gone, or the creator asked to cancel
+            job = lock_row(session, Job, job_id)
+            if job is not None:
+                _end(session, services, pipeline, job, JobStatus.CANCELLED, None)
             return None
-        if job.cancel_requested:
-            _end(session, services, pipeline, job, JobStatus.CANCELLED, None)
-            return None
-        job.current_step = step.name
-        job.progress = max(job.progress, pipeline.progress_before(step.name))
-        rows = session.scalars(
-            select(JobStep).where(JobStep.job_id == job_id, JobStep.name == step.name).order_by(JobStep.attempt)
-        ).all()
-        last = rows[-1] if rows else None
+        last = history.last.get(step.name)
         if last is not None and last.status in (StepStatus.RUNNING.value, StepStatus.WAITING.value):
-            last.status = StepStatus.RUNNING.value
+            session.execute(update(JobStep).where(JobStep.id == last.id).values(status=StepStatus.RUNNING.value))
             return last.id
-        row = JobStep(job_id=job_id, name=step.name, status=StepStatus.RUNNING.value, attempt=len(rows) + 1)
+        row = JobStep(
+            job_id=job_id,
+            name=step.name,
+            status=StepStatus.RUNNING.value,
+            attempt=history.attempts.get(step.name, 0) + 1,
+        )
         if last is not None and last.provider_request_id:
             # A transient error while polling must not cause a second paid submission.
             row.provider, row.provider_request_id = last.provider, last.provider_request_id
@@ -195,36 +245,43 @@ def _open_attempt(services: Services, pipeline: Pipeline, job_id: str, step: Ste
         return row.id
 
 
-def _run_one(services: Services, pipeline: Pipeline, ctx: StepContext, step: Step) -> bool:
-    """Run one step attempt; True if the job may go on to the next step."""
+def _complete_step_in(session: Any, row_id: str, output: dict[str, Any]) -> None:
+    session.execute(
+        update(JobStep)
+        .where(JobStep.id == row_id)
+        .values(status=StepStatus.COMPLETED.value, output=output, finished_at=utcnow())
+    )
+
+
+def _run_one(services: Services, pipeline: Pipeline, ctx: StepContext, step: Step) -> dict[str, Any] | None:
+    """Run one step attempt; its output if the job may go on to the next step, else None."""
     try:
         output = step.run(ctx) or {}
     except WaitForProvider as wait:
         _pause(services, ctx, wait.delay_s, StepStatus.WAITING, None)
-        return False
+        return None
     except WaitForUser:
         _pause(services, ctx, None, StepStatus.WAITING, None)
-        return False
+        return None
     except JobCancelled:
         _close_step(services, ctx.step_row_id, StepStatus.FAILED, error=ErrorInfo("cancelled", "Cancelled."))
         _finish(services, pipeline, ctx.job_id, JobStatus.CANCELLED, None)
-        return False
+        return None
     except TransientError as exc:
         _retry_or_fail(services, pipeline, ctx, exc)
-        return False
+        return None
     except StudioError as exc:
         _fail(services, pipeline, ctx, exc.to_info())
-        return False
+        return None
     except Exception:
         logger.exception("step %s of job %s crashed", step.name, ctx.job_id)
         message = (
             f"Something went wrong in the {step.name.replace('_', ' ')} step. Try again; if it keeps failing, tell us."
         )
         _fail(services, pipeline, ctx, ErrorInfo("internal_error", message, {"step": step.name}))
-        return False
+        return None
     ctx.outputs[step.name] = output
-    _close_step(services, ctx.step_row_id, StepStatus.COMPLETED, output=output)
-    return True
+    return output
 
 
 def _retry_or_fail(services: Services, pipeline: Pipeline, ctx: StepContext, exc: TransientError) -> None:
@@ -307,8 +364,18 @@ def _close_step_in(
 # --------------------------------------------------------------------------- ending
 
 
-def _finish(services: Services, pipeline: Pipeline, job_id: str, status: JobStatus, error: ErrorInfo | None) -> None:
+def _finish(
+    services: Services,
+    pipeline: Pipeline,
+    job_id: str,
+    status: JobStatus,
+    error: ErrorInfo | None,
+    *,
+    done: _Done | None = None,
+) -> None:
     with services.db.session() as session:
+        if done is not None:
+            _complete_step_in(session, *done)
         job = lock_row(session, Job, job_id)
         if job is None or JobStatus(job.status).terminal:
             return
