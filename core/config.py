@@ -212,6 +212,8 @@ class Settings(BaseSettings):
     google_copilot_model: str = "gemini-2.5-flash"
     copilot_intent_timeout_s: float = Field(default=5.0, gt=0)
     copilot_history_turns: int = Field(default=12, ge=0)
+    # The offline Copilot types its answer word by word at this pace (it has nothing to wait for).
+    copilot_offline_word_delay_s: float = Field(default=0.02, ge=0, le=1)
 
     # --- variant factory: libraries of videos, audio and hooks; batches of ad variants
     factory_video_max_bytes: int = Field(default=300 * 1024 * 1024, gt=0)

@@ -110,7 +110,7 @@ def _local_builder(capability: str) -> Builder | None:
     def copilot(settings: Settings, media: Any) -> tuple[Any, str]:
         from core.adapters.providers.local_copilot import LocalCopilot
 
-        return LocalCopilot(), "offline rules and templates"
+        return LocalCopilot(word_delay_s=settings.copilot_offline_word_delay_s), "offline rules and templates"
 
     def face_swap(settings: Settings, media: Any) -> tuple[Any, str]:
         from core.adapters.providers.local_face_swap import LocalFaceSwapper
