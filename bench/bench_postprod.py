@@ -124,7 +124,9 @@ def reference_command(toolkit: FfmpegToolkit, cuts: list[SceneCut], music: Path,
         slot = SCENE_S + fades[i] / 2 + (fades[i + 1] / 2 if i + 1 < n else 0)
         parts.append(
             f"[{i}:v]fps={FPS},scale={W + 2 * m}:{H + 2 * m}:force_original_aspect_ratio=increase,"
-            f"crop={W + 2 * m}:{H + 2 * m},setsar=1,format=yuv420p,trim=duration={slot:.3f},"
+            # tpad: a clip with no spare frames for its transitions is held on its last frame, as ours does
+            f"crop={W + 2 * m}:{H + 2 * m},setsar=1,format=yuv420p,"
+            f"tpad=stop_mode=clone:stop_duration={slot:.3f},trim=duration={slot:.3f},"
             f"setpts=PTS-STARTPTS,settb=1/{FPS}[s{i}]"
         )
     acc = "s0"
@@ -255,6 +257,8 @@ def main() -> None:
         command = reference_command(toolkit, cuts, music, OUT / "reference.mp4", args.preset)
         reference.append(measure(lambda: subprocess.run(command, check=True, capture_output=True)))  # noqa: B023
         logger.info("run %d: ours %.1f s, reference %.1f s", run + 1, ours[-1]["wall_s"], reference[-1]["wall_s"])
+        if run == 0:
+            same_work(OUT / "ours.mp4", OUT / "reference.mp4")
     median = {
         side: {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
         for side, runs in (("ours", ours), ("reference", reference))
@@ -282,6 +286,41 @@ def main() -> None:
             }
         )
     )
+
+
+def output_facts(path: Path) -> dict[str, Any]:
+    """What a comparison of times must hold equal: duration, size, frames and sound, read by decoding."""
+    import av
+
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        frames = sum(1 for packet in container.demux(video) if packet.size)
+    with av.open(str(path)) as container:
+        audio = container.streams.audio[0]
+        samples = sum(frame.samples for frame in container.decode(audio))
+        rate = audio.rate
+    return {
+        "size": (video.codec_context.width, video.codec_context.height),
+        "frames": frames,
+        "video_s": round(frames / FPS, 3),
+        "audio_s": round(samples / rate, 2),
+    }
+
+
+def same_work(ours: Path, reference: Path) -> None:
+    """Refuse to compare times unless both sides made the same ad (within one frame and 50 ms of sound)."""
+    a, b = output_facts(ours), output_facts(reference)
+    problems = [
+        name
+        for name, equal in (
+            ("size", a["size"] == b["size"]),
+            ("frames", abs(a["frames"] - b["frames"]) <= 1),
+            ("audio", abs(a["audio_s"] - b["audio_s"]) <= 0.05),
+        )
+        if not equal
+    ]
+    if problems:
+        raise SystemExit(f"the reference did different work ({', '.join(problems)}): ours {a}, reference {b}")
 
 
 def _music(seconds: float) -> Path:
