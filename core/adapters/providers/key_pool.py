@@ -75,8 +75,14 @@ class KeyLedger:
         now = utcnow()
         with self._db.session() as session:
             rows = session.scalars(select(PoolKey).where(PoolKey.id.in_(key_ids))).all()
-        usable = [r for r in rows if r.id not in exclude and (
-            r.status == ACTIVE or (r.status == RATE_LIMITED and (r.limited_until is None or r.limited_until <= now)))]
+        usable = [
+            r
+            for r in rows
+            if r.id not in exclude
+            and (
+                r.status == ACTIVE or (r.status == RATE_LIMITED and (r.limited_until is None or r.limited_until <= now))
+            )
+        ]
         usable.sort(key=lambda r: (r.last_used_at is not None, r.last_used_at or now, r.created_at))
         return usable[0].id if usable else None
 
@@ -84,8 +90,9 @@ class KeyLedger:
         """Seconds until the first rate-limited key is free again; None when none is parked."""
         now = utcnow()
         with self._db.session() as session:
-            until = session.scalars(select(PoolKey.limited_until).where(
-                PoolKey.id.in_(key_ids), PoolKey.status == RATE_LIMITED)).all()
+            until = session.scalars(
+                select(PoolKey.limited_until).where(PoolKey.id.in_(key_ids), PoolKey.status == RATE_LIMITED)
+            ).all()
         waits = [max(0.0, (u - now).total_seconds()) for u in until if u is not None]
         return min(waits) if waits else None
 
@@ -105,9 +112,15 @@ class KeyLedger:
                 return
             row.status, row.limited_until = RATE_LIMITED, utcnow() + timedelta(seconds=wait)
             row.last_used_at = utcnow()  # the rotation moves on to the other keys first
-            session.add(ProviderEvent(provider=provider, kind="rate_limited", owner_id=row.owner_id,
-                                      pool_key_id=row.id,
-                                      message=f'Key "{row.label}" was rate-limited; resting it for {wait:.0f} s.'))
+            session.add(
+                ProviderEvent(
+                    provider=provider,
+                    kind="rate_limited",
+                    owner_id=row.owner_id,
+                    pool_key_id=row.id,
+                    message=f'Key "{row.label}" was rate-limited; resting it for {wait:.0f} s.',
+                )
+            )
         logger.info("pooled key %s for %s parked for %.0fs", key_id, provider, wait)
 
     def fail(self, key_id: str, status: str, exc: ProviderError, provider: str) -> None:
@@ -119,11 +132,16 @@ class KeyLedger:
             row.error_count = (row.error_count or 0) + 1
             row.last_error = exc.message[:500]
             what = "has run out of credits" if status == EXHAUSTED else "was rejected"
-            session.add(ProviderEvent(
-                provider=provider, kind=f"key_{status}", owner_id=row.owner_id, pool_key_id=row.id,
-                message=f'Key "{row.label}" for {row.vendor} {what} ({exc.status_code}); '
-                        "it is no longer used: replace it in Settings.",
-            ))
+            session.add(
+                ProviderEvent(
+                    provider=provider,
+                    kind=f"key_{status}",
+                    owner_id=row.owner_id,
+                    pool_key_id=row.id,
+                    message=f'Key "{row.label}" for {row.vendor} {what} ({exc.status_code}); '
+                    "it is no longer used: replace it in Settings.",
+                )
+            )
         logger.warning("pooled key %s for %s marked %s (%s)", key_id, provider, status, exc.status_code)
 
 
@@ -218,12 +236,18 @@ class PooledProvider:
         wait = self._ledger.soonest_free_s(self._order)
         if wait is not None or (last is not None and last.status_code == 429):
             return TransientError(
-                f"Every {self.vendor} key is rate-limited right now; the first is free again in "
-                f"{wait or 0:.0f} s.", retry_after_s=wait, provider=self.name, status_code=429)
+                f"Every {self.vendor} key is rate-limited right now; the first is free again in {wait or 0:.0f} s.",
+                retry_after_s=wait,
+                provider=self.name,
+                status_code=429,
+            )
         status = last.status_code if last is not None else 401
         return ProviderError(
             f"No usable {self.vendor} key is left in the pool (each was rejected or has run out of credits); "
-            "add or replace one in Settings.", provider=self.name, status_code=status)
+            "add or replace one in Settings.",
+            provider=self.name,
+            status_code=status,
+        )
 
 
 class KeyPools:

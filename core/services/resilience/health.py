@@ -29,8 +29,14 @@ KEEP_EVENTS = 500  # per provider; older lines are dropped as new ones come
 
 
 def add_event(
-    services: Services, provider: str, kind: str, message: str, *, capability: str = "",
-    owner_id: str | None = None, pool_key_id: str | None = None,
+    services: Services,
+    provider: str,
+    kind: str,
+    message: str,
+    *,
+    capability: str = "",
+    owner_id: str | None = None,
+    pool_key_id: str | None = None,
 ) -> None:
     try:
         with services.db.session() as session:
@@ -39,18 +45,32 @@ def add_event(
         logger.exception("could not record a %s event for %s", kind, provider)
 
 
-def _add_event(session: Any, provider: str, kind: str, message: str, capability: str, owner_id: str | None,
-               pool_key_id: str | None) -> None:
-    session.add(ProviderEvent(provider=provider, kind=kind, message=message[:500], capability=capability,
-                              owner_id=owner_id, pool_key_id=pool_key_id))
+def _add_event(
+    session: Any, provider: str, kind: str, message: str, capability: str, owner_id: str | None, pool_key_id: str | None
+) -> None:
+    session.add(
+        ProviderEvent(
+            provider=provider,
+            kind=kind,
+            message=message[:500],
+            capability=capability,
+            owner_id=owner_id,
+            pool_key_id=pool_key_id,
+        )
+    )
     session.flush()
-    stale = select(ProviderEvent.id).where(ProviderEvent.provider == provider).order_by(
-        ProviderEvent.at.desc()).offset(KEEP_EVENTS)
+    stale = (
+        select(ProviderEvent.id)
+        .where(ProviderEvent.provider == provider)
+        .order_by(ProviderEvent.at.desc())
+        .offset(KEEP_EVENTS)
+    )
     session.execute(delete(ProviderEvent).where(ProviderEvent.id.in_(stale.scalar_subquery())))
 
 
-def note_failure(services: Services, provider: str, capability: str, exc: ProviderError,
-                 *, owner_id: str | None = None) -> bool:
+def note_failure(
+    services: Services, provider: str, capability: str, exc: ProviderError, *, owner_id: str | None = None
+) -> bool:
     """Count a provider-reason failure; True when the provider is now down (skip it)."""
     settings = services.settings
     kind = RATE_LIMITED if exc.status_code == 429 else ERROR
@@ -88,8 +108,14 @@ def note_ok(services: Services, provider: str, capability: str) -> None:
 
 def note_fallback(services: Services, capability: str, failed: str, next_one: str, *, owner_id: str | None) -> None:
     logger.warning("%s: %s failed for a provider reason; moving to %s", capability, failed, next_one)
-    add_event(services, failed, FALLBACK, f"{capability.replace('_', ' ')} moved from {failed} to {next_one}.",
-              capability=capability, owner_id=owner_id)
+    add_event(
+        services,
+        failed,
+        FALLBACK,
+        f"{capability.replace('_', ' ')} moved from {failed} to {next_one}.",
+        capability=capability,
+        owner_id=owner_id,
+    )
 
 
 def down_until(services: Services, providers: list[str]) -> dict[str, datetime]:
@@ -140,8 +166,9 @@ def provider_health(services: Services, user_id: str | None) -> list[ProviderHea
     providers = services.providers_for(user_id)
     names = [c.provider.name for cap in providers.choices for c in providers.chain(cap)]
     with services.db.session() as session:
-        circuits = {c.provider: c for c in session.scalars(
-            select(ProviderCircuit).where(ProviderCircuit.provider.in_(names)))}
+        circuits = {
+            c.provider: c for c in session.scalars(select(ProviderCircuit).where(ProviderCircuit.provider.in_(names)))
+        }
     down = down_until(services, names)
     lines: list[ProviderHealth] = []
     for capability in providers.choices:
@@ -149,14 +176,17 @@ def provider_health(services: Services, user_id: str | None) -> list[ProviderHea
         in_use = next((c.provider.name for c in chain if c.provider.name not in down), chain[0].provider.name)
         for position, choice in enumerate(chain):
             circuit = circuits.get(choice.provider.name)
-            lines.append(ProviderHealth(
-                capability=capability, provider=choice.provider.name,
-                role="primary" if position == 0 else f"fallback {position}",
-                in_use=choice.provider.name == in_use,
-                failures=circuit.failures if circuit else 0,
-                down_until=down.get(choice.provider.name),
-                last_error=(circuit.last_error or "") if circuit and circuit.failures else "",
-            ))
+            lines.append(
+                ProviderHealth(
+                    capability=capability,
+                    provider=choice.provider.name,
+                    role="primary" if position == 0 else f"fallback {position}",
+                    in_use=choice.provider.name == in_use,
+                    failures=circuit.failures if circuit else 0,
+                    down_until=down.get(choice.provider.name),
+                    last_error=(circuit.last_error or "") if circuit and circuit.failures else "",
+                )
+            )
     return lines
 
 

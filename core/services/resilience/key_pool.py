@@ -60,8 +60,19 @@ def add_key(services: Services, *, owner_id: str | None, vendor: str, label: str
         count = len(session.scalars(select(PoolKey.id).where(mine, PoolKey.vendor == vendor)).all())
         if count >= MAX_KEYS_PER_VENDOR:
             raise ValidationError(f"A pool holds at most {MAX_KEYS_PER_VENDOR} {VENDORS[vendor]} keys.")
-        session.add(PoolKey(id=key_row_id, owner_id=owner_id, vendor=vendor, label=label, nonce=sealed.nonce,
-                            ciphertext=sealed.ciphertext, key_id=sealed.key_id, status=ACTIVE, error_count=0))
+        session.add(
+            PoolKey(
+                id=key_row_id,
+                owner_id=owner_id,
+                vendor=vendor,
+                label=label,
+                nonce=sealed.nonce,
+                ciphertext=sealed.ciphertext,
+                key_id=sealed.key_id,
+                status=ACTIVE,
+                error_count=0,
+            )
+        )
         if owner_id:
             audit.record(session, "key.pooled", actor_id=owner_id, subject=f"{VENDORS[vendor]}: {label}")
     logger.info("added a pooled %s key %s (%s)", vendor, key_row_id, "user" if owner_id else "system")
@@ -73,8 +84,17 @@ def list_keys(services: Services, *, owner_id: str | None) -> list[PooledKeyView
     with services.db.session(user_id=owner_id) as session:
         rows = session.scalars(select(PoolKey).order_by(PoolKey.vendor, PoolKey.created_at)).all()
         return [
-            PooledKeyView(r.id, r.vendor, r.label, r.owner_id is None, r.status, r.limited_until, r.error_count,
-                          r.last_error or "", r.last_used_at)
+            PooledKeyView(
+                r.id,
+                r.vendor,
+                r.label,
+                r.owner_id is None,
+                r.status,
+                r.limited_until,
+                r.error_count,
+                r.last_error or "",
+                r.last_used_at,
+            )
             for r in rows
             if r.owner_id is None or r.owner_id == owner_id
         ]

@@ -46,8 +46,9 @@ def upgrade() -> None:
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         _created(),
         _created("updated_at"),
-        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_pool_keys_owner_id_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_pool_keys_owner_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pool_keys")),
     )
     op.create_index("ix_pool_keys_owner_vendor", "pool_keys", ["owner_id", "vendor"])
@@ -61,8 +62,9 @@ def upgrade() -> None:
         sa.Column("pool_key_id", sa.String(36), nullable=True),
         sa.Column("kind", sa.String(24), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_provider_events_owner_id_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_provider_events_owner_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_events")),
     )
     op.create_index("ix_provider_events_provider_at", "provider_events", ["provider", "at"])
