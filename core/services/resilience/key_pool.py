@@ -80,24 +80,28 @@ def add_key(services: Services, *, owner_id: str | None, vendor: str, label: str
 
 
 def list_keys(services: Services, *, owner_id: str | None) -> list[PooledKeyView]:
-    """The system's pooled keys and the owner's own; never a secret."""
-    with services.db.session(user_id=owner_id) as session:
-        rows = session.scalars(select(PoolKey).order_by(PoolKey.vendor, PoolKey.created_at)).all()
-        return [
-            PooledKeyView(
-                r.id,
-                r.vendor,
-                r.label,
-                r.owner_id is None,
-                r.status,
-                r.limited_until,
-                r.error_count,
-                r.last_error or "",
-                r.last_used_at,
-            )
-            for r in rows
-            if r.owner_id is None or r.owner_id == owner_id
-        ]
+    """The system's pooled keys (read by the studio's role: a user session cannot see them) and
+    the owner's own (read as the owner); never a secret."""
+    with services.db.session() as session:
+        rows = list(session.scalars(select(PoolKey).where(PoolKey.owner_id.is_(None))))
+    if owner_id:
+        with services.db.session(user_id=owner_id) as session:
+            rows += list(session.scalars(select(PoolKey).where(PoolKey.owner_id == owner_id)))
+    rows.sort(key=lambda r: (r.owner_id is None, r.vendor, r.created_at))
+    return [
+        PooledKeyView(
+            r.id,
+            r.vendor,
+            r.label,
+            r.owner_id is None,
+            r.status,
+            r.limited_until,
+            r.error_count,
+            r.last_error or "",
+            r.last_used_at,
+        )
+        for r in rows
+    ]
 
 
 def _own_row(session: object, key_row_id: str, owner_id: str | None) -> PoolKey:
