@@ -21,7 +21,7 @@ from jobs import engine
 from tests.conftest import make_settings
 from tests.fakes import ManualQueue
 from tests.providers.test_paid_calls import make_video
-from tests.stubs import FalStub, WaveSpeedStub
+from tests.stubs import FalStub, GoogleStub, WaveSpeedStub
 from tests.stubs.server import StubRequest, StubResponse
 
 MASTER = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of 32 bytes
@@ -210,3 +210,61 @@ def test_a_rejected_key_is_marked_error_and_its_owner_told(tmp_path: Path, db: A
     assert told and '"old"' in told[0] and "replace it in Settings" in told[0]
     assert not [e for e in health.recent_events(services, other) if e.kind == "key_error"]
     assert key_pool.list_keys(services, owner_id=other) == []
+
+
+# --------------------------------------------------------------------------- Gemini TTS -> Cloud TTS (paid in collect)
+
+
+@pytest.fixture
+def google() -> Iterator[GoogleStub]:
+    with GoogleStub() as stub:
+        yield stub
+
+
+def google_speech(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> Services:
+    fal, wavespeed = stubs
+    return cloud(
+        tmp_path,
+        db,
+        fal,
+        wavespeed,
+        gemini_api_key="test-key",
+        google_base_url=google.url,
+        google_cloud_tts_base_url=google.url,
+        speech_provider="google",
+        provider_timeout_s=2.0,
+        fallback_chains={"speech": ["gcloud"]},
+        fallback_after_attempts=1,
+    )
+
+
+def speech_steps(services: Services) -> list[tuple[str, str | None]]:
+    with services.db.session() as session:
+        rows = session.execute(select(JobStep.status, JobStep.provider).where(JobStep.name == "tts")).all()
+    return [(status, provider) for status, provider in rows]
+
+
+def test_a_refused_gemini_call_moves_to_cloud_tts(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> None:
+    services = google_speech(tmp_path, db, stubs, google)
+    owner = ensure_user(services.db, "tts@example.com")
+    google.faults.add("generate", "rate_limit", times=5, retry_after_s=600.0)  # Gemini refuses: nothing spoken
+
+    view = run_video(services, owner)
+
+    assert view.status.value == "completed", view.error
+    assert google.count("generate") == 1 and google.count("tts") == 1  # one refusal, one paid synthesis
+    assert speech_steps(services) == [("completed", "google:cloud-tts")]
+    with services.db.session() as session:
+        ledger = session.scalars(select(CostRecord.provider).where(CostRecord.capability == "speech")).all()
+    assert ledger == ["google:cloud-tts"]
+
+
+def test_a_lost_gemini_answer_is_not_sent_to_cloud_tts(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> None:
+    services = google_speech(tmp_path, db, stubs, google)
+    owner = ensure_user(services.db, "tts-lost@example.com")
+    google.faults.add("generate", "lost")  # Gemini spoke the line; the answer was dropped
+
+    view = run_video(services, owner)
+
+    assert view.error is not None and view.error.code == "provider_may_have_started"
+    assert google.count("generate") == 1 and google.count("tts") == 0
