@@ -159,6 +159,8 @@ class PooledProvider:
         self._read_by: dict[str, str] = {}  # request id -> the key that made or read it
 
     def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):  # not yet set (copying, unpickling): never recurse
+            raise AttributeError(attr)
         return getattr(self._members[self._order[0]], attr)
 
     @property
