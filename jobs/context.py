@@ -164,7 +164,7 @@ class StepContext:
         synchronous = bool(getattr(provider, "synchronous", False))
         if row.submit_state in paid_calls.UNRESOLVED or (row.provider_request_id and not synchronous):
             return False  # a prediction exists or may exist at this entry: it is never abandoned
-        down = health.note_failure(self.services, provider.name, capability, exc)
+        down = health.note_failure(self.services, provider.name, capability, exc, owner_id=self.owner_id)
         if last or not down:
             return False  # the engine retries this entry (or gives up) as before
         if row.provider_request_id:  # a synchronous call refused: nothing was started

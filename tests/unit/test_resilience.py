@@ -133,13 +133,22 @@ def test_a_circuit_opens_past_the_budget_and_closes_on_success(settings: Any, db
     until = health.down_until(services, ["p:one"])["p:one"]
     assert (until - health.utcnow()).total_seconds() > 800  # the provider's Retry-After beats the cooldown
 
-    assert health.note_failure(services, "p:two", "lipsync", ProviderError("no credits", status_code=402)) is True
+    # A refused key moves the step along but opens no circuit: it is its owner's key, not the provider.
+    owner = ensure_user(services.db, "credits@example.com")
+    no_credits = ProviderError("The p account has run out of credits.", status_code=402)
+    assert health.note_failure(services, "p:two", "lipsync", no_credits, owner_id=owner) is True
+    assert [c.provider.name for c in health.candidates(services, chain)] == ["p:two"]
+    assert [e.message for e in health.recent_events(services, owner)][0] == no_credits.message
+    assert no_credits.message not in [e.message for e in health.recent_events(services, None)]
+
+    assert health.note_failure(services, "p:two", "lipsync", busy) is False
+    assert health.note_failure(services, "p:two", "lipsync", busy) is True
     assert [c.provider.name for c in health.candidates(services, chain)] == ["p:one", "p:two"]  # all down: try all
 
     health.note_ok(services, "p:one", "lipsync")
     assert [c.provider.name for c in health.candidates(services, chain)] == ["p:one"]
     kinds = [e.kind for e in health.recent_events(services, None)]
-    assert kinds.count("error") == 3 and kinds[0] == "recovered"
+    assert kinds.count("error") == 4 and kinds[0] == "recovered"
 
 
 def test_pooled_keys_are_sealed_to_their_row_and_owner(settings: Any, db: Any) -> None:

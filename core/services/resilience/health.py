@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 ERROR, RATE_LIMITED, FALLBACK, RECOVERED = "error", "rate_limited", "fallback", "recovered"
 KEEP_EVENTS = 500  # per provider; older lines are dropped as new ones come
+KEY_STATUSES = frozenset({401, 402, 403})  # the key is refused or out of credits, not the provider
 
 
 def add_event(
@@ -71,9 +72,14 @@ def _add_event(
 def note_failure(
     services: Services, provider: str, capability: str, exc: ProviderError, *, owner_id: str | None = None
 ) -> bool:
-    """Count a provider-reason failure; True when the provider is now down (skip it)."""
+    """Count a provider-reason failure; True when the step should move on (the provider is down,
+    or the key it ran with is refused: that is the key's owner's problem, so it opens no circuit
+    other people's work would then skip)."""
     settings = services.settings
     kind = RATE_LIMITED if exc.status_code == 429 else ERROR
+    if exc.status_code in KEY_STATUSES:
+        add_event(services, provider, ERROR, exc.message, capability=capability, owner_id=owner_id)
+        return True
     try:
         with services.db.session() as session:
             circuit = session.get(ProviderCircuit, provider, with_for_update=not services.db.is_sqlite)
