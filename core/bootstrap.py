@@ -39,9 +39,15 @@ class ProviderChoice:
 @dataclass
 class Providers:
     choices: dict[str, ProviderChoice] = field(default_factory=dict)
+    # Entries tried after the primary when it fails for a provider reason (settings.fallback_chains).
+    fallbacks: dict[str, list[ProviderChoice]] = field(default_factory=dict)
 
     def get(self, capability: str) -> Any:
         return self.choices[capability].provider
+
+    def chain(self, capability: str) -> list[ProviderChoice]:
+        """The primary, then its fallbacks in order."""
+        return [self.choices[capability], *self.fallbacks.get(capability, [])]
 
     @property
     def speech(self) -> Any:
@@ -74,12 +80,18 @@ class Services:
     providers: Providers
     # Users' own provider keys (core.adapters.providers.user_keys.UserKeyProviders); None: system keys only.
     user_providers: Any = None
+    # Pooled keys per vendor (core.adapters.providers.key_pool.KeyPools); None: no pools.
+    key_pools: Any = None
 
     def providers_for(self, owner_id: str | None) -> Providers:
-        """The providers a user's work runs on: their own keys override the system's."""
+        """The providers a user's work runs on: their own keys override the system's, and a
+        vendor with pooled keys rotates over them."""
+        providers = self.providers
         if owner_id and self.user_providers is not None:
-            return self.user_providers.for_owner(owner_id, self.providers)
-        return self.providers
+            providers = self.user_providers.for_owner(owner_id, self.providers)
+        if self.key_pools is not None:
+            providers = self.key_pools.wrap(owner_id, providers)
+        return providers
 
     def close(self) -> None:
         self.queue.shutdown()
@@ -129,18 +141,21 @@ def build_services(settings: Settings | None = None, *, run_jobs: bool = True, *
     storage = overrides.pop("storage", None) or build_storage(settings)
     providers = overrides.pop("providers", None)
     user_providers = overrides.pop("user_providers", None)
+    key_pools = overrides.pop("key_pools", None)
     if providers is None:
+        from core.adapters.providers.key_pool import KeyPools
         from core.adapters.providers.registry import build_providers
         from core.adapters.providers.user_keys import UserKeyProviders
 
         providers = build_providers(settings, media=media, storage=storage)
         user_providers = user_providers or UserKeyProviders(settings, db, media=media, storage=storage)
+        key_pools = key_pools or KeyPools(settings, db, media=media, storage=storage)
     queue = overrides.pop("queue", None) or build_queue(settings, run_jobs=run_jobs)
     if overrides:
         raise TypeError(f"unknown service overrides: {sorted(overrides)}")
     return Services(
         settings=settings, db=db, storage=storage, queue=queue, media=media, providers=providers,
-        user_providers=user_providers,
+        user_providers=user_providers, key_pools=key_pools,
     )
 
 

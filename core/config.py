@@ -136,6 +136,17 @@ class Settings(BaseSettings):
     lora_image_provider: ProviderChoice = "auto"  # storyboard frames with a LoRA: fal only
     face_swap_provider: ProviderChoice = "auto"  # local (OpenCV) | fal (pixverse swap)
 
+    # --- resilience (issue 18; core.adapters.providers.fallback_chains): per capability, the
+    # entries tried after the provider chosen above, as "vendor", "vendor:model" or
+    # "vendor:model@price per unit" (the real price the ledger then records), for example
+    # {"image_to_video": ["google:veo-3.1-fast-generate-preview@0.15", "google:veo-2.0-generate-001"],
+    #  "lipsync": ["fal"], "speech": ["gcloud"], "llm": ["google:gemini-2.5-flash"]}.
+    fallback_chains: dict[str, list[str]] = Field(default_factory=dict)
+    # Refused submits (outage, 503, 429 on every key) in a row before a step moves on.
+    fallback_after_attempts: int = Field(default=2, ge=1)
+    # A provider that failed past that budget is skipped by new steps for this long.
+    provider_cooldown_s: float = Field(default=300.0, ge=0)
+
     fal_key: SecretStr = SecretStr("")
     fal_queue_url: str = "https://queue.fal.run"
     fal_rest_url: str = "https://rest.fal.ai"

@@ -16,6 +16,7 @@ from core.domain.types import MediaKind, StepStatus
 from core.errors import AnswerLost, JobCancelled, PaidCallUncertain, ProviderError, ProviderTimeout, TransientError
 from core.ports import PollResult, PredictionState
 from core.services import audit, content_guard, spend
+from core.services.resilience import health, policy
 from jobs import paid_calls
 
 logger = logging.getLogger(__name__)
@@ -118,16 +119,64 @@ class StepContext:
         request leaves and its id committed the moment it returns, so a resumed step polls
         the same prediction instead of paying for a second one; a lost answer is adopted
         through a webhook or stops the step for the creator's decision, never resent.
+
+        Fallbacks (issue 18, core.services.resilience): a step not yet started at any provider
+        begins at the first entry of the capability's chain that is not down, and moves to the
+        next one when that entry fails for a provider reason, never while it may have started.
         """
-        provider = self.services.providers_for(self.owner_id).get(capability)  # the owner's keys, if any
+        chain = self.services.providers_for(self.owner_id).chain(capability)  # the owner's keys, if any
+        row = self._step_row()
+        if row.provider and (row.provider_request_id or row.submit_state):
+            provider = self._started_with(chain, row, capability)
+            output = self._call(provider, capability, request)
+            health.note_ok(self.services, provider.name, capability)
+            return output
+        entries = health.candidates(self.services, chain)
+        for position, choice in enumerate(entries):
+            try:
+                output = self._call(choice.provider, capability, request)
+            except ProviderError as exc:
+                if not self._moves_on(choice.provider, capability, exc, last=position == len(entries) - 1):
+                    raise
+                health.note_fallback(self.services, capability, choice.provider.name,
+                                     entries[position + 1].provider.name, owner_id=self.owner_id)
+                continue
+            health.note_ok(self.services, choice.provider.name, capability)
+            return output
+        raise AssertionError("unreachable: the last entry raises")
+
+    def _started_with(self, chain: list[Any], row: JobStep, capability: str) -> Any:
+        """The chain entry a resumed step already sent its request to."""
+        for choice in chain:
+            if choice.provider.name == row.provider:
+                return choice.provider
+        raise ProviderError(
+            f"This step was started with {row.provider} but {capability} now uses "
+            f"{chain[0].provider.name}; start a new generation.",
+            provider=chain[0].provider.name,
+        )
+
+    def _moves_on(self, provider: Any, capability: str, exc: ProviderError, *, last: bool) -> bool:
+        """Whether a failed entry hands the step to the next one (policy in core.services.resilience)."""
+        if not policy.is_provider_reason(exc):
+            return False
+        row = self._step_row()
+        synchronous = bool(getattr(provider, "synchronous", False))
+        if row.submit_state in paid_calls.UNRESOLVED or (row.provider_request_id and not synchronous):
+            return False  # a prediction exists or may exist at this entry: it is never abandoned
+        down = health.note_failure(self.services, provider.name, capability, exc, owner_id=self.owner_id)
+        if last or not down:
+            return False  # the engine retries this entry (or gives up) as before
+        if row.provider_request_id:  # a synchronous call refused: nothing was started
+            with self.services.db.session() as session:
+                step = session.get(JobStep, self.step_row_id)
+                assert step is not None
+                step.provider_request_id, step.provider = None, None
+        return True
+
+    def _call(self, provider: Any, capability: str, request: Any) -> Any:
         synchronous = bool(getattr(provider, "synchronous", False))
         row = self._step_row()
-        if row.provider and row.provider != provider.name and (row.provider_request_id or row.submit_state):
-            raise ProviderError(
-                f"This step was started with {row.provider} but {capability} now uses "
-                f"{provider.name}; start a new generation.",
-                provider=provider.name,
-            )
         if row.provider_request_id is None and not getattr(provider, "paid", True):
             request_id = provider.submit(request).request_id  # offline: free, safe to redo
             paid_calls.remember(self.services, self.step_row_id, provider.name, request_id)

@@ -129,7 +129,8 @@ def orphan_wait_s(services: Services, row: JobStep, provider: Any) -> float:
 
 def provider_named(services: Services, owner_id: str, name: str | None) -> Any:
     """The provider a step submitted to, built with the job owner's keys where they have them."""
-    choices = services.providers_for(owner_id).choices.values()
+    providers = services.providers_for(owner_id)
+    choices = [c for capability in providers.choices for c in providers.chain(capability)]  # fallbacks too
     return next((c.provider for c in choices if c.provider.name == name), None)
 
 

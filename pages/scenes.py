@@ -80,6 +80,9 @@ def scene_card(scene: SceneView) -> None:
                     ugc_media.image(frame.media_key, user_id=user_id, services=services, width=140)
                 elif kind is AssetKind.CLIP and scene.clip and status is AssetStatus.READY:
                     ugc_media.video(scene.clip.media_key, user_id=user_id, services=services)
+                made = {AssetKind.AUDIO: scene.audio, AssetKind.FRAME: frame, AssetKind.CLIP: scene.clip}[kind]
+                if made is not None and made.made_by and status is AssetStatus.READY:
+                    st.caption(f"made by {made.made_by}")
                 if status is AssetStatus.FAILED and st.button(
                     "Retry", key=f"studio_retry_{scene.id}_{kind.value}", icon=":material/replay:"
                 ):

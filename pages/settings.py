@@ -8,6 +8,7 @@ import streamlit as st
 from components.connection_test import connection_tests
 from components.keys_panel import provider_keys_panel
 from components.labels import capability_label
+from components.resilience.health_panel import provider_health_panel
 from components.runtime import current_user_id, studio
 from core.domain.voices import FAMILY_LABELS
 from core.services import voices as voices_service
@@ -38,6 +39,7 @@ st.subheader("Providers")
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.caption("Keys are never shown. A capability whose cloud key is missing runs on this machine instead.")
 connection_tests(services=services)
+provider_health_panel(user_id=user_id, services=services)
 
 st.subheader("Actors' voices")
 family = voices_service.active_family(services, user_id)

@@ -32,6 +32,7 @@ class AssetView:
     score: float | None
     error: str | None
     job_id: str | None
+    made_by: str = ""  # the provider and model that rendered it (a fallback shows here, issue 18)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ a new master key in one transaction.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import select
 
@@ -110,5 +111,28 @@ def rotate_master_key(db: Database, old_master_key: str, new_master_key: str) ->
             row.nonce, row.ciphertext, row.key_id = fresh.nonce, fresh.ciphertext, fresh.key_id
             row.version += 1
             count += 1
+        count += _reseal_pooled(session, old, new)
     logger.info("re-sealed %d provider key(s) under master key %s", count, new.key_id)
+    return count
+
+
+def _reseal_pooled(session: Any, old: KeyBox, new: KeyBox) -> int:
+    """The pooled keys (issue 18) in the same transaction, by the same rules."""
+    from core.adapters.db.models_resilience import PoolKey, pool_seal_context
+
+    count = 0
+    for row in session.scalars(select(PoolKey).with_for_update()).all():
+        context = pool_seal_context(row.owner_id, row.vendor, row.id)
+        sealed = Sealed(row.nonce, row.ciphertext, row.key_id)
+        if row.key_id == new.key_id:
+            new.open(sealed, **context)
+            continue
+        if row.key_id != old.key_id:
+            raise KeyDecryptionError(
+                f"A pooled key was sealed by master key {row.key_id}, neither the old nor the new one."
+            )
+        fresh = new.seal(old.open(sealed, **context), **context)
+        row.nonce, row.ciphertext, row.key_id = fresh.nonce, fresh.ciphertext, fresh.key_id
+        row.version += 1
+        count += 1
     return count

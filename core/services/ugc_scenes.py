@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.adapters.db.models import JobStep
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcScene
 from core.bootstrap import Services
 from core.config import Settings
+from core.domain.types import StepStatus
 from core.domain.ugc import AssetKind, AssetStatus
 from core.domain.ugc_views import AssetView, SceneView
 from core.errors import NotFound, ValidationError
@@ -38,7 +41,7 @@ EDITABLE = (
 )
 
 
-def asset_view(asset: UgcAsset | None) -> AssetView | None:
+def asset_view(asset: UgcAsset | None, made_by: dict[str, str] | None = None) -> AssetView | None:
     if asset is None:
         return None
     return AssetView(
@@ -52,29 +55,44 @@ def asset_view(asset: UgcAsset | None) -> AssetView | None:
         asset.score,
         (asset.error or {}).get("message"),
         asset.job_id,
+        (made_by or {}).get(asset.job_id or "", ""),
     )
 
 
-def _single(session: Session, scene_id: str, kind: AssetKind, inputs: dict[str, Any] | None) -> AssetView | None:
+def _made_by(session: Session, ad_id: str) -> dict[str, str]:
+    """job id -> the provider whose render step completed it, for the ad's assets."""
+    rows = session.execute(
+        select(JobStep.job_id, JobStep.provider)
+        .join(UgcAsset, UgcAsset.job_id == JobStep.job_id)
+        .where(UgcAsset.ad_id == ad_id, JobStep.name == "render", JobStep.status == StepStatus.COMPLETED.value)
+    ).all()
+    return {job_id: provider for job_id, provider in rows if provider}
+
+
+def _single(
+    session: Session, scene_id: str, kind: AssetKind, inputs: dict[str, Any] | None, made_by: dict[str, str]
+) -> AssetView | None:
     if inputs is None:
         return None
     found = ugc_assets.assets_for(session, scene_id, kind, ugc_assets.fingerprint(kind, inputs))
-    return asset_view(found[0]) if found else None
+    return asset_view(found[0], made_by) if found else None
 
 
 def scene_views(session: Session, ad: UgcAd, settings: Settings) -> list[SceneView]:
     ctx = ugc_assets.load_context(session, ad, settings)
     views = []
+    made_by = _made_by(session, ad.id)
     for scene in scenes_of(session, ad.id):
         script = ugc_assets.script_of(ctx, scene)
-        frames = [v for f in ugc_assets.current_frames(session, ctx, scene) if (v := asset_view(f))]
+        frames = [v for f in ugc_assets.current_frames(session, ctx, scene) if (v := asset_view(f, made_by))]
         frame = ugc_assets.chosen_frame(session, ctx, scene, approved=False)
         approved = ugc_assets.chosen_frame(session, ctx, scene, approved=True)  # stale approvals do not count
         selected = scene.selected_frame_id if scene.selected_frame_id in {f.id for f in frames} else None
         clip = _single(
-            session, scene.id, AssetKind.CLIP, ugc_assets.clip_inputs(session, ctx, scene, frame) if frame else None
+            session, scene.id, AssetKind.CLIP, ugc_assets.clip_inputs(session, ctx, scene, frame) if frame else None,
+            made_by,
         )
-        audio = _single(session, scene.id, AssetKind.AUDIO, ugc_assets.audio_inputs(ctx, scene))
+        audio = _single(session, scene.id, AssetKind.AUDIO, ugc_assets.audio_inputs(ctx, scene), made_by)
         views.append(
             SceneView(
                 id=scene.id,

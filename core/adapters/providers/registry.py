@@ -65,7 +65,23 @@ def build_providers(settings: Settings, *, media: Any, storage: Any) -> Provider
             key_present=vendor != "local",
             note=note,
         )
-    return Providers(choices=choices)
+    return Providers(choices=choices, fallbacks=_fallbacks(settings, choices, media))
+
+
+def _fallbacks(settings: Settings, choices: dict[str, ProviderChoice], media: Any) -> dict[str, list[ProviderChoice]]:
+    from core.adapters.providers.fallback_chains import build_fallbacks
+
+    def builder_for(capability: str, vendor: str) -> Builder | None:
+        return _local_builder(capability) if vendor == "local" else _cloud_builder(capability, vendor)
+
+    chains: dict[str, list[ProviderChoice]] = {}
+    for capability, primary in choices.items():
+        built = build_fallbacks(settings, capability, primary.provider, media, builder_for)
+        chains[capability] = [
+            ProviderChoice(capability, provider, vendor, model, key_present=vendor != "local", note=f"fallback {n}")
+            for n, (provider, vendor, model) in enumerate(built, start=1)
+        ]
+    return {capability: chain for capability, chain in chains.items() if chain}
 
 
 Builder = Callable[[Settings, Any], tuple[Any, str]]

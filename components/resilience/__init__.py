@@ -1,0 +1,1 @@
+"""Settings views of provider resilience (issue 18)."""

@@ -1,0 +1,1 @@
+"""Provider resilience (issue 18): fallback chains, provider health, pooled keys."""
