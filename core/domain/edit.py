@@ -412,7 +412,8 @@ def merge_caption(doc: EditDoc, caption_id: str) -> EditDoc:
     if index + 1 >= len(captions):
         raise ValidationError("The last caption has no next caption to merge with.")
     first, second = captions[index], captions.pop(index + 1)
-    captions[index] = CaptionItem(first.id, first.start_s, second.end_s, clean_caption_text(f"{first.text} {second.text}"))
+    text = clean_caption_text(f"{first.text} {second.text}")
+    captions[index] = CaptionItem(first.id, first.start_s, second.end_s, text)
     return _sorted_captions(doc, captions)
 
 

@@ -195,11 +195,13 @@ def _encoder_args(s: RenderSettings, threads: int) -> list[str]:
     if s.proxy:
         preset, crf, kbits = "ultrafast", 32, 64
     if s.container == "webm":
-        video = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", str(vp9_crf), "-deadline", "realtime" if s.quality == "draft" else "good",
+        deadline = "realtime" if s.quality == "draft" else "good"
+        video = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", str(vp9_crf), "-deadline", deadline,
                  "-cpu-used", str(cpu_used), "-row-mt", "1", "-pix_fmt", "yuv420p"]  # fmt: skip
         return [*video, "-c:a", "libopus", "-b:a", f"{kbits}k", "-threads", str(threads), "-f", "webm"]
     video = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
-    return [*video, "-c:a", "aac", "-b:a", f"{kbits}k", "-movflags", "+faststart", "-threads", str(threads), "-f", "mp4"]
+    audio = ["-c:a", "aac", "-b:a", f"{kbits}k", "-movflags", "+faststart"]
+    return [*video, *audio, "-threads", str(threads), "-f", "mp4"]
 
 
 def build_command(
