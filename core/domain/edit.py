@@ -426,7 +426,7 @@ def set_audio(doc: EditDoc, track: str, *, volume: float, fade_in_s: float, fade
         raise ValidationError("Pick the voiceover or the music track.")
     current: AudioTrack = getattr(doc, track)
     updated = replace(current, volume=float(volume), fade_in_s=float(fade_in_s), fade_out_s=float(fade_out_s))
-    return validate(replace(doc, **{track: updated}))
+    return validate(replace(doc, voice=updated) if track == "voice" else replace(doc, music=updated))
 
 
 def set_mix(doc: EditDoc, *, master_volume: float, ducking: bool) -> EditDoc:
