@@ -22,20 +22,47 @@ FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
 def make_clip(dest: Path, seconds: float, *, size: str = "360x640", pattern: str = "testsrc") -> Path:
     subprocess.run(
-        [FFMPEG, "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-         f"{pattern}=size={size}:rate=24:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
-         "-pix_fmt", "yuv420p", str(dest)],
+        [
+            FFMPEG,
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"{pattern}=size={size}:rate=24:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(dest),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return dest
 
 
 def make_tone(dest: Path, seconds: float, frequency: int = 440) -> Path:
     subprocess.run(
-        [FFMPEG, "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-         f"sine=f={frequency}:duration={seconds}", "-ar", "44100", str(dest)],
+        [
+            FFMPEG,
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=f={frequency}:duration={seconds}",
+            "-ar",
+            "44100",
+            str(dest),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return dest
 
 
@@ -58,8 +85,14 @@ def finished_ad(services: Services, tmp: Path, *, email: str = "owner@example.co
     clips = [make_clip(tmp / f"clip{i}.mp4", 3.0, pattern=p) for i, p in enumerate(("testsrc", "testsrc2"))]
     voices = [make_tone(tmp / f"voice{i}.wav", 1.5, 300 + 100 * i) for i in range(2)]
     with services.db.session() as session:
-        ad = UgcAd(owner_id=owner, project_id=project_id, title="Serum", product_name="Glow", status="completed",
-                   options={"transition": "dissolve", "music": music})  # fmt: skip
+        ad = UgcAd(
+            owner_id=owner,
+            project_id=project_id,
+            title="Serum",
+            product_name="Glow",
+            status="completed",
+            options={"transition": "dissolve", "music": music},
+        )
         session.add(ad)
         session.flush()
         job = Job(owner_id=owner, kind="ugc_ad", subject_id=ad.id, status="completed", payload={"ad_id": ad.id})
@@ -71,24 +104,50 @@ def finished_ad(services: Services, tmp: Path, *, email: str = "owner@example.co
             scene = UgcScene(ad_id=ad.id, number=number, spec={"dialogue": f"line {number}"})
             session.add(scene)
             session.flush()
-            for kind, files, bucket, ctype in (("clip", clips, MediaKind.VIDEO, "video/mp4"),
-                                               ("audio", voices, MediaKind.AUDIO, "audio/wav")):  # fmt: skip
+            for kind, files, bucket, ctype in (
+                ("clip", clips, MediaKind.VIDEO, "video/mp4"),
+                ("audio", voices, MediaKind.AUDIO, "audio/wav"),
+            ):
                 key = _put(services, bucket, files[number - 1], f"test/{ad.id}/{kind}{number}", ctype)
-                asset = UgcAsset(ad_id=ad.id, scene_id=scene.id, kind=kind, fingerprint=f"{kind}{number}",
-                                 status="ready", media_key=key, duration_s=3.0 if kind == "clip" else 1.5)  # fmt: skip
+                asset = UgcAsset(
+                    ad_id=ad.id,
+                    scene_id=scene.id,
+                    kind=kind,
+                    fingerprint=f"{kind}{number}",
+                    status="ready",
+                    media_key=key,
+                    duration_s=3.0 if kind == "clip" else 1.5,
+                )
                 session.add(asset)
                 session.flush()
                 used["clips" if kind == "clip" else "voices"][str(number)] = asset.id
-        timeline = {"starts": [0.0, 2.6], "slots": [3.0, 3.0], "voice_at": [0.12, 2.8], "fades": [0.0, 0.4],
-                    "total_s": 5.6, "trims": [0.0, 0.0]}  # fmt: skip
-        outputs = {"scene_video": {"clips": used["clips"]}, "voiceover": {"voices": used["voices"]},
-                   "post_production": {"outputs": [{"aspect": "9:16", "timeline": timeline}]}}  # fmt: skip
+        timeline = {
+            "starts": [0.0, 2.6],
+            "slots": [3.0, 3.0],
+            "voice_at": [0.12, 2.8],
+            "fades": [0.0, 0.4],
+            "total_s": 5.6,
+            "trims": [0.0, 0.0],
+        }
+        outputs = {
+            "scene_video": {"clips": used["clips"]},
+            "voiceover": {"voices": used["voices"]},
+            "post_production": {"outputs": [{"aspect": "9:16", "timeline": timeline}]},
+        }
         for name, output in outputs.items():
             session.add(JobStep(job_id=job.id, name=name, status="completed", output=output))
-        out = UgcOutput(ad_id=ad.id, job_id=job.id, aspect="9:16", status="ready", duration_s=5.6,
-                        video_key=_put(services, MediaKind.VIDEO, clips[0], f"test/{ad.id}/final", "video/mp4"),
-                        captions=[{"start_s": 0.12, "end_s": 1.6, "text": "Dull skin every morning"},
-                                  {"start_s": 2.8, "end_s": 4.3, "text": "Glow fixed it for me"}])  # fmt: skip
+        out = UgcOutput(
+            ad_id=ad.id,
+            job_id=job.id,
+            aspect="9:16",
+            status="ready",
+            duration_s=5.6,
+            video_key=_put(services, MediaKind.VIDEO, clips[0], f"test/{ad.id}/final", "video/mp4"),
+            captions=[
+                {"start_s": 0.12, "end_s": 1.6, "text": "Dull skin every morning"},
+                {"start_s": 2.8, "end_s": 4.3, "text": "Glow fixed it for me"},
+            ],
+        )
         session.add(out)
         session.flush()
         return World(owner, project_id, ad.id, out.id)
@@ -112,9 +171,17 @@ def talking_video(services: Services, tmp: Path, world: World) -> str:
             session.flush()
         video_key = _put(services, MediaKind.VIDEO, clip, "test/talking/video", "video/mp4")
         audio_key = _put(services, MediaKind.AUDIO, voice, "test/talking/voice", "audio/wav")
-        video = VideoAsset(owner_id=world.owner, project_id=world.project_id, actor_id=actor.id, source_type="text",
-                           source_text="hello", status="completed", duration_s=2.0, video_key=video_key,
-                           audio_key=audio_key)  # fmt: skip
+        video = VideoAsset(
+            owner_id=world.owner,
+            project_id=world.project_id,
+            actor_id=actor.id,
+            source_type="text",
+            source_text="hello",
+            status="completed",
+            duration_s=2.0,
+            video_key=video_key,
+            audio_key=audio_key,
+        )
         session.add(video)
         session.flush()
         return video.id

@@ -31,9 +31,13 @@ PROGRESS_STEP = 0.05  # write the job's progress at most every 5 % of the render
 def _load(ctx: StepContext) -> tuple[EditDoc, dict[str, Any]]:
     with ctx.services.db.session() as session:
         row = session.get(EditExport, ctx.payload["export_id"])
-        version = session.scalar(
-            select(EditVersion).where(EditVersion.edit_id == row.edit_id, EditVersion.version == row.edit_version)
-        ) if row else None  # fmt: skip
+        version = (
+            session.scalar(
+                select(EditVersion).where(EditVersion.edit_id == row.edit_id, EditVersion.version == row.edit_version)
+            )
+            if row
+            else None
+        )
         if row is None or version is None:
             raise JobCancelled("The edit was deleted.")
         return EditDoc.from_dict(version.document), dict(row.settings)
@@ -57,18 +61,24 @@ def _progress_writer(ctx: StepContext):  # type: ignore[no-untyped-def]
 def render(ctx: StepContext) -> dict[str, Any]:
     doc, chosen = _load(ctx)
     settings = export_settings(chosen["resolution"], chosen["container"], chosen["quality"], doc.aspect)
-    sources = {key: ctx.fetch(key) for key in {c.source_key for c in doc.clips} | {
-        i.source_key for i in doc.voice.items + doc.music.items}}  # fmt: skip
+    sources = {
+        key: ctx.fetch(key)
+        for key in {c.source_key for c in doc.clips} | {i.source_key for i in doc.voice.items + doc.music.items}
+    }
     toolkit = FfmpegToolkit(timeout_s=1800.0)
     dest = ctx.work_dir / f"export.{settings.container}"
     video = EditRenderer(toolkit).render(doc, sources, dest, settings, on_progress=_progress_writer(ctx))
-    video_key = ctx.store(MediaKind.VIDEO, video.path, label="export",
-                          content_type=settings.content_type)  # fmt: skip
+    video_key = ctx.store(MediaKind.VIDEO, video.path, label="export", content_type=settings.content_type)
     poster = toolkit.poster_frame(video.path, ctx.work_dir / "poster.jpg", at_s=1.0)
     poster_key = ctx.store(MediaKind.IMAGE, poster.path, label="poster", content_type="image/jpeg")
-    return {"video_key": video_key, "poster_key": poster_key, "duration_s": video.duration_s,
-            "width": video.width, "height": video.height,
-            "captions": [{"start_s": c.start_s, "end_s": c.end_s, "text": c.text} for c in doc.captions]}  # fmt: skip
+    return {
+        "video_key": video_key,
+        "poster_key": poster_key,
+        "duration_s": video.duration_s,
+        "width": video.width,
+        "height": video.height,
+        "captions": [{"start_s": c.start_s, "end_s": c.end_s, "text": c.text} for c in doc.captions],
+    }
 
 
 def _export(session: Session, job: Job) -> tuple[EditExport | None, Edit | None]:
@@ -80,9 +90,18 @@ def _place_beside_ad(session: Session, edit: Edit, job: Job, out: dict[str, Any]
     original = session.get(UgcOutput, edit.source_id)
     if original is None:
         return None
-    row = UgcOutput(ad_id=original.ad_id, job_id=job.id, aspect=aspect, video_key=out["video_key"],
-                    poster_key=out["poster_key"], duration_s=out["duration_s"], width=out["width"],
-                    height=out["height"], captions=out["captions"], encode_passes=1)  # fmt: skip
+    row = UgcOutput(
+        ad_id=original.ad_id,
+        job_id=job.id,
+        aspect=aspect,
+        video_key=out["video_key"],
+        poster_key=out["poster_key"],
+        duration_s=out["duration_s"],
+        width=out["width"],
+        height=out["height"],
+        captions=out["captions"],
+        encode_passes=1,
+    )
     session.add(row)
     session.flush()
     return row.id
@@ -93,15 +112,31 @@ def _place_beside_video(session: Session, edit: Edit, job: Job, out: dict[str, A
     if original is None:
         return None
     root = original.parent_id or original.id
-    latest = session.scalar(select(func.max(VideoAsset.version)).where(
-        (VideoAsset.parent_id == root) | (VideoAsset.id == root))) or 1  # fmt: skip
+    latest = (
+        session.scalar(
+            select(func.max(VideoAsset.version)).where((VideoAsset.parent_id == root) | (VideoAsset.id == root))
+        )
+        or 1
+    )
     row = VideoAsset(
-        owner_id=job.owner_id, project_id=original.project_id, actor_id=original.actor_id,
-        variant_id=original.variant_id, image_prompt=original.image_prompt, source_type=original.source_type,
-        source_text=original.source_text, audio_key=original.audio_key, image_key=original.image_key,
-        video_key=out["video_key"], poster_key=out["poster_key"], duration_s=out["duration_s"],
-        status="completed", seed=original.seed, parent_id=root, version=latest + 1, job_id=job.id,
-    )  # fmt: skip
+        owner_id=job.owner_id,
+        project_id=original.project_id,
+        actor_id=original.actor_id,
+        variant_id=original.variant_id,
+        image_prompt=original.image_prompt,
+        source_type=original.source_type,
+        source_text=original.source_text,
+        audio_key=original.audio_key,
+        image_key=original.image_key,
+        video_key=out["video_key"],
+        poster_key=out["poster_key"],
+        duration_s=out["duration_s"],
+        status="completed",
+        seed=original.seed,
+        parent_id=root,
+        version=latest + 1,
+        job_id=job.id,
+    )
     session.add(row)
     session.flush()
     return row.id

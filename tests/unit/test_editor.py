@@ -33,8 +33,9 @@ def _open(services: Services, world: World) -> edits.EditView:
 
 
 def _change(services: Services, view: edits.EditView, action: str, op: edits.Operation) -> edits.EditView:
-    return edits.change(view.id, action, op, base_version=view.version, user_id=world_owner(view, services),
-                        services=services)  # fmt: skip
+    return edits.change(
+        view.id, action, op, base_version=view.version, user_id=world_owner(view, services), services=services
+    )
 
 
 def world_owner(view: edits.EditView, services: Services) -> str:
@@ -97,8 +98,9 @@ def test_every_operation_is_a_version_and_undo_redo_walk_them(services: Services
     redone = edits.redo(view.id, base_version=undone.version, user_id=world.owner, services=services)
     assert redone.document == doc and not redone.can_redo
     back = edits.undo(redone.id, base_version=redone.version, user_id=world.owner, services=services)
-    branched = _change(services, back, "volume", lambda d: ops.set_audio(d, "voice", volume=1.5, fade_in_s=0,
-                                                                      fade_out_s=0))  # fmt: skip
+    branched = _change(
+        services, back, "volume", lambda d: ops.set_audio(d, "voice", volume=1.5, fade_in_s=0, fade_out_s=0)
+    )
     assert not branched.can_redo and branched.version == len(steps) + 2  # a new branch; nothing is rewritten
     assert [line.current for line in edits.history(view.id, user_id=world.owner, services=services)][-1]
 
@@ -155,8 +157,9 @@ def test_music_is_probed_by_content_and_capped(services: Services, world: World,
         long = make_tone(tmp_path / "long.wav", 8.0)
         renders.music_upload(view.id, long.read_bytes(), user_id=world.owner, services=services)
     assert edits.get_edit(view.id, user_id=world.owner, services=services).document == view.document
-    item = renders.music_upload(view.id, make_tone(tmp_path / "ok.wav", 3.0).read_bytes(), user_id=world.owner,
-                                services=services)  # fmt: skip
+    item = renders.music_upload(
+        view.id, make_tone(tmp_path / "ok.wav", 3.0).read_bytes(), user_id=world.owner, services=services
+    )
     changed = _change(services, view, "music", lambda d: ops.set_music(d, item))
     assert changed.document.music.items[0].source_key == item.source_key
 
@@ -170,13 +173,16 @@ def test_viewers_see_and_editors_edit(services: Services, world: World) -> None:
     assert seen.document == view.document and not seen.can_edit
     first = view.document.clips[0].id
     with pytest.raises(PermissionDenied):
-        edits.change(view.id, "trim", lambda d: ops.trim_clip(d, first, 0, 2), base_version=1, user_id=viewer,
-                     services=services)  # fmt: skip
+        edits.change(
+            view.id, "trim", lambda d: ops.trim_clip(d, first, 0, 2), base_version=1, user_id=viewer, services=services
+        )
     with pytest.raises(PermissionDenied):
-        renders.start_export(view.id, resolution="720p", container="mp4", quality="draft", user_id=viewer,
-                             services=services)  # fmt: skip
-    done = edits.change(view.id, "trim", lambda d: ops.trim_clip(d, first, 0, 2), base_version=1, user_id=editor,
-                        services=services)  # fmt: skip
+        renders.start_export(
+            view.id, resolution="720p", container="mp4", quality="draft", user_id=viewer, services=services
+        )
+    done = edits.change(
+        view.id, "trim", lambda d: ops.trim_clip(d, first, 0, 2), base_version=1, user_id=editor, services=services
+    )
     assert done.version == 2 and done.can_edit
     with services.db.session() as session:  # the stranger is removed again: outside the project
         from core.adapters.db.models import ProjectMember
@@ -190,8 +196,9 @@ def test_export_renders_one_version_and_lands_beside_the_ad(services: Services, 
     view = _open(services, world)
     first = view.document.clips[0].id
     view = _change(services, view, "trim", lambda d: ops.trim_clip(d, first, 0.5, 3.0))
-    export_id = renders.start_export(view.id, resolution="720p", container="mp4", quality="draft",
-                                     user_id=world.owner, services=services)  # fmt: skip
+    export_id = renders.start_export(
+        view.id, resolution="720p", container="mp4", quality="draft", user_id=world.owner, services=services
+    )
     _change(services, view, "later", lambda d: ops.set_mix(d, master_volume=0.5, ducking=True))  # after the export
     services.queue.drain()  # type: ignore[attr-defined]
     with services.db.session() as session:
@@ -219,8 +226,9 @@ def test_a_talking_video_opens_exports_as_a_new_version(services: Services, worl
     view = edits.get_edit(edit_id, user_id=world.owner, services=services)
     assert len(view.document.clips) == 1 and len(view.document.voice.items) == 1
     view = _change(services, view, "square", lambda d: ops.set_aspect(d, "1:1"))
-    export_id = renders.start_export(view.id, resolution="720p", container="webm", quality="draft",
-                                     user_id=world.owner, services=services)  # fmt: skip
+    export_id = renders.start_export(
+        view.id, resolution="720p", container="webm", quality="draft", user_id=world.owner, services=services
+    )
     services.queue.drain()  # type: ignore[attr-defined]
     with services.db.session() as session:
         row = session.get(EditExport, export_id)

@@ -52,15 +52,24 @@ def _video_track(doc: EditDoc, media: dict[str, str]) -> otio.schema.Track:
         tail = halves[index + 1] if index + 1 < len(doc.clips) else 0.0
         if head:
             transition = otio.schema.Transition(
-                name=clip.transition, transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-                in_offset=_time(head), out_offset=_time(head),
+                name=clip.transition,
+                transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                in_offset=_time(head),
+                out_offset=_time(head),
                 metadata={STUDIO: {"transition": clip.transition, "seconds": clip.transition_s}},
-            )  # fmt: skip
+            )
             track.append(transition)
-        item = _clip(clip.label or f"Clip {index + 1}", media[clip.source_key], clip.in_s + head,
-                     clip.length_s - head - tail, clip.source_s)  # fmt: skip
-        item.metadata[STUDIO] = {"clip_id": clip.id, "crop": [clip.crop.left, clip.crop.right, clip.crop.top,
-                                                                clip.crop.bottom]}  # fmt: skip
+        item = _clip(
+            clip.label or f"Clip {index + 1}",
+            media[clip.source_key],
+            clip.in_s + head,
+            clip.length_s - head - tail,
+            clip.source_s,
+        )
+        item.metadata[STUDIO] = {
+            "clip_id": clip.id,
+            "crop": [clip.crop.left, clip.crop.right, clip.crop.top, clip.crop.bottom],
+        }
         track.append(item)
     return track
 

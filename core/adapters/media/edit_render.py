@@ -196,8 +196,22 @@ def _encoder_args(s: RenderSettings, threads: int) -> list[str]:
         preset, crf, kbits = "ultrafast", 32, 64
     if s.container == "webm":
         deadline = "realtime" if s.quality == "draft" else "good"
-        video = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", str(vp9_crf), "-deadline", deadline,
-                 "-cpu-used", str(cpu_used), "-row-mt", "1", "-pix_fmt", "yuv420p"]  # fmt: skip
+        video = [
+            "-c:v",
+            "libvpx-vp9",
+            "-b:v",
+            "0",
+            "-crf",
+            str(vp9_crf),
+            "-deadline",
+            deadline,
+            "-cpu-used",
+            str(cpu_used),
+            "-row-mt",
+            "1",
+            "-pix_fmt",
+            "yuv420p",
+        ]
         return [*video, "-c:a", "libopus", "-b:a", f"{kbits}k", "-threads", str(threads), "-f", "webm"]
     video = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
     audio = ["-c:a", "aac", "-b:a", f"{kbits}k", "-movflags", "+faststart"]

@@ -87,10 +87,19 @@ def _locked(session: Session, edit_id: str, user_id: str) -> Edit:
 def _view(session: Session, edit: Edit, user_id: str) -> EditView:
     row = _version(session, edit.id, edit.current_version)
     return EditView(
-        edit.id, edit.project_id, edit.title, edit.source_kind, edit.source_id, edit.current_version,
-        EditDoc.from_dict(row.document), row.parent_version is not None, bool(edit.redo),
-        _right(session, edit, user_id) >= Right.EDIT, row.action, edit.updated_at,
-    )  # fmt: skip
+        edit.id,
+        edit.project_id,
+        edit.title,
+        edit.source_kind,
+        edit.source_id,
+        edit.current_version,
+        EditDoc.from_dict(row.document),
+        row.parent_version is not None,
+        bool(edit.redo),
+        _right(session, edit, user_id) >= Right.EDIT,
+        row.action,
+        edit.updated_at,
+    )
 
 
 def open_edit(source_kind: str, source_id: str, *, user_id: str, services: Services) -> str:
@@ -121,8 +130,15 @@ def _create(source: sources.Source, *, user_id: str, services: Services) -> str:
                 stored = {i.source_key for i in doc.music.items}
             else:
                 doc = sources.video_document(session, source.id)
-            session.add(EditVersion(edit_id=edit.id, version=1, action="Opened from the original",
-                                    author_id=user_id, document=doc.to_dict()))  # fmt: skip
+            session.add(
+                EditVersion(
+                    edit_id=edit.id,
+                    version=1,
+                    action="Opened from the original",
+                    author_id=user_id,
+                    document=doc.to_dict(),
+                )
+            )
             return edit.id
     except Exception:
         remove_files(services, stored)
@@ -150,8 +166,16 @@ def change(
         if updated == current:
             return _view(session, edit, user_id)
         latest = session.scalar(select(func.max(EditVersion.version)).where(EditVersion.edit_id == edit_id)) or 0
-        session.add(EditVersion(edit_id=edit_id, version=latest + 1, parent_version=edit.current_version,
-                                action=action[:80], author_id=user_id, document=updated.to_dict()))  # fmt: skip
+        session.add(
+            EditVersion(
+                edit_id=edit_id,
+                version=latest + 1,
+                parent_version=edit.current_version,
+                action=action[:80],
+                author_id=user_id,
+                document=updated.to_dict(),
+            )
+        )
         edit.current_version, edit.redo = latest + 1, []
         session.flush()
         return _view(session, edit, user_id)
@@ -186,8 +210,10 @@ def history(edit_id: str, *, user_id: str, services: Services) -> list[VersionLi
     with services.db.session(user_id=user_id) as session:
         edit = _edit(session, edit_id, user_id, Right.VIEW)
         rows = session.scalars(select(EditVersion).where(EditVersion.edit_id == edit_id).order_by(EditVersion.version))
-        return [VersionLine(r.version, r.parent_version, r.action, r.created_at, r.version == edit.current_version)
-                for r in rows]  # fmt: skip
+        return [
+            VersionLine(r.version, r.parent_version, r.action, r.created_at, r.version == edit.current_version)
+            for r in rows
+        ]
 
 
 def document_at(edit_id: str, version: int, *, user_id: str, services: Services) -> EditDoc:

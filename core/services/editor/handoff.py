@@ -42,8 +42,10 @@ def handoff_zip(edit_id: str, *, user_id: str, services: Services) -> bytes:
     local = fetch_sources(view.document, services)
     total = sum(path.stat().st_size for path in local.values())
     if total > services.settings.download_max_bytes:
-        raise ValidationError(f"The media of this edit is {total / 1e6:.0f} MB; a hand-off ZIP holds up to "
-                              f"{services.settings.download_max_bytes / 1e6:.0f} MB.")  # fmt: skip
+        raise ValidationError(
+            f"The media of this edit is {total / 1e6:.0f} MB; a hand-off ZIP holds up to "
+            f"{services.settings.download_max_bytes / 1e6:.0f} MB."
+        )
     names = _media_names(view.document, local)
     files = write(timeline_of(view.document, names, view.title or "UGC Studio edit"))
     buffer = io.BytesIO()

@@ -108,8 +108,14 @@ def start_export(
         session.add(job)
         session.flush()
         row.job_id = job.id
-        audit.record(session, "edit.export", actor_id=user_id, project_id=edit.project_id, subject="edit",
-                     detail={"edit_id": edit_id, "version": view.version, **settings})  # fmt: skip
+        audit.record(
+            session,
+            "edit.export",
+            actor_id=user_id,
+            project_id=edit.project_id,
+            subject="edit",
+            detail={"edit_id": edit_id, "version": view.version, **settings},
+        )
         export_id, job_id = row.id, job.id
     services.queue.enqueue(job_id)
     return export_id
@@ -137,7 +143,7 @@ def list_exports(edit_id: str, *, user_id: str, services: Services) -> list[Expo
             r.result_id,
             (r.error or {}).get("message"),
             r.created_at,
-        )  # fmt: skip
+        )
         for r in reversed(rows)
     ]
 
@@ -216,8 +222,11 @@ def clip_choices(edit_id: str, *, user_id: str, services: Services) -> list[Medi
                     UgcAsset.status == "ready",
                 )
             )
-            out += [MediaChoice(a.media_key, float(a.duration_s), f"Take {a.attempt} (variant {a.variant})")
-                    for a in takes if a.media_key and a.duration_s]  # fmt: skip
+            out += [
+                MediaChoice(a.media_key, float(a.duration_s), f"Take {a.attempt} (variant {a.variant})")
+                for a in takes
+                if a.media_key and a.duration_s
+            ]
         videos = session.scalars(select(LibraryVideo).where(LibraryVideo.project_id == view.project_id))
         out += [MediaChoice(v.video_key, float(v.duration_s), f"Library: {v.title}") for v in videos]
     return out

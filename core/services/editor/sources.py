@@ -120,10 +120,16 @@ def _ad_clips(clips: list[UgcAsset | None], timeline: dict[str, Any], transition
         name = FADE_NAMES.get(transition, "dissolve") if fade > 0 else "cut"
         out.append(
             VideoClip(
-                short_id(), asset.media_key or "", length, trim, min(length, trim + max(MIN_CLIP_S, slot)),
-                f"Scene {index + 1}", transition=name, transition_s=fade if fade > 0 else 0.0,
+                short_id(),
+                asset.media_key or "",
+                length,
+                trim,
+                min(length, trim + max(MIN_CLIP_S, slot)),
+                f"Scene {index + 1}",
+                transition=name,
+                transition_s=fade if fade > 0 else 0.0,
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -133,8 +139,11 @@ def _ad_voices(voices: list[UgcAsset | None], timeline: dict[str, Any]) -> tuple
         if asset is None or not asset.duration_s:
             continue
         start = _at(timeline.get("voice_at"), index, 0.0)
-        items.append(AudioItem(short_id(), asset.media_key or "", asset.duration_s, start, 0.0, asset.duration_s,
-                               f"Line {index + 1}"))  # fmt: skip
+        items.append(
+            AudioItem(
+                short_id(), asset.media_key or "", asset.duration_s, start, 0.0, asset.duration_s, f"Line {index + 1}"
+            )
+        )
     return tuple(items)
 
 
