@@ -87,7 +87,7 @@ if not view.can_edit:
     st.info("You can view this edit; only editors of the project can change it.", icon=":material/visibility:")
 
 playhead = st.slider("Playhead (s)", 0.0, max(total, 0.1), 0.0, 0.1, key="ed_playhead")
-st.altair_chart(timeline_chart(doc, playhead), use_container_width=True)
+st.altair_chart(timeline_chart(doc, playhead), width="stretch")
 
 preview, properties = st.columns([2, 3], gap="large")
 with preview:
@@ -113,7 +113,10 @@ with properties:
             panels.clips_panel(view, user_id=user_id, services=services)
             aspects = ["9:16", "1:1", "16:9"]
             aspect = st.selectbox(
-                "Aspect (the picture is cropped to fill it)", aspects, index=aspects.index(doc.aspect), key="ed_aspect"
+                "Aspect (the picture is cropped to fill it)",
+                aspects,
+                index=aspects.index(doc.aspect),
+                key=f"ed_aspect_v{view.version}",
             )
             if aspect != doc.aspect:
                 panels.apply(

@@ -36,6 +36,12 @@ def apply(
     st.rerun()
 
 
+def k(view: edits.EditView, name: str, *parts: str) -> str:
+    """A widget key tied to the document version (and item): after any change, undo or redo the
+    forms show the saved values, not what was typed into an older version."""
+    return "_".join([name, *parts, f"v{view.version}"])
+
+
 def _new_id() -> str:
     return uuid.uuid4().hex[:10]
 
@@ -48,14 +54,18 @@ def _clip_label(doc: ops.EditDoc, clip_id: str) -> str:
 
 def clips_panel(view: edits.EditView, *, user_id: str, services: Services) -> None:
     doc = view.document
-    clip_id = st.selectbox("Clip", [c.id for c in doc.clips], format_func=lambda i: _clip_label(doc, i), key="ed_clip")
+    clip_id = st.selectbox("Clip", [c.id for c in doc.clips], format_func=lambda i: _clip_label(doc, i))
     clip = next(c for c in doc.clips if c.id == clip_id)
     index = [c.id for c in doc.clips].index(clip_id)
     with st.form("ed_trim"):
         st.markdown(f"**Trim** (the source lasts {clip.source_s:.2f} s)")
         left, right = st.columns(2)
-        in_s = left.number_input("In (s)", value=float(clip.in_s), step=0.1, format="%.2f", key="ed_in")
-        out_s = right.number_input("Out (s)", value=float(clip.out_s), step=0.1, format="%.2f", key="ed_out")
+        in_s = left.number_input(
+            "In (s)", value=float(clip.in_s), step=0.1, format="%.2f", key=k(view, "ed_in", clip_id)
+        )
+        out_s = right.number_input(
+            "Out (s)", value=float(clip.out_s), step=0.1, format="%.2f", key=k(view, "ed_out", clip_id)
+        )
         if st.form_submit_button("Apply trim", icon=":material/content_cut:"):
             apply(
                 view,
@@ -68,7 +78,9 @@ def clips_panel(view: edits.EditView, *, user_id: str, services: Services) -> No
         st.markdown("**Crop** (percent from each side)")
         cols = st.columns(4)
         sides = [
-            cols[i].number_input(name, 0.0, 45.0, float(getattr(clip.crop, name.lower())), 1.0, key=f"ed_crop_{name}")
+            cols[i].number_input(
+                name, 0.0, 45.0, float(getattr(clip.crop, name.lower())), 1.0, key=k(view, f"ed_crop_{name}", clip_id)
+            )
             for i, name in enumerate(("Left", "Right", "Top", "Bottom"))
         ]
         if st.form_submit_button("Apply crop", icon=":material/crop:"):
@@ -80,7 +92,7 @@ def clips_panel(view: edits.EditView, *, user_id: str, services: Services) -> No
                 services=services,
             )
     with st.container(horizontal=True):
-        position = st.number_input("Move to position", 1, len(doc.clips), index + 1, key="ed_move_to")
+        position = st.number_input("Move to position", 1, len(doc.clips), index + 1, key=k(view, "ed_move_to", clip_id))
         if st.button("Move", key="ed_move", icon=":material/swap_horiz:"):
             apply(
                 view,
@@ -132,13 +144,18 @@ def transitions_panel(view: edits.EditView, *, user_id: str, services: Services)
         st.caption("Transitions join two clips; this edit has one.")
         return
     later = [c.id for c in doc.clips[1:]]
+    clip_id = st.selectbox("Into clip", later, format_func=lambda i: _clip_label(doc, i))
+    clip = next(c for c in doc.clips if c.id == clip_id)
     with st.form("ed_transition"):
-        clip_id = st.selectbox("Into clip", later, format_func=lambda i: _clip_label(doc, i), key="ed_tr_clip")
-        clip = next(c for c in doc.clips if c.id == clip_id)
         names = list(ops.TRANSITIONS)
-        name = st.selectbox("Transition", names, index=names.index(clip.transition), key="ed_tr_name")
+        name = st.selectbox("Transition", names, index=names.index(clip.transition), key=k(view, "ed_tr_name", clip_id))
         seconds = st.number_input(
-            "Length (s)", 0.1, ops.MAX_TRANSITION_S, max(0.1, clip.transition_s or 0.5), 0.1, key="ed_tr_s"
+            "Length (s)",
+            0.1,
+            ops.MAX_TRANSITION_S,
+            max(0.1, clip.transition_s or 0.5),
+            0.1,
+            key=k(view, "ed_tr_s", clip_id),
         )
         if st.form_submit_button("Apply transition", icon=":material/animation:"):
             apply(
@@ -156,17 +173,18 @@ def captions_panel(view: edits.EditView, *, user_id: str, services: Services) ->
         cap_id = st.selectbox(
             "Caption",
             [c.id for c in doc.captions],
-            key="ed_cap",
             format_func=lambda i: next(f"{c.start_s:.1f}s {c.text[:40]}" for c in doc.captions if c.id == i),
         )
         cap = next(c for c in doc.captions if c.id == cap_id)
         with st.form("ed_caption"):
-            text = st.text_area("Text", cap.text, max_chars=None, key="ed_cap_text")
+            text = st.text_area("Text", cap.text, max_chars=None, key=k(view, "ed_cap_text", cap_id))
             left, right = st.columns(2)
             start = left.number_input(
-                "Start (s)", value=float(cap.start_s), step=0.1, format="%.2f", key="ed_cap_start"
+                "Start (s)", value=float(cap.start_s), step=0.1, format="%.2f", key=k(view, "ed_cap_start", cap_id)
             )
-            end = right.number_input("End (s)", value=float(cap.end_s), step=0.1, format="%.2f", key="ed_cap_end")
+            end = right.number_input(
+                "End (s)", value=float(cap.end_s), step=0.1, format="%.2f", key=k(view, "ed_cap_end", cap_id)
+            )
             if st.form_submit_button("Save caption", icon=":material/save:"):
                 apply(
                     view,
@@ -177,7 +195,10 @@ def captions_panel(view: edits.EditView, *, user_id: str, services: Services) ->
                 )
         with st.container(horizontal=True):
             at = st.number_input(
-                "Split at (s)", value=round((cap.start_s + cap.end_s) / 2, 2), step=0.1, key="ed_split_at"
+                "Split at (s)",
+                value=round((cap.start_s + cap.end_s) / 2, 2),
+                step=0.1,
+                key=k(view, "ed_split_at", cap_id),
             )
             if st.button("Split", key="ed_split", icon=":material/call_split:"):
                 apply(
@@ -217,17 +238,19 @@ def _style_form(view: edits.EditView, *, user_id: str, services: Services) -> No
     with st.form("ed_style"):
         st.markdown("**Caption style**")
         cols = st.columns(3)
-        font = cols[0].selectbox("Font", ops.FONTS, index=ops.FONTS.index(style.font), key="ed_font")
-        size = cols[1].number_input("Size", 16, 160, style.size, key="ed_size")
-        outline = cols[2].number_input("Outline", 0, 12, style.outline, key="ed_outline")
+        font = cols[0].selectbox("Font", ops.FONTS, index=ops.FONTS.index(style.font), key=k(view, "ed_font"))
+        size = cols[1].number_input("Size", 16, 160, style.size, key=k(view, "ed_size"))
+        outline = cols[2].number_input("Outline", 0, 12, style.outline, key=k(view, "ed_outline"))
         more = st.columns(4)
-        colour = more[0].color_picker("Colour", style.colour, key="ed_colour")
-        outline_colour = more[1].color_picker("Outline colour", style.outline_colour, key="ed_outline_colour")
-        position = more[2].selectbox("Position", ops.POSITIONS, index=ops.POSITIONS.index(style.position), key="ed_pos")
-        animation = more[3].selectbox(
-            "Animation", ops.ANIMATIONS, index=ops.ANIMATIONS.index(style.animation), key="ed_anim"
+        colour = more[0].color_picker("Colour", style.colour, key=k(view, "ed_colour"))
+        outline_colour = more[1].color_picker("Outline colour", style.outline_colour, key=k(view, "ed_outline_colour"))
+        position = more[2].selectbox(
+            "Position", ops.POSITIONS, index=ops.POSITIONS.index(style.position), key=k(view, "ed_pos")
         )
-        box = st.checkbox("Background box", style.box, key="ed_box")
+        animation = more[3].selectbox(
+            "Animation", ops.ANIMATIONS, index=ops.ANIMATIONS.index(style.animation), key=k(view, "ed_anim")
+        )
+        box = st.checkbox("Background box", style.box, key=k(view, "ed_box"))
         if st.form_submit_button("Apply style", icon=":material/format_paint:"):
             new = ops.CaptionStyle(
                 font, int(size), colour.upper(), int(outline), outline_colour.upper(), box, position, animation
@@ -240,9 +263,13 @@ def _track_form(view: edits.EditView, track: str, title: str, *, user_id: str, s
     with st.form(f"ed_audio_{track}"):
         st.markdown(f"**{title}**")
         cols = st.columns(3)
-        volume = cols[0].slider("Volume %", 0, 200, round(current.volume * 100), key=f"ed_vol_{track}")
-        fade_in = cols[1].number_input("Fade in (s)", 0.0, 10.0, float(current.fade_in_s), 0.1, key=f"ed_fi_{track}")
-        fade_out = cols[2].number_input("Fade out (s)", 0.0, 10.0, float(current.fade_out_s), 0.1, key=f"ed_fo_{track}")
+        volume = cols[0].slider("Volume %", 0, 200, round(current.volume * 100), key=k(view, f"ed_vol_{track}"))
+        fade_in = cols[1].number_input(
+            "Fade in (s)", 0.0, 10.0, float(current.fade_in_s), 0.1, key=k(view, f"ed_fi_{track}")
+        )
+        fade_out = cols[2].number_input(
+            "Fade out (s)", 0.0, 10.0, float(current.fade_out_s), 0.1, key=k(view, f"ed_fo_{track}")
+        )
         if st.form_submit_button(f"Apply {title.lower()}", icon=":material/tune:"):
             apply(
                 view,
@@ -259,8 +286,8 @@ def audio_panel(view: edits.EditView, *, user_id: str, services: Services) -> No
     _track_form(view, "music", "Music", user_id=user_id, services=services)
     with st.form("ed_mix"):
         st.markdown("**Mix**")
-        master = st.slider("Master volume %", 0, 200, round(doc.master_volume * 100), key="ed_master")
-        ducking = st.checkbox("Duck the music under the voice", doc.ducking, key="ed_duck")
+        master = st.slider("Master volume %", 0, 200, round(doc.master_volume * 100), key=k(view, "ed_master"))
+        ducking = st.checkbox("Duck the music under the voice", doc.ducking, key=k(view, "ed_duck"))
         if st.form_submit_button("Apply mix", icon=":material/graphic_eq:"):
             apply(
                 view,
