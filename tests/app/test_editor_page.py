@@ -181,3 +181,10 @@ def test_a_viewer_sees_but_cannot_change(
     assert "only editors of the project can change it" in at.info[0].value
     assert not [b for b in at.button if b.label == "Apply trim"]
     assert edit_id != viewer_edit
+
+
+def test_the_library_opens_an_ad_in_the_editor(open_page: Callable[..., AppTest], world: World) -> None:
+    at = open_page("pages/library.py")
+    click(at, "Play")
+    links = [link for link in at.get("page_link") if link.proto.label == "Open in the editor"]
+    assert links and world.output_id in links[0].proto.query_string
