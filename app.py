@@ -23,6 +23,7 @@ PAGES = {
         st.Page("pages/actors.py", title="Actor catalog", icon=":material/groups:"),
         st.Page("pages/avatars.py", title="Avatars", icon=":material/face:"),
         st.Page("pages/library.py", title="Library", icon=":material/video_library:"),
+        st.Page("pages/editor.py", title="Editor", icon=":material/movie_edit:"),
         st.Page("pages/media_library.py", title="Media library", icon=":material/perm_media:"),
         st.Page("pages/variant_factory.py", title="Variant factory", icon=":material/dynamic_feed:"),
     ],

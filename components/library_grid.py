@@ -22,6 +22,12 @@ from core.services.library_items import AdCard, LibraryQuery
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 24
+def edit_link(*, ad_output: str | None = None, video: str | None = None) -> None:
+    """Open the timeline Editor on a finished ad output or talking video."""
+    params = {"output": ad_output} if ad_output else {"video": video or ""}
+    st.page_link("pages/editor.py", label="Open in the editor", icon=":material/movie_edit:", query_params=params)
+
+
 KINDS = {"all": "Everything", "talking": "Talking videos", "ad": "Ads"}
 
 
@@ -36,6 +42,7 @@ def ad_dialog(output_id: str, user_id: str, services: Services) -> None:
     preview, scenes, details = st.tabs(["Preview", "Scenes", "Details"])
     with preview:
         ugc_media.video(ad.card.video_key, user_id=user_id, services=services)
+        edit_link(ad_output=output_id)
     with scenes:
         for scene in ad.scenes:
             st.markdown(f"**Scene {scene.number}** · “{scene.dialogue or '(no line)'}”")

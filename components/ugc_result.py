@@ -94,6 +94,8 @@ def result_step(ad: AdView, *, user_id: str, services: Services) -> None:
             st.subheader(f"{output.aspect} · {output.duration_s or 0:.1f} s · {output.width}x{output.height}")
             ugc_media.video(output.video_key, user_id=user_id, services=services)
             downloads(ad, output, user_id=user_id, services=services)
+            st.page_link("pages/editor.py", label="Open in the editor", icon=":material/movie_edit:",
+                         query_params={"output": output.id})  # fmt: skip
         with right:
             quality_report(output)
     redo_buttons(ad, user_id=user_id, services=services)

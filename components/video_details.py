@@ -50,6 +50,8 @@ def video_details(video_id: str, *, user_id: str, services: Services) -> None:
                 services=services,
                 widget_key=f"details_dl_{video.id}",
             )
+            st.page_link("pages/editor.py", label="Open in the editor", icon=":material/movie_edit:",
+                         query_params={"video": video.id})  # fmt: skip
         else:
             media.image(video.image_key, user_id=user_id, services=services, caption="Image used")
     with info:

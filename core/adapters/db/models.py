@@ -265,6 +265,7 @@ class Draft(Base):
 from core.adapters.db import models_accounts as _models_accounts  # noqa: E402,F401  (accounts tables join the metadata)
 from core.adapters.db import models_avatars as _models_avatars  # noqa: E402,F401  (digital twins tables join the metadata)
 from core.adapters.db import models_copilot as _models_copilot  # noqa: E402,F401  (copilot tables join the metadata)
+from core.adapters.db import models_edit as _models_edit  # noqa: E402,F401  (editor tables join the metadata)
 from core.adapters.db import models_factory as _models_factory  # noqa: E402,F401  (variant factory tables join the metadata)
 from core.adapters.db import models_resilience as _models_resilience  # noqa: E402,F401  (provider resilience tables join the metadata)
 from core.adapters.db import models_ugc as _models_ugc  # noqa: E402,F401  (mass generator tables join the metadata)

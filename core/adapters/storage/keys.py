@@ -16,6 +16,7 @@ _SUFFIXES = {
     "audio/mpeg": ".mp3",
     "audio/wav": ".wav",
     "video/mp4": ".mp4",
+    "video/webm": ".webm",  # editor exports in VP9/Opus
     # LoRA weights, their trainer config and training-image archives (digital twins)
     "application/x-safetensors": ".safetensors",
     "application/json": ".json",

@@ -1,0 +1,232 @@
+"""Preview proxies (rendered while the page waits, cached per document) and exports (a durable
+job per export, from the sources of one recorded version, landing beside the original).
+
+Both render from the original sources in one encode; an export never starts from another
+export or from the proxy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core.adapters.db.models import Job
+from core.adapters.db.models_edit import Edit, EditExport
+from core.adapters.db.models_factory import LibraryAudio, LibraryVideo
+from core.adapters.db.models_ugc import UgcAsset, UgcOutput
+from core.adapters.media.edit_render import EditRenderer, export_settings, proxy_settings
+from core.adapters.media.ffmpeg import FfmpegToolkit
+from core.adapters.media.probe import validate_audio_upload
+from core.bootstrap import Services
+from core.domain.edit import AudioItem, EditDoc, source_keys, total_s
+from core.domain.types import MediaKind
+from core.errors import MediaRejected, NotFound, ValidationError
+from core.services import audit
+from core.services.access import Right, project_with_right
+from core.services.editor import edits
+from core.services.editor.sources import scratch, short_id
+from core.services.projects import remove_files
+
+EXPORT_JOB = "edit_export"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportView:
+    id: str
+    edit_version: int
+    status: str
+    progress: float
+    settings: dict[str, str]
+    video_key: str | None
+    result_kind: str | None
+    result_id: str | None
+    error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MediaChoice:
+    key: str
+    duration_s: float
+    label: str
+
+
+def fetch_sources(doc: EditDoc, services: Services) -> dict[str, Path]:
+    """Every source of the document as a local file, cached by key under the editor's scratch."""
+    cache = scratch(services) / "sources"
+    cache.mkdir(parents=True, exist_ok=True)
+    found = {}
+    for key in source_keys(doc):
+        local = cache / hashlib.sha256(key.encode()).hexdigest()
+        if not local.exists():
+            part = local.with_suffix(f".{uuid.uuid4().hex[:8]}.part")
+            try:
+                services.storage.download_to(key, part)
+            except (FileNotFoundError, NotFound) as exc:
+                raise NotFound("A file this edit uses no longer exists (was its ad or video deleted?).") from exc
+            part.replace(local)  # whole files only: a broken download never stays in the cache
+        found[key] = local
+    return found
+
+
+def _renderer(services: Services) -> EditRenderer:
+    return EditRenderer(FfmpegToolkit(timeout_s=900.0))
+
+
+def proxy(edit_id: str, *, user_id: str, services: Services) -> Path:
+    """The low-resolution preview of the edit's current version (made once per document)."""
+    doc = edits.get_edit(edit_id, user_id=user_id, services=services).document
+    digest = hashlib.sha256(json.dumps(doc.to_dict(), sort_keys=True).encode()).hexdigest()[:24]
+    dest = scratch(services) / "proxies" / f"{digest}.mp4"
+    if not dest.exists():
+        _renderer(services).render(doc, fetch_sources(doc, services), dest, proxy_settings(doc.aspect))
+    return dest
+
+
+def start_export(
+    edit_id: str, *, resolution: str, container: str, quality: str, user_id: str, services: Services
+) -> str:
+    view = edits.get_edit(edit_id, user_id=user_id, services=services)
+    export_settings(resolution, container, quality, view.document.aspect)  # refuses unknown presets here
+    settings = {"resolution": resolution, "container": container, "quality": quality, "aspect": view.document.aspect}
+    with services.db.session(user_id=user_id) as session:
+        edit = session.get(Edit, edit_id)
+        if edit is None:
+            raise NotFound("That edit no longer exists.")
+        project_with_right(session, edit.project_id, user_id, Right.EDIT)
+        row = EditExport(edit_id=edit_id, edit_version=view.version, owner_id=user_id, settings=settings)
+        session.add(row)
+        session.flush()
+        job = Job(owner_id=user_id, kind=EXPORT_JOB, subject_id=row.id, payload={"export_id": row.id})
+        session.add(job)
+        session.flush()
+        row.job_id = job.id
+        audit.record(
+            session,
+            "edit.export",
+            actor_id=user_id,
+            project_id=edit.project_id,
+            subject="edit",
+            detail={"edit_id": edit_id, "version": view.version, **settings},
+        )
+        export_id, job_id = row.id, job.id
+    services.queue.enqueue(job_id)
+    return export_id
+
+
+def list_exports(edit_id: str, *, user_id: str, services: Services) -> list[ExportView]:
+    with services.db.session(user_id=user_id) as session:
+        edit = session.get(Edit, edit_id)
+        if edit is None:
+            raise NotFound("That edit no longer exists.")
+        project_with_right(session, edit.project_id, user_id, Right.VIEW)
+        rows = list(
+            session.scalars(select(EditExport).where(EditExport.edit_id == edit_id).order_by(EditExport.created_at))
+        )
+    progress = _progress(services, [r.job_id for r in rows if r.job_id])  # the right was checked above
+    return [
+        ExportView(
+            r.id,
+            r.edit_version,
+            r.status,
+            1.0 if r.status == "ready" else progress.get(r.job_id or "", 0.0),
+            dict(r.settings),
+            r.video_key,
+            r.result_kind,
+            r.result_id,
+            (r.error or {}).get("message"),
+            r.created_at,
+        )
+        for r in reversed(rows)
+    ]
+
+
+def _progress(services: Services, job_ids: list[str]) -> dict[str, float]:
+    if not job_ids:
+        return {}
+    with services.db.session() as session:
+        return dict(session.execute(select(Job.id, Job.progress).where(Job.id.in_(job_ids))).all())
+
+
+def export_file(export_id: str, *, user_id: str, services: Services) -> tuple[bytes, str]:
+    """(bytes, content type) of a finished export, for a viewer or better of its project."""
+    with services.db.session(user_id=user_id) as session:
+        row = session.get(EditExport, export_id)
+        edit = session.get(Edit, row.edit_id) if row else None
+        if row is None or edit is None or not row.video_key:
+            raise NotFound("That export is not ready or no longer exists.")
+        project_with_right(session, edit.project_id, user_id, Right.VIEW)
+        key, container = row.video_key, row.settings.get("container", "mp4")
+    return services.storage.read_bytes(key), "video/webm" if container == "webm" else "video/mp4"
+
+
+# --------------------------------------------------------------------------- media for the edit
+
+
+def music_upload(edit_id: str, data: bytes, *, user_id: str, services: Services) -> AudioItem:
+    """An uploaded music file, probed by content (MP3 or WAV with sound; a playlist, a video or
+    anything else is refused) and capped in size and length, stored for this edit."""
+    view = edits.get_edit(edit_id, user_id=user_id, services=services)
+    if not view.can_edit:
+        raise ValidationError("As a viewer of this project you cannot change its edits.")
+    limit = services.settings.factory_audio_max_bytes
+    if len(data) > limit:
+        raise ValidationError(f"The music file is over {limit / 1e6:.0f} MB.")
+    with tempfile.TemporaryDirectory(dir=scratch(services)) as tmp:
+        path = Path(tmp) / "upload.bin"
+        path.write_bytes(data)
+        try:
+            info = validate_audio_upload(
+                path, max_bytes=limit, max_duration_s=services.settings.factory_audio_max_seconds
+            )
+        except MediaRejected as exc:
+            raise ValidationError(f"That music file cannot be used: {exc}") from exc
+        name = f"edits/{edit_id}/music-{uuid.uuid4().hex[:12]}"
+        kind = "audio/wav" if info.container == "wav" else "audio/mpeg"
+        key = services.storage.put_file(MediaKind.AUDIO, path, name=name, content_type=kind)
+    length = min(info.duration_s, total_s(view.document) + 5.0)
+    return AudioItem(short_id(), key, info.duration_s, 0.0, 0.0, length, "Uploaded music")
+
+
+def discard_upload(item: AudioItem, services: Services) -> None:
+    remove_files(services, {item.source_key})
+
+
+def music_choices(edit_id: str, *, user_id: str, services: Services) -> list[MediaChoice]:
+    view = edits.get_edit(edit_id, user_id=user_id, services=services)
+    with services.db.session(user_id=user_id) as session:
+        rows = session.scalars(
+            select(LibraryAudio).where(LibraryAudio.project_id == view.project_id, LibraryAudio.status == "ready")
+        )
+        return [MediaChoice(r.audio_key, float(r.duration_s), r.title) for r in rows if r.audio_key and r.duration_s]
+
+
+def clip_choices(edit_id: str, *, user_id: str, services: Services) -> list[MediaChoice]:
+    """Other takes of the ad's scenes and the project's library videos, for "replace clip"."""
+    view = edits.get_edit(edit_id, user_id=user_id, services=services)
+    out: list[MediaChoice] = []
+    with services.db.session(user_id=user_id) as session:
+        if view.source_kind == "ad_output":
+            output = session.get(UgcOutput, view.source_id)
+            takes = session.scalars(
+                select(UgcAsset).where(
+                    UgcAsset.ad_id == (output.ad_id if output else ""),
+                    UgcAsset.kind == "clip",
+                    UgcAsset.status == "ready",
+                )
+            )
+            out += [
+                MediaChoice(a.media_key, float(a.duration_s), f"Take {a.attempt} (variant {a.variant})")
+                for a in takes
+                if a.media_key and a.duration_s
+            ]
+        videos = session.scalars(select(LibraryVideo).where(LibraryVideo.project_id == view.project_id))
+        out += [MediaChoice(v.video_key, float(v.duration_s), f"Library: {v.title}") for v in videos]
+    return out
