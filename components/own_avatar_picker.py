@@ -39,7 +39,7 @@ def chosen_source() -> str:
     if SOURCE not in st.session_state:
         st.session_state[SOURCE] = OWN if st.session_state.get(AVATAR) else CATALOG
     picked = st.segmented_control(
-        "Who", list(SOURCES), format_func=SOURCES.get, required=True, key=SOURCE, label_visibility="collapsed"
+        "Who", list(SOURCES), format_func=lambda s: SOURCES[s], required=True, key=SOURCE, label_visibility="collapsed"
     )
     return str(picked or CATALOG)
 

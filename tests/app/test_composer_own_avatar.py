@@ -53,7 +53,7 @@ def test_the_composer_makes_a_video_of_an_own_avatar(open_page: OpenPage, app_se
     with app_services.db.session() as session:
         video = session.scalar(select(VideoAsset))
         assert video is not None and video.avatar_id == avatar and video.actor_id is None
-    app_services.queue.drain()
+    app_services.queue.drain()  # type: ignore[attr-defined]
     at.run()
     assert not at.exception, at.exception
     assert any("Completed" in chip for chip in chips(at))

@@ -48,7 +48,7 @@ def test_the_notes_name_the_unit_each_model_is_charged_by() -> None:
 
 
 def test_storyboard_frames_with_a_lora_are_priced_as_lora_images() -> None:
-    prices = {
+    prices: ugc_spend.UnitPrices = {
         "image_gen": estimates.UnitPrice(0.003, "image", "fal_flux_schnell_per_image"),
         "lora_image": estimates.UnitPrice(0.04, "image", "fal_wan_lora_image_per_image", True),
         "vision": estimates.UnitPrice(0.0, "image", "local_per_unit"),
