@@ -10,7 +10,7 @@ from core.adapters.db.models import Actor, ActorImageVariant, Job, VideoAsset
 from core.bootstrap import Services
 from core.domain.text import speakable
 from core.domain.types import ErrorInfo, MediaKind, VideoStatus, Voice
-from core.errors import JobCancelled
+from core.errors import JobCancelled, NotFound
 from core.ports import ImageEditRequest, LipSyncRequest, SpeechRequest
 from core.services.avatars import talking
 from jobs.context import StepContext
@@ -31,9 +31,11 @@ def init(ctx: StepContext) -> dict[str, Any]:
     """Pin down the inputs once, so later steps (and resumed runs) read the same ones."""
     with ctx.services.db.session() as session:
         video = _video(ctx, session)
-        avatar_id, owner_id = video.avatar_id, video.owner_id
+        avatar_id, owner_id, actor_id = video.avatar_id, video.owner_id, video.actor_id
     if avatar_id:
         return _own_avatar_inputs(ctx, avatar_id, owner_id)
+    if actor_id is None:  # its avatar was deleted (SET NULL) before the job ran
+        raise NotFound("The avatar of this video was deleted before the video was made.")
     with ctx.services.db.session() as session:
         video = _video(ctx, session)
         actor = session.get(Actor, video.actor_id)

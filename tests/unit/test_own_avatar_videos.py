@@ -125,6 +125,17 @@ def test_a_new_setting_sends_the_other_angles_and_saves_no_catalog_variant(world
         assert session.get(VideoAsset, again).avatar_id == w.avatar  # type: ignore[union-attr]
 
 
+def test_an_avatar_deleted_before_its_video_runs_fails_the_video_with_the_reason(world: World) -> None:
+    w = world
+    video_id = videos.create_video(VideoRequest(w.project, None, script="Hi there.", avatar_id=w.avatar),
+                                   user_id=w.owner, services=w.services)  # fmt: skip
+    manage.delete_avatar(w.avatar, user_id=w.owner, services=w.services)
+    w.services.queue.drain()  # type: ignore[attr-defined]
+    view = library.video_details(video_id, user_id=w.owner, services=w.services)
+    assert view.status is VideoStatus.FAILED and view.error and "avatar of this video was deleted" in view.error.message
+    assert w.lipsync.seen == [] and w.speech.seen == []
+
+
 def _no_videos(w: World) -> None:
     with w.services.db.session() as session:
         assert session.scalar(select(func.count()).select_from(VideoAsset)) == 0
