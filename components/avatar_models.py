@@ -44,7 +44,8 @@ def _train_form(project_id: str, avatars: list[AvatarView], *, user_id: str, ser
         trigger = st.text_input("Trigger phrase", placeholder="dana_person", max_chars=80)
         steps = st.number_input("Steps", 100, services.settings.lora_train_steps_max, 1000, step=100)
         cost = estimates.estimate_lora_training(int(steps), services=services, user_id=user_id)
-        st.caption(f"Estimated cost: about ${cost:.2f} (held against today's limit until the training ends)")
+        note = estimates.price_note("lora_train", services=services, user_id=user_id)
+        st.caption(f"Cost: about ${cost:.2f} at {note}; held against today's limit until the training ends.")
         if st.form_submit_button("Start training", type="primary"):
             _run(lambda: lora.train_lora(
                 project_id, name, trigger, steps=int(steps), avatar_id=choice,
@@ -77,6 +78,8 @@ def _use_form(project_id: str, *, user_id: str, services: Services) -> None:
         ad_id = st.selectbox("Ad", [a.id for a in ads], format_func=lambda i: next(a.title for a in ads if a.id == i))
         lora_id = st.selectbox("LoRA", [None, *names], format_func=lambda i: "— none —" if i is None else names[i])
         scale = st.slider("Scale", 0.05, 2.0, 1.0, 0.05)
+        note = estimates.price_note("lora_image", services=services, user_id=user_id)
+        st.caption(f"Storyboard frames with a LoRA: {note}.")
         if st.form_submit_button("Use for the storyboard"):
             _run(lambda: lora.use_lora_for_ad(ad_id, lora_id, scale=scale, user_id=user_id, services=services))
 
@@ -104,6 +107,8 @@ def face_swap_tab(project_id: str, avatars: list[AvatarView], *, user_id: str, s
         upload = st.file_uploader("Or upload a video (MP4, MOV, WebM)", type=["mp4", "mov", "webm"])
         face = st.selectbox("Face", list(faces), format_func=faces.get)  # fmt: skip
         resolution = st.selectbox("Resolution (fal)", face_swap.RESOLUTIONS, index=2)
+        note = estimates.price_note("face_swap", services=services, user_id=user_id)
+        st.caption(f"Cost: {note}; the estimate is held when the swap starts and settled when it ends.")
         consent = st.checkbox(face_swap.CONSENT_TEXT)
         if st.form_submit_button("Swap the face", type="primary", disabled=not faces):
             picked = sources[source] if source is not None else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import own_avatar_picker
 from components.runtime import show_error
 from core.bootstrap import Services
 from core.domain.avatars import ANGLE_LABELS, ANGLES, AvatarView
@@ -67,6 +68,10 @@ def avatar_panel(avatar: AvatarView, *, user_id: str, services: Services) -> Non
     with st.expander("Edit name, voice and DNA"):
         _edit_form(avatar, user_id=user_id, services=services)
     sheets_panel(avatar, user_id=user_id, services=services)
+    if "front" in avatar.coverage.present and st.button(
+        "Use in a talking video", key=f"talk_{avatar.id}", icon=":material/movie:"
+    ):
+        own_avatar_picker.use_in_video(avatar)
     if st.button("Delete avatar", key=f"del_{avatar.id}", help="Removes its photos and sheets from storage"):
         _run(lambda: manage.delete_avatar(avatar.id, user_id=user_id, services=services), rerun=True)
 

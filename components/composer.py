@@ -1,7 +1,8 @@
 """The composer: actor, look (catalog photo, saved variant, new setting), voice, and Generate.
 
 Choices that must survive a trip to another page live in `st.session_state` under
-`composer.*` keys (the actor catalog's "Use in a video" writes `composer.actor_id`).
+`composer.*` keys (the actor catalog's "Use in a video" writes `composer.actor_id`; the Avatars page's writes
+`composer.avatar_id`, see `components/own_avatar_picker.py`).
 The script is a draft kept per user and project (`core.services.drafts`), restored after a
 reload, a page switch or Back; it sits outside any form so the length and cost estimate
 follows it, and Generate answers Ctrl/Cmd+Enter.
@@ -14,11 +15,12 @@ import math
 
 import streamlit as st
 
-from components import media, uploads
+from components import media, own_avatar_picker, uploads
 from components.actor_card import voice_label
 from components.filters import actor_filters
 from components.runtime import show_error
 from core.bootstrap import Services
+from core.domain.avatars import AvatarView
 from core.domain.types import ActorView, VariantView
 from core.errors import StudioError, ValidationError
 from core.services import drafts, estimates, videos
@@ -123,9 +125,11 @@ def _script_length(script: str, services: Services) -> float:
     return seconds
 
 
-def composer(project_id: str, *, user_id: str, services: Services) -> str | None:
-    """Draw the composer; returns the id of a video it just queued."""
-    st.markdown("##### 1 · Actor")
+def _pick_face(project_id: str, user_id: str, services: Services) -> ActorView | AvatarView | None:
+    """A catalog actor, or (when the project has some) one of the creator's own avatars."""
+    own = own_avatar_picker.usable(project_id, user_id=user_id, services=services)
+    if own and own_avatar_picker.chosen_source() == own_avatar_picker.OWN:
+        return own_avatar_picker.pick(own, user_id=user_id, services=services)
     actor = _pick_actor(user_id, services)
     if actor is None:
         return None
@@ -135,12 +139,25 @@ def composer(project_id: str, *, user_id: str, services: Services) -> str | None
     with facts:
         st.markdown(f"**{actor.display_name}**")
         st.caption(f":material/record_voice_over: {voice_label(actor)}  \n{actor.bio}")
+    return actor
+
+
+def composer(project_id: str, *, user_id: str, services: Services) -> str | None:
+    """Draw the composer; returns the id of a video it just queued."""
+    st.markdown("##### 1 · Actor")
+    face = _pick_face(project_id, user_id, services)
+    if face is None:
+        return None
     st.markdown("##### 2 · Look")
-    st.session_state.setdefault("composer_look", "catalog")
+    looks = LOOKS if isinstance(face, ActorView) else own_avatar_picker.LOOKS
+    if st.session_state.get("composer_look") not in looks:
+        st.session_state["composer_look"] = "catalog"
     look = st.segmented_control(
-        "Look", list(LOOKS), format_func=LOOKS.get, required=True, key="composer_look", label_visibility="collapsed"
+        "Look", list(looks), format_func=looks.get, required=True, key="composer_look", label_visibility="collapsed"
     )
-    variant = _pick_variant(project_id, actor, user_id, services) if look == "variant" else None
+    variant = None
+    if look == "variant" and isinstance(face, ActorView):
+        variant = _pick_variant(project_id, face, user_id, services)
     if variant is not None:
         with st.columns([1, 2])[0]:
             media.image(variant.image_key, user_id=user_id, services=services)
@@ -150,7 +167,7 @@ def composer(project_id: str, *, user_id: str, services: Services) -> str | None
         "Voice", list(VOICES), format_func=VOICES.get, required=True, key="composer_voice", label_visibility="collapsed"
     )
     prepared = _prepare_audio(user_id, services) if voice == "audio" else None
-    return _form(project_id, actor, look, variant, voice, prepared, user_id=user_id, services=services)
+    return _form(project_id, face, look, variant, voice, prepared, user_id=user_id, services=services)
 
 
 def _restore_script(project_id: str, user_id: str, services: Services) -> None:
@@ -171,7 +188,7 @@ def _keep_script(project_id: str, user_id: str, services: Services) -> None:
 
 def _form(
     project_id: str,
-    actor: ActorView,
+    face: ActorView | AvatarView,
     look: str,
     variant: VariantView | None,
     voice: str,
@@ -185,7 +202,7 @@ def _form(
         prompt, seed = None, None
         if look == "prompt":
             prompt = st.text_input(
-                "Where is the actor?",
+                "Where is the actor?" if isinstance(face, ActorView) else f"Where is {face.name}?",
                 max_chars=settings.variant_prompt_max_chars,
                 placeholder="in a bright kitchen, morning light",
                 key="composer_prompt",
@@ -225,7 +242,8 @@ def _form(
         return None
     request = videos.VideoRequest(
         project_id=project_id,
-        actor_id=actor.id,
+        actor_id=face.id if isinstance(face, ActorView) else None,
+        avatar_id=face.id if isinstance(face, AvatarView) else None,
         script=script if voice == "tts" else None,
         audio_key=prepared["key"] if prepared else None,
         variant_id=variant.id if variant else None,

@@ -63,7 +63,8 @@ class Prices(BaseSettings):
     google_llm_per_call: float = 0.002
     google_copilot_per_call: float = 0.002
     local_per_unit: float = 0.0
-    # Digital twins (issue 17). fal publishes no price for these three: estimates, to be checked.
+    # Digital twins (issue 17). Estimates: providers.md §2.5-2.6 document no price for the trainer,
+    # the LoRA text-to-image model or pixverse/swap; every estimate and the Settings page say "estimated".
     fal_wan_trainer_per_1000_steps: float = 4.0
     fal_wan_lora_image_per_image: float = 0.04
     fal_pixverse_swap_per_second: float = 0.1

@@ -36,6 +36,7 @@ class ImageEditRequest:
     image: Path
     prompt: str
     seed: int = 0
+    references: tuple[Path, ...] = ()  # more views of the same person (an avatar's angles), after `image`
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from collections import Counter
 
 import streamlit as st
 
+from components import own_avatar_picker
 from components.actor_card import actor_card
 from components.composer import ACTOR
 from components.filters import actor_filters
@@ -24,6 +25,7 @@ PANEL = "catalog.variants_actor"
 def use_in_video(actor: ActorView, project_id: str | None, variant: VariantView | None = None) -> None:
     """Hand the choice to the composer of the project page."""
     st.session_state[ACTOR] = actor.id
+    st.session_state[own_avatar_picker.SOURCE] = own_avatar_picker.CATALOG  # a catalog actor, not an own avatar
     st.session_state["composer_look"] = "variant" if variant else "catalog"
     if variant:
         st.session_state["composer_variant"] = variant.id

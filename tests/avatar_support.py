@@ -1,7 +1,7 @@
 """Test faces the OpenCV cascades really detect, and services with the offline providers.
 
-Front: the seed portraits `ava`, `kenji` and `liam` (the frontal cascade finds their faces;
-several other seed portraits it does not, which is why these three are used). Profiles:
+Front: the seed portraits `ava`, `kenji` and `liam` (the detector finds the face in all ten
+seed portraits, `tests/unit/test_seed_faces.py`; these three are enough here). Profiles:
 the Pillow-drawn side view below, which the profile cascade finds facing the image's
 left (`left_profile`); its mirror image is the `right_profile`. No face: a plain gradient.
 """

@@ -159,8 +159,8 @@ class StepView:
 class VideoView:
     id: str
     project_id: str
-    actor_id: str
-    actor_name: str
+    actor_id: str | None  # None for a video of an own avatar (`avatar_id`)
+    actor_name: str  # the catalog actor's or the avatar's name
     variant_id: str | None
     variant_prompt: str | None
     source_type: SourceType
@@ -177,3 +177,4 @@ class VideoView:
     version: int = 1
     error: ErrorInfo | None = None
     steps: list[StepView] = field(default_factory=list)
+    avatar_id: str | None = None

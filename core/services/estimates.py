@@ -27,6 +27,8 @@ class PriceRow:
     field: str  # a field of `Prices`
     unit: Unit
     model_contains: str = ""  # "" matches any model of the vendor
+    # The vendor publishes no price for it (providers.md): ours is a guess, and says so.
+    estimated: bool = False
 
 
 # First match wins, so model-specific rows come before the vendor's general row.
@@ -48,9 +50,10 @@ PRICE_TABLE: tuple[PriceRow, ...] = (
     PriceRow("copilot", "google", "google_copilot_per_call", "call"),
 
     # Digital twins: a training run is priced per 1000 steps (see estimate_lora_training).
-    PriceRow("lora_train", "fal", "fal_wan_trainer_per_1000_steps", "call"),
-    PriceRow("lora_image", "fal", "fal_wan_lora_image_per_image", "image"),
-    PriceRow("face_swap", "fal", "fal_pixverse_swap_per_second", "second"),
+    # providers.md §2.5-2.6 give these models' inputs and outputs but no price.
+    PriceRow("lora_train", "fal", "fal_wan_trainer_per_1000_steps", "call", estimated=True),
+    PriceRow("lora_image", "fal", "fal_wan_lora_image_per_image", "image", estimated=True),
+    PriceRow("face_swap", "fal", "fal_pixverse_swap_per_second", "second", estimated=True),
 )
 LOCAL_VENDOR = "local"
 PER_SECOND_CAPABILITIES = ("speech", "lipsync", "image_to_video", "face_swap")
@@ -70,9 +73,16 @@ class UnitPrice:
     usd: float
     unit: Unit
     field: str
+    estimated: bool = False
 
     def label(self) -> str:
-        return "free (runs on this machine)" if self.usd == 0 else f"${self.usd:.4f} per {self.unit}"
+        if self.usd == 0:
+            return "free (runs on this machine)"
+        return f"${self.usd:.4f} per {self.unit}" + (f" ({ESTIMATED})" if self.estimated else "")
+
+
+ESTIMATED = "estimated: the provider publishes no price"
+NOTE_UNITS = {"lora_train": "1000 steps", "face_swap": "second of video"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +101,7 @@ def unit_price(capability: str, vendor: str, prices: Prices, *, model: str = "")
         return UnitPrice(prices.local_per_unit, unit, "local_per_unit")
     for row in PRICE_TABLE:
         if row.capability == capability and row.vendor == vendor and row.model_contains in model:
-            return UnitPrice(float(getattr(prices, row.field)), row.unit, row.field)
+            return UnitPrice(float(getattr(prices, row.field)), row.unit, row.field, row.estimated)
     return None
 
 
@@ -189,3 +199,14 @@ def estimate_lora_training(steps: int, *, services: Services, user_id: str | Non
 def estimate_face_swap(seconds: float, *, services: Services, user_id: str | None = None) -> float:
     price = active_unit_price("face_swap", services=services, user_id=user_id)
     return round((price.usd if price else 0.0) * seconds, 4)
+
+
+def price_note(capability: str, *, services: Services, user_id: str | None = None) -> str:
+    """What a creator reads next to a cost: the unit price in use, and whether it is only our estimate."""
+    price = active_unit_price(capability, services=services, user_id=user_id)
+    if price is None:
+        return "no price on file"
+    unit = NOTE_UNITS.get(capability, price.unit)
+    if price.usd == 0:
+        return price.label()
+    return f"${price.usd:.4f} per {unit}" + (f" ({ESTIMATED})" if price.estimated else "")

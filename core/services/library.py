@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job, JobStep, Project, VideoAsset
+from core.adapters.db.models_avatars import Avatar
 from core.adapters.storage.keys import parse_key
 from core.bootstrap import Services
 from core.domain.types import ErrorInfo, JobStatus, JobView, SourceType, StepStatus, StepView, VideoStatus, VideoView
@@ -77,7 +78,11 @@ def _video_view(video: VideoAsset, actor_name: str, variant_prompt: str | None, 
         parent_id=video.parent_id,
         version=video.version,
         error=_error(video.error),
+        avatar_id=video.avatar_id,
     )
+
+
+FACE_GONE = "avatar no longer available"  # deleted, or not shared with you; the video keeps its photo
 
 
 def gallery_select(query: GalleryQuery, user_id: str):  # type: ignore[no-untyped-def]
@@ -118,14 +123,15 @@ def list_videos(query: GalleryQuery, *, user_id: str, services: Services) -> Gal
 def video_views(session, ids) -> list[VideoView]:  # type: ignore[no-untyped-def]
     """Cards of these videos (a list of ids or a subquery), newest first."""
     rows = session.execute(
-        select(VideoAsset, Actor.display_name, ActorImageVariant.prompt, Job)
-        .join(Actor, Actor.id == VideoAsset.actor_id)
+        select(VideoAsset, Actor.display_name, Avatar.name, ActorImageVariant.prompt, Job)
+        .outerjoin(Actor, Actor.id == VideoAsset.actor_id)
+        .outerjoin(Avatar, Avatar.id == VideoAsset.avatar_id)
         .outerjoin(ActorImageVariant, ActorImageVariant.id == VideoAsset.variant_id)
         .outerjoin(Job, Job.id == VideoAsset.job_id)
         .where(VideoAsset.id.in_(ids))
         .order_by(VideoAsset.created_at.desc(), VideoAsset.id)
     ).all()
-    return [_video_view(v, name, prompt, job) for v, name, prompt, job in rows]
+    return [_video_view(v, actor or avatar or FACE_GONE, prompt, job) for v, actor, avatar, prompt, job in rows]
 
 
 def job_statuses(job_ids: list[str], *, user_id: str, services: Services) -> dict[str, JobView]:
@@ -149,10 +155,9 @@ def video_details(video_id: str, *, user_id: str, services: Services) -> VideoVi
         if video is None:
             raise NotFound("That video no longer exists.")
         project_with_right(session, video.project_id, user_id, Right.VIEW)
-        actor = session.get(Actor, video.actor_id)
         variant = session.get(ActorImageVariant, video.variant_id) if video.variant_id else None
         job = session.get(Job, video.job_id) if video.job_id else None
-        view = _video_view(video, actor.display_name if actor else "?", variant.prompt if variant else None, job)
+        view = _video_view(video, _face_name(session, video), variant.prompt if variant else None, job)
         steps = session.scalars(
             select(JobStep).where(JobStep.job_id == video.job_id).order_by(JobStep.started_at)
         ).all()
@@ -171,6 +176,12 @@ def video_details(video_id: str, *, user_id: str, services: Services) -> VideoVi
             for s in steps
         )
         return view
+
+
+def _face_name(session, video: VideoAsset) -> str:  # type: ignore[no-untyped-def]
+    actor = session.get(Actor, video.actor_id) if video.actor_id else None
+    avatar = session.get(Avatar, video.avatar_id) if video.avatar_id else None
+    return actor.display_name if actor else (avatar.name if avatar else FACE_GONE)
 
 
 def media_bytes(key: str, *, user_id: str, services: Services) -> bytes:

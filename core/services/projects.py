@@ -118,8 +118,12 @@ def mass_generator_contents(session, project_id: str) -> tuple[list[str], set[st
 
 
 def owned_keys(video: VideoAsset) -> set[str]:
-    """Files a video owns. Its image belongs to the catalog or to a variant, so it is not listed."""
-    return {k for k in (video.video_key, video.poster_key, video.audio_key, video.source_audio_key) if k}
+    """Files a video owns. A catalog image belongs to the catalog or to a variant, so it is not listed;
+    an own avatar's video keeps its job's copy of the photo (or the new setting drawn from it)."""
+    keys = {k for k in (video.video_key, video.poster_key, video.audio_key, video.source_audio_key) if k}
+    if video.image_key and video.variant_id is None and video.job_id and f"jobs/{video.job_id}/" in video.image_key:
+        keys.add(video.image_key)
+    return keys
 
 
 def cancel_jobs(session, job_ids: list[str]) -> None:  # type: ignore[no-untyped-def]

@@ -35,6 +35,7 @@ class AssetWork:
     kind: AssetKind
     count: int  # frames: one per variant
     seconds: float  # of video or speech, for per-second prices
+    lora: bool = False  # frames drawn with a LoRA go to (and are priced as) the LoRA image model
 
 
 def _ready(assets: list) -> bool:  # type: ignore[type-arg]
@@ -47,9 +48,11 @@ def scene_work(session: Session, ctx: ugc_assets.AdContext, scene: UgcScene) -> 
     frames = ugc_assets.current_frames(session, ctx, scene)
     work: list[AssetWork] = []
     if not _ready(frames):
-        work.append(AssetWork(AssetKind.FRAME, ctx.variants, 0.0))
+        work.append(AssetWork(AssetKind.FRAME, ctx.variants, 0.0, lora=bool(ctx.lora)))
     frame = ugc_assets.chosen_frame(session, ctx, scene, approved=False) or ugc_assets.best_frame(frames)
-    clip_fp = ugc_assets.fingerprint(AssetKind.CLIP, ugc_assets.clip_inputs(session, ctx, scene, frame)) if frame else ""
+    clip_fp = ""
+    if frame:
+        clip_fp = ugc_assets.fingerprint(AssetKind.CLIP, ugc_assets.clip_inputs(session, ctx, scene, frame))
     if frame is None or not _ready(ugc_assets.assets_for(session, scene.id, AssetKind.CLIP, clip_fp)):
         work.append(AssetWork(AssetKind.CLIP, 1, spec.duration_s + ugc_assets.CLIP_HANDLE_S))
     audio = ugc_assets.audio_inputs(ctx, scene)
@@ -60,7 +63,7 @@ def scene_work(session: Session, ctx: ugc_assets.AdContext, scene: UgcScene) -> 
     return work
 
 
-CAPABILITIES = ("image_gen", "image_to_video", "speech", "vision")
+CAPABILITIES = ("image_gen", "lora_image", "image_to_video", "speech", "vision")
 UnitPrices = dict[str, estimates.UnitPrice | None]
 
 
@@ -82,7 +85,7 @@ def estimate_work(work: list[AssetWork], prices: UnitPrices, *, finish: bool = T
     capability = {AssetKind.FRAME: "image_gen", AssetKind.CLIP: "image_to_video", AssetKind.AUDIO: "speech"}
     cost, unpriced, seconds = 0.0, set(), 0.0
     for item in work:
-        parts = [(capability[item.kind], item.seconds)]
+        parts = [("lora_image" if item.lora else capability[item.kind], item.seconds)]
         if item.kind is not AssetKind.AUDIO:
             parts.append(("vision", 0.0))  # each frame and clip is scored against the references
         for cap, secs in parts:
@@ -132,7 +135,7 @@ def _asset_work(asset: UgcAsset, wpm: int) -> AssetWork:
         seconds = len(str(inputs.get("text", "")).split()) * 60.0 / wpm
     else:
         seconds = float(inputs.get("duration_s", 0.0))
-    return AssetWork(AssetKind(asset.kind), 1, seconds)
+    return AssetWork(AssetKind(asset.kind), 1, seconds, lora=bool(inputs.get("lora")))
 
 
 def admit_assets(

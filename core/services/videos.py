@@ -18,6 +18,7 @@ from core.domain.types import MediaKind, SourceType, VideoStatus
 from core.errors import NotFound, ValidationError
 from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
+from core.services.avatars import talking
 from core.services.projects import cancel_jobs, owned_keys, remove_files
 from core.services.variants import clean_prompt
 
@@ -29,13 +30,14 @@ TALKING_VIDEO_JOB = "talking_video"
 @dataclass(frozen=True, slots=True)
 class VideoRequest:
     project_id: str
-    actor_id: str
+    actor_id: str | None  # a catalog actor, or None with `avatar_id`
     script: str | None = None
     audio_key: str | None = None  # from `prepare_uploaded_audio`
     variant_id: str | None = None
     image_prompt: str | None = None
     seed: int = 0
     audio_seconds: float | None = None  # length of the recording, for the cost estimate
+    avatar_id: str | None = None  # one of the creator's own avatars (issue 17) instead of an actor
 
     @property
     def source_type(self) -> SourceType:
@@ -140,8 +142,7 @@ def create_video(request: VideoRequest, *, user_id: str, services: Services, par
         estimate = _estimate(request, script, user_id, services)
         with services.db.session(user_id=user_id) as session:
             project_with_right(session, request.project_id, user_id, Right.EDIT)
-            if session.get(Actor, request.actor_id) is None:
-                raise NotFound("That actor is not in the catalog.")
+            _check_who(session, request, user_id)
             variant = session.get(ActorImageVariant, request.variant_id) if request.variant_id else None
             usable = variant is not None and variant.project_id == request.project_id and variant.status == "ready"
             if request.variant_id and not usable:
@@ -155,6 +156,7 @@ def create_video(request: VideoRequest, *, user_id: str, services: Services, par
                 owner_id=user_id,
                 project_id=request.project_id,
                 actor_id=request.actor_id,
+                avatar_id=request.avatar_id,
                 variant_id=request.variant_id,
                 image_prompt=None if variant else prompt,
                 source_type=request.source_type.value,
@@ -175,6 +177,18 @@ def create_video(request: VideoRequest, *, user_id: str, services: Services, par
             video_id, job_id = video.id, job.id
     services.queue.enqueue(job_id)
     return video_id
+
+
+def _check_who(session, request: VideoRequest, user_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Exactly one face: a catalog actor, or an own avatar this user may use here."""
+    if bool(request.actor_id) == bool(request.avatar_id):
+        raise ValidationError("Pick a catalog actor or one of your avatars.")
+    if request.avatar_id:
+        talking.check_usable(session, request.avatar_id, request.project_id, user_id)
+        if request.variant_id:  # saved variants are drawn from catalog actors only
+            raise ValidationError("Saved variants belong to catalog actors; for an avatar, describe a new setting.")
+    elif session.get(Actor, request.actor_id) is None:
+        raise NotFound("That actor is not in the catalog.")
 
 
 def _link_version(session, video: VideoAsset, parent_id: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -201,9 +215,12 @@ def regenerate_video(video_id: str, *, user_id: str, services: Services) -> str:
     """A new version with the same inputs, linked to the original."""
     with services.db.session(user_id=user_id) as session:
         video = _owned_video(session, video_id, user_id, Right.EDIT)
+        if not (video.actor_id or video.avatar_id):
+            raise NotFound("The avatar of this video was deleted. Make a new video with another actor or avatar.")
         request = VideoRequest(
             project_id=video.project_id,
             actor_id=video.actor_id,
+            avatar_id=video.avatar_id,
             script=video.source_text,
             audio_key=video.source_audio_key,
             variant_id=video.variant_id,

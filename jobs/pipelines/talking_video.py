@@ -10,8 +10,9 @@ from core.adapters.db.models import Actor, ActorImageVariant, Job, VideoAsset
 from core.bootstrap import Services
 from core.domain.text import speakable
 from core.domain.types import ErrorInfo, MediaKind, VideoStatus, Voice
-from core.errors import JobCancelled
+from core.errors import JobCancelled, NotFound
 from core.ports import ImageEditRequest, LipSyncRequest, SpeechRequest
+from core.services.avatars import talking
 from jobs.context import StepContext
 from jobs.pipeline import Pipeline, Step, register
 from jobs.pipelines.common import actor_voice, delete_keys, error_dict, stored_keys_of
@@ -28,6 +29,13 @@ def _video(ctx: StepContext, session: Session) -> VideoAsset:
 
 def init(ctx: StepContext) -> dict[str, Any]:
     """Pin down the inputs once, so later steps (and resumed runs) read the same ones."""
+    with ctx.services.db.session() as session:
+        video = _video(ctx, session)
+        avatar_id, owner_id, actor_id = video.avatar_id, video.owner_id, video.actor_id
+    if avatar_id:
+        return _own_avatar_inputs(ctx, avatar_id, owner_id)
+    if actor_id is None:  # its avatar was deleted (SET NULL) before the job ran
+        raise NotFound("The avatar of this video was deleted before the video was made.")
     with ctx.services.db.session() as session:
         video = _video(ctx, session)
         actor = session.get(Actor, video.actor_id)
@@ -50,19 +58,42 @@ def init(ctx: StepContext) -> dict[str, Any]:
         }
 
 
+def _own_avatar_inputs(ctx: StepContext, avatar_id: str, owner_id: str) -> dict[str, Any]:
+    """An own avatar (rights checked again, as the video's owner): the video keeps its own copy of
+    the front photo, so deleting the avatar later leaves the video whole."""
+    twin = talking.talking_inputs(avatar_id, user_id=owner_id, services=ctx.services)
+    face_key = ctx.store(MediaKind.IMAGE, ctx.fetch(twin.face_key), label="face", content_type="image/png")
+    with ctx.services.db.session() as session:
+        video = _video(ctx, session)
+        return {
+            "actor_image_key": face_key,
+            "image_key": face_key,
+            "reference_keys": list(twin.reference_keys),
+            "image_prompt": video.image_prompt,
+            "script": video.source_text,
+            "source_audio_key": video.source_audio_key,
+            "voice": twin.voice,
+            "seed": video.seed,
+        }
+
+
 def image_edit(ctx: StepContext) -> dict[str, Any]:
     inputs = ctx.output_of("init")
     if not inputs.get("image_prompt"):
         return ctx.skipped()
     request = ImageEditRequest(
-        image=ctx.fetch(inputs["actor_image_key"]), prompt=inputs["image_prompt"], seed=inputs["seed"]
+        image=ctx.fetch(inputs["actor_image_key"]),
+        prompt=inputs["image_prompt"],
+        seed=inputs["seed"],
+        references=tuple(ctx.fetch(key) for key in inputs.get("reference_keys") or ()),
     )
     image = ctx.call_provider("image_edit", request)
     key = ctx.store(MediaKind.IMAGE, image.path, label="image", content_type=image.content_type)
     provider = ctx.services.providers_for(ctx.owner_id).image_edit.name
     with ctx.services.db.session() as session:
         video = _video(ctx, session)
-        if video.variant_id is None:  # a resumed run must not save the variant twice
+        # A resumed run must not save the variant twice; an own avatar's setting is the video's alone.
+        if video.variant_id is None and video.actor_id:
             variant = ActorImageVariant(
                 owner_id=video.owner_id,
                 project_id=video.project_id,

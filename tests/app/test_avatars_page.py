@@ -60,3 +60,17 @@ def test_creating_without_consent_is_refused_on_the_page(
     assert not at.exception
     assert any("permission" in e.value for e in at.error), [e.value for e in at.error]
     assert manage.list_avatars(project, user_id=creator, services=app_services) == []
+
+
+def test_the_twins_fal_prices_show_as_estimated(open_page: OpenPage, app_services: Services, creator: str) -> None:
+    from core.bootstrap import ProviderChoice
+
+    _vision(app_services)
+    for capability in ("lora_train", "face_swap"):
+        app_services.providers.choices[capability] = ProviderChoice(capability, object(), "fal", "m", True)
+    project = create_project("Twins", owner_id=creator, services=app_services).id
+    at = open_page("pages/avatars.py", project_id=project)
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert any("per 1000 steps (estimated" in c for c in captions), captions
+    assert any("per second of video (estimated" in c for c in captions), captions

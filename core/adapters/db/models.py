@@ -147,7 +147,11 @@ class VideoAsset(Base):
     id: Mapped[str] = _id()
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    actor_id: Mapped[str] = mapped_column(ForeignKey("actors.id"))
+    # A catalog actor, or (issue 17) one of the creator's own avatars: exactly one is set.
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("actors.id"), default=None)
+    avatar_id: Mapped[str | None] = mapped_column(
+        ForeignKey("avatars.id", ondelete="SET NULL"), default=None, index=True
+    )
     variant_id: Mapped[str | None] = mapped_column(
         ForeignKey("actor_image_variants.id", ondelete="SET NULL"), default=None
     )

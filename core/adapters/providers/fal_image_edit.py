@@ -17,10 +17,10 @@ class FalImageEditor(FalImageEndpoint):
     stem = "edit"
 
     def arguments(self, request: ImageEditRequest) -> dict[str, Any]:
-        image_url = self._queue.upload(request.image)
+        image_urls = [self._queue.upload(path) for path in (request.image, *request.references)]
         return {
             "prompt": request.prompt,
-            "image_urls": [image_url],
+            "image_urls": image_urls,
             "num_images": 1,
             "output_format": "png",
             "seed": request.seed,

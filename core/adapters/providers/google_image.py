@@ -57,11 +57,14 @@ class GoogleImageEditor(SyncProvider):
         self._probe = probe
 
     def collect(self, request: ImageEditRequest, result: PollResult, dest_dir: Path) -> ImageFile:
-        image = types.Part.from_bytes(data=request.image.read_bytes(), mime_type=guess_mime(request.image))
+        images = [
+            types.Part.from_bytes(data=path.read_bytes(), mime_type=guess_mime(path))
+            for path in (request.image, *request.references)
+        ]
         config = types.GenerateContentConfig(response_modalities=["IMAGE"], seed=request.seed)
         with translating_genai("the image edit"):
             response = self._client.models.generate_content(
-                model=self._model, contents=[image, request.prompt], config=config
+                model=self._model, contents=[*images, request.prompt], config=config
             )
         data, _mime = inline_payload(response, "the image edit")
         raw = write_bytes(data, dest_dir, f"edit-{result.output.get('ref', 'image')}")

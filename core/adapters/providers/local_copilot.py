@@ -109,7 +109,7 @@ def slots_of(text: str, facts: dict[str, Any]) -> dict[str, Any]:
             break
     if match := DURATION.search(text):
         slots["duration_s"] = int(match.group("n"))
-    for name in facts.get("actors") or ():
+    for name in [*(facts.get("avatars") or ()), *(facts.get("actors") or ())]:  # the creator's own first
         if re.search(rf"\b{re.escape(name.split()[0])}\b", text, re.I):
             slots["actor"] = name
             break

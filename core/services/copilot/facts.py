@@ -14,12 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Actor
+from core.adapters.db.models_avatars import Avatar
 from core.adapters.db.models_copilot import CopilotChat
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcProductImage
 from core.bootstrap import Services
 from core.domain.copilot import Mode
 from core.domain.ugc import STYLES, TONES, Platform
 from core.services.access import Right
+from core.services.avatars.rights import visible_to
 from core.services.copilot.chats import chat_with_right
 from core.services.ugc_ads import scenes_of
 from core.services.ugc_script import DURATIONS
@@ -30,7 +32,8 @@ logger = logging.getLogger(__name__)
 ASK = {
     "product photo": "a product photo (attach it below, as Product)",
     "product name": "the product's name (e.g. “it's called Glow Serum”)",
-    "avatar": "an avatar (name a catalog actor, e.g. “with Ava”, or attach photos of the person, as Avatar)",
+    "avatar": "an avatar (name a catalog actor, e.g. “with Ava”, or one of your avatars from the Avatars page, "
+    "or attach photos of the person, as Avatar)",
     "platform": "a platform (TikTok, Reels or Shorts)",
     "go": "a clear go (say “make it” when you're ready)",
 }
@@ -41,7 +44,13 @@ def actor_names(session: Session) -> list[str]:
     return list(session.scalars(select(Actor.display_name).order_by(Actor.display_name)))
 
 
-def facts_of(session: Session, chat: CopilotChat) -> dict[str, Any]:
+def own_avatar_names(session: Session, project_id: str, user_id: str) -> list[str]:
+    """The chat's project's avatars this user may use (their own and the team's shared ones)."""
+    query = select(Avatar.name).where(Avatar.project_id == project_id, visible_to(user_id))
+    return list(dict.fromkeys(session.scalars(query.order_by(Avatar.created_at))))
+
+
+def facts_of(session: Session, chat: CopilotChat, user_id: str | None = None) -> dict[str, Any]:
     state = dict(chat.state or {})
     ad = session.get(UgcAd, chat.ad_id) if chat.ad_id else None
     facts: dict[str, Any] = {
@@ -53,6 +62,7 @@ def facts_of(session: Session, chat: CopilotChat) -> dict[str, Any]:
         "scenes": 0,
         "status": "none",
         "actors": actor_names(session),
+        "avatars": own_avatar_names(session, chat.project_id, user_id or chat.owner_id),
     }
     if ad is None:
         return facts
@@ -77,10 +87,8 @@ def clean_slots(slots: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
     name = " ".join(str(slots.get("product_name") or "").split())
     if 1 < len(name) <= 120:
         clean["product_name"] = name
-    actors = {a.split()[0].lower(): a for a in facts.get("actors") or ()}
-    actor = str(slots.get("actor") or "").strip().lower().split(" ")[0] if slots.get("actor") else ""
-    if actor in actors:
-        clean["actor"] = actors[actor]
+    if actor := _known_face(str(slots.get("actor") or ""), facts):
+        clean["actor"] = actor
     if slots.get("platform") in {p.value for p in Platform}:
         clean["platform"] = slots["platform"]
     duration = slots.get("duration_s")
@@ -94,6 +102,17 @@ def clean_slots(slots: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
     if hook:
         clean["hook"] = hook
     return clean
+
+
+def _known_face(said: str, facts: dict[str, Any]) -> str:
+    """A catalog actor or an own avatar, by full name or first name; an own avatar wins a clash
+    (the person the creator photographed is the one they mean)."""
+    known = {a.split()[0].lower(): a for a in facts.get("actors") or ()}
+    for name in facts.get("avatars") or ():
+        known[name.split()[0].lower()] = name
+        known[name.lower()] = name
+    said = " ".join(said.lower().split())
+    return known.get(said) or known.get(said.split(" ")[0], "") if said else ""
 
 
 def missing(facts: dict[str, Any], *, said_go: bool) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.adapters.db.models import Actor
+from core.adapters.db.models_avatars import Avatar
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcProductImage
 from core.bootstrap import Services
 from core.domain.copilot import MessageKind
@@ -22,6 +23,8 @@ from core.domain.ugc import STYLES, TONES, AdStatus, BriefInput, Platform
 from core.errors import ValidationError
 from core.services import ugc_ads, ugc_avatar, ugc_generation, ugc_product, ugc_script
 from core.services.access import Right
+from core.services.avatars import wizard
+from core.services.avatars.rights import visible_to
 from core.services.copilot.chats import add_message, chat_with_right, lock_chat
 from core.services.copilot.facts import DEFAULT_SECONDS
 from core.services.ugc_script import PROMPT_MAX
@@ -85,11 +88,7 @@ def apply_slots(chat_id: str, slots: dict[str, Any], *, user_id: str, services: 
             if ad.product_images:
                 _refresh_product_dna(ad_id, user_id, services)
         if slots.get("actor") and (ad.avatar is None or ad.avatar.name != slots["actor"]):
-            with services.db.session() as session:
-                actor_id = session.scalar(select(Actor.id).where(Actor.display_name == slots["actor"]))
-            if actor_id:
-                ugc_avatar.choose_catalog_actor(ad_id, actor_id, user_id=user_id, services=services)
-                done.append(f"avatar: {slots['actor']}")
+            done.extend(_choose_face(ad_id, slots["actor"], user_id=user_id, services=services))
     keep = {k: slots[k] for k in ("platform", "duration_s", "tone", "style", "hook") if k in slots}
     if keep:
         with services.db.session() as session:
@@ -97,6 +96,27 @@ def apply_slots(chat_id: str, slots: dict[str, Any], *, user_id: str, services: 
             chat.state = {**(chat.state or {}), **keep}
         done.extend(f"{k.replace('_s', '').replace('_', ' ')}: {v}" for k, v in keep.items() if k != "hook")
     return done
+
+
+def _choose_face(ad_id: str, name: str, *, user_id: str, services: Services) -> list[str]:
+    """An own avatar of that name (in the ad's project, visible to this user) first, else the catalog
+    actor; the wizard's services copy its photos and check the rights again."""
+    with services.db.session() as session:  # ads are read by the services' role (0003_ugc_rls)
+        project_id = session.scalar(select(UgcAd.project_id).where(UgcAd.id == ad_id))
+        own_id = session.scalar(
+            select(Avatar.id)
+            .where(Avatar.project_id == project_id, Avatar.name == name, visible_to(user_id))
+            .order_by(Avatar.created_at)
+            .limit(1)
+        )
+        actor_id = None if own_id else session.scalar(select(Actor.id).where(Actor.display_name == name))
+    if own_id:
+        wizard.choose_saved_avatar(ad_id, own_id, user_id=user_id, services=services)
+        return [f"avatar: {name} (your avatar)"]
+    if actor_id:
+        ugc_avatar.choose_catalog_actor(ad_id, actor_id, user_id=user_id, services=services)
+        return [f"avatar: {name}"]
+    return []
 
 
 def _brief(state: dict[str, Any], product: str) -> BriefInput:

@@ -63,7 +63,7 @@ def _save_user_message(chat_id: str, text: str, keys: list[str], *, user_id: str
 def _request(chat_id: str, text: str, attached: bool, *, user_id: str, services: Services) -> CopilotRequest:
     with services.db.session() as session:
         chat = chat_with_right(session, chat_id, user_id, Right.EDIT)
-        known = facts.facts_of(session, chat)
+        known = facts.facts_of(session, chat, user_id)
         turns = history(session, chat_id, services.settings.copilot_history_turns + 1)[:-1]  # this one is the message
     known["attached"] = attached
     return CopilotRequest(text, turns, known)
