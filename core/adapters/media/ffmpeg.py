@@ -4,6 +4,11 @@ Rules kept by every command here: argv lists (no shell); `-nostdin -hide_banner
 -loglevel error`; each input gets `-protocol_whitelist file`, a forced demuxer from
 content sniffing and an explicit `file:` URL (so names like `-i.mp3` or
 `concat:x.mp3` mean nothing); outputs go to a temp name and are renamed into place.
+
+Filter graphs are built with ffmpeg-python's stream graph (`source()`, `.filter()`,
+`ffmpeg.output()`) and only turned into an argument list (`graph_args`): ffmpeg-python
+never runs anything; `run_graph` checks every input is a whitelisted `file:` URL and runs
+the list with our own runner and the bundled binary.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import ffmpeg
 import imageio_ffmpeg
 from PIL import Image
 
@@ -28,6 +35,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "FfmpegToolkit",
     "file_url",
+    "graph_args",
     "load_image_safely",
     "validate_audio_upload",
     "validate_image_upload",
@@ -43,10 +51,30 @@ _POSTER_OUT = ["-map", "0:v:0", "-frames:v", "1", "-an", "-c:v", "mjpeg", "-q:v"
 _MUX_OUT = ["-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", "-shortest"]
 _CONCAT_OUT = ["-map", "0", "-c", "copy", "-movflags", "+faststart"]
 FASTSTART = ("-movflags", "+faststart")
+# The same as output options of an ffmpeg-python graph.
+BITEXACT_OPTIONS = {"map_metadata": "-1", "fflags": "+bitexact", "flags:v": "+bitexact", "flags:a": "+bitexact"}
+FASTSTART_OPTIONS = {"movflags": "+faststart"}
 
 
 def file_url(path: Path) -> str:
     return "file:" + str(Path(path).resolve())
+
+
+def graph_args(graph: Any) -> list[str]:
+    """The argument list of an ffmpeg-python output graph, refused unless every input is a
+    `file:` URL read under `-protocol_whitelist file` (what `FfmpegToolkit.source` makes)."""
+    args = [str(arg) for arg in ffmpeg.get_args(graph)]
+    start = 0
+    for index, arg in enumerate(args):
+        if arg != "-i":
+            continue
+        options, url = args[start:index], args[index + 1]
+        pairs = zip(options, options[1:], strict=False)
+        whitelisted = any(a == "-protocol_whitelist" and b == "file" for a, b in pairs)
+        if not (whitelisted and url.startswith("file:")):
+            raise ValueError(f"FFmpeg input {url!r} is not a whitelisted local file")
+        start = index + 2
+    return args
 
 
 class FfmpegToolkit:
@@ -82,6 +110,16 @@ class FfmpegToolkit:
         """`-f <demuxer> -protocol_whitelist file -i file:<abs path>`, demuxer chosen by content."""
         sniffed = require_sniff(Path(path))
         return ["-f", sniffed.demuxer, "-protocol_whitelist", "file", "-i", file_url(path)]
+
+    def source(self, path: Path, **options: Any) -> Any:
+        """An ffmpeg-python input with the demuxer chosen by content, the whitelist and a `file:` URL;
+        `options` are input options (`ss=`, `threads=`)."""
+        sniffed = require_sniff(Path(path))
+        return ffmpeg.input(file_url(path), format=sniffed.demuxer, protocol_whitelist="file", **options)
+
+    def run_graph(self, graph: Any, *, what: str, timeout_s: float | None = None) -> None:
+        """Run an ffmpeg-python output graph with our runner (never ffmpeg-python's `.run()`)."""
+        self.run(graph_args(graph), what=what, timeout_s=timeout_s)
 
     def run(self, args: Sequence[str], *, what: str, timeout_s: float | None = None) -> None:
         cmd = self.command(*args)
