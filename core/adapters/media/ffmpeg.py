@@ -150,6 +150,14 @@ class FfmpegToolkit:
             info = self.probe(tmp)
         return AudioClip(path=Path(dest), duration_s=info.duration_s, content_type="audio/mpeg")
 
+    def cut_audio(self, src: Path, dest: Path, *, start_s: float, length_s: float) -> Path:
+        """`length_s` seconds of `src` from `start_s`, as 16-bit PCM WAV."""
+        with atomic_output(Path(dest)) as tmp:
+            seek = ["-ss", f"{start_s:.3f}", "-t", f"{length_s:.3f}"]
+            args = [*seek, *self.input_args(src), "-vn", "-c:a", "pcm_s16le", *BITEXACT_ARGS, "-f", "wav"]
+            self.run([*args, file_url(tmp)], what="audio cut")
+        return Path(dest)
+
     def poster_frame(self, video: Path, dest: Path, *, at_s: float = 0.5) -> ImageFile:
         info = self.probe(video)
         if not info.has_video:
@@ -182,28 +190,33 @@ class FfmpegToolkit:
             result = self.video_file(tmp)
         return VideoFile(Path(dest), result.duration_s, result.width, result.height)
 
-    def concat(self, clips: Sequence[Path], dest: Path) -> VideoFile:
-        """Join clips with identical codec settings without re-encoding (concat demuxer, safe=1)."""
+    def concat(self, clips: Sequence[Path], dest: Path, *, outpoints: Sequence[float] | None = None) -> VideoFile:
+        """Join clips with identical codec settings without re-encoding (concat demuxer, safe=1);
+        `outpoints` trims each clip to that many seconds."""
         if not clips:
             raise ValueError("concat needs at least one clip")
+        if outpoints is not None and len(outpoints) != len(clips):
+            raise ValueError("concat needs one outpoint per clip")
         for clip in clips:
             if not self.probe(clip).has_video:
                 raise MediaRejected("Every clip to join must be a video.")
         with atomic_output(Path(dest)) as tmp, tempfile.TemporaryDirectory(dir=Path(dest).parent) as work:
-            listing = self._concat_list(clips, Path(work))
+            listing = self._concat_list(clips, Path(work), outpoints)
             concat_in = ["-f", "concat", "-safe", "1", "-protocol_whitelist", "file", "-i", file_url(listing)]
             self.run([*concat_in, *_CONCAT_OUT, *BITEXACT_ARGS, "-f", "mp4", file_url(tmp)], what="concat")
             result = self.video_file(tmp)
         return VideoFile(Path(dest), result.duration_s, result.width, result.height)
 
     @staticmethod
-    def _concat_list(clips: Sequence[Path], work: Path) -> Path:
+    def _concat_list(clips: Sequence[Path], work: Path, outpoints: Sequence[float] | None = None) -> Path:
         """Generated relative names only, as the concat demuxer's safe mode wants."""
         lines = []
         for i, clip in enumerate(clips):
             link = work / f"clip{i:04d}.mp4"
             link.symlink_to(Path(clip).resolve())
             lines.append(f"file '{link.name}'\n")
+            if outpoints is not None:
+                lines.append(f"outpoint {outpoints[i]:.3f}\n")
         listing = work / "list.txt"
         listing.write_text("".join(lines), encoding="ascii")
         return listing
