@@ -11,7 +11,7 @@ from components import ugc_media
 from components.labels import literal
 from components.runtime import show_error
 from core.bootstrap import Services
-from core.domain.types import JobStatus
+from core.domain.types import ACTIVE_JOB_STATUSES
 from core.domain.ugc import AdStatus, Aspect, AssetKind, RealismSettings, Transition
 from core.domain.ugc_views import AdView, SceneView
 from core.errors import StudioError
@@ -20,7 +20,6 @@ from core.services import ugc_ads, ugc_generation, ugc_spend
 logger = logging.getLogger(__name__)
 
 POLL_S = 2.0
-ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
 PARKED = (AdStatus.REVIEW, AdStatus.NEEDS_ATTENTION)
 LIMIT_REACHED = "resets at midnight UTC"  # how spend refusals end (core.services.spend)
 
@@ -110,7 +109,7 @@ def _poll(ad_id: str, user_id: str, services: Services, seen: str) -> None:
 
 
 def live_progress(ad: AdView, *, user_id: str, services: Services) -> None:
-    polling = ad.job is not None and ad.job.status in ACTIVE and ad.status not in PARKED
+    polling = ad.job is not None and ad.job.status in ACTIVE_JOB_STATUSES and ad.status not in PARKED
     st.fragment(_poll, run_every=POLL_S if polling else None)(ad.id, user_id, services, ad.status.value)
 
 
@@ -194,7 +193,7 @@ def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
 
 
 def generate_step(ad: AdView, *, user_id: str, services: Services) -> None:
-    running = ad.job is not None and ad.job.status in ACTIVE
+    running = ad.job is not None and ad.job.status in ACTIVE_JOB_STATUSES
     if not running:
         _options_form(ad, user_id=user_id, services=services)
         if ad.status is AdStatus.FAILED and ad.error:

@@ -3,7 +3,6 @@ own speech copied in, listing with search and pagination. New voice-overs: voice
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -15,7 +14,8 @@ from core.bootstrap import Services
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound
 from core.services.access import Right, project_with_right
-from core.services.variant_factory.media import clean_title, tmp_root
+from core.services.scratch import scratch_dir
+from core.services.variant_factory.media import clean_title
 from core.services.variant_factory.search import list_library
 from core.services.variant_factory.views import AudioView, Page
 
@@ -72,7 +72,7 @@ def upload_audio(project_id: str, data: bytes, *, title: str, user_id: str, serv
         raise MediaRejected(
             f"Your file is {format_mb(len(data))}; the limit is {format_mb(settings.factory_audio_max_bytes)}."
         )
-    with tempfile.TemporaryDirectory(dir=tmp_root(services)) as tmp:
+    with scratch_dir(services) as tmp:
         raw = Path(tmp) / "upload.bin"
         raw.write_bytes(data)
         validate_audio_file(
@@ -112,7 +112,7 @@ def add_studio_speech(project_id: str, video_id: str, *, user_id: str, services:
         if not key:
             raise NotFound("That talking video has no speech in this project.")
         title = (video.source_text or "Studio speech")[:60]  # type: ignore[union-attr]
-    with tempfile.TemporaryDirectory(dir=tmp_root(services)) as tmp:
+    with scratch_dir(services) as tmp:
         path = services.storage.download_to(key, Path(tmp) / "speech.bin")
         clip = services.media.transcode_audio_mp3(path, Path(tmp) / "speech.mp3")
         new_key = services.storage.put_file(

@@ -4,7 +4,6 @@ and pagination, rename and delete (videos and audio). Rights are the project's, 
 from __future__ import annotations
 
 import logging
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound, ValidationError
 from core.services import audit
 from core.services.access import Right, project_with_right
+from core.services.scratch import scratch_dir
 from core.services.variant_factory.search import list_library
 from core.services.variant_factory.views import Page, VideoView
 
@@ -29,10 +29,6 @@ logger = logging.getLogger(__name__)
 MAX_TITLE = 160
 
 
-def tmp_root(services: Services) -> Path:
-    root = services.settings.work_dir / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def clean_title(title: str | None, fallback: str) -> str:
@@ -83,7 +79,7 @@ def upload_video(project_id: str, data: bytes, *, title: str, user_id: str, serv
         raise MediaRejected(
             f"Your video is {format_mb(len(data))}; the limit is {format_mb(settings.factory_video_max_bytes)}."
         )
-    with tempfile.TemporaryDirectory(dir=tmp_root(services)) as tmp:
+    with scratch_dir(services) as tmp:
         raw = Path(tmp) / "upload.bin"
         raw.write_bytes(data)
         info = validate_video_upload(
@@ -153,7 +149,7 @@ def _copy_in(
     source_ref: str | None = None,
     parent_id: str | None = None,
 ) -> str:
-    with tempfile.TemporaryDirectory(dir=tmp_root(services)) as tmp:
+    with scratch_dir(services) as tmp:
         path = services.storage.download_to(key, Path(tmp) / "video.mp4")
         info = services.media.probe(path)
         new_key, poster_key = _store_video(services, path, path, user_id)
