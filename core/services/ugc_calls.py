@@ -99,5 +99,3 @@ def _paid(services: Services, provider: Any, capability: str, user_id: str, call
             "Trying again may charge again.",
             provider=provider.name,
         ) from exc
-
-
