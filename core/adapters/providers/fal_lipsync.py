@@ -18,7 +18,7 @@ from typing import Any
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.providers.cloud_common import Probe, fetch_media, probe_as, video_file
 from core.adapters.providers.download import GuardedDownloader
-from core.adapters.providers.fal_queue import PROVIDER, FalHandle, FalQueue, file_url, result_urls
+from core.adapters.providers.fal_queue import PROVIDER, FalHandle, FalQueue, fetch_result, file_url, result_urls
 from core.domain.media import VideoFile
 from core.errors import ProviderError
 from core.ports import LipSyncRequest, PollResult, Submission
@@ -126,7 +126,7 @@ class FalLipSyncer:
         urls = result_urls(result)
         ref = result.output.get("ref", "video")
         if len(urls) == 1:
-            return video_file(*fetch_media(self._downloader, self._probe, urls[0], dest_dir, f"lipsync-{ref}", "video"))
+            return video_file(*fetch_result(result, self._downloader, self._probe, dest_dir, "lipsync", "video"))
         chunks = plan_chunks(request.audio_duration_s, self._max_chunk_s)
         if len(chunks) != len(urls):
             raise ProviderError("The lip-sync chunks do not match the audio; run the step again.", provider=PROVIDER)

@@ -24,7 +24,9 @@ import fal_client.client as fal_module
 import httpx
 
 from core.adapters.providers.cloud_common import (
+    Probe,
     error_for_status,
+    fetch_media,
     guess_mime,
     json_body,
     mask_secrets,
@@ -33,6 +35,8 @@ from core.adapters.providers.cloud_common import (
     send,
     transport_error,
 )
+from core.adapters.providers.download import GuardedDownloader
+from core.domain.media import MediaInfo
 from core.errors import AnswerLost, ProviderError, TransientError
 from core.ports import PollResult, PredictionState
 
@@ -331,6 +335,14 @@ def result_urls(result: PollResult) -> list[str]:
     if not urls or not all(isinstance(u, str) for u in urls):
         raise ProviderError(result.message or "fal did not finish this request.", provider=PROVIDER)
     return list(urls)
+
+
+def fetch_result(
+    result: PollResult, downloader: GuardedDownloader, probe: Probe, dest_dir: Path, prefix: str, kind: str
+) -> tuple[Path, MediaInfo, str]:
+    """The first URL of a DONE poll, fetched as `<prefix>-<ref>` and probed as `kind`."""
+    url = result_urls(result)[0]
+    return fetch_media(downloader, probe, url, dest_dir, f"{prefix}-{result.output.get('ref', kind)}", kind)
 
 
 def file_url(body: Mapping[str, Any], key: str) -> str:
