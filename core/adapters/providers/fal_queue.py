@@ -32,6 +32,7 @@ from core.adapters.providers.cloud_common import (
     mask_secrets,
     ref_of,
     retry_after_s,
+    retry_idempotent,
     send,
     transport_error,
 )
@@ -148,17 +149,16 @@ class FalQueue:
     def upload(self, path: Path) -> str:
         """Upload a local file to fal storage; retried here because fal-client's token call is not."""
         data = path.read_bytes()
-        for attempt in range(1, self._upload_attempts + 1):
+
+        def once() -> str:
             try:
                 return str(self._sdk.upload(data, guess_mime(path), file_name=path.name))
             except Exception as exc:  # fal-client raises httpx, its own, and KeyError types
-                error = _translate(exc, "the file upload")
-                if not isinstance(error, TransientError) or attempt == self._upload_attempts:
-                    raise error from exc
-                delay = error.retry_after_s or self._upload_backoff_s * 2 ** (attempt - 1)
-                logger.warning("fal upload attempt %d failed (%s); retrying in %.1fs", attempt, error.message, delay)
-                self._sleep(delay)
-        raise AssertionError("unreachable")
+                raise _translate(exc, "the file upload") from exc
+
+        return retry_idempotent(
+            once, attempts=self._upload_attempts, base_s=self._upload_backoff_s, sleep=self._sleep
+        )
 
     def submit(self, endpoint: str, arguments: dict[str, Any], *, webhook_url: str | None = None) -> str:
         """One queue submission (`POST {queue}/{endpoint}[?fal_webhook=...]`, providers.md 1.3);
