@@ -122,8 +122,8 @@ def best_frame_index(scene: SceneView, ready: list) -> int:  # type: ignore[type
     return max(range(len(ready)), key=lambda i: scores[i]) if ready else 0
 
 
-def _approve_button(ad: AdView, selections: dict[str, str], where: str, *, user_id: str, services: Services) -> None:
-    if st.button("Approve storyboard", type="primary", key=f"ugc_approve{where}", icon=":material/task_alt:"):
+def _approve_button(ad: AdView, selections: dict[str, str], *, user_id: str, services: Services) -> None:
+    if st.button("Approve storyboard", type="primary", key="ugc_approve", icon=":material/task_alt:"):
         try:
             ugc_generation.approve_storyboard(ad.id, selections=selections, user_id=user_id, services=services)
             st.rerun()
@@ -134,10 +134,9 @@ def _approve_button(ad: AdView, selections: dict[str, str], where: str, *, user_
 def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
     st.info(
         "The storyboard is ready. Pick a frame per scene (the best-scoring one is preselected), redraw any "
-        "scene, then approve (at the top or the bottom).",
+        "scene, then approve with the button that stays at the bottom of the window.",
         icon=":material/rate_review:",
     )
-    top = st.container()  # Approve at the top too: drawn last, once every scene's pick is known
     selections: dict[str, str] = {}
     for scene in ad.scenes:
         with st.container(border=True):
@@ -168,9 +167,11 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
                 if st.button("Redraw this scene", key=f"redraw_{scene.id}", icon=":material/refresh:"):
                     ugc_generation.regenerate_frame(scene.id, user_id=user_id, services=services)
                     st.rerun()
-    with top:
-        _approve_button(ad, selections, "_top", user_id=user_id, services=services)
-    _approve_button(ad, selections, "", user_id=user_id, services=services)
+    # Sticky at the bottom of the window however long the storyboard is; drawn last, once every
+    # scene's pick is known. (Streamlit's own `st.bottom`: streamlit-extras' bottom_container is
+    # a deprecated alias of it.)
+    with st.bottom:
+        _approve_button(ad, selections, user_id=user_id, services=services)
 
 
 def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
