@@ -17,7 +17,6 @@ that `drawtext` reads with `expansion=none`, exactly as captions are.
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,9 +271,3 @@ class VariantRenderer:
         for part in (head, tail):
             part.unlink(missing_ok=True)
         return result
-
-
-def copy_file(src: Path, dest: Path) -> Path:
-    with atomic_output(Path(dest)) as tmp:
-        shutil.copyfile(src, tmp)
-    return Path(dest)

@@ -17,7 +17,6 @@ from core.bootstrap import Services
 from core.domain.avatars import LoraView
 from core.domain.types import MediaKind
 from core.errors import ConfigurationError, NotFound, ValidationError
-from core.ports import LoraWeights
 from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.avatars.rights import avatar_with_right
@@ -177,17 +176,6 @@ def get_lora(lora_id: str, *, user_id: str, services: Services) -> LoraView:
             raise NotFound("That LoRA no longer exists.")
         project_with_right(session, row.project_id, user_id, Right.VIEW)
         return _view(row)
-
-
-def lora_weights(lora_id: str, dest: Path, *, scale: float, user_id: str, services: Services) -> LoraWeights:
-    """A ready LoRA as the image request's `lora` field (weights fetched to `dest`)."""
-    view = get_lora(lora_id, user_id=user_id, services=services)
-    if not view.ready or not view.weights_key:
-        raise ValidationError("That LoRA is not ready yet.")
-    if not 0.05 <= scale <= 2.0:
-        raise ValidationError("The LoRA scale runs from 0.05 to 2.")
-    path = services.storage.download_to(view.weights_key, dest)
-    return LoraWeights(weights=path, scale=scale, trigger_phrase=view.trigger_phrase)
 
 
 def delete_lora(lora_id: str, *, user_id: str, services: Services) -> None:

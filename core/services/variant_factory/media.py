@@ -17,7 +17,7 @@ from core.adapters.media.files import format_mb
 from core.adapters.media.library_video import normalise_video, validate_video_upload
 from core.bootstrap import Services
 from core.domain.types import MediaKind
-from core.errors import MediaRejected, NotFound, ValidationError
+from core.errors import MediaRejected, NotFound
 from core.services import audit
 from core.services.access import Right, project_with_right
 from core.services.scratch import scratch_dir
@@ -27,8 +27,6 @@ from core.services.variant_factory.views import Page, VideoView
 logger = logging.getLogger(__name__)
 
 MAX_TITLE = 160
-
-
 
 
 def clean_title(title: str | None, fallback: str) -> str:
@@ -241,12 +239,6 @@ def delete_item(model: type, item_id: str, *, user_id: str, services: Services) 
         session.delete(row)
     for key in keys:
         services.storage.delete(key)
-
-
-def require_title(title: str) -> str:
-    if not (title or "").strip():
-        raise ValidationError("Give it a name.")
-    return clean_title(title, "")
 
 
 def studio_sources(project_id: str, *, user_id: str, services: Services) -> list[tuple[str, str]]:
