@@ -52,6 +52,7 @@ from core.adapters.providers.local_speech import LocalSpeechSynthesizer  # noqa:
 from core.domain.types import Voice  # noqa: E402
 from core.domain.ugc import Transition  # noqa: E402
 from core.ports import ImageGenRequest, ImageToVideoRequest, SpeechRequest  # noqa: E402
+from tests.stubs.media import CountingToolkit  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -75,16 +76,6 @@ TRANSITIONS = [
 ]
 CAMERAS = ["push_in", "handheld", "handheld", "static", "handheld", "pull_out"]
 SETTINGS = ["bathroom", "bathroom", "kitchen", "bathroom", "bedroom", "bathroom"]
-
-
-class CountingToolkit(FfmpegToolkit):
-    def __init__(self) -> None:
-        super().__init__()
-        self.runs: list[list[str]] = []
-
-    def run(self, args: Any, *, what: str, timeout_s: float | None = None) -> None:
-        self.runs.append(list(args))
-        super().run(args, what=what, timeout_s=timeout_s)
 
 
 def prepare(toolkit: FfmpegToolkit) -> list[SceneCut]:

@@ -11,7 +11,7 @@ from components import ugc_media
 from components.labels import literal
 from components.runtime import show_error
 from core.bootstrap import Services
-from core.domain.types import JobStatus
+from core.domain.types import ACTIVE_JOB_STATUSES
 from core.domain.ugc import AdStatus, Aspect, AssetKind, RealismSettings, Transition
 from core.domain.ugc_views import AdView, SceneView
 from core.errors import StudioError
@@ -20,7 +20,6 @@ from core.services import ugc_ads, ugc_generation, ugc_spend
 logger = logging.getLogger(__name__)
 
 POLL_S = 2.0
-ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
 PARKED = (AdStatus.REVIEW, AdStatus.NEEDS_ATTENTION)
 LIMIT_REACHED = "resets at midnight UTC"  # how spend refusals end (core.services.spend)
 
@@ -110,7 +109,7 @@ def _poll(ad_id: str, user_id: str, services: Services, seen: str) -> None:
 
 
 def live_progress(ad: AdView, *, user_id: str, services: Services) -> None:
-    polling = ad.job is not None and ad.job.status in ACTIVE and ad.status not in PARKED
+    polling = ad.job is not None and ad.job.status in ACTIVE_JOB_STATUSES and ad.status not in PARKED
     st.fragment(_poll, run_every=POLL_S if polling else None)(ad.id, user_id, services, ad.status.value)
 
 
@@ -123,8 +122,8 @@ def best_frame_index(scene: SceneView, ready: list) -> int:  # type: ignore[type
     return max(range(len(ready)), key=lambda i: scores[i]) if ready else 0
 
 
-def _approve_button(ad: AdView, selections: dict[str, str], where: str, *, user_id: str, services: Services) -> None:
-    if st.button("Approve storyboard", type="primary", key=f"ugc_approve{where}", icon=":material/task_alt:"):
+def _approve_button(ad: AdView, selections: dict[str, str], *, user_id: str, services: Services) -> None:
+    if st.button("Approve storyboard", type="primary", key="ugc_approve", icon=":material/task_alt:"):
         try:
             ugc_generation.approve_storyboard(ad.id, selections=selections, user_id=user_id, services=services)
             st.rerun()
@@ -135,10 +134,9 @@ def _approve_button(ad: AdView, selections: dict[str, str], where: str, *, user_
 def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
     st.info(
         "The storyboard is ready. Pick a frame per scene (the best-scoring one is preselected), redraw any "
-        "scene, then approve (at the top or the bottom).",
+        "scene, then approve with the button that stays at the bottom of the window.",
         icon=":material/rate_review:",
     )
-    top = st.container()  # Approve at the top too: drawn last, once every scene's pick is known
     selections: dict[str, str] = {}
     for scene in ad.scenes:
         with st.container(border=True):
@@ -169,9 +167,11 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
                 if st.button("Redraw this scene", key=f"redraw_{scene.id}", icon=":material/refresh:"):
                     ugc_generation.regenerate_frame(scene.id, user_id=user_id, services=services)
                     st.rerun()
-    with top:
-        _approve_button(ad, selections, "_top", user_id=user_id, services=services)
-    _approve_button(ad, selections, "", user_id=user_id, services=services)
+    # Sticky at the bottom of the window however long the storyboard is; drawn last, once every
+    # scene's pick is known. (Streamlit's own `st.bottom`: streamlit-extras' bottom_container is
+    # a deprecated alias of it.)
+    with st.bottom:
+        _approve_button(ad, selections, user_id=user_id, services=services)
 
 
 def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
@@ -194,7 +194,7 @@ def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
 
 
 def generate_step(ad: AdView, *, user_id: str, services: Services) -> None:
-    running = ad.job is not None and ad.job.status in ACTIVE
+    running = ad.job is not None and ad.job.status in ACTIVE_JOB_STATUSES
     if not running:
         _options_form(ad, user_id=user_id, services=services)
         if ad.status is AdStatus.FAILED and ad.error:

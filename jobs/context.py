@@ -10,10 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from core.adapters.db.models import CostRecord, Job, JobStep, utcnow
+from core.adapters.db.models import CostRecord, JobStep, utcnow
 from core.bootstrap import Services
 from core.domain.types import MediaKind, StepStatus
-from core.errors import AnswerLost, JobCancelled, PaidCallUncertain, ProviderError, ProviderTimeout, TransientError
+from core.errors import AnswerLost, PaidCallUncertain, ProviderError, ProviderTimeout, TransientError
 from core.ports import PollResult, PredictionState
 from core.services import audit, content_guard, spend
 from core.services.resilience import health, policy
@@ -94,18 +94,6 @@ class StepContext:
         """Keys derive from the job and step, so a re-run overwrites instead of duplicating."""
         name = f"jobs/{self.job_id}/{self.step_name}-{label}"
         return self.services.storage.put_file(kind, src, name=name, content_type=content_type)
-
-    def report_progress(self, fraction_of_step: float, *, step_weight_share: float) -> None:
-        with self.services.db.session() as session:
-            job = session.get(Job, self.job_id)
-            if job is not None:
-                job.progress = max(job.progress, min(0.99, job.progress + fraction_of_step * step_weight_share))
-
-    def ensure_not_cancelled(self) -> None:
-        with self.services.db.session() as session:
-            job = session.get(Job, self.job_id)
-            if job is None or job.cancel_requested:
-                raise JobCancelled("This generation was cancelled.")
 
     def cleanup(self) -> None:
         shutil.rmtree(self.work_dir, ignore_errors=True)

@@ -22,14 +22,13 @@ from sqlalchemy import case, func, select, update
 from core.adapters.db.locks import lock_row
 from core.adapters.db.models import Job, JobStep, User, utcnow
 from core.bootstrap import Services
-from core.domain.types import ErrorInfo, JobStatus, StepStatus
+from core.domain.types import ACTIVE_JOB_STATUS_VALUES, ErrorInfo, JobStatus, StepStatus
 from core.errors import JobCancelled, StudioError, TransientError
 from jobs.context import StepContext, WaitForProvider, WaitForUser
 from jobs.pipeline import Pipeline, Step, pipeline_for
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = (JobStatus.RUNNING.value, JobStatus.WAITING.value, JobStatus.QUEUED.value)
 
 
 class Heartbeat:
@@ -162,7 +161,7 @@ def _slot_free(session: Any, job: Job, limit: int) -> bool:
             Job.owner_id == job.owner_id,
             Job.id != job.id,
             Job.started_at.is_not(None),
-            Job.status.in_(ACTIVE),
+            Job.status.in_(ACTIVE_JOB_STATUS_VALUES),
             Job.kind == job.kind,
         )
     )

@@ -16,7 +16,7 @@ import streamlit as st
 from components import ugc_generate
 from core.bootstrap import Services
 from core.domain.copilot import ChatView, Mode
-from core.domain.types import JobStatus
+from core.domain.types import ACTIVE_JOB_STATUSES
 from core.domain.ugc import AdStatus
 from core.domain.ugc_views import AdView
 from core.errors import ContentBlocked, ProviderError, StudioError, ValidationError
@@ -98,7 +98,7 @@ def progress(ad: AdView | None, *, user_id: str, services: Services) -> None:
     when the status changes it reruns the page, which posts the news to the chat."""
     if ad is None or ad.job is None or ad.status in (AdStatus.REVIEW, AdStatus.NEEDS_ATTENTION):
         return
-    if ad.job.status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING):
+    if ad.job.status in ACTIVE_JOB_STATUSES:
         ugc_generate.live_progress(ad, user_id=user_id, services=services)
 
 

@@ -21,6 +21,8 @@ class JobStatus(str, Enum):
 
 
 ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING)
+# The same as plain strings, for database filters (`Job.status.in_(...)`) and row values.
+ACTIVE_JOB_STATUS_VALUES = tuple(status.value for status in ACTIVE_JOB_STATUSES)
 
 
 class StepStatus(str, Enum):

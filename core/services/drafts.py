@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from core.adapters.db.models import Draft
 from core.bootstrap import Services
@@ -43,10 +43,3 @@ def load_draft(project_id: str, field: str, *, user_id: str, services: Services)
             select(Draft.text).where(Draft.user_id == user_id, Draft.project_id == project_id, Draft.field == field)
         )
     return text or ""
-
-
-def clear_draft(project_id: str, field: str, *, user_id: str, services: Services) -> None:
-    with services.db.session(user_id=user_id) as session:
-        session.execute(
-            delete(Draft).where(Draft.user_id == user_id, Draft.project_id == project_id, Draft.field == field)
-        )

@@ -182,14 +182,6 @@ def estimate_variant(*, services: Services, user_id: str | None = None) -> Estim
     return Estimate(round(cost or 0.0, 4), fixed, () if cost is not None else ("image_edit",))
 
 
-def estimate_batch(items: list[Estimate]) -> Estimate:
-    """Several generations submitted together: costs add up; they run side by side, so time is the longest."""
-    unpriced = tuple(sorted({cap for item in items for cap in item.unpriced}))
-    cost = round(sum(item.cost_usd for item in items), 4)
-    seconds = max((item.seconds for item in items), default=0.0)
-    return Estimate(cost, seconds, unpriced, any(i.from_history for i in items))
-
-
 def estimate_lora_training(steps: int, *, services: Services, user_id: str | None = None) -> float:
     """A LoRA training run: the per-1000-steps price times the steps (0 when no trainer is set up)."""
     price = active_unit_price("lora_train", services=services, user_id=user_id)

@@ -22,15 +22,6 @@ from core.services.access import Right, project_with_right
 CONSENTED = "consented"
 
 
-def retry_uncertain_job(job_id: str, *, user_id: str, services: Services) -> None:
-    """Resubmit the uncertain step of a job the caller owns (it may charge again)."""
-    with services.db.session() as session:
-        job = session.get(Job, job_id)
-        if job is None or job.owner_id != user_id:
-            raise NotFound("That generation no longer exists.")
-    _reopen_job(services, job_id, user_id, project_id=None)
-
-
 def retry_uncertain_video(video_id: str, *, user_id: str, services: Services) -> None:
     """The gallery's "Retry (may charge again)" for a video stopped on an uncertain paid call."""
     with services.db.session(user_id=user_id) as session:

@@ -25,13 +25,12 @@ from core.adapters.db.models import CostRecord, Job, Project, User, utcnow
 from core.adapters.db.models_accounts import SpendHold
 from core.bootstrap import Services
 from core.domain.accounts import SpendToday
-from core.domain.types import ACTIVE_JOB_STATUSES
+from core.domain.types import ACTIVE_JOB_STATUS_VALUES
 from core.errors import QuotaExceeded
 from core.services.access import Right, project_with_right
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = tuple(s.value for s in ACTIVE_JOB_STATUSES)
 
 
 class CostCeilingReached(QuotaExceeded):
@@ -66,7 +65,7 @@ def user_committed(session: Session, user_id: str, since: datetime) -> float:
     open_holds = session.execute(
         select(SpendHold.reserved_usd, SpendHold.spent_usd)
         .join(Job, Job.id == SpendHold.job_id)
-        .where(SpendHold.owner_id == user_id, Job.status.in_(ACTIVE))
+        .where(SpendHold.owner_id == user_id, Job.status.in_(ACTIVE_JOB_STATUS_VALUES))
     ).all()
     return float(spent or 0.0) + sum(max(0.0, reserved - used) for reserved, used in open_holds)
 
@@ -80,7 +79,7 @@ def team_committed(session: Session, project_id: str, since: datetime) -> float:
     ).all()
     total = 0.0
     for reserved, used, status in rows:
-        finished = status is not None and status not in ACTIVE
+        finished = status is not None and status not in ACTIVE_JOB_STATUS_VALUES
         total += used if finished else max(reserved, used)
     return total
 
@@ -185,7 +184,7 @@ def before_paid_call(services: Services, *, owner_id: str, job_id: str | None = 
         if covering and session.scalar(
             select(SpendHold.id)
             .join(Job, Job.id == SpendHold.job_id)
-            .where(SpendHold.job_id == covering, Job.status.in_(ACTIVE))
+            .where(SpendHold.job_id == covering, Job.status.in_(ACTIVE_JOB_STATUS_VALUES))
         ):
             return  # admitted with its estimate reserved, and that job is still running
         now = utcnow()

@@ -7,7 +7,6 @@ frame and every identity score is measured against them.
 from __future__ import annotations
 
 import logging
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from core.ports import VisionRequest, VisionTask
 from core.services import content_guard, ugc_calls, ugc_parse
 from core.services import voices as voices_service
 from core.services.access import Right
+from core.services.scratch import scratch_dir
 from core.services.ugc_ads import ad_with_right
 from core.services.ugc_assets import DEFAULT_VOICE
 from core.services.ugc_product import validated_images
@@ -69,7 +69,7 @@ def create_avatar_from_photos(ad_id: str, name: str, files: list[bytes], *, user
         raise ValidationError(f"Upload between 1 and {limit} photos of the person (front first).")
     with services.db.session(user_id=user_id) as session:
         ad_with_right(session, ad_id, user_id, Right.EDIT)  # rights first: a refused upload stores nothing
-    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
+    with scratch_dir(services) as tmp:
         keys = [
             services.storage.put_file(
                 MediaKind.IMAGE, image.path, name=f"ugc/{ad_id}/avatar-{uuid.uuid4().hex}", content_type="image/png"
@@ -105,7 +105,7 @@ def extract_character_dna(ad_id: str, *, user_id: str, services: Services) -> Ch
             raise ValidationError("Pick an actor or upload photos first.")
         keys, voice = list(avatar.reference_keys), dict(avatar.voice or {})
     hint = f"voice {voice.get('voice_id', 'default')}, {voice.get('rate_wpm', 165)} words a minute"
-    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
+    with scratch_dir(services) as tmp:
         paths = tuple(services.storage.download_to(k, Path(tmp) / f"ref-{i}.png") for i, k in enumerate(keys))
         answer = ugc_calls.ask(
             services,

@@ -9,7 +9,6 @@ time, and lands in the cost ledger like a job's call.
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +26,7 @@ from core.errors import (
 )
 from core.ports import PredictionState
 from core.services import audit, content_guard, spend
+from core.services.scratch import scratch_dir
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def ask(
         if time.monotonic() - started > timeout_s:
             raise ProviderTimeout(f"{provider.name} did not answer within {timeout_s:.0f} s.", provider=provider.name)
         time.sleep(min(max(result.poll_after_s if result is not None else delay, 0.2), 5.0))
-    with tempfile.TemporaryDirectory(dir=scratch(services)) as tmp:
+    with scratch_dir(services) as tmp:
         output = _paid(services, provider, capability, user_id, lambda: provider.collect(request, result, Path(tmp)))
         kept = keep(output) if keep is not None else output
     cost = float(provider.cost_usd(request, output))
@@ -99,10 +99,3 @@ def _paid(services: Services, provider: Any, capability: str, user_id: str, call
             "Trying again may charge again.",
             provider=provider.name,
         ) from exc
-
-
-def scratch(services: Services) -> Path:
-    """Where short-lived files of a wizard step go (under the data folder, never a user path)."""
-    root = services.settings.work_dir / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root

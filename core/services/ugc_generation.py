@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models import Job
 from core.adapters.db.models_ugc import UgcAd, UgcProductImage, UgcScene
 from core.bootstrap import Services
-from core.domain.types import JobStatus
+from core.domain.types import ACTIVE_JOB_STATUS_VALUES
 from core.domain.ugc import AdStatus, AssetKind
 from core.errors import ValidationError
 from core.services import audit, spend, ugc_assets, ugc_spend
@@ -29,12 +29,11 @@ from core.services.ugc_scenes import edit_scene, scene_with_right
 logger = logging.getLogger(__name__)
 
 AD_JOB = "ugc_ad"
-ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.WAITING.value)
 
 
 def active_job(session: Session, ad: UgcAd) -> Job | None:
     job = session.get(Job, ad.job_id) if ad.job_id else None
-    return job if job is not None and job.status in ACTIVE else None
+    return job if job is not None and job.status in ACTIVE_JOB_STATUS_VALUES else None
 
 
 def _check_ready(session: Session, ad: UgcAd) -> None:
@@ -81,7 +80,8 @@ def _wake(services: Services, ad_id: str) -> None:
     with services.db.session() as session:
         ad = session.get(UgcAd, ad_id)
         job_id = ad.job_id if ad is not None else None
-        alive = job_id is not None and session.scalar(select(Job.status).where(Job.id == job_id)) in ACTIVE
+        status = session.scalar(select(Job.status).where(Job.id == job_id)) if job_id is not None else None
+        alive = status in ACTIVE_JOB_STATUS_VALUES
     if alive:
         services.queue.enqueue(job_id)  # type: ignore[arg-type]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from core.errors import NotFound, ValidationError
 from core.ports import VisionRequest, VisionTask
 from core.services import content_guard, ugc_calls, ugc_parse
 from core.services.access import Right
+from core.services.scratch import scratch_dir
 from core.services.ugc_ads import ad_with_right
 from core.services.ugc_schemas import PRODUCT_DNA_SCHEMA
 
@@ -72,7 +72,7 @@ def add_product_images(ad_id: str, files: list[bytes], *, user_id: str, services
         )
     if have + len(files) > limit:
         raise ValidationError(f"A product can have {limit} photos; it has {have} and you added {len(files)}.")
-    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
+    with scratch_dir(services) as tmp:
         images = validated_images(files, services, Path(tmp))
         stored = [
             (
@@ -118,7 +118,7 @@ def extract_product_dna(ad_id: str, *, user_id: str, services: Services) -> Prod
         name = ad.product_name
     if not keys:
         raise ValidationError("Add at least one product photo first.")
-    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
+    with scratch_dir(services) as tmp:
         paths = tuple(services.storage.download_to(k, Path(tmp) / f"product-{i}.png") for i, k in enumerate(keys))
         answer = ugc_calls.ask(
             services,

@@ -155,9 +155,3 @@ def reset_scene(scene_id: str, *, user_id: str, services: Services) -> None:
             return
         scene.spec, scene.edited = dict(scene.original), False
         scene.revision += 1
-
-
-def edited_scene_numbers(*, ad_id: str, user_id: str, services: Services) -> list[int]:
-    with services.db.session(user_id=user_id) as session:
-        ad_with_right(session, ad_id, user_id, Right.VIEW)
-        return [s.number for s in scenes_of(session, ad_id) if s.edited]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from core.adapters.db.models_ugc import UgcAd, UgcAsset
+from core.adapters.db.models_ugc import UgcAd
 from core.bootstrap import Services
 from core.domain.ugc import AssetKind
 from core.errors import StudioError
@@ -82,10 +82,3 @@ def generate_all(ad_id: str, kind: AssetKind, *, user_id: str, services: Service
             logger.exception("batch %s for scene %s failed", kind.value, number)
             outcomes.append(BatchOutcome(number, "error", "Something went wrong with this scene; try it again."))
     return outcomes
-
-
-def failed_assets(ad_id: str, *, user_id: str, services: Services) -> int:
-    with services.db.session(user_id=user_id) as session:
-        ad_with_right(session, ad_id, user_id, Right.VIEW)
-        rows = session.scalars(select(UgcAsset.id).where(UgcAsset.ad_id == ad_id, UgcAsset.status == "failed")).all()
-        return len(rows)

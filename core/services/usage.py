@@ -16,7 +16,7 @@ from sqlalchemy import case, func, select
 
 from core.adapters.db.models import CostRecord, Job, JobStep, utcnow
 from core.bootstrap import Services
-from core.domain.types import ACTIVE_JOB_STATUSES, JobStatus, StepStatus
+from core.domain.types import ACTIVE_JOB_STATUS_VALUES, JobStatus, StepStatus
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def job_counts(*, user_id: str, services: Services, days: int | None = DEFAULT_W
         completed=by_status.get(JobStatus.COMPLETED.value, 0),
         failed=by_status.get(JobStatus.FAILED.value, 0),
         cancelled=by_status.get(JobStatus.CANCELLED.value, 0),
-        active=sum(by_status.get(s.value, 0) for s in ACTIVE_JOB_STATUSES),
+        active=sum(by_status.get(s, 0) for s in ACTIVE_JOB_STATUS_VALUES),
     )
 
 

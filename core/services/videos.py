@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.avatars import talking
 from core.services.projects import cancel_jobs, owned_keys, remove_files
+from core.services.scratch import scratch_dir
 from core.services.variants import clean_prompt
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def prepare_uploaded_audio(data: bytes, *, user_id: str, services: Services) -> 
         raise ValidationError(
             f"The recording is {len(data) / 1e6:.1f} MB; the limit is {settings.audio_max_bytes / 1e6:.0f} MB."
         )
-    with tempfile.TemporaryDirectory(dir=_tmp_root(services)) as tmp:
+    with scratch_dir(services) as tmp:
         raw = Path(tmp) / "upload.bin"
         raw.write_bytes(data)
         services.media.validate_audio_upload(
@@ -94,10 +94,6 @@ def prepare_uploaded_audio(data: bytes, *, user_id: str, services: Services) -> 
     return key, clip.duration_s
 
 
-def _tmp_root(services: Services) -> Path:
-    root = services.settings.work_dir / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def _estimate(request: VideoRequest, script: str | None, user_id: str, services: Services) -> float:

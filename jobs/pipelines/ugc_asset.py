@@ -18,7 +18,7 @@ from core.adapters.db.models import Job
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcScene
 from core.bootstrap import Services
 from core.domain.text import speakable
-from core.domain.types import ErrorInfo, JobStatus, MediaKind, Voice
+from core.domain.types import ACTIVE_JOB_STATUS_VALUES, ErrorInfo, MediaKind, Voice
 from core.domain.ugc import AssetKind, AssetStatus
 from core.errors import JobCancelled
 from core.ports import ImageGenRequest, ImageToVideoRequest, LoraWeights, SpeechRequest, VisionRequest, VisionTask
@@ -31,7 +31,6 @@ from jobs.pipelines.common import delete_keys, error_dict, stored_keys_of
 logger = logging.getLogger(__name__)
 
 KIND = ugc_assets.ASSET_JOB
-ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.WAITING.value)
 
 
 def _asset(ctx: StepContext) -> tuple[str, dict[str, Any], int]:
@@ -118,7 +117,8 @@ def _outputs(job: Job) -> dict[str, dict[str, Any]]:
 def wake_ad(services: Services, session: Session, ad_id: str) -> None:
     """The ad's generation job waits for its scenes: tell it one has ended."""
     ad = session.get(UgcAd, ad_id)
-    if ad is not None and ad.job_id and session.scalar(select(Job.status).where(Job.id == ad.job_id)) in ACTIVE:
+    status = session.scalar(select(Job.status).where(Job.id == ad.job_id)) if ad is not None and ad.job_id else None
+    if ad is not None and ad.job_id and status in ACTIVE_JOB_STATUS_VALUES:
         services.queue.enqueue(ad.job_id)
 
 

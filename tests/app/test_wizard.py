@@ -94,6 +94,8 @@ def test_six_steps_from_product_photos_to_a_finished_checked_video(studio: Servi
     at.run()
     assert not at.exception, at.exception
     assert any("storyboard is ready" in i.value for i in at.info)
+    approve = [b for b in at.button if b.key == "ugc_approve"]
+    assert len(approve) == 1 and approve[0] not in at.main.button  # one Approve, sticky at the bottom
     _click(at, "ugc_approve")
     studio.queue.drain()
     at.run()

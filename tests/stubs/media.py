@@ -10,8 +10,23 @@ import tempfile
 import wave
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
+
+from core.adapters.media.ffmpeg import FfmpegToolkit
+
+
+class CountingToolkit(FfmpegToolkit):
+    """The real toolkit, recording every FFmpeg invocation it makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[list[str]] = []
+
+    def run(self, args: Any, *, what: str, timeout_s: float | None = None) -> None:
+        self.runs.append(list(args))
+        super().run(args, what=what, timeout_s=timeout_s)
 
 
 def ffmpeg_exe() -> str:

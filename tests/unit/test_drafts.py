@@ -27,5 +27,3 @@ def test_drafts_are_kept_per_user_and_project(services: Services, owner: str) ->
 
     drafts.save_draft(one, "script", "   ", user_id=owner, services=services)
     assert drafts.load_draft(one, "script", user_id=owner, services=services) == ""
-    drafts.clear_draft(two, "script", user_id=owner, services=services)
-    assert drafts.load_draft(two, "script", user_id=owner, services=services) == ""

@@ -17,21 +17,9 @@ from core.adapters.media.postprod import EditSpec, PostProducer, SceneCut, plan
 from core.adapters.media.probe import decode_audio_mono
 from core.adapters.media.quality import QcInputs, QcLimits, judge, scan_media
 from core.domain.ugc import Caption, Platform, RealismSettings, Transition
-from tests.stubs.media import ffmpeg_exe, wav_bytes
+from tests.stubs.media import CountingToolkit, ffmpeg_exe, wav_bytes
 
 NASTY = "Don't \"quote\" me: it's {50%} off [today]; 100% legit \\ ok, yes 🔥🎉"
-
-
-class CountingToolkit(FfmpegToolkit):
-    """The real toolkit, recording every FFmpeg invocation it makes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.runs: list[list[str]] = []
-
-    def run(self, args: Any, *, what: str, timeout_s: float | None = None) -> None:
-        self.runs.append(list(args))
-        super().run(args, what=what, timeout_s=timeout_s)
 
 
 def _clip(path: Path, seconds: float, source: str = "testsrc2", size: str = "270x480") -> Path:

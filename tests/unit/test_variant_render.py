@@ -17,7 +17,7 @@ from core.adapters.media.mixdown import integrated_loudness
 from core.adapters.media.probe import decode_audio_mono
 from core.adapters.media.variants import HookStyle, VariantRenderer, VariantSpec, cut_point
 from core.services.variant_factory.naming import check_pattern, file_names, render_name
-from tests.stubs.media import ffmpeg_exe
+from tests.stubs.media import CountingToolkit, ffmpeg_exe
 from tests.unit.test_variant_factory import make_clip, make_tone
 
 NASTY = "50% off: {today} [now]; it's \\ 'here', %{pts} `rm -rf` $(id) ,drawtext=text=x"
@@ -126,15 +126,9 @@ def test_unsafe_sources_fall_back_with_a_reason(sources: dict[str, Path], tmp_pa
 
 
 def test_the_hook_text_goes_through_a_file_never_the_graph(sources: dict[str, Path], tmp_path: Path) -> None:
-    calls: list[list[str]] = []
-
-    class Recording(FfmpegToolkit):
-        def run(self, args, *, what, timeout_s=None):  # type: ignore[no-untyped-def]
-            calls.append(list(args))
-            super().run(args, what=what, timeout_s=timeout_s)
-
-    VariantRenderer(Recording()).render(VariantSpec(sources["video"], None, NASTY), tmp_path / "n.mp4", tmp_path / "w")
-    joined = " ".join(" ".join(c) for c in calls)
+    toolkit = CountingToolkit()
+    VariantRenderer(toolkit).render(VariantSpec(sources["video"], None, NASTY), tmp_path / "n.mp4", tmp_path / "w")
+    joined = " ".join(" ".join(c) for c in toolkit.runs)
     assert "rm -rf" not in joined and "today" not in joined and "expansion=none" in joined
     assert "rm -rf" in (tmp_path / "w" / "hook.txt").read_text()
 

@@ -4,6 +4,11 @@ Rules kept by every command here: argv lists (no shell); `-nostdin -hide_banner
 -loglevel error`; each input gets `-protocol_whitelist file`, a forced demuxer from
 content sniffing and an explicit `file:` URL (so names like `-i.mp3` or
 `concat:x.mp3` mean nothing); outputs go to a temp name and are renamed into place.
+
+Filter graphs are built with ffmpeg-python's stream graph (`source()`, `.filter()`,
+`ffmpeg.output()`) and only turned into an argument list (`graph_args`): ffmpeg-python
+never runs anything; `run_graph` checks every input is a whitelisted `file:` URL and runs
+the list with our own runner and the bundled binary.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import ffmpeg
 import imageio_ffmpeg
 from PIL import Image
 
@@ -28,6 +35,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "FfmpegToolkit",
     "file_url",
+    "graph_args",
     "load_image_safely",
     "validate_audio_upload",
     "validate_image_upload",
@@ -43,10 +51,30 @@ _POSTER_OUT = ["-map", "0:v:0", "-frames:v", "1", "-an", "-c:v", "mjpeg", "-q:v"
 _MUX_OUT = ["-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", "-shortest"]
 _CONCAT_OUT = ["-map", "0", "-c", "copy", "-movflags", "+faststart"]
 FASTSTART = ("-movflags", "+faststart")
+# The same as output options of an ffmpeg-python graph.
+BITEXACT_OPTIONS = {"map_metadata": "-1", "fflags": "+bitexact", "flags:v": "+bitexact", "flags:a": "+bitexact"}
+FASTSTART_OPTIONS = {"movflags": "+faststart"}
 
 
 def file_url(path: Path) -> str:
     return "file:" + str(Path(path).resolve())
+
+
+def graph_args(graph: Any) -> list[str]:
+    """The argument list of an ffmpeg-python output graph, refused unless every input is a
+    `file:` URL read under `-protocol_whitelist file` (what `FfmpegToolkit.source` makes)."""
+    args = [str(arg) for arg in ffmpeg.get_args(graph)]
+    start = 0
+    for index, arg in enumerate(args):
+        if arg != "-i":
+            continue
+        options, url = args[start:index], args[index + 1]
+        pairs = zip(options, options[1:], strict=False)
+        whitelisted = any(a == "-protocol_whitelist" and b == "file" for a, b in pairs)
+        if not (whitelisted and url.startswith("file:")):
+            raise ValueError(f"FFmpeg input {url!r} is not a whitelisted local file")
+        start = index + 2
+    return args
 
 
 class FfmpegToolkit:
@@ -83,6 +111,16 @@ class FfmpegToolkit:
         sniffed = require_sniff(Path(path))
         return ["-f", sniffed.demuxer, "-protocol_whitelist", "file", "-i", file_url(path)]
 
+    def source(self, path: Path, **options: Any) -> Any:
+        """An ffmpeg-python input with the demuxer chosen by content, the whitelist and a `file:` URL;
+        `options` are input options (`ss=`, `threads=`)."""
+        sniffed = require_sniff(Path(path))
+        return ffmpeg.input(file_url(path), format=sniffed.demuxer, protocol_whitelist="file", **options)
+
+    def run_graph(self, graph: Any, *, what: str, timeout_s: float | None = None) -> None:
+        """Run an ffmpeg-python output graph with our runner (never ffmpeg-python's `.run()`)."""
+        self.run(graph_args(graph), what=what, timeout_s=timeout_s)
+
     def run(self, args: Sequence[str], *, what: str, timeout_s: float | None = None) -> None:
         cmd = self.command(*args)
         logger.debug("ffmpeg %s: %s", what, cmd)
@@ -111,6 +149,14 @@ class FfmpegToolkit:
             self.run(args, what="audio transcode")
             info = self.probe(tmp)
         return AudioClip(path=Path(dest), duration_s=info.duration_s, content_type="audio/mpeg")
+
+    def cut_audio(self, src: Path, dest: Path, *, start_s: float, length_s: float) -> Path:
+        """`length_s` seconds of `src` from `start_s`, as 16-bit PCM WAV."""
+        with atomic_output(Path(dest)) as tmp:
+            seek = ["-ss", f"{start_s:.3f}", "-t", f"{length_s:.3f}"]
+            args = [*seek, *self.input_args(src), "-vn", "-c:a", "pcm_s16le", *BITEXACT_ARGS, "-f", "wav"]
+            self.run([*args, file_url(tmp)], what="audio cut")
+        return Path(dest)
 
     def poster_frame(self, video: Path, dest: Path, *, at_s: float = 0.5) -> ImageFile:
         info = self.probe(video)
@@ -144,28 +190,33 @@ class FfmpegToolkit:
             result = self.video_file(tmp)
         return VideoFile(Path(dest), result.duration_s, result.width, result.height)
 
-    def concat(self, clips: Sequence[Path], dest: Path) -> VideoFile:
-        """Join clips with identical codec settings without re-encoding (concat demuxer, safe=1)."""
+    def concat(self, clips: Sequence[Path], dest: Path, *, outpoints: Sequence[float] | None = None) -> VideoFile:
+        """Join clips with identical codec settings without re-encoding (concat demuxer, safe=1);
+        `outpoints` trims each clip to that many seconds."""
         if not clips:
             raise ValueError("concat needs at least one clip")
+        if outpoints is not None and len(outpoints) != len(clips):
+            raise ValueError("concat needs one outpoint per clip")
         for clip in clips:
             if not self.probe(clip).has_video:
                 raise MediaRejected("Every clip to join must be a video.")
         with atomic_output(Path(dest)) as tmp, tempfile.TemporaryDirectory(dir=Path(dest).parent) as work:
-            listing = self._concat_list(clips, Path(work))
+            listing = self._concat_list(clips, Path(work), outpoints)
             concat_in = ["-f", "concat", "-safe", "1", "-protocol_whitelist", "file", "-i", file_url(listing)]
             self.run([*concat_in, *_CONCAT_OUT, *BITEXACT_ARGS, "-f", "mp4", file_url(tmp)], what="concat")
             result = self.video_file(tmp)
         return VideoFile(Path(dest), result.duration_s, result.width, result.height)
 
     @staticmethod
-    def _concat_list(clips: Sequence[Path], work: Path) -> Path:
+    def _concat_list(clips: Sequence[Path], work: Path, outpoints: Sequence[float] | None = None) -> Path:
         """Generated relative names only, as the concat demuxer's safe mode wants."""
         lines = []
         for i, clip in enumerate(clips):
             link = work / f"clip{i:04d}.mp4"
             link.symlink_to(Path(clip).resolve())
             lines.append(f"file '{link.name}'\n")
+            if outpoints is not None:
+                lines.append(f"outpoint {outpoints[i]:.3f}\n")
         listing = work / "list.txt"
         listing.write_text("".join(lines), encoding="ascii")
         return listing

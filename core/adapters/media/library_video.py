@@ -11,7 +11,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, FfmpegToolkit, file_url
+import ffmpeg
+
+from core.adapters.media.ffmpeg import BITEXACT_OPTIONS, FASTSTART_OPTIONS, FfmpegToolkit, file_url
 from core.adapters.media.files import atomic_output, format_mb, format_seconds
 from core.adapters.media.probe import open_container, probe_media, require_sniff
 from core.adapters.media.sniff import sniff
@@ -24,8 +26,9 @@ VIDEO_CONTAINERS = ("mp4", "mov", "webm")
 NOT_A_VIDEO = "Please upload an MP4, MOV or WebM video; this file is not one."
 PLAYLIST = "This is a streaming playlist (HLS .m3u8), not a video file; upload the video itself."
 _PLAYLIST_MARKS = (b"#EXTM3U", b"#EXT-X-")
-_TRANSCODE_VIDEO = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-g", "60"]
-_EVEN = "scale=trunc(iw/2)*2:trunc(ih/2)*2"
+_TRANSCODE_VIDEO = {"c:v": "libx264", "preset": "veryfast", "crf": "20", "pix_fmt": "yuv420p", "g": "60"}
+_TRANSCODE_AUDIO = {"c:a": "aac", "b:a": "160k"}
+_COPY = {"c:v": "copy", "c:a": "copy"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +130,15 @@ def needs_transcode(info: MediaInfo, facts: StreamFacts) -> str | None:
 def normalise_video(toolkit: FfmpegToolkit, src: Path, dest: Path, info: MediaInfo) -> tuple[VideoFile, bool]:
     """An MP4 with H.264 video (and AAC sound if any), moov first. Returns (file, transcoded)."""
     reason = needs_transcode(info, stream_facts(src))
-    audio = ["-map", "0:a:0?", "-c:a", "aac", "-b:a", "160k"] if reason else ["-map", "0:a:0?", "-c:a", "copy"]
-    video = ["-vf", _EVEN, *_TRANSCODE_VIDEO, "-threads", str(toolkit.threads)] if reason else ["-c:v", "copy"]
+    source = toolkit.source(src)
+    picture, options = source["v:0"], _COPY
+    if reason:  # x264 wants even sides
+        picture = picture.filter("scale", "trunc(iw/2)*2", "trunc(ih/2)*2")
+        options = _TRANSCODE_VIDEO | _TRANSCODE_AUDIO | {"threads": str(toolkit.threads)}
     with atomic_output(Path(dest)) as tmp:
-        args = [*toolkit.input_args(src), "-map", "0:v:0", *video, *audio, *FASTSTART, *BITEXACT_ARGS]
-        toolkit.run([*args, "-f", "mp4", file_url(tmp)], what="video transcode" if reason else "video remux")
+        out = {**options, **FASTSTART_OPTIONS, **BITEXACT_OPTIONS}
+        graph = ffmpeg.output(picture, source["a:0?"], file_url(tmp), format="mp4", **out)
+        toolkit.run_graph(graph, what="video transcode" if reason else "video remux")
         result = toolkit.video_file(tmp)
     if reason:
         logger.info("library video transcoded to H.264/AAC: %s", reason)

@@ -21,14 +21,17 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import ffmpeg
 import numpy as np
 from PIL import Image
 
 from core.adapters.media.captions import PlacedCaption, Rect
-from core.adapters.media.ffmpeg import FfmpegToolkit
+from core.adapters.media.ffmpeg import FfmpegToolkit, graph_args
 from core.adapters.media.postprod import Timeline
 from core.adapters.media.probe import open_container, require_sniff
+from core.domain.media import MediaInfo
 from core.domain.ugc import QcFinding, QcReport
 
 logger = logging.getLogger(__name__)
@@ -109,24 +112,11 @@ def scan_media(
     """One decode: black, freeze and loudness from FFmpeg's log; with `watch`, the same decoded
     picture also streams out small and grey (raw, on stdout) to `watch`, frame by frame."""
     info = toolkit.probe(video)
-    width = max(16, (info.width or 1080) // ANALYSIS_SHRINK // 2 * 2)
-    detect = (
-        f"scale={width}:-2:flags=area,blackdetect=d={BLACK_MIN_S}:pix_th=0.10:pic_th=0.98,"
-        f"freezedetect=n={FREEZE_NOISE_DB}dB:d={FREEZE_MIN_S}"
-    )
-    audio = ["-map", "0:a:0", "-af", "ebur128=peak=true"] if info.has_audio else []
-    head = [toolkit.exe, "-nostdin", "-hide_banner", "-loglevel", "info", *toolkit.input_args(video)]
-    gw = max(16, (info.width or 1080) // watch_shrink // 2 * 2)
-    gh = max(16, round((info.height or 1920) * gw / (info.width or 1080)) // 2 * 2)
-    if watch is None:
-        graph, outputs = ["-vf", detect], [*(["-af", "ebur128=peak=true"] if info.has_audio else ["-an"])]
-        outputs += ["-f", "null", "-"]
-    else:
-        split = f"[0:v:0]split=2[d][w];[d]{detect}[det];[w]scale={gw}:{gh}:flags=area,format=gray[grey]"
-        graph = ["-filter_complex", split]
-        outputs = ["-map", "[det]", *audio, "-f", "null", "-", "-map", "[grey]", "-f", "rawvideo", "pipe:1"]
+    graph = _scan_graph(toolkit, video, info, watch_shrink if watch is not None else None)
+    head = [toolkit.exe, "-nostdin", "-hide_banner", "-loglevel", "info"]
+    gw, gh = _watch_size(info, watch_shrink)
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([*head, *graph, *outputs], stdout=subprocess.PIPE, stderr=errors)
+        proc = subprocess.Popen([*head, *graph_args(graph)], stdout=subprocess.PIPE, stderr=errors)
         try:
             _feed(proc, watch, (gh, gw))
             code = proc.wait(timeout=timeout_s)
@@ -139,6 +129,36 @@ def scan_media(
     if code != 0:
         raise toolkit.failure("quality check", stderr)
     return parse_scan(stderr, info.duration_s)
+
+
+def _scan_graph(toolkit: FfmpegToolkit, video: Path, info: MediaInfo, watch_shrink: int | None) -> Any:
+    """Detectors on a shrunk copy into the null muxer (with `ebur128` on the sound); with
+    `watch_shrink`, a split of the same decode also goes out small and grey on stdout."""
+    source = toolkit.source(video)
+    width = max(16, (info.width or 1080) // ANALYSIS_SHRINK // 2 * 2)
+    picture = watched = source["v:0"]
+    if watch_shrink is not None:
+        split = picture.split()
+        picture, watched = split[0], split[1]
+    detected = (
+        picture.filter("scale", width, -2, flags="area")
+        .filter("blackdetect", d=BLACK_MIN_S, pix_th="0.10", pic_th="0.98")
+        .filter("freezedetect", n=f"{FREEZE_NOISE_DB}dB", d=FREEZE_MIN_S)
+    )
+    streams = [detected] if info.has_video or watch_shrink is not None else []  # a sound file has no picture
+    streams += [source["a:0"].filter("ebur128", peak="true")] if info.has_audio else []
+    measured = ffmpeg.output(*streams, "-", format="null")
+    if watch_shrink is None:
+        return measured
+    grey = watched.filter("scale", *_watch_size(info, watch_shrink), flags="area").filter("format", "gray")
+    return ffmpeg.merge_outputs(measured, ffmpeg.output(grey, "pipe:1", format="rawvideo"))
+
+
+def _watch_size(info: MediaInfo, shrink: int) -> tuple[int, int]:
+    """(width, height) of the grey copy the viewer checks watch: even, at least 16."""
+    gw = max(16, (info.width or 1080) // shrink // 2 * 2)
+    gh = max(16, round((info.height or 1920) * gw / (info.width or 1080)) // 2 * 2)
+    return gw, gh
 
 
 def _feed(proc: subprocess.Popen[bytes], watch: FrameWatcher | None, shape: tuple[int, int]) -> None:

@@ -17,14 +17,22 @@ that `drawtext` reads with `expansion=none`, exactly as captions are.
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import ffmpeg
 import numpy as np
 
-from core.adapters.media.captions import FONT, _font, clean_text, filter_value, safe_area, wrap
-from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, FfmpegToolkit, file_url
+from core.adapters.media.captions import FONT, _font, clean_text, safe_area, wrap
+from core.adapters.media.ffmpeg import (
+    BITEXACT_ARGS,
+    BITEXACT_OPTIONS,
+    FASTSTART,
+    FASTSTART_OPTIONS,
+    FfmpegToolkit,
+    file_url,
+)
 from core.adapters.media.files import atomic_output
 from core.adapters.media.library_video import StreamFacts, stream_facts
 from core.adapters.media.mixdown import RATE, mix
@@ -99,8 +107,9 @@ def soundtrack(audio: Path, duration_s: float, dest: Path, *, fade_s: float, tar
 # --------------------------------------------------------------------------- hook text
 
 
-def hook_filter(text: str, style: HookStyle, width: int, height: int, text_file: Path) -> str:
-    """`drawtext` reading the wrapped hook from `text_file`; only our numbers and names in the graph."""
+def hook_options(text: str, style: HookStyle, width: int, height: int, text_file: Path) -> dict[str, str]:
+    """`drawtext` options reading the wrapped hook from `text_file`: only our numbers and names,
+    unescaped (ffmpeg-python escapes them for the option and the graph levels)."""
     safe = safe_area(Platform(style.platform), width, height)
     size = max(12, round(width * SIZES[style.size]))
     pad = round(size * 0.35)
@@ -110,23 +119,23 @@ def hook_filter(text: str, style: HookStyle, width: int, height: int, text_file:
     spacing = round(size * 0.2)
     text_h = len(lines) * (ascent + descent) + (len(lines) - 1) * spacing
     top = {"top": safe.y + pad, "centre": safe.y + (safe.h - text_h) // 2, "bottom": safe.y + safe.h - text_h - pad}
-    options = [
-        f"fontfile={filter_value(str(FONT))}",
-        f"textfile={filter_value(str(text_file))}",
-        "expansion=none",
-        "text_align=C",
-        f"fontsize={size}",
-        f"fontcolor={filter_value(COLOURS[style.colour])}",
-        f"line_spacing={spacing}",
-        f"x={safe.x}+({safe.w}-text_w)/2",
-        f"y={top[style.position]}",
-        f"enable={filter_value(f'between(t,{style.start_s:.3f},{style.end_s:.3f})')}",
-    ]
+    options = {
+        "fontfile": str(FONT),
+        "textfile": str(text_file),
+        "expansion": "none",
+        "text_align": "C",
+        "fontsize": str(size),
+        "fontcolor": COLOURS[style.colour],
+        "line_spacing": str(spacing),
+        "x": f"{safe.x}+({safe.w}-text_w)/2",
+        "y": str(top[style.position]),
+        "enable": f"between(t,{style.start_s:.3f},{style.end_s:.3f})",
+    }
     if style.box:
-        options += ["box=1", f"boxcolor={filter_value(COLOURS[style.box_colour] + '@0.72')}", f"boxborderw={pad}"]
+        options |= {"box": "1", "boxcolor": COLOURS[style.box_colour] + "@0.72", "boxborderw": str(pad)}
     if style.outline:
-        options += [f"borderw={max(1, round(size * 0.08))}", "bordercolor=black@0.9"]
-    return "drawtext=" + ":".join(options)
+        options |= {"borderw": str(max(1, round(size * 0.08))), "bordercolor": "black@0.9"}
+    return options
 
 
 # --------------------------------------------------------------------------- planning
@@ -158,7 +167,7 @@ class VariantRenderer:
         sound = self._sound(spec, duration, work)
         if not spec.hook_text or not clean_text(spec.hook_text):
             return VariantResult(self._mux(spec.video, sound, duration, dest), "copy")
-        hook = hook_filter(spec.hook_text, spec.style, facts.width, facts.height, work / "hook.txt")
+        hook = hook_options(spec.hook_text, spec.style, facts.width, facts.height, work / "hook.txt")
         cut, reason = (None, "full re-encode requested") if force_full else cut_point(facts, spec.style.end_s)
         if cut is None:
             logger.info("variant: full re-encode of %s: %s", spec.video.name, reason)
@@ -193,46 +202,47 @@ class VariantRenderer:
         args = [*self.toolkit.input_args(video), *audio_in, "-map", "0:v:0", "-c:v", "copy", *audio_out]
         return self._finish([*args, "-t", f"{duration:.6f}"], dest, "variant mux")
 
-    def _encode_args(self, spec: VariantSpec, facts: StreamFacts) -> list[str]:
+    def _encode_options(self, spec: VariantSpec, facts: StreamFacts) -> dict[str, str]:
         profile = {"High": "high", "Main": "main", "Constrained Baseline": "baseline", "Baseline": "baseline"}
-        args = ["-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), "-pix_fmt", "yuv420p"]
+        options = {"c:v": "libx264", "preset": spec.preset, "crf": str(spec.crf), "pix_fmt": "yuv420p"}
         if facts.profile in profile:
-            args += ["-profile:v", profile[facts.profile]]
+            options["profile:v"] = profile[facts.profile]
         # A short lookahead: the head is a few seconds, and two encodes at 1080x1920 side by side
         # must fit the batch's memory budget (about 30 MB less per encoder than x264's default).
-        return [*args, "-rc-lookahead", "5", "-threads", str(self.toolkit.threads)]
+        return options | {"rc-lookahead": "5", "threads": str(self.toolkit.threads)}
 
-    def _full(self, spec, facts, hook, sound, duration, dest) -> VideoFile:  # type: ignore[no-untyped-def]
-        audio_in, audio_out = self._audio_args(sound, 1)
-        args = [*self.toolkit.input_args(spec.video), *audio_in, "-map", "0:v:0", "-vf", hook]
-        args += [*self._encode_args(spec, facts), *audio_out, "-t", f"{duration:.6f}"]
-        return self._finish(args, dest, "variant full encode")
+    def _full(
+        self, spec: VariantSpec, facts: StreamFacts, hook: dict[str, str], sound: tuple[Path, int] | None,
+        duration: float, dest: Path,
+    ) -> VideoFile:
+        picture = self.toolkit.source(spec.video)["v:0"].filter("drawtext", **hook)
+        streams: list[Any] = [picture]
+        audio: dict[str, Any] = {"an": None}
+        if sound is not None:
+            streams.append(self.toolkit.source(sound[0])["a:0"])
+            audio = {"c:a": "aac", "b:a": "160k"}
+        options = self._encode_options(spec, facts) | audio | {"t": f"{duration:.6f}"}
+        with atomic_output(Path(dest)) as tmp:
+            graph = ffmpeg.output(
+                *streams, file_url(tmp), format="mp4", **options, **FASTSTART_OPTIONS, **BITEXACT_OPTIONS
+            )
+            self.toolkit.run_graph(graph, what="variant full encode")
+            result = self.toolkit.video_file(tmp)
+        return VideoFile(Path(dest), result.duration_s, result.width, result.height)
 
-    def _partial(self, spec, facts, hook, sound, cut, duration, dest, work) -> VideoFile:  # type: ignore[no-untyped-def]
+    def _partial(
+        self, spec: VariantSpec, facts: StreamFacts, hook: dict[str, str], sound: tuple[Path, int] | None,
+        cut: float, duration: float, dest: Path, work: Path,
+    ) -> VideoFile:
         head_frames = sum(1 for t in facts.frame_times if t < cut - _KEY_EPS)
         head = work / "head.ts"
         src = self.toolkit.input_args(spec.video)
-        one_decoder = ["-threads", "1"]  # frame-threaded decoding holds extra 1080x1920 frames
-        gop = ["-g", str(head_frames + 1), "-bf", "0", "-fps_mode", "passthrough", "-frames:v", str(head_frames)]
-        self.toolkit.run(
-            [
-                *one_decoder,
-                *src,
-                "-map",
-                "0:v:0",
-                "-an",
-                "-vf",
-                hook,
-                *self._encode_args(spec, facts),
-                *gop,
-                "-bsf:v",
-                "h264_metadata=aud=insert",
-                "-f",
-                "mpegts",
-                file_url(head),
-            ],
-            what="variant head encode",
-        )
+        # One decoder thread: frame-threaded decoding holds extra 1080x1920 frames.
+        picture = self.toolkit.source(spec.video, threads="1")["v:0"].filter("drawtext", **hook)
+        gop = {"g": str(head_frames + 1), "bf": "0", "fps_mode": "passthrough", "frames:v": str(head_frames)}
+        head_options = self._encode_options(spec, facts) | gop | {"an": None, "bsf:v": "h264_metadata=aud=insert"}
+        graph = ffmpeg.output(picture, file_url(head), format="mpegts", **head_options)
+        self.toolkit.run_graph(graph, what="variant head encode")
         tail = work / "tail.ts"  # stream copy from the keyframe, Annex B so its SPS/PPS travel in band
         self.toolkit.run(
             [
@@ -261,9 +271,3 @@ class VariantRenderer:
         for part in (head, tail):
             part.unlink(missing_ok=True)
         return result
-
-
-def copy_file(src: Path, dest: Path) -> Path:
-    with atomic_output(Path(dest)) as tmp:
-        shutil.copyfile(src, tmp)
-    return Path(dest)

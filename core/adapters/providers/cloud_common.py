@@ -290,5 +290,7 @@ def retry_idempotent(
             if attempt == attempts:
                 raise
             bound = max(base_s * 2 ** (attempt - 1), exc.retry_after_s or 0.0)
-            sleep(min(bound, 5.0) * random.uniform(0.5, 1.0))
+            delay = min(bound, 5.0) * random.uniform(0.5, 1.0)
+            logger.warning("attempt %d failed (%s); retrying in %.1fs", attempt, exc.message, delay)
+            sleep(delay)
     raise AssertionError("unreachable")

@@ -6,9 +6,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from core.adapters.providers.cloud_common import Probe, fetch_media, image_file
+from core.adapters.providers.cloud_common import Probe, image_file
 from core.adapters.providers.download import GuardedDownloader
-from core.adapters.providers.fal_queue import FalHandle, FalQueue, first_image_url, result_urls
+from core.adapters.providers.fal_queue import FalHandle, FalQueue, fetch_result, first_image_url
 from core.domain.media import ImageFile
 from core.ports import PollResult, Submission
 
@@ -57,9 +57,7 @@ class FalImageEndpoint:
         return self._queue.poll(request_id, first_image_url, poll_after_s=self._poll_after_s)
 
     def collect(self, request: Any, result: PollResult, dest_dir: Path) -> ImageFile:
-        url = result_urls(result)[0]
-        stem = f"{self.stem}-{result.output.get('ref', 'image')}"
-        return image_file(*fetch_media(self._downloader, self._probe, url, dest_dir, stem, "image"))
+        return image_file(*fetch_result(result, self._downloader, self._probe, dest_dir, self.stem, "image"))
 
     def cost_usd(self, request: Any, output: ImageFile) -> float:
         return self._price

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.providers.cloud_common import Probe, fetch_media, probe_as, video_file
 from core.adapters.providers.download import GuardedDownloader
-from core.adapters.providers.fal_queue import PROVIDER, FalHandle, FalQueue, file_url, result_urls
+from core.adapters.providers.fal_queue import PROVIDER, FalHandle, FalQueue, fetch_result, file_url, result_urls
 from core.domain.media import VideoFile
 from core.errors import ProviderError
 from core.ports import LipSyncRequest, PollResult, Submission
@@ -46,51 +46,6 @@ def plan_chunks(duration_s: float, max_chunk_s: float) -> list[tuple[float, floa
     return [(round(i * length, 3), round(length, 3)) for i in range(count)]
 
 
-def _run_ffmpeg(ffmpeg: str, args: list[str], *, cwd: Path | None = None) -> None:
-    command = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args]
-    try:
-        done = subprocess.run(command, cwd=cwd, capture_output=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ProviderError("FFmpeg could not run while preparing lip-sync media.", provider=PROVIDER) from exc
-    if done.returncode != 0:
-        logger.error("ffmpeg failed: %s", done.stderr.decode(errors="replace")[-800:])
-        raise ProviderError("FFmpeg failed while preparing lip-sync media.", provider=PROVIDER)
-
-
-def split_audio(ffmpeg: str, src: Path, start: float, length: float, dest: Path) -> Path:
-    _run_ffmpeg(
-        ffmpeg,
-        ["-protocol_whitelist", "file", "-ss", f"{start:.3f}", "-t", f"{length:.3f}",
-         "-i", f"file:{src.resolve()}", "-vn", "-c:a", "pcm_s16le", str(dest)],
-    )
-    return dest
-
-
-def concat_clips(ffmpeg: str, clips: list[Path], lengths: list[float], dest: Path) -> Path:
-    """Join clips that sit in one folder, by stream copy. The list names only our generated
-    relative file names, so the concat demuxer keeps its safe mode (reliability.md 4)."""
-    folder = clips[0].parent
-    lines = []
-    for clip, length in zip(clips, lengths, strict=True):
-        if clip.parent != folder or not clip.name.replace("_", "").replace(".", "").isalnum():
-            raise ProviderError("Refusing to join clips with unexpected names.", provider=PROVIDER)
-        lines += [f"file '{clip.name}'", f"outpoint {length:.3f}"]
-    (folder / "clips.txt").write_text("\n".join(lines) + "\n")
-    _run_ffmpeg(
-        ffmpeg,
-        ["-protocol_whitelist", "file", "-f", "concat", "-safe", "1", "-i", "clips.txt",
-         "-c", "copy", "-movflags", "+faststart", str(dest.resolve())],
-        cwd=folder,
-    )
-    return dest
-
-
-def _default_ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
-
-
 class FalLipSyncer:
     """LipSyncer on fal InfiniTalk, chunking audio longer than one render allows."""
 
@@ -105,7 +60,7 @@ class FalLipSyncer:
         prompt: str = DEFAULT_PROMPT,
         max_chunk_s: float = 28.0,
         poll_after_s: float = 5.0,
-        ffmpeg: str | None = None,
+        toolkit: FfmpegToolkit | None = None,
     ) -> None:
         self.name = f"fal:{model}"
         self._queue = queue
@@ -116,7 +71,7 @@ class FalLipSyncer:
         self._prompt = prompt
         self._max_chunk_s = min(max_chunk_s, (MAX_FRAMES - 1) / FPS)
         self._poll_after_s = poll_after_s
-        self._ffmpeg = ffmpeg or _default_ffmpeg()
+        self._toolkit = toolkit or FfmpegToolkit()
 
     webhook_route = "fal"
 
@@ -148,7 +103,9 @@ class FalLipSyncer:
             return [self._queue.upload(audio)]
         with tempfile.TemporaryDirectory(prefix="lipsync-") as tmp:
             return [
-                self._queue.upload(split_audio(self._ffmpeg, audio, start, length, Path(tmp) / f"chunk_{i:03d}.wav"))
+                self._queue.upload(
+                    self._toolkit.cut_audio(audio, Path(tmp) / f"chunk_{i:03d}.wav", start_s=start, length_s=length)
+                )
                 for i, (start, length) in enumerate(chunks)
             ]
 
@@ -169,7 +126,7 @@ class FalLipSyncer:
         urls = result_urls(result)
         ref = result.output.get("ref", "video")
         if len(urls) == 1:
-            return video_file(*fetch_media(self._downloader, self._probe, urls[0], dest_dir, f"lipsync-{ref}", "video"))
+            return video_file(*fetch_result(result, self._downloader, self._probe, dest_dir, "lipsync", "video"))
         chunks = plan_chunks(request.audio_duration_s, self._max_chunk_s)
         if len(chunks) != len(urls):
             raise ProviderError("The lip-sync chunks do not match the audio; run the step again.", provider=PROVIDER)
@@ -180,7 +137,7 @@ class FalLipSyncer:
                 for i, url in enumerate(urls)
             ]
             lengths = [length for _start, length in chunks]
-            joined = concat_clips(self._ffmpeg, parts, lengths, dest_dir / f"lipsync-{ref}.mp4")
+            joined = self._toolkit.concat(parts, dest_dir / f"lipsync-{ref}.mp4", outpoints=lengths).path
             return video_file(*probe_as(joined, "video", self._probe))
         finally:
             shutil.rmtree(parts_dir, ignore_errors=True)

@@ -24,15 +24,20 @@ import fal_client.client as fal_module
 import httpx
 
 from core.adapters.providers.cloud_common import (
+    Probe,
     error_for_status,
+    fetch_media,
     guess_mime,
     json_body,
     mask_secrets,
     ref_of,
     retry_after_s,
+    retry_idempotent,
     send,
     transport_error,
 )
+from core.adapters.providers.download import GuardedDownloader
+from core.domain.media import MediaInfo
 from core.errors import AnswerLost, ProviderError, TransientError
 from core.ports import PollResult, PredictionState
 
@@ -144,17 +149,16 @@ class FalQueue:
     def upload(self, path: Path) -> str:
         """Upload a local file to fal storage; retried here because fal-client's token call is not."""
         data = path.read_bytes()
-        for attempt in range(1, self._upload_attempts + 1):
+
+        def once() -> str:
             try:
                 return str(self._sdk.upload(data, guess_mime(path), file_name=path.name))
             except Exception as exc:  # fal-client raises httpx, its own, and KeyError types
-                error = _translate(exc, "the file upload")
-                if not isinstance(error, TransientError) or attempt == self._upload_attempts:
-                    raise error from exc
-                delay = error.retry_after_s or self._upload_backoff_s * 2 ** (attempt - 1)
-                logger.warning("fal upload attempt %d failed (%s); retrying in %.1fs", attempt, error.message, delay)
-                self._sleep(delay)
-        raise AssertionError("unreachable")
+                raise _translate(exc, "the file upload") from exc
+
+        return retry_idempotent(
+            once, attempts=self._upload_attempts, base_s=self._upload_backoff_s, sleep=self._sleep
+        )
 
     def submit(self, endpoint: str, arguments: dict[str, Any], *, webhook_url: str | None = None) -> str:
         """One queue submission (`POST {queue}/{endpoint}[?fal_webhook=...]`, providers.md 1.3);
@@ -331,6 +335,14 @@ def result_urls(result: PollResult) -> list[str]:
     if not urls or not all(isinstance(u, str) for u in urls):
         raise ProviderError(result.message or "fal did not finish this request.", provider=PROVIDER)
     return list(urls)
+
+
+def fetch_result(
+    result: PollResult, downloader: GuardedDownloader, probe: Probe, dest_dir: Path, prefix: str, kind: str
+) -> tuple[Path, MediaInfo, str]:
+    """The first URL of a DONE poll, fetched as `<prefix>-<ref>` and probed as `kind`."""
+    url = result_urls(result)[0]
+    return fetch_media(downloader, probe, url, dest_dir, f"{prefix}-{result.output.get('ref', kind)}", kind)
 
 
 def file_url(body: Mapping[str, Any], key: str) -> str:

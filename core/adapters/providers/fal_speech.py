@@ -7,9 +7,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from core.adapters.providers.cloud_common import Probe, audio_clip, fetch_media
+from core.adapters.providers.cloud_common import Probe, audio_clip
 from core.adapters.providers.download import GuardedDownloader
-from core.adapters.providers.fal_queue import FalHandle, FalQueue, file_url, result_urls
+from core.adapters.providers.fal_queue import FalHandle, FalQueue, fetch_result, file_url
 from core.domain.media import AudioClip
 from core.domain.voices import family_of, resolve
 from core.errors import ConfigurationError
@@ -70,9 +70,7 @@ class FalSpeechSynthesizer:
         return self._queue.poll(request_id, lambda body: file_url(body, "audio"), poll_after_s=self._poll_after_s)
 
     def collect(self, request: SpeechRequest, result: PollResult, dest_dir: Path) -> AudioClip:
-        url = result_urls(result)[0]
-        stem = f"speech-{result.output.get('ref', 'audio')}"
-        return audio_clip(*fetch_media(self._downloader, self._probe, url, dest_dir, stem, "audio"))
+        return audio_clip(*fetch_result(result, self._downloader, self._probe, dest_dir, "speech", "audio"))
 
     def cost_usd(self, request: SpeechRequest, output: AudioClip) -> float:
         return round(self._price * output.duration_s, 6)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from core.adapters.media.safetensors_check import check_safetensors
-from core.adapters.providers.cloud_common import Probe, fetch_media, video_file
+from core.adapters.providers.cloud_common import Probe, video_file
 from core.adapters.providers.download import GuardedDownloader
 from core.adapters.providers.fal_image_base import FalImageEndpoint
-from core.adapters.providers.fal_queue import FalHandle, FalQueue, file_url, result_urls
+from core.adapters.providers.fal_queue import FalHandle, FalQueue, fetch_result, file_url, result_urls
 from core.domain.media import VideoFile
 from core.errors import ProviderError, ValidationError
 from core.ports import (
@@ -155,9 +155,7 @@ class FalFaceSwapper:
         return self._queue.poll(request_id, lambda body: file_url(body, "video"), poll_after_s=self._poll_after_s)
 
     def collect(self, request: FaceSwapRequest, result: PollResult, dest_dir: Path) -> VideoFile:
-        url = result_urls(result)[0]
-        stem = f"swap-{result.output.get('ref', 'video')}"
-        return video_file(*fetch_media(self._downloader, self._probe, url, dest_dir, stem, "video"))
+        return video_file(*fetch_result(result, self._downloader, self._probe, dest_dir, "swap", "video"))
 
     def cost_usd(self, request: FaceSwapRequest, output: VideoFile) -> float:
         return round(self._price * max(request.duration_s, output.duration_s), 4)

@@ -52,14 +52,6 @@ def parse_key(key: object) -> tuple[MediaKind, str]:
     return MediaKind(kind), rest
 
 
-def is_key(key: object) -> bool:
-    try:
-        parse_key(key)
-    except ValidationError:
-        return False
-    return True
-
-
 def _printable(key: object) -> str:
     return repr(key)[:80]
 

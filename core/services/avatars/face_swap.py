@@ -3,7 +3,6 @@ and a face (an avatar photo or sheet); the result is a new video of type face_sw
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,11 @@ from core.bootstrap import Services
 from core.domain.avatars import FaceSwapView
 from core.domain.types import MediaKind
 from core.errors import NotFound, ValidationError
-from core.services import audit, estimates, spend, ugc_calls
+from core.services import audit, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.avatars.rights import avatar_with_right
 from core.services.projects import cancel_jobs, remove_files
+from core.services.scratch import scratch_dir
 
 JOB_KIND = "face_swap"
 RESOLUTIONS = ("360p", "540p", "720p")
@@ -140,7 +140,7 @@ def _store_upload(data: bytes, services: Services) -> tuple[str, float]:
     """Probed by content first: playlists (HLS), images and anything unreadable are refused."""
     if len(data) > services.settings.download_max_bytes:
         raise ValidationError(f"The video is over {services.settings.download_max_bytes / 1e6:.0f} MB.")
-    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
+    with scratch_dir(services) as tmp:
         path = Path(tmp) / "upload.bin"
         path.write_bytes(data)
         info = services.media.probe(path)

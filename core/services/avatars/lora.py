@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 import uuid
 import zipfile
 from pathlib import Path
@@ -18,11 +17,11 @@ from core.bootstrap import Services
 from core.domain.avatars import LoraView
 from core.domain.types import MediaKind
 from core.errors import ConfigurationError, NotFound, ValidationError
-from core.ports import LoraWeights
-from core.services import audit, content_guard, estimates, spend, ugc_calls
+from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.avatars.rights import avatar_with_right
 from core.services.projects import cancel_jobs, remove_files
+from core.services.scratch import scratch_dir
 from core.services.ugc_product import validated_images
 
 JOB_KIND = "lora_training"
@@ -92,7 +91,7 @@ def train_lora(
     with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.EDIT)
     estimate = estimates.estimate_lora_training(steps, services=services, user_id=user_id)
-    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
+    with scratch_dir(services) as tmp:
         images = _training_images(project_id, avatar_id, files or [], Path(tmp), user_id=user_id, services=services)
         archive = Path(tmp) / "training.zip"
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -139,7 +138,7 @@ def upload_lora(
         )
     with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.EDIT)
-    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
+    with scratch_dir(services) as tmp:
         path = Path(tmp) / "upload.safetensors"
         path.write_bytes(data)
         info = check_safetensors(path, max_bytes=services.settings.lora_max_bytes)
@@ -177,17 +176,6 @@ def get_lora(lora_id: str, *, user_id: str, services: Services) -> LoraView:
             raise NotFound("That LoRA no longer exists.")
         project_with_right(session, row.project_id, user_id, Right.VIEW)
         return _view(row)
-
-
-def lora_weights(lora_id: str, dest: Path, *, scale: float, user_id: str, services: Services) -> LoraWeights:
-    """A ready LoRA as the image request's `lora` field (weights fetched to `dest`)."""
-    view = get_lora(lora_id, user_id=user_id, services=services)
-    if not view.ready or not view.weights_key:
-        raise ValidationError("That LoRA is not ready yet.")
-    if not 0.05 <= scale <= 2.0:
-        raise ValidationError("The LoRA scale runs from 0.05 to 2.")
-    path = services.storage.download_to(view.weights_key, dest)
-    return LoraWeights(weights=path, scale=scale, trigger_phrase=view.trigger_phrase)
 
 
 def delete_lora(lora_id: str, *, user_id: str, services: Services) -> None:

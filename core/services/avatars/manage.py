@@ -4,7 +4,6 @@ list of avatars (catalog actors plus the project's own) the wizard and composer 
 from __future__ import annotations
 
 import logging
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,12 @@ from core.bootstrap import Services
 from core.domain.avatars import ANGLES, AvatarView, PhotoView, UsableAvatar
 from core.domain.types import MediaKind
 from core.errors import NotFound, ValidationError
-from core.services import audit, content_guard, ugc_calls
+from core.services import audit, content_guard
 from core.services.access import Right, project_with_right
 from core.services.avatars import angles
 from core.services.avatars.rights import avatar_with_right, visible_to
 from core.services.projects import remove_files
+from core.services.scratch import scratch_dir
 from core.services.ugc_product import validated_images
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def create_avatar(
         raise ValidationError(f"Upload between {MIN_PHOTOS} and {MAX_PHOTOS} photos (front and both profiles).")
     with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.EDIT)
-    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
+    with scratch_dir(services) as tmp:
         images = validated_images(files, services, Path(tmp))
         for index, image in enumerate(images):
             angles.check_size(index, image.width, image.height)

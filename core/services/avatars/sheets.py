@@ -3,7 +3,6 @@ photo when a cloud image editor is set up, else composed offline from the real p
 
 from __future__ import annotations
 
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +21,7 @@ from core.services import content_guard, spend, ugc_calls
 from core.services.access import Right
 from core.services.avatars.rights import avatar_with_right
 from core.services.projects import remove_files
+from core.services.scratch import scratch_dir
 
 ORDER = ("front", "three_quarter_left", "three_quarter_right", "left_profile", "right_profile", "back")
 
@@ -71,7 +71,7 @@ def make_sheet(avatar_id: str, *, user_id: str, services: Services) -> str:
         picked = [(p.image_key, p.angle, p.face_box) for p in rows]
     if not picked:
         raise ValidationError("This avatar has no photos to make a sheet from.")
-    with tempfile.TemporaryDirectory(dir=ugc_calls.scratch(services)) as tmp:
+    with scratch_dir(services) as tmp:
         paths = [services.storage.download_to(k, Path(tmp) / f"photo-{i}.png") for i, (k, _, _) in enumerate(picked)]
         if _cloud_image_model(services, user_id):
             text = "; ".join(f"{k}: {v}" for k, v in dna.items() if v)

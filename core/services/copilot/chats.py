@@ -174,10 +174,3 @@ def history(session: Session, chat_id: str, turns: int) -> tuple[ChatTurn, ...]:
         .limit(turns)
     ).all()
     return tuple(ChatTurn(m.role, m.text) for m in reversed(rows))
-
-
-def update_state(chat_id: str, changes: dict[str, Any], *, user_id: str, services: Services) -> dict[str, Any]:
-    with services.db.session() as session:
-        chat = chat_with_right(session, chat_id, user_id, Right.EDIT)
-        chat.state = {**(chat.state or {}), **changes}
-        return dict(chat.state)

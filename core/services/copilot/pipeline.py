@@ -19,6 +19,7 @@ from core.adapters.db.models_avatars import Avatar
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcProductImage
 from core.bootstrap import Services
 from core.domain.copilot import MessageKind
+from core.domain.types import ACTIVE_JOB_STATUSES
 from core.domain.ugc import STYLES, TONES, AdStatus, BriefInput, Platform
 from core.errors import ValidationError
 from core.services import ugc_ads, ugc_avatar, ugc_generation, ugc_product, ugc_script
@@ -138,7 +139,7 @@ def fill_and_start(chat_id: str, *, user_id: str, services: Services) -> str:
     Posts what happened to the chat; returns the job's id."""
     ad_id = ensure_ad(chat_id, user_id=user_id, services=services)
     ad = ugc_ads.get_ad(ad_id, user_id=user_id, services=services, with_scenes=False)
-    if ad.job is not None and ad.job.status.value in ugc_generation.ACTIVE:
+    if ad.job is not None and ad.job.status in ACTIVE_JOB_STATUSES:
         raise ValidationError("This chat's ad is already being made; I'll post here when it moves on.")
     if ad.product_dna is None:
         ugc_product.extract_product_dna(ad_id, user_id=user_id, services=services)

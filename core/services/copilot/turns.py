@@ -94,12 +94,6 @@ def _last_user_message(session, chat_id: str) -> str | None:  # type: ignore[no-
     )
 
 
-def _post(chat_id: str, text: str, *, user_id: str, services: Services, intent: Intent) -> str:
-    with services.db.session() as session:
-        chat = chat_with_right(session, chat_id, user_id, Right.EDIT)
-        return add_message(session, chat, role="assistant", text=text, intent=intent.value).id
-
-
 def send(
     chat_id: str,
     text: str,

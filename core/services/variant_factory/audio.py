@@ -3,19 +3,18 @@ own speech copied in, listing with search and pagination. New voice-overs: voice
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from pathlib import Path
 
-from core.adapters.db.models import VideoAsset
 from core.adapters.db.models_factory import LibraryAudio
 from core.adapters.media.files import format_mb, format_seconds
 from core.adapters.media.probe import measure_audio_duration, probe_media, require_sniff
 from core.bootstrap import Services
 from core.domain.types import MediaKind
-from core.errors import MediaRejected, NotFound
+from core.errors import MediaRejected
 from core.services.access import Right, project_with_right
-from core.services.variant_factory.media import clean_title, tmp_root
+from core.services.scratch import scratch_dir
+from core.services.variant_factory.media import clean_title
 from core.services.variant_factory.search import list_library
 from core.services.variant_factory.views import AudioView, Page
 
@@ -72,7 +71,7 @@ def upload_audio(project_id: str, data: bytes, *, title: str, user_id: str, serv
         raise MediaRejected(
             f"Your file is {format_mb(len(data))}; the limit is {format_mb(settings.factory_audio_max_bytes)}."
         )
-    with tempfile.TemporaryDirectory(dir=tmp_root(services)) as tmp:
+    with scratch_dir(services) as tmp:
         raw = Path(tmp) / "upload.bin"
         raw.write_bytes(data)
         validate_audio_file(
@@ -101,34 +100,6 @@ def _add_audio(project_id: str, user_id: str, services: Services, **fields: obje
         session.add(row)
         session.flush()
         return row.id
-
-
-def add_studio_speech(project_id: str, video_id: str, *, user_id: str, services: Services) -> str:
-    """The speech of a finished talking video, copied into the audio library."""
-    with services.db.session(user_id=user_id) as session:
-        project_with_right(session, project_id, user_id, Right.EDIT)
-        video = session.get(VideoAsset, video_id)
-        key = video.audio_key or video.source_audio_key if video and video.project_id == project_id else None
-        if not key:
-            raise NotFound("That talking video has no speech in this project.")
-        title = (video.source_text or "Studio speech")[:60]  # type: ignore[union-attr]
-    with tempfile.TemporaryDirectory(dir=tmp_root(services)) as tmp:
-        path = services.storage.download_to(key, Path(tmp) / "speech.bin")
-        clip = services.media.transcode_audio_mp3(path, Path(tmp) / "speech.mp3")
-        new_key = services.storage.put_file(
-            MediaKind.AUDIO, clip.path, name=f"library/{user_id}/{uuid.uuid4().hex}", content_type="audio/mpeg"
-        )
-        size = clip.path.stat().st_size
-    return _add_audio(
-        project_id,
-        user_id,
-        services,
-        title=title,
-        origin="studio",
-        audio_key=new_key,
-        duration_s=clip.duration_s,
-        size_bytes=size,
-    )
 
 
 def list_audio(

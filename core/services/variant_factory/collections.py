@@ -57,11 +57,6 @@ def _collection(session, collection_id: str, user_id: str, need: Right) -> Media
     return row
 
 
-def rename_collection(collection_id: str, name: str, *, user_id: str, services: Services) -> None:
-    with services.db.session(user_id=user_id) as session:
-        _collection(session, collection_id, user_id, Right.EDIT).name = _name(name)
-
-
 def delete_collection(collection_id: str, *, user_id: str, services: Services) -> None:
     """The collection goes; its videos and audio stay in the library."""
     with services.db.session(user_id=user_id) as session:

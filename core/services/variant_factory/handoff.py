@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +20,9 @@ from core.bootstrap import Services
 from core.domain.types import MediaKind
 from core.errors import ValidationError
 from core.services.access import Right
+from core.services.scratch import scratch_dir
 from core.services.variant_factory.batches import batch_of, time_left
-from core.services.variant_factory.media import _copy_in, tmp_root
+from core.services.variant_factory.media import _copy_in
 from core.services.variant_factory.naming import safe_part
 from core.services.variant_factory.views import aspect_label
 
@@ -187,7 +187,7 @@ def build_zip(batch_id: str, *, user_id: str, services: Services) -> str:
     if not ready:
         raise ValidationError("No variant of this batch is ready yet.")
     limit = services.settings.factory_zip_max_bytes
-    with tempfile.TemporaryDirectory(dir=tmp_root(services)) as tmp:
+    with scratch_dir(services) as tmp:
         archive = Path(tmp) / "batch.zip"
         total = 0
         with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:

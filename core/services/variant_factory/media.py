@@ -4,7 +4,6 @@ and pagination, rename and delete (videos and audio). Rights are the project's, 
 from __future__ import annotations
 
 import logging
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -18,21 +17,16 @@ from core.adapters.media.files import format_mb
 from core.adapters.media.library_video import normalise_video, validate_video_upload
 from core.bootstrap import Services
 from core.domain.types import MediaKind
-from core.errors import MediaRejected, NotFound, ValidationError
+from core.errors import MediaRejected, NotFound
 from core.services import audit
 from core.services.access import Right, project_with_right
+from core.services.scratch import scratch_dir
 from core.services.variant_factory.search import list_library
 from core.services.variant_factory.views import Page, VideoView
 
 logger = logging.getLogger(__name__)
 
 MAX_TITLE = 160
-
-
-def tmp_root(services: Services) -> Path:
-    root = services.settings.work_dir / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def clean_title(title: str | None, fallback: str) -> str:
@@ -83,7 +77,7 @@ def upload_video(project_id: str, data: bytes, *, title: str, user_id: str, serv
         raise MediaRejected(
             f"Your video is {format_mb(len(data))}; the limit is {format_mb(settings.factory_video_max_bytes)}."
         )
-    with tempfile.TemporaryDirectory(dir=tmp_root(services)) as tmp:
+    with scratch_dir(services) as tmp:
         raw = Path(tmp) / "upload.bin"
         raw.write_bytes(data)
         info = validate_video_upload(
@@ -153,7 +147,7 @@ def _copy_in(
     source_ref: str | None = None,
     parent_id: str | None = None,
 ) -> str:
-    with tempfile.TemporaryDirectory(dir=tmp_root(services)) as tmp:
+    with scratch_dir(services) as tmp:
         path = services.storage.download_to(key, Path(tmp) / "video.mp4")
         info = services.media.probe(path)
         new_key, poster_key = _store_video(services, path, path, user_id)
@@ -245,12 +239,6 @@ def delete_item(model: type, item_id: str, *, user_id: str, services: Services) 
         session.delete(row)
     for key in keys:
         services.storage.delete(key)
-
-
-def require_title(title: str) -> str:
-    if not (title or "").strip():
-        raise ValidationError("Give it a name.")
-    return clean_title(title, "")
 
 
 def studio_sources(project_id: str, *, user_id: str, services: Services) -> list[tuple[str, str]]:

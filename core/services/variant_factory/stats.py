@@ -15,7 +15,7 @@ from core.adapters.db.models import CostRecord, Job, VideoAsset, utcnow
 from core.adapters.db.models_factory import BatchVariant, LibraryAudio, LibraryVideo, VariantBatch
 from core.adapters.db.models_ugc import UgcAd, UgcOutput
 from core.bootstrap import Services
-from core.domain.types import ACTIVE_JOB_STATUSES
+from core.domain.types import ACTIVE_JOB_STATUS_VALUES
 from core.services.access import visible_project_ids
 
 KIND_LABELS = {
@@ -114,7 +114,7 @@ def studio_jobs(*, user_id: str, services: Services, active: bool, limit: int = 
 
     Read as the tables' owner with the visibility rule written out here: a teammate's job row
     is not the user's under RLS, but its status on a shared project is theirs to see."""
-    statuses = [s.value for s in ACTIVE_JOB_STATUSES]
+    statuses = list(ACTIVE_JOB_STATUS_VALUES)
     query = select(Job).where(or_(Job.owner_id == user_id, *[Job.id.in_(q) for q in _visible_job_ids(user_id)]))
     if active:
         query = query.where(Job.status.in_(statuses)).order_by(Job.created_at)
