@@ -43,9 +43,13 @@ def _fts_table(services: Services, table: str) -> str | None:
         return None
     known = _FTS_TABLES.get(services.db.url)
     if known is None:
-        with services.db.engine.connect() as conn:
-            names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name LIKE '%\\_fts' ESCAPE '\\'")
+        # A plain DBAPI read: no BEGIN IMMEDIATE, so it never waits on the caller's open session.
+        raw = services.db.engine.raw_connection()
+        try:
+            names = raw.cursor().execute("SELECT name FROM sqlite_master WHERE name LIKE '%\\_fts' ESCAPE '\\'")
             known = _FTS_TABLES[services.db.url] = {row[0] for row in names}
+        finally:
+            raw.close()
         if not known:
             logger.warning("this SQLite has no FTS5 (trigram) index: library searches scan with LIKE")
     fts = f"{table}_fts"
