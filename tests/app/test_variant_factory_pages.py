@@ -129,3 +129,26 @@ def test_usage_shows_studio_stats_and_the_sidebar_credits(open_page, factory, tm
     assert not at.exception, at.exception
     assert any(h.value == "Studio" for h in at.subheader)
     assert shown(at, "MB in all") and shown(at, "**Ad variants**")
+
+
+def test_the_images_and_models_tabs_list_the_projects_media(open_page, factory) -> None:  # type: ignore[no-untyped-def]
+    from core.adapters.db.models_avatars import LoraModel
+    from core.services import ugc_ads
+    from core.services.variant_factory import images
+    from tests.ugc_support import product_png
+
+    services, user, project = factory
+    ad = ugc_ads.open_wizard(project, user_id=user, services=services)
+    images.upload_product_photos(ad, [product_png()], user_id=user, services=services)
+    with services.db.session() as session:
+        session.add(
+            LoraModel(owner_id=user, project_id=project, name="Mia v1", trigger_phrase="mia person",
+                      source="uploaded", status="ready", size_bytes=2_000_000)
+        )  # fmt: skip
+    at = open_page("pages/media_library.py", project_id=project)
+    assert not at.exception, at.exception
+    assert shown(at, "1 image") and shown(at, "Product photo · 300x400")
+    assert shown(at, "**Mia v1** · trigger `mia person`") and any("Ready" in c for c in chips(at))
+    at.selectbox(key="ilib_source").set_value("avatar").run()
+    assert not at.exception, at.exception
+    assert shown(at, "0 images")
