@@ -139,6 +139,6 @@ def test_hook_search_is_indexed_case_blind_and_never_crosses_teams(settings: Set
         with db.engine.begin() as conn:
             conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
             plan = " ".join(
-                r[0] for r in conn.exec_driver_sql("EXPLAIN SELECT id FROM hooks WHERE text ILIKE '%watching%'")
+                r[0] for r in conn.exec_driver_sql("EXPLAIN SELECT id FROM hooks WHERE text ILIKE '%%watching%%'")
             )
             assert "ix_hooks_text_trgm" in plan, plan
