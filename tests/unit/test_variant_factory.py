@@ -482,10 +482,15 @@ def test_stats_show_storage_jobs_and_cost_per_kind(world: Team, clips: dict[str,
     used = stats.storage_used(user_id=world.viewer, services=s)
     by_kind = used.groupby("kind")["bytes"].sum().to_dict()
     assert set(by_kind) == {"Library videos", "Library audio", "Variants (expiring)", "ZIPs (expiring)"}
+    with s.db.session() as session:  # uploaded videos are stored by their upload jobs
+        upload_jobs = [j for j in session.scalars(select(LibraryUpload.job_id)) if j]
+    assert len(upload_jobs) == 2
     on_disk = sum(
         f.stat().st_size
         for f in s.settings.media_dir.rglob("*")
-        if f.is_file() and "library" in str(f) and f.suffix in (".mp4", ".jpg", ".mp3")
+        if f.is_file()
+        and ("library" in str(f) or any(j in str(f) for j in upload_jobs))
+        and f.suffix in (".mp4", ".jpg", ".mp3")
     )
     assert by_kind["Library videos"] + by_kind["Library audio"] == on_disk  # sizes from the storage adapter
     assert stats.storage_used(user_id=world.stranger, services=s).empty
