@@ -38,11 +38,12 @@ def _upload_form(project_id: str, *, user_id: str, services: Services) -> None:
             st.caption("Product photos belong to an ad: create one in the UGC studio first.")
             return
         with st.form("upload_images", clear_on_submit=True):
-            ad = st.selectbox("Ad", list(ads), format_func=ads.get)
+            ad_ids: list[str] = list(ads)
+            ad = st.selectbox("Ad", ad_ids, format_func=lambda a: ads[a])
             files = st.file_uploader(
                 "PNG, JPEG or WebP", type=["png", "jpg", "jpeg", "webp"], accept_multiple_files=True
             )
-            if st.form_submit_button("Upload") and files:
+            if st.form_submit_button("Upload") and files and ad:
                 attempt(
                     lambda: images.upload_product_photos(
                         ad, [f.getvalue() for f in files], user_id=user_id, services=services
@@ -55,7 +56,8 @@ def images_tab(project_id: str, *, user_id: str, services: Services) -> None:
     _upload_form(project_id, user_id=user_id, services=services)
     left, right = st.columns([3, 2])
     query = left.text_input("Search images", key="ilib_query")
-    source = right.selectbox("Source", list(SOURCES), format_func=SOURCES.get, key="ilib_source")
+    names: list[str] = list(SOURCES)
+    source = right.selectbox("Source", names, format_func=lambda n: SOURCES[n], key="ilib_source")
     found = images.list_images(
         project_id,
         user_id=user_id,
