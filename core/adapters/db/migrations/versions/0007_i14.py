@@ -17,9 +17,8 @@ GIN indexes (0004_i14_factory).
 
 import logging
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0007_i14"
 down_revision = "0006_drafts_rls"
@@ -46,8 +45,10 @@ def _table() -> None:
     sa.Column('video_id', sa.String(length=36), nullable=True),
     sa.Column('error', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_library_uploads_owner_id_users'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_library_uploads_project_id_projects'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_library_uploads_owner_id_users'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_library_uploads_project_id_projects'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_library_uploads'))
     )
     with op.batch_alter_table(TABLE, schema=None) as batch_op:
