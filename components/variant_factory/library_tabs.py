@@ -7,10 +7,11 @@ import streamlit as st
 from components.variant_factory.common import attempt, download, pager, play_audio, play_video, poster
 from core.bootstrap import Services
 from core.services.catalog import list_actors
-from core.services.variant_factory import audio, collections, hooks, media, voiceovers
+from core.services.variant_factory import audio, collections, hooks, media, uploads, voiceovers
 from core.services.variant_factory.views import AudioView, VideoView
 
 PER_PAGE = 24
+POLL_S = 2.0  # how often the chips of uploads being prepared refresh
 VIDEO_KINDS = {"": "Any type", "source": "Source", "face_swapped": "Face-swapped", "variant": "Variant"}
 AUDIO_ORIGINS = {"": "Any origin", "upload": "Uploaded", "studio": "Studio speech", "voiceover": "Voice-over"}
 
@@ -80,6 +81,40 @@ def _video_card(video: VideoView, *, user_id: str, services: Services) -> None:
             st.rerun()
 
 
+UPLOAD_CHIPS = {
+    "queued": ("Queued", "gray", ":material/schedule:"),
+    "processing": ("Preparing", "blue", ":material/autorenew:"),
+    "failed": ("Refused", "red", ":material/error:"),
+}
+
+
+def _upload_poll(project_id: str, user_id: str, services: Services) -> float | None:
+    active = any(u.active for u in uploads.pending_uploads(project_id, user_id=user_id, services=services))
+    return POLL_S if active else None
+
+
+def _pending_uploads(project_id: str, user_id: str, services: Services) -> None:
+    """Uploads still being checked (their chips refresh) and refusals with their reason."""
+    pending = uploads.pending_uploads(project_id, user_id=user_id, services=services)
+    for item in pending:
+        with st.container(border=True):
+            text, chip, action = st.columns([5, 2, 1], vertical_alignment="center")
+            text.markdown(f"**{item.title}** · {item.size_bytes / 1e6:.1f} MB")
+            label, colour, icon = UPLOAD_CHIPS[item.status]
+            with chip:
+                st.badge(label, color=colour, icon=icon)  # type: ignore[arg-type]
+            if item.error:
+                text.caption(f":red[{item.error}]")
+            if not item.active and action.button("Dismiss", key=f"updismiss_{item.id}"):
+                attempt(lambda i=item: uploads.dismiss_upload(i.id, user_id=user_id, services=services))
+                st.rerun()
+    was_active = st.session_state.get(f"uploads_active_{project_id}", False)
+    now_active = any(u.active for u in pending)
+    st.session_state[f"uploads_active_{project_id}"] = now_active
+    if was_active and not now_active:
+        st.rerun()  # a video just joined the library: redraw the grid, and stop polling
+
+
 def videos_tab(project_id: str, *, user_id: str, services: Services) -> None:
     settings = services.settings
     with st.expander("Add videos"):
@@ -91,17 +126,12 @@ def videos_tab(project_id: str, *, user_id: str, services: Services) -> None:
             )
             title = st.text_input("Title", max_chars=media.MAX_TITLE)
             if st.form_submit_button("Upload") and upload is not None:
-                with st.spinner("Checking and preparing the video…"):
-                    attempt(
-                        lambda: media.upload_video(
-                            project_id,
-                            upload.getvalue(),
-                            title=title or upload.name,
-                            user_id=user_id,
-                            services=services,
-                        ),
-                        "Video added.",
-                    )
+                attempt(
+                    lambda: uploads.queue_video_upload(
+                        project_id, upload.getvalue(), title=title or upload.name, user_id=user_id, services=services
+                    ),
+                    "Video uploaded: it is being checked and prepared.",
+                )
         sources = dict(media.studio_sources(project_id, user_id=user_id, services=services))
         if sources:
             picked = st.selectbox("Or copy a finished studio video", list(sources), format_func=sources.get)
@@ -110,6 +140,9 @@ def videos_tab(project_id: str, *, user_id: str, services: Services) -> None:
                     lambda: media.add_studio_video(project_id, picked, user_id=user_id, services=services),
                     "Video added.",
                 )
+    st.fragment(_pending_uploads, run_every=_upload_poll(project_id, user_id, services))(
+        project_id, user_id, services
+    )
     left, middle, right = st.columns([3, 2, 2])
     query = left.text_input("Search titles", key="vlib_query")
     kind = middle.selectbox("Type", list(VIDEO_KINDS), format_func=VIDEO_KINDS.get, key="vlib_kind") or None

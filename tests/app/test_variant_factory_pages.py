@@ -11,9 +11,9 @@ from streamlit.testing.v1 import AppTest
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.bootstrap import Services
 from core.services.projects import create_project
-from core.services.variant_factory import audio, handoff, hooks, media
+from core.services.variant_factory import audio, handoff, hooks, media, uploads
 from tests.app.conftest import APP
-from tests.app.test_pages import shown, submit, texts
+from tests.app.test_pages import chips, shown, submit, texts
 from tests.unit.test_variant_factory import make_clip, make_tone
 
 
@@ -31,7 +31,8 @@ def estimated(at: AppTest, needle: str) -> bool:
 def _seed(services: Services, user: str, project: str, tmp_path: Path) -> None:
     for name, size in (("one", "180x320"), ("two", "192x320")):
         data = make_clip(tmp_path / f"{name}.mp4", seconds=2.0, size=size).read_bytes()
-        media.upload_video(project, data, title=f"Clip {name}", user_id=user, services=services)
+        uploads.queue_video_upload(project, data, title=f"Clip {name}", user_id=user, services=services)
+    services.queue.drain()  # type: ignore[attr-defined]
     for n in (1, 2):
         data = make_tone(tmp_path / f"t{n}.mp3", 1.0 + n, 300 * n).read_bytes()
         audio.upload_audio(project, data, title=f"Tone {n}", user_id=user, services=services)
@@ -61,6 +62,27 @@ def test_the_media_library_adds_filters_and_refuses_hooks(open_page, factory, tm
     assert shown(at, "3 hooks")
     at.multiselect(key="hlib_cats").set_value(["curiosity"]).run()
     assert shown(at, "2 hooks")
+
+
+def test_uploads_show_live_chips_and_refusals_with_their_reason(open_page, factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    services, user, project = factory
+    good = make_clip(tmp_path / "good.mp4", seconds=2.0).read_bytes()
+    uploads.queue_video_upload(project, good, title="Fresh clip", user_id=user, services=services)
+    fake = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 400
+    uploads.queue_video_upload(project, fake, title="Broken clip", user_id=user, services=services)
+    at = open_page("pages/media_library.py", project_id=project)
+    assert not at.exception, at.exception
+    assert shown(at, "**Fresh clip** · ") and shown(at, "**Broken clip** · ") and shown(at, "0 videos")
+    assert sum("Queued" in c for c in chips(at)) == 2
+    services.queue.drain()  # type: ignore[attr-defined]  (the worker prepares both)
+    at.run()
+    assert not at.exception, at.exception
+    assert shown(at, "**Fresh clip**") and shown(at, "1 video")
+    assert any("not an audio or video file" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Dismiss").click().run()
+    assert not at.exception, at.exception
+    assert uploads.pending_uploads(project, user_id=user, services=services) == []
+    assert not shown(at, "**Broken clip** · ")
 
 
 def test_a_batch_from_the_factory_page_renders_and_zips(open_page, factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -107,3 +129,26 @@ def test_usage_shows_studio_stats_and_the_sidebar_credits(open_page, factory, tm
     assert not at.exception, at.exception
     assert any(h.value == "Studio" for h in at.subheader)
     assert shown(at, "MB in all") and shown(at, "**Ad variants**")
+
+
+def test_the_images_and_models_tabs_list_the_projects_media(open_page, factory) -> None:  # type: ignore[no-untyped-def]
+    from core.adapters.db.models_avatars import LoraModel
+    from core.services import ugc_ads
+    from core.services.variant_factory import images
+    from tests.ugc_support import product_png
+
+    services, user, project = factory
+    ad = ugc_ads.open_wizard(project, user_id=user, services=services)
+    images.upload_product_photos(ad, [product_png()], user_id=user, services=services)
+    with services.db.session() as session:
+        session.add(
+            LoraModel(owner_id=user, project_id=project, name="Mia v1", trigger_phrase="mia person",
+                      source="uploaded", status="ready", size_bytes=2_000_000)
+        )  # fmt: skip
+    at = open_page("pages/media_library.py", project_id=project)
+    assert not at.exception, at.exception
+    assert shown(at, "1 image") and shown(at, "Product photo · 300x400")
+    assert shown(at, "**Mia v1** · trigger `mia person`") and any("Ready" in c for c in chips(at))
+    at.selectbox(key="ilib_source").set_value("avatar").run()
+    assert not at.exception, at.exception
+    assert shown(at, "0 images")

@@ -38,7 +38,9 @@ from core.bootstrap import build_services
 from core.config import Settings
 from core.services import projects
 from core.services.identity import ensure_user
-from core.services.variant_factory import audio, hooks, media
+from core.adapters.db.models_factory import LibraryUpload
+from core.services.variant_factory import audio, hooks, uploads
+from jobs import engine
 data, clips = Path(sys.argv[1]), Path(sys.argv[2])
 settings = Settings(_env_file=None, data_dir=data)
 services = build_services(settings, run_jobs=False)
@@ -46,8 +48,11 @@ services.db.migrate()
 user = ensure_user(services.db, settings.local_user_email, display_name="Creator")
 project = projects.create_project("Glow launch", owner_id=user, services=services).id
 for name in ("one", "two"):
-    media.upload_video(project, (clips / f"{name}.mp4").read_bytes(), title=f"Clip {name}", user_id=user,
-                       services=services)
+    upload = uploads.queue_video_upload(project, (clips / f"{name}.mp4").read_bytes(), title=f"Clip {name}",
+                                        user_id=user, services=services)
+    with services.db.session() as session:
+        job_id = session.get(LibraryUpload, upload).job_id
+    engine.advance(job_id, services)  # the upload's job, run here (this seed has no worker)
 for name in ("t1", "t2"):
     audio.upload_audio(project, (clips / f"{name}.mp3").read_bytes(), title=f"Tone {name}", user_id=user,
                        services=services)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from core.adapters.db.database import Database
 from core.adapters.db.models import Job
-from core.adapters.db.models_factory import BatchVariant, LibraryVideo, VariantBatch
+from core.adapters.db.models_factory import BatchVariant, LibraryUpload, LibraryVideo, VariantBatch
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.bootstrap import Services, install_services
 from core.config import Settings
@@ -27,7 +27,7 @@ from core.errors import MediaRejected, NotFound, PermissionDenied, ValidationErr
 from core.services import projects, team
 from core.services.identity import ensure_user
 from core.services.variant_factory import audio as audio_lib
-from core.services.variant_factory import batches, collections, handoff, hooks, media
+from core.services.variant_factory import batches, collections, handoff, hooks, media, uploads
 from core.services.variant_factory.batches import BatchRequest
 from tests.conftest import make_services
 from tests.fakes import FakeProvider, fake_providers
@@ -126,9 +126,19 @@ def world(settings: Settings, db: Database) -> Iterator[Team]:
     install_services(None)
 
 
+def upload_now(w: Team, data: bytes, *, title: str, user_id: str | None = None) -> str:
+    """Queue a video upload and run its job; the library video's id."""
+    s = w.services
+    upload_id = uploads.queue_video_upload(w.project, data, title=title, user_id=user_id or w.owner, services=s)
+    s.queue.drain()  # type: ignore[attr-defined]
+    view = uploads.upload_status(upload_id, user_id=user_id or w.owner, services=s)
+    assert view.status == "ready" and view.video_id, view
+    return view.video_id
+
+
 def _library(w: Team, clips: dict[str, bytes]) -> tuple[list[str], list[str]]:
     s = w.services
-    videos = [media.upload_video(w.project, clips[k], title=f"clip {k}", user_id=w.editor, services=s) for k in "ab"]
+    videos = [upload_now(w, clips[k], title=f"clip {k}", user_id=w.editor) for k in "ab"]
     audio = [
         audio_lib.upload_audio(w.project, clips[k], title=k, user_id=w.editor, services=s) for k in ("tone1", "tone2")
     ]
@@ -187,7 +197,7 @@ def test_uploads_collections_and_rights(world: Team, clips: dict[str, bytes]) ->
     assert views["Winners"].count == 1 and views["All"].count == 2 and views["Winners"].poster_key
     assert media.list_videos(p, user_id=world.owner, services=s, collection_id=col).total == 1
     with pytest.raises(PermissionDenied):
-        media.upload_video(p, clips["a"], title="x", user_id=world.viewer, services=s)
+        uploads.queue_video_upload(p, clips["a"], title="x", user_id=world.viewer, services=s)
     with pytest.raises(NotFound):
         collections.set_members(col, audio, add=True, user_id=world.editor, services=s)  # audio in a video collection
     collections.delete_collection(other, user_id=world.owner, services=s)
@@ -197,17 +207,28 @@ def test_uploads_collections_and_rights(world: Team, clips: dict[str, bytes]) ->
 def test_hostile_video_uploads_are_refused_with_clear_messages(world: Team, tmp_path: Path) -> None:
     s, p = world.services, world.project
     playlist = b"#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:10,\nfile:///etc/passwd\n"
-    cases = {
-        b"this is just text pretending to be an mp4 file\n" * 20: "not one",
-        playlist: "playlist",
-        b"\x00\x00\x00\x18ftypisom" + b"\x00" * 400: "not an audio or video file",
-    }
-    for data, message in cases.items():
+    at_once = {b"this is just text pretending to be an mp4 file\n" * 20: "not one", playlist: "playlist"}
+    for data, message in at_once.items():  # refused before anything is stored or queued
         with pytest.raises(MediaRejected, match=message):
-            media.upload_video(p, data, title="evil.mp4", user_id=world.owner, services=s)
+            uploads.queue_video_upload(p, data, title="evil.mp4", user_id=world.owner, services=s)
+    assert not s.queue.enqueued and uploads.pending_uploads(p, user_id=world.owner, services=s) == []  # type: ignore[attr-defined]
     huge = make_clip(tmp_path / "huge.mp4", seconds=0.6, size="4200x64")
-    with pytest.raises(MediaRejected, match="4096"):
-        media.upload_video(p, huge.read_bytes(), title="huge", user_id=world.owner, services=s)
+    fake_mp4 = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 400
+    by_the_probe = {fake_mp4: "not an audio or video file", huge.read_bytes(): "4096"}
+    for data, message in by_the_probe.items():  # looks like an MP4 by its first bytes: the job's probe refuses it
+        upload_id = uploads.queue_video_upload(p, data, title="evil.mp4", user_id=world.owner, services=s)
+        assert uploads.upload_status(upload_id, user_id=world.owner, services=s).status == "queued"
+        s.queue.drain()  # type: ignore[attr-defined]
+        view = uploads.upload_status(upload_id, user_id=world.viewer, services=s)
+        assert view.status == "failed" and message in (view.error or ""), view
+    failed = uploads.pending_uploads(p, user_id=world.owner, services=s)
+    assert [u.status for u in failed] == ["failed", "failed"]
+    with s.db.session() as session:  # the refused bytes are gone, the reasons stay
+        assert all(row.upload_key is None for row in session.scalars(select(LibraryUpload)))
+    with pytest.raises(PermissionDenied):
+        uploads.dismiss_upload(failed[0].id, user_id=world.viewer, services=s)
+    uploads.dismiss_upload(failed[0].id, user_id=world.editor, services=s)
+    assert len(uploads.pending_uploads(p, user_id=world.owner, services=s)) == 1
     with pytest.raises(MediaRejected, match="MP3, WAV"):
         audio_lib.upload_audio(
             p, make_clip(tmp_path / "v.mp4", seconds=1).read_bytes(), title="x", user_id=world.owner, services=s
@@ -215,11 +236,34 @@ def test_hostile_video_uploads_are_refused_with_clear_messages(world: Team, tmp_
     assert media.list_videos(p, user_id=world.owner, services=s).total == 0
 
 
+def test_an_upload_survives_a_lost_queue_and_a_refresh(world: Team, clips: dict[str, bytes]) -> None:
+    """The upload row and its stored bytes are the truth: nothing waits in the page's memory."""
+    s, p = world.services, world.project
+    upload_id = uploads.queue_video_upload(p, clips["a"], title="  Launch   clip ", user_id=world.editor, services=s)
+    [pending] = uploads.pending_uploads(p, user_id=world.viewer, services=s)  # what a refreshed page shows
+    assert pending.id == upload_id and pending.active and pending.title == "Launch clip"
+    with s.db.session() as session:
+        row = session.get(LibraryUpload, upload_id)
+        assert row is not None and row.upload_key and s.storage.exists(row.upload_key)
+        raw_key, job_id = row.upload_key, row.job_id
+    s.queue.clear()  # type: ignore[attr-defined]  (the queue entry is lost: the job row still says queued)
+    from jobs import engine
+
+    engine.advance(job_id, s)  # what the sweeper's re-enqueue does
+    view = uploads.upload_status(upload_id, user_id=world.editor, services=s)
+    assert view.status == "ready" and not view.active
+    assert uploads.pending_uploads(p, user_id=world.editor, services=s) == []
+    [video] = media.list_videos(p, user_id=world.viewer, services=s).items
+    assert video.id == view.video_id and video.title == "Launch clip" and video.poster_key
+    assert video.duration_s == pytest.approx(3.0, abs=0.1) and not s.storage.exists(raw_key)
+    with pytest.raises(ValidationError, match="still"):
+        other = uploads.queue_video_upload(p, clips["b"], title="b", user_id=world.editor, services=s)
+        uploads.dismiss_upload(other, user_id=world.editor, services=s)
+
+
 def test_a_non_h264_upload_is_transcoded(world: Team, tmp_path: Path) -> None:
     mpeg4 = make_clip(tmp_path / "m.mov", seconds=1.0, vcodec="libx264", extra=("-profile:v", "high444"))
-    video_id = media.upload_video(
-        world.project, mpeg4.read_bytes(), title="444", user_id=world.owner, services=world.services
-    )
+    video_id = upload_now(world, mpeg4.read_bytes(), title="444")
     [view] = media.list_videos(world.project, user_id=world.owner, services=world.services).items
     assert view.id == video_id
     path = world.services.storage.download_to(view.video_key, tmp_path / "out.mp4")
@@ -438,10 +482,15 @@ def test_stats_show_storage_jobs_and_cost_per_kind(world: Team, clips: dict[str,
     used = stats.storage_used(user_id=world.viewer, services=s)
     by_kind = used.groupby("kind")["bytes"].sum().to_dict()
     assert set(by_kind) == {"Library videos", "Library audio", "Variants (expiring)", "ZIPs (expiring)"}
+    with s.db.session() as session:  # uploaded videos are stored by their upload jobs
+        upload_jobs = [j for j in session.scalars(select(LibraryUpload.job_id)) if j]
+    assert len(upload_jobs) == 2
     on_disk = sum(
         f.stat().st_size
         for f in s.settings.media_dir.rglob("*")
-        if f.is_file() and "library" in str(f) and f.suffix in (".mp4", ".jpg", ".mp3")
+        if f.is_file()
+        and ("library" in str(f) or any(j in str(f) for j in upload_jobs))
+        and f.suffix in (".mp4", ".jpg", ".mp3")
     )
     assert by_kind["Library videos"] + by_kind["Library audio"] == on_disk  # sizes from the storage adapter
     assert stats.storage_used(user_id=world.stranger, services=s).empty

@@ -147,3 +147,24 @@ class BatchVariant(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LibraryUpload(Base):
+    """A video upload waiting for (or refused by) its probe-and-transcode job (migration 0007_i14).
+
+    The raw bytes are stored under `upload_key` before the job is queued, so a page refresh or
+    a restarted worker loses nothing; the job turns it into a `LibraryVideo` (`video_id`)."""
+
+    __tablename__ = "library_uploads"
+    __table_args__ = (Index("ix_library_uploads_project_created", "project_id", "created_at"),)
+    id: Mapped[str] = _id()
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(160))
+    status: Mapped[str] = mapped_column(String(12), default="queued")  # queued | processing | ready | failed
+    upload_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    job_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    video_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = _created()

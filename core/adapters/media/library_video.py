@@ -55,8 +55,9 @@ def _looks_like_playlist(path: Path) -> bool:
     return head.startswith(_PLAYLIST_MARKS) or b"#EXT-X-" in head
 
 
-def validate_video_upload(path: Path, *, max_bytes: int, max_duration_s: float) -> MediaInfo:
-    """An MP4/MOV/WebM by content, with a picture, within the size, side and length caps."""
+def precheck_video_upload(path: Path, *, max_bytes: int) -> None:
+    """The cheap checks an upload is refused by at once (size, playlist, container by its first
+    bytes); the full probe runs later in the upload's job."""
     size = Path(path).stat().st_size
     if size == 0:
         raise MediaRejected("This file is empty.")
@@ -67,6 +68,11 @@ def validate_video_upload(path: Path, *, max_bytes: int, max_duration_s: float) 
     sniffed = sniff(path)
     if sniffed is None or sniffed.container not in VIDEO_CONTAINERS:
         raise MediaRejected(NOT_A_VIDEO)
+
+
+def validate_video_upload(path: Path, *, max_bytes: int, max_duration_s: float) -> MediaInfo:
+    """An MP4/MOV/WebM by content, with a picture, within the size, side and length caps."""
+    precheck_video_upload(path, max_bytes=max_bytes)
     info = probe_media(path)  # codecs on the allow-list, at most 4096 px a side, first frames decode
     if not info.has_video:
         raise MediaRejected("This file has no picture in it.")

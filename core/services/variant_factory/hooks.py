@@ -141,7 +141,7 @@ def list_hooks(
     with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.VIEW)
         where = [Hook.project_id == project_id]
-        if (clause := matches(Hook.text, query)) is not None:
+        if (clause := matches(services, Hook.text, query)) is not None:
             where.append(clause)
         if categories:
             where.append(Hook.category.in_(categories))

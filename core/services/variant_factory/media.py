@@ -1,21 +1,23 @@
-"""The video library: uploads probed by content, studio outputs copied in, listing with search
-and pagination, rename and delete (videos and audio). Rights are the project's, as for videos."""
+"""The video library: uploads probed by content (in their job, see uploads.py), studio outputs
+copied in, listing with search and pagination, rename and delete (videos and audio). Rights are
+the project's, as for videos."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models import VideoAsset
-from core.adapters.db.models_factory import LibraryVideo
+from core.adapters.db.models_factory import LibraryUpload, LibraryVideo
 from core.adapters.db.models_ugc import UgcAd, UgcOutput
-from core.adapters.media.files import format_mb
 from core.adapters.media.library_video import normalise_video, validate_video_upload
 from core.bootstrap import Services
+from core.domain.media import VideoFile
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound
 from core.services import audit
@@ -68,42 +70,35 @@ def _store_video(services: Services, path: Path, poster_from: Path, owner: str) 
     return key, poster_key
 
 
-def upload_video(project_id: str, data: bytes, *, title: str, user_id: str, services: Services) -> str:
-    """Probe by content (never the name), cap, normalise to H.264/AAC MP4, poster, store."""
+def prepare_upload(services: Services, raw: Path, work: Path) -> tuple[VideoFile, bool]:
+    """Probe an uploaded file by content (never its name), cap it and normalise it to an H.264/AAC
+    MP4 in `work`: (the video, whether it was transcoded). Runs in the upload's job."""
     settings = services.settings
-    with services.db.session(user_id=user_id) as session:
-        project_with_right(session, project_id, user_id, Right.EDIT)
-    if len(data) > settings.factory_video_max_bytes:
-        raise MediaRejected(
-            f"Your video is {format_mb(len(data))}; the limit is {format_mb(settings.factory_video_max_bytes)}."
-        )
-    with scratch_dir(services) as tmp:
-        raw = Path(tmp) / "upload.bin"
-        raw.write_bytes(data)
-        info = validate_video_upload(
-            raw, max_bytes=settings.factory_video_max_bytes, max_duration_s=settings.factory_video_max_seconds
-        )
-        video, transcoded = normalise_video(services.media, raw, Path(tmp) / "video.mp4", info)  # type: ignore[arg-type]
-        key, poster_key = _store_video(services, video.path, video.path, user_id)
-        size = video.path.stat().st_size
-    with services.db.session(user_id=user_id) as session:
-        row = LibraryVideo(
-            owner_id=user_id,
-            project_id=project_id,
-            title=clean_title(title, "Uploaded video"),
-            kind="source",
-            origin="upload",
-            video_key=key,
-            poster_key=poster_key,
-            duration_s=video.duration_s,
-            width=video.width,
-            height=video.height,
-            size_bytes=size,
-        )
-        session.add(row)
-        session.flush()
-        logger.info("library video %s uploaded (%s)", row.id, "transcoded" if transcoded else "remuxed")
-        return row.id
+    info = validate_video_upload(
+        raw, max_bytes=settings.factory_video_max_bytes, max_duration_s=settings.factory_video_max_seconds
+    )
+    return normalise_video(services.media, raw, work / "video.mp4", info)  # type: ignore[arg-type]
+
+
+def add_uploaded_video(session: Session, upload: LibraryUpload, out: dict[str, Any]) -> LibraryVideo:
+    """The library row of a prepared upload (`out`: the upload job's outputs), in the job's session."""
+    row = LibraryVideo(
+        owner_id=upload.owner_id,
+        project_id=upload.project_id,
+        title=upload.title,
+        kind="source",
+        origin="upload",
+        video_key=out["video_key"],
+        poster_key=out.get("poster_key"),
+        duration_s=out["duration_s"],
+        width=out["width"],
+        height=out["height"],
+        size_bytes=int(out.get("size_bytes") or 0),
+    )
+    session.add(row)
+    session.flush()
+    logger.info("library video %s uploaded (%s)", row.id, "transcoded" if out.get("transcoded") else "remuxed")
+    return row
 
 
 def _studio_source(session: Session, project_id: str, source_id: str) -> tuple[str, str, float | None]:
