@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +32,7 @@ from core.services.access import Right, project_with_right
 from core.services.editor import edits
 from core.services.editor.sources import scratch, short_id
 from core.services.projects import remove_files
+from core.services.scratch import scratch_dir
 
 EXPORT_JOB = "edit_export"
 
@@ -179,8 +179,8 @@ def music_upload(edit_id: str, data: bytes, *, user_id: str, services: Services)
     limit = services.settings.factory_audio_max_bytes
     if len(data) > limit:
         raise ValidationError(f"The music file is over {limit / 1e6:.0f} MB.")
-    with tempfile.TemporaryDirectory(dir=scratch(services)) as tmp:
-        path = Path(tmp) / "upload.bin"
+    with scratch_dir(services) as tmp:
+        path = tmp / "upload.bin"
         path.write_bytes(data)
         try:
             info = validate_audio_upload(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from core.domain.edit import (
 from core.domain.types import MediaKind
 from core.errors import NotFound, ValidationError
 from core.services.access import Right, project_with_right
+from core.services.scratch import scratch_dir
 from core.services.ugc_ads import scenes_of
 
 SOURCE_KINDS = ("ad_output", "video")
@@ -165,8 +165,8 @@ def _music_bed(services: Services, edit_id: str, length_s: float, seed_text: str
     bar_s = 4 * 60 / BPM
     length = math.ceil((length_s + 1.0) / bar_s) * bar_s
     seed = int(hashlib.sha256(seed_text.encode()).hexdigest()[:8], 16)
-    with tempfile.TemporaryDirectory(dir=scratch(services)) as tmp:
-        path = write_music_bed(Path(tmp) / "music.wav", length, seed=seed)
+    with scratch_dir(services) as tmp:
+        path = write_music_bed(tmp / "music.wav", length, seed=seed)
         key = services.storage.put_file(
             MediaKind.AUDIO, path, name=f"edits/{edit_id}/music-bed", content_type="audio/wav"
         )

@@ -10,11 +10,9 @@ until the creator dismisses it.
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -26,7 +24,8 @@ from core.bootstrap import Services
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound, ValidationError
 from core.services.access import Right, project_with_right
-from core.services.variant_factory.media import clean_title, tmp_root
+from core.services.scratch import scratch_dir
+from core.services.variant_factory.media import clean_title
 
 VIDEO_UPLOAD_JOB = "factory_video_upload"
 ACTIVE = ("queued", "processing")
@@ -55,8 +54,8 @@ def _view(row: LibraryUpload) -> UploadView:
 def _stored_raw(data: bytes, owner: str, services: Services) -> str:
     """The upload as it came, after the cheap checks (refused here: nothing is stored)."""
     limit = services.settings.factory_video_max_bytes
-    with tempfile.TemporaryDirectory(dir=tmp_root(services)) as tmp:
-        raw = Path(tmp) / "upload.bin"
+    with scratch_dir(services) as tmp:
+        raw = tmp / "upload.bin"
         raw.write_bytes(data)
         precheck_video_upload(raw, max_bytes=limit)
         return services.storage.put_file(
