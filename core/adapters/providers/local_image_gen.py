@@ -213,9 +213,10 @@ def _skin_of(frame: Image.Image, face: Box) -> tuple[int, int, int]:
     """The presenter's skin: the median colour of the cheeks, below the eyes and beside the nose."""
     rgb = np.asarray(frame.convert("RGB"))
     y0, y1 = face.y + round(face.h * 0.55), face.y + round(face.h * 0.68)
-    cheeks = [rgb[y0:y1, face.x + round(face.w * a) : face.x + round(face.w * b)] for a, b in ((0.2, 0.35), (0.65, 0.8))]
-    pixels = np.concatenate([c.reshape(-1, 3) for c in cheeks if c.size]) if any(c.size for c in cheeks) else None
-    if pixels is None or not len(pixels):
+    spans = ((0.2, 0.35), (0.65, 0.8))
+    cheeks = [rgb[y0:y1, face.x + round(face.w * a) : face.x + round(face.w * b)].reshape(-1, 3) for a, b in spans]
+    pixels = np.concatenate(cheeks)
+    if not len(pixels):
         return (224, 180, 150)
     r, g, b = np.median(pixels, axis=0)
     return int(r), int(g), int(b)
