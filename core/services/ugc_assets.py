@@ -27,7 +27,7 @@ from core.adapters.providers.registry import choose_vendor
 from core.bootstrap import Services
 from core.config import Settings
 from core.domain.ugc import Aspect, AssetKind, AssetStatus, BriefInput, Platform, ScenePrompts, SceneScript
-from core.services import ugc_bible, ugc_parse
+from core.services import ugc_bible, ugc_pacing, ugc_parse
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,8 @@ def load_context(session: Session, ad: UgcAd, settings: Settings) -> AdContext:
         brand_name=ad.brand_name,
     )
     width, height = primary_aspect(ad).size(settings.ugc_long_side)
+    voice = dict(avatar.voice or DEFAULT_VOICE) if avatar else dict(DEFAULT_VOICE)
+    rules = ugc_pacing.pace(settings, voice)
     return AdContext(
         ad_id=ad.id,
         bible=bible,
@@ -95,12 +97,12 @@ def load_context(session: Session, ad: UgcAd, settings: Settings) -> AdContext:
         height=height,
         avatar_refs=list(avatar.reference_keys) if avatar else [],
         product_keys=[i.image_key for i in images],
-        voice=dict(avatar.voice or DEFAULT_VOICE) if avatar else dict(DEFAULT_VOICE),
+        voice=voice,
         variants=settings.ugc_storyboard_variants,
         similarity_min=settings.ugc_storyboard_similarity_min,
         max_regen=settings.ugc_max_regen_attempts,
-        wpm=settings.words_per_minute,
-        per_8s=settings.ugc_scene_max_words_per_8s,
+        wpm=rules.words_per_minute,
+        per_8s=rules.max_words_per_8s,
         talking_clips=choose_vendor(settings, "image_to_video")[0] == "local",
         lora=(ad.options or {}).get("lora"),
     )
@@ -182,6 +184,15 @@ def assets_for(session: Session, scene_id: str, kind: AssetKind, fp: str) -> lis
     return [latest[v] for v in sorted(latest)]
 
 
+STORAGE_KEYS = ("frame_key", "voice_key", "references")  # names that hold storage keys (random per upload)
+
+
+def content_seed(kind: AssetKind, inputs: dict[str, Any]) -> str:
+    """A fingerprint of the inputs without their storage keys: the same scene gets the same seed in
+    every run (keys name uploads and jobs, which are new each time; the files behind them are not)."""
+    return fingerprint(kind, {k: v for k, v in inputs.items() if k not in STORAGE_KEYS})
+
+
 def _seed(fp: str, variant: int, attempt: int) -> int:
     return (int(fp[:8], 16) + 7919 * variant + 104729 * (attempt - 1)) % 2_000_000_000
 
@@ -204,7 +215,7 @@ def create_asset(
         fingerprint=fp,
         variant=variant,
         attempt=attempt,
-        seed=_seed(fp, variant, attempt),
+        seed=_seed(content_seed(kind, inputs), variant, attempt),
         status=AssetStatus.PENDING.value,
         inputs=inputs,
     )

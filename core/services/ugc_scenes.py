@@ -14,14 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models import JobStep
-from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcScene
+from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcScene
 from core.bootstrap import Services
 from core.config import Settings
 from core.domain.types import StepStatus
 from core.domain.ugc import AssetKind, AssetStatus
 from core.domain.ugc_views import AssetView, SceneView
 from core.errors import NotFound, ValidationError
-from core.services import content_guard, ugc_assets, ugc_parse
+from core.services import content_guard, ugc_assets, ugc_pacing, ugc_parse
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right, scenes_of
 
@@ -133,13 +133,13 @@ def edit_scene(scene_id: str, changes: dict[str, Any], *, user_id: str, services
     """Apply a creator's edit; returns False when nothing actually changed. Invalid edits store nothing."""
     settings = services.settings
     with services.db.session(user_id=user_id) as session:
-        scene, _ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
+        scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
         merged = _merged(scene.spec, changes)
         if merged == scene.spec:
             return False
-        parsed = ugc_parse.scene(
-            merged, scene.number, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s
-        )
+        avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
+        rules = ugc_pacing.pace(settings, avatar.voice if avatar else None)  # as the writer and the view count
+        parsed = ugc_parse.scene(merged, scene.number, wpm=rules.words_per_minute, per_8s=rules.max_words_per_8s)
         content_guard.check_texts(settings, dialogue=parsed.dialogue, action=parsed.action)
         scene.spec = ugc_parse.canonical(parsed)
         scene.edited = scene.spec != scene.original

@@ -20,7 +20,7 @@ from core.domain import text as text_rules
 from core.domain.ugc import STYLES, TONES, BriefInput, CreativeBrief, Platform, ScriptDraft
 from core.errors import ValidationError
 from core.ports import ScriptRequest, ScriptTask
-from core.services import content_guard, ugc_calls, ugc_parse
+from core.services import content_guard, ugc_calls, ugc_pacing, ugc_parse
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right
 from core.services.ugc_assets import brief_of
@@ -105,9 +105,16 @@ def writer_context(ad: UgcAd, avatar: UgcAvatar | None, services: Services) -> d
         "brand_name": ad.brand_name,
         "character": (avatar.dna if avatar else None) or {},
         "creative_brief": ad.creative_brief or {},
-        "words_per_minute": services.settings.words_per_minute,
-        "max_words_per_8s": services.settings.ugc_scene_max_words_per_8s,
+        **_pace_fields(ugc_pacing.pace(services.settings, avatar.voice if avatar else None)),
     }
+
+
+def _pace_fields(rules: ugc_pacing.Pace) -> dict[str, int]:
+    return {"words_per_minute": rules.words_per_minute, "max_words_per_8s": rules.max_words_per_8s}
+
+
+def context_pace(context: dict[str, Any]) -> ugc_pacing.Pace:
+    return ugc_pacing.Pace(int(context["words_per_minute"]), int(context["max_words_per_8s"]))
 
 
 def _load(ad_id: str, user_id: str, services: Services) -> dict[str, Any]:
@@ -150,9 +157,11 @@ def save_creative_brief(ad_id: str, creative: CreativeBrief, *, user_id: str, se
     return checked
 
 
-def parse_script(text: str, services: Services) -> ScriptDraft:
+def parse_script(text: str, services: Services, rules: ugc_pacing.Pace | None = None) -> ScriptDraft:
+    """The script checked against the pacing rules of its voice (`writer_context`), or the spec's."""
     settings = services.settings
-    return ugc_parse.script(text, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s)
+    rules = rules or ugc_pacing.Pace(settings.words_per_minute, settings.ugc_scene_max_words_per_8s)
+    return ugc_parse.script(text, wpm=rules.words_per_minute, per_8s=rules.max_words_per_8s)
 
 
 def store_script(
@@ -183,7 +192,7 @@ def generate_script(ad_id: str, *, user_id: str, services: Services) -> ScriptDr
         expand_brief(ad_id, user_id=user_id, services=services)
         context = _load(ad_id, user_id, services)
     answer = ugc_calls.ask(services, "llm", script_request(context), user_id=user_id)
-    draft = parse_script(answer.text, services)
+    draft = parse_script(answer.text, services, context_pace(context))
     content_guard.check_texts(services.settings, script=" ".join(s.dialogue for s in draft.scenes))
     store_script(ad_id, draft, services, writer=answer.model, user_id=user_id)
     return draft

@@ -69,7 +69,8 @@ def script(ctx: StepContext) -> dict[str, Any]:
         avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
         context = ugc_script.writer_context(ad, avatar, ctx.services)
     answer = ctx.call_provider("llm", ugc_script.script_request(context))
-    draft = ugc_script.parse_script(answer.text, ctx.services)  # a malformed answer fails here, storing nothing
+    # A malformed answer fails here, storing nothing.
+    draft = ugc_script.parse_script(answer.text, ctx.services, ugc_script.context_pace(context))
     ugc_script.store_script(ctx.payload["ad_id"], draft, ctx.services, writer=answer.model)
     return {"scenes": len(draft.scenes), "written": True}
 

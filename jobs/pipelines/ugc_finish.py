@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcQcReport
 from core.adapters.media.captions import PlacedCaption, Rect, safe_area
 from core.adapters.media.frame_facts import FrameFacts, read_frame_facts
+from core.adapters.media.lips import watch_shrink
 from core.adapters.media.music import BPM, write_music_bed
 from core.adapters.media.postprod import EditResult, EditSpec, PostProducer, SceneCut, Timeline
 from core.adapters.media.quality import QcInputs, QcLimits, judge, sample_frames, scan_media
@@ -56,7 +57,6 @@ def _plan(ctx: StepContext) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         context = ugc_assets.load_context(session, ad, ctx.services.settings)
         options = dict(ad.options or {})
         options["platform"] = (options.get("brief") or {}).get("platform", "tiktok")
-        options["seed"] = int(hashlib.sha256(ad.id.encode()).hexdigest()[:8], 16)
         scenes = []
         for scene in scenes_of(session, ad.id):
             script = ugc_assets.script_of(context, scene)
@@ -76,6 +76,9 @@ def _plan(ctx: StepContext) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 }
             )
         options["target_s"] = _brief_seconds(ad)
+    # The music's seed from the words, not the ad's random id: the same script makes the same ad.
+    words = json.dumps([s["dialogue"] for s in scenes], ensure_ascii=True)
+    options["seed"] = int(hashlib.sha256(words.encode()).hexdigest()[:8], 16)
     return scenes, options
 
 
@@ -273,8 +276,10 @@ def quality_check(ctx: StepContext) -> dict[str, Any]:
             if s.get("facts")
             and (m := facts_in_output(FrameFacts.from_dict(s["facts"]), out["width"], out["height"])["mouth"])
         }
-        watcher = MouthWatcher(timeline, mouths, ctx.services.settings.ugc_fps)
-        scan = scan_media(ctx.services.media, ctx.fetch(out["video_key"]), watch=watcher)  # type: ignore[arg-type]
+        shrink = watch_shrink(out["width"])
+        watcher = MouthWatcher(timeline, mouths, ctx.services.settings.ugc_fps, shrink)
+        video = ctx.fetch(out["video_key"])
+        scan = scan_media(ctx.services.media, video, watch=watcher, watch_shrink=shrink)  # type: ignore[arg-type]
         views = scene_views(scenes, out["width"], out["height"], watcher.readings(voices, timeline.voice_at))
         viewer = ViewerInputs(views, timeline, _placed(out["captions"]), bool(options.get("captions", True)))
         extra = [

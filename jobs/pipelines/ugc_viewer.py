@@ -3,7 +3,9 @@
 The frame facts (face, mouth, product) come from each scene's storyboard frame and are
 mapped to the output the way post-production maps its clip. While the quality check's
 one decode runs, every frame's mouth contrast is taken for the scene on screen (outside
-transitions); afterwards each spoken scene's contrast is read against its voice line.
+transitions); afterwards each spoken scene's mouth texture is read against its voice line.
+The picture is watched at about 270 pixels wide whatever the output size (`watch_shrink`),
+so a small output's mouth is not a few pixels.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ import numpy as np
 
 from core.adapters.media.captions import Rect
 from core.adapters.media.frame_facts import FrameFacts
-from core.adapters.media.lips import Box, mouth_contrast, read_lips, voice_envelope
+from core.adapters.media.lips import Box, mouth_box, mouth_texture, read_lips, voice_envelope
 from core.adapters.media.postprod import CAMERA_ROOM, Timeline, output_box
-from core.adapters.media.quality import WATCH_SHRINK
 from core.adapters.media.viewer_checks import SceneView
 from core.domain.ugc import QcFinding
 
@@ -38,19 +39,18 @@ def facts_in_output(facts: FrameFacts, width: int, height: int) -> dict[str, Rec
 
 
 class MouthWatcher:
-    """Collects, per scene, the mouth contrast of each frame that scene fills alone."""
+    """Collects, per scene, the mouth texture of each frame that scene fills alone."""
 
-    def __init__(self, timeline: Timeline, mouths: dict[int, Rect], fps: int) -> None:
-        self.timeline, self.fps = timeline, fps
-        self.boxes = {k: self._watch_boxes(m) for k, m in mouths.items()}
+    def __init__(self, timeline: Timeline, mouths: dict[int, Rect], fps: int, shrink: int) -> None:
+        self.timeline, self.fps, self.shrink = timeline, fps, shrink
+        self.boxes = {k: self._watch_box(m, shrink) for k, m in mouths.items()}
         self.frames: dict[int, list[int]] = {k: [] for k in mouths}
         self.values: dict[int, list[float]] = {k: [] for k in mouths}
 
     @staticmethod
-    def _watch_boxes(mouth: Rect) -> tuple[Box, Box]:
-        # The output box is already grown for the camera move; tall, since a push-in carries the mouth down.
-        small = Box(mouth.x, mouth.y, mouth.w, mouth.h).scaled(1 / WATCH_SHRINK, 1 / WATCH_SHRINK)
-        return small.grown(0.0, 0.8), small.grown(1.4, 2.6)
+    def _watch_box(mouth: Rect, shrink: int) -> Box:
+        # The output box is already grown for the camera move; `mouth_box` adds room for the jaw and a nod.
+        return mouth_box(Box(mouth.x, mouth.y, mouth.w, mouth.h).scaled(1 / shrink, 1 / shrink))
 
     def scene_on(self, t: float) -> int | None:
         t_line = self.timeline
@@ -66,11 +66,11 @@ class MouthWatcher:
         if k is None or k not in self.boxes:
             return
         height, width = grey.shape
-        mouth, around = (b.clipped(width, height) for b in self.boxes[k])
-        if mouth is None or around is None:
+        mouth = self.boxes[k].clipped(width, height)
+        if mouth is None:
             return
         self.frames[k].append(index)
-        self.values[k].append(mouth_contrast(grey.astype(np.float32), mouth, around))
+        self.values[k].append(mouth_texture(grey.astype(np.float32), mouth))
 
     def readings(self, voices: dict[int, Path], voice_at: tuple[float, ...]) -> dict[int, Any]:
         out = {}
@@ -78,7 +78,7 @@ class MouthWatcher:
             if k not in voices or len(frames) < self.fps // 2:
                 continue
             first, count = frames[0], frames[-1] - frames[0] + 1
-            envelope = voice_envelope(voices[k], self.fps, count, round(voice_at[k] * self.fps) - first)
+            envelope = voice_envelope(voices[k], self.fps, count, voice_at[k] - first / self.fps)
             picked = np.array(frames) - first
             out[k] = read_lips(np.array(self.values[k]), envelope[picked], self.fps)
         return out

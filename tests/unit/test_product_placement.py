@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 from core.adapters.providers.local_image_gen import LocalImageGenerator, _cutout
 from core.adapters.providers.portrait import Box, read_layout
-from core.adapters.providers.product_placement import SIZE_TO_FACE, fringe, place_product
+from core.adapters.providers.product_placement import SIZE_TO_FACE, fringe, holding_hand, place_product
 from core.ports import ImageGenRequest
 from tests.ugc_support import product_png
 
@@ -63,11 +63,25 @@ def test_the_product_is_placed_by_scene_type_clear_of_the_face(
             assert abs((box.x + box.w / 2) - face.cx) <= 1.6 * face.w
         elif place == "counter":
             assert box.y + box.h >= 0.9 * H
-        else:
-            assert box.h >= 0.45 * H
+        else:  # held up to the camera beside the face: larger than in hand, its top about the face's
+            assert box.h >= 1.7 * face.h and face.y - 0.3 * face.h <= box.y <= face.cy
+            assert abs((box.x + box.w / 2) - face.cx) <= 2.2 * face.w
         pixels = np.asarray(image.convert("RGB"), np.int16)[box.y : box.y + box.h, box.x : box.x + box.w]
         orange = (pixels[..., 0] > 170) & (pixels[..., 1] > 100) & (pixels[..., 2] < 100)
         assert orange.mean() > 0.3  # the box is where the product really is
+
+
+def test_a_held_product_has_a_hand_round_it_not_over_the_label() -> None:
+    face = Box(60, 100, 60, 80)
+    for place in ("hand", "close_up"):
+        box = place_product(place, 0.35, face, (W, H)).box
+        hand = holding_hand(box, face)
+        assert len(hand.fingers) == 4
+        for x0, y0, x1, y1 in hand.fingers:
+            assert y0 >= box.y + 0.6 * box.h and y1 <= box.y + box.h  # the lower part: the label shows
+            assert x0 < box.x + box.w and x1 > box.x  # across the product
+        inner = box.x if box.x + box.w / 2 > face.cx else box.x + box.w
+        assert hand.palm[0] <= inner <= hand.palm[2]  # the palm at the side toward the body
 
 
 def test_no_product_when_the_scene_hides_it(tmp_path: Path) -> None:

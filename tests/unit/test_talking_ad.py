@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.adapters.media.lips import Box, mouth_contrast, read_lips, voice_envelope
+from core.adapters.media.lips import Box, mouth_box, mouth_texture, read_lips, voice_envelope
 from core.adapters.media.postprod import EditSpec, SceneCut, plan
 from core.adapters.media.voice_timing import MAX_BREATH_S, MAX_PAUSE_S, Speech, fit_breaths, speech_of
 from core.adapters.providers.local_image_gen import LocalImageGenerator
@@ -102,8 +102,8 @@ def _reading(clip: Path, frame: Path, voice: Path):  # type: ignore[no-untyped-d
     mouth = Box(layout.mouth.x, layout.mouth.y, layout.mouth.w, layout.mouth.h)
     with av.open(str(clip)) as container:
         gray = [f.to_ndarray(format="gray").astype(np.float32) for f in container.decode(video=0)]
-    contrast = np.array([mouth_contrast(g, mouth.grown(0.5, 1.2), mouth.grown(1.6, 3.0)) for g in gray])
-    return read_lips(contrast, voice_envelope(voice, FPS, len(gray), FPS), FPS)
+    texture = np.array([mouth_texture(g, mouth_box(mouth.grown(0.16, 0.16))) for g in gray])
+    return read_lips(texture, voice_envelope(voice, FPS, len(gray), 1.0), FPS)
 
 
 def test_a_talking_scene_moves_its_lips_with_its_voice(talking: dict[str, Path]) -> None:

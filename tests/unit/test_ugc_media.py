@@ -100,8 +100,9 @@ def test_nasty_captions_render_in_one_pass_without_breaking_the_graph(media_dir:
 def test_transitions_keep_the_script_length(media_dir: Path) -> None:
     timeline = plan(_spec(media_dir, "Hello there."))
     assert timeline.total_s == pytest.approx(4.0)
-    assert timeline.starts == (0.0, 1.6) and timeline.fades == (0.0, 0.8)  # centred on the cut at 2.0 s
-    assert timeline.slots[0] == pytest.approx(2.4)
+    # Centred on the cut at 2.0 s; 0.8 s at 12 fps is 9.6 frames: the nearest even count, 10, starts on a frame.
+    assert timeline.starts == (0.0, round(2.0 - 5 / 12, 3)) and timeline.fades == (0.0, round(10 / 12, 3))
+    assert timeline.slots[0] == pytest.approx(2.0 + 5 / 12, abs=1e-3)
 
 
 def test_other_aspects_and_no_realism_layer(media_dir: Path, tmp_path: Path) -> None:

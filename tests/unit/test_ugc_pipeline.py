@@ -221,9 +221,6 @@ def test_a_failed_scene_does_not_stop_the_others_and_retries_alone(make_sqlite: 
     assert flaky.submits == 4  # three scenes, then scene 2 once more
 
 
-@pytest.mark.xfail(
-    reason="issue 13 (open): the lips check sits near its threshold on scene 1 and fails some runs", strict=False
-)
 def test_the_offline_run_makes_a_checked_captioned_ad(make_sqlite: Any) -> None:
     make = make_sqlite
     services = make()

@@ -9,8 +9,8 @@ from core.adapters.media.viewer_checks import SceneView, ViewerInputs, judge_vie
 from core.domain.ugc import Caption, Platform
 
 FACE, PRODUCT = Rect(80, 90, 110, 150), Rect(190, 260, 60, 200)
-TALKING = LipReading(4.0, -0.7, 60)
-STILL = LipReading(0.2, -0.05, 60)
+TALKING = LipReading(4.0, 0.7, 60)
+STILL = LipReading(0.2, 0.05, 60)
 
 
 def _timeline(starts: list[float], ends: list[float]) -> Timeline:

@@ -1,11 +1,15 @@
-"""Do the lips move while the voice speaks? Mouth-region brightness against the voice envelope.
+"""Do the lips move while the voice speaks? Mouth-region texture against the voice envelope.
 
-An open mouth shows a dark cavity, so the mouth box's mean brightness, taken relative to
-the lower face around it, drops as the mouth opens. A camera move changes that signal
-slowly (the box drifts across the face over seconds); speech moves it at syllable rate.
-So the signal is high-passed (minus its own 0.3 s moving average) and its spread over
-the frames where the voice is speaking is the lips' activity; its correlation with the
-voice envelope (louder, more open, darker: negative) says it follows that voice.
+An open mouth shows a dark cavity, lips and teeth where a closed one shows lips on skin,
+so the spread of grey levels (their standard deviation) in a box around the mouth rises
+as it opens, whatever the colours (a mean brightness would not: white teeth brighten it
+while the cavity darkens it). The box is generous, so a nod or sway of a few pixels keeps
+the mouth inside it. A camera move changes the signal slowly (the box drifts over the
+face over seconds); speech moves it at syllable rate. So both the signal and the voice
+envelope are high-passed alike (minus their own 0.3 s moving average): the signal's
+spread over the frames where the voice speaks is the lips' activity, and its correlation
+with the envelope (louder, more open: positive) says it follows that voice. High-passing
+only one side would correlate a syllable-rate signal with a slow one and lose most of it.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from core.adapters.media.voice_timing import envelope_db, voiced
 
 logger = logging.getLogger(__name__)
 
-LIP_ACTIVITY_MIN = 0.8  # grey levels of high-passed mouth contrast (a still mouth under grain: about 0.2)
-LIP_CORRELATION_MAX = -0.15  # the mouth darkens when the voice is loud
+LIP_ACTIVITY_MIN = 0.8  # grey levels of high-passed mouth texture (a still mouth under grain: about 0.2)
+LIP_CORRELATION_MIN = 0.15  # the mouth opens when the voice is loud (talking clips measure 0.35-0.8)
+WATCH_WIDTH = 270  # mouths are measured on a picture about this wide, whatever the output size
 ENVELOPE_RATE = 24_000
 
 
@@ -46,21 +51,35 @@ class Box:
         return Box(x0, y0, x1 - x0, y1 - y0) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
 
 
-def mouth_contrast(gray: np.ndarray, mouth: Box, around: Box) -> float:
-    """Mean brightness of the mouth box minus that of the lower face around it."""
-    m = gray[mouth.y : mouth.y + mouth.h, mouth.x : mouth.x + mouth.w]
-    a = gray[around.y : around.y + around.h, around.x : around.x + around.w]
-    return float(m.mean()) - float(a.mean()) if m.size and a.size else 0.0
+def watch_shrink(width: int) -> int:
+    """How much to shrink a picture for the mouth watch: to about WATCH_WIDTH wide, never up."""
+    return max(1, width // WATCH_WIDTH)
 
 
-def voice_envelope(voice: Path, fps: int, n_frames: int, at_frame: int) -> np.ndarray:
-    """The voice line's level per video frame (dB), placed at `at_frame`; -100 elsewhere."""
+def mouth_box(mouth: Box) -> Box:
+    """The box watched around a mouth: wide and tall enough for the lips, an open jaw and a nod."""
+    return mouth.grown(0.4, 1.2)
+
+
+def mouth_texture(gray: np.ndarray, box: Box) -> float:
+    """The spread (standard deviation) of grey levels in the box around the mouth."""
+    m = gray[box.y : box.y + box.h, box.x : box.x + box.w]
+    return float(m.std()) if m.size else 0.0
+
+
+def voice_envelope(voice: Path, fps: int, n_frames: int, at_s: float) -> np.ndarray:
+    """The voice line's level per video frame (dB) when it starts `at_s` seconds after the first
+    frame (negative: before it); -100 where it is silent. Placed to the sample, not to the frame:
+    the talking head's mouth follows the voice to the sample, and at 12 fps half a frame of
+    misplacement costs most of the correlation."""
     samples = decode_audio_mono(voice, rate=ENVELOPE_RATE)
-    db = envelope_db(samples, ENVELOPE_RATE, 1 / fps)
+    shift = round(at_s * ENVELOPE_RATE)
+    samples = np.concatenate([np.zeros(shift, np.float32), samples]) if shift >= 0 else samples[-shift:]
+    window = ENVELOPE_RATE // fps
+    db = envelope_db(samples, ENVELOPE_RATE, window / ENVELOPE_RATE)[:n_frames] if len(samples) >= window else None
     out = np.full(n_frames, -100.0)
-    lo, hi = max(0, at_frame), min(n_frames, at_frame + len(db))
-    if hi > lo:
-        out[lo:hi] = db[lo - at_frame : hi - at_frame]
+    if db is not None:
+        out[: len(db)] = np.maximum(db, -100.0)
     return out
 
 
@@ -78,16 +97,17 @@ class LipReading:
 
     @property
     def moving(self) -> bool:
-        return self.activity >= LIP_ACTIVITY_MIN and self.correlation <= LIP_CORRELATION_MAX
+        return self.activity >= LIP_ACTIVITY_MIN and self.correlation >= LIP_CORRELATION_MIN
 
 
-def read_lips(contrast: np.ndarray, envelope_db_: np.ndarray, fps: int) -> LipReading:
+def read_lips(texture: np.ndarray, envelope_db_: np.ndarray, fps: int) -> LipReading:
     """Activity and envelope correlation of the mouth over the frames where the voice speaks."""
     speaking = voiced(envelope_db_) & (envelope_db_ > -90)
-    if speaking.sum() < max(3, fps // 4) or len(contrast) != len(envelope_db_):
+    if speaking.sum() < max(3, fps // 4) or len(texture) != len(envelope_db_):
         return LipReading(0.0, 0.0, int(speaking.sum()))
-    hp = _high_pass(contrast, fps)[speaking]
-    level = np.clip(envelope_db_[speaking] - envelope_db_[speaking].max() + 40, 0, None)
+    hp = _high_pass(texture, fps)[speaking]
+    loud = float(envelope_db_[speaking].max())
+    level = _high_pass(np.clip(envelope_db_ - loud + 40, 0, None), fps)[speaking]
     spread = float(hp.std())
     corr = float(np.corrcoef(hp, level)[0, 1]) if spread > 1e-6 and level.std() > 1e-6 else 0.0
     return LipReading(round(spread, 3), round(corr, 3), int(speaking.sum()))

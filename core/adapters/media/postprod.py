@@ -134,13 +134,32 @@ def scene_lengths(spec: EditSpec) -> tuple[list[float], list[float]]:
     return lengths, offsets
 
 
+def _whole_frames(lengths: list[float], offsets: list[float], fps: int) -> tuple[list[float], list[float]]:
+    """Scene boundaries on whole frames (rounded where they fall, so no error adds up), each
+    scene's speech offset moved with its start: a lip-synced clip's picture then lands on the
+    frame its voice was planned for, not up to a frame off after a few scenes."""
+    edges, t = [0.0], 0.0
+    for length in lengths:
+        t += length
+        edges.append(round(t * fps) / fps)
+    starts = [0.0, *(t for t in np.cumsum(lengths)[:-1])]
+    moved = [o + (s - e) for o, s, e in zip(offsets, starts, edges, strict=False)]
+    return [b - a for a, b in zip(edges, edges[1:], strict=False)], [max(0.0, o) for o in moved]
+
+
+def _even_frames(seconds: float, fps: int) -> float:
+    """A transition of an even number of frames: centred on a cut that is on a frame, it starts on one."""
+    return 2 * round(seconds * fps / 2) / fps
+
+
 def plan(spec: EditSpec) -> Timeline:
     """A transition is centred on the cut, taking half its length from each neighbour's
     handles (clips run a little past their scene); scene lengths from `scene_lengths`."""
     count = len(spec.scenes)
-    lengths, offsets = scene_lengths(spec)
+    lengths, offsets = _whole_frames(*scene_lengths(spec), spec.fps)
     fades = [0.0] + [
-        min(spec.scenes[k].transition.seconds, lengths[k - 1] / 2, lengths[k] / 2) for k in range(1, count)
+        _even_frames(min(spec.scenes[k].transition.seconds, lengths[k - 1] / 2, lengths[k] / 2), spec.fps)
+        for k in range(1, count)
     ]
     starts, slots, voice_at, trims, said, ended = [], [], [], [], [], []
     t = 0.0  # where scene k's own time begins (the middle of its incoming transition)
@@ -148,10 +167,14 @@ def plan(spec: EditSpec) -> Timeline:
         tail = fades[k + 1] / 2 if k + 1 < count else 0.0
         start, speech = t - fades[k] / 2, scene.speech
         file_at = max(0.0, t + offsets[k] - (speech.start_s if speech else 0.0))
+        trim = 0.0
+        if scene.clip_voice_at_s is not None:  # a lip-synced clip: cut whole frames, then the voice follows
+            frames = max(0, round((scene.clip_voice_at_s - (file_at - max(0.0, start))) * spec.fps))
+            trim = frames / spec.fps
+            file_at = max(0.0, start) + scene.clip_voice_at_s - trim  # the picture's voice, to the sample
         starts.append(round(start, 3))
         voice_at.append(round(file_at, 3))
-        trim = scene.clip_voice_at_s - (file_at - max(0.0, start)) if scene.clip_voice_at_s is not None else 0.0
-        trims.append(round(max(0.0, trim), 3))
+        trims.append(round(trim, 4))
         said.append(round(file_at + (speech.start_s if speech else 0.0), 3))
         ended.append(round(file_at + (speech.end_s if speech else scene.voice_duration_s), 3))
         slots.append(round(lengths[k] + fades[k] / 2 + tail, 3))

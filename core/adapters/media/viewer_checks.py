@@ -58,7 +58,7 @@ def lips(inputs: ViewerInputs) -> QcFinding:
         return _not_checked("lips", "no spoken scene with a known face to watch")
     still = [s for s in measured if not s.lips.moving]  # type: ignore[union-attr]
     detail = "; ".join(
-        f"scene {s.number}: activity {s.lips.activity:.2f}, follows the voice {-s.lips.correlation:.2f}"  # type: ignore[union-attr]
+        f"scene {s.number}: activity {s.lips.activity:.2f}, follows the voice {s.lips.correlation:.2f}"  # type: ignore[union-attr]
         for s in measured
     )
     reason = (

@@ -19,14 +19,21 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 from core.adapters.media.files import atomic_output, file_sha256
 from core.adapters.media.images import flatten_rgb, load_image_safely
 from core.adapters.providers.local_base import FinishedOnSubmit
 from core.adapters.providers.local_image_edit import apply_grade, flat_background, paint_backdrop, person_matte
 from core.adapters.providers.portrait import Box, FaceLayout, guess_layout, layout_pnginfo, read_layout
-from core.adapters.providers.product_placement import Placement, decontaminate, place_for, place_product
+from core.adapters.providers.product_placement import (
+    Hand,
+    Placement,
+    decontaminate,
+    holding_hand,
+    place_for,
+    place_product,
+)
 from core.adapters.providers.scenes import SCENE_WORDS, parse_prompt
 from core.adapters.providers.vision_metrics import foreground_mask
 from core.domain.media import ImageFile
@@ -37,7 +44,11 @@ logger = logging.getLogger(__name__)
 
 MAX_PROMPT_CHARS = 8000
 # Shot -> (face height as a share of the frame height, face centre y as a share).
-SHOTS = {"close_up": (0.30, 0.36), "medium": (0.17, 0.30), "wide": (0.10, 0.42), "product_close_up": (0.13, 0.24)}
+SHOTS = {"close_up": (0.30, 0.36), "medium": (0.17, 0.30), "wide": (0.10, 0.42), "product_close_up": (0.19, 0.30)}
+# Where the face's centre sits across the frame, by angle; a product close-up keeps the presenter
+# off-centre so the product held up beside them has room.
+FACE_X = {"three quarter": 0.42, "low angle": 0.5, "high angle": 0.5}
+PRODUCT_SHOT_FACE_X = 0.36
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +171,7 @@ def _place_person(frame: Image.Image, avatar_path: Path, card: SceneCard, rng: r
     scale = face_share * height / max(1, layout.face.h)
     person = _cutout_of(file_sha256(avatar_path), str(avatar_path), layout.background).copy()
     person = person.resize((max(1, round(avatar.width * scale)), max(1, round(avatar.height * scale))), Image.LANCZOS)
-    face_x = {"three quarter": 0.42, "low angle": 0.5, "high angle": 0.5}.get(card.angle, 0.5)
+    face_x = PRODUCT_SHOT_FACE_X if card.shot == "product_close_up" else FACE_X.get(card.angle, 0.5)
     face_y += {"low angle": -0.04, "high angle": 0.05}.get(card.angle, 0.0)
     cx, cy = (face_x + rng.uniform(-0.03, 0.03)) * width, (face_y + rng.uniform(-0.015, 0.015)) * height
     dx, dy = round(cx - layout.face.cx * scale), round(cy - layout.face.cy * scale)
@@ -193,7 +204,44 @@ def _place_product(
     b = placement.box
     cut = cut.resize((b.w, b.h), Image.LANCZOS).rotate(rng.uniform(-3, 3), resample=Image.BICUBIC)
     _paste_with_shadow(frame, cut, b.x, b.y, 0.5)
+    if face is not None and place in ("hand", "close_up"):
+        _draw_hand(frame, holding_hand(b, face), _skin_of(frame, face))
     return placement
+
+
+def _skin_of(frame: Image.Image, face: Box) -> tuple[int, int, int]:
+    """The presenter's skin: the median colour of the cheeks, below the eyes and beside the nose."""
+    rgb = np.asarray(frame.convert("RGB"))
+    y0, y1 = face.y + round(face.h * 0.55), face.y + round(face.h * 0.68)
+    spans = ((0.2, 0.35), (0.65, 0.8))
+    cheeks = [rgb[y0:y1, face.x + round(face.w * a) : face.x + round(face.w * b)].reshape(-1, 3) for a, b in spans]
+    pixels = np.concatenate(cheeks)
+    if not len(pixels):
+        return (224, 180, 150)
+    r, g, b = np.median(pixels, axis=0)
+    return int(r), int(g), int(b)
+
+
+def _draw_hand(frame: Image.Image, hand: Hand, skin: tuple[int, int, int]) -> None:
+    """The hand, supersampled for smooth edges, with a faint darker outline between the fingers."""
+    ss = 3
+    x0 = min(hand.palm[0], *(f[0] for f in hand.fingers)) - 2
+    y0 = min(hand.palm[1], *(f[1] for f in hand.fingers)) - 2
+    x1 = max(hand.palm[2], *(f[2] for f in hand.fingers)) + 2
+    y1 = max(hand.palm[3], *(f[3] for f in hand.fingers)) + 2
+    layer = Image.new("RGBA", ((x1 - x0) * ss, (y1 - y0) * ss), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    shade = tuple(int(c * 0.8) for c in skin)
+
+    def local(shape: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        return ((shape[0] - x0) * ss, (shape[1] - y0) * ss, (shape[2] - x0) * ss, (shape[3] - y0) * ss)
+
+    draw.ellipse(local(hand.palm), fill=(*skin, 255))
+    for finger in hand.fingers:
+        box = local(finger)
+        draw.rounded_rectangle(box, radius=(box[3] - box[1]) // 2, fill=(*skin, 255), outline=(*shade, 255), width=ss)
+    layer = layer.resize((x1 - x0, y1 - y0), Image.Resampling.LANCZOS)
+    frame.alpha_composite(layer, (max(0, x0), max(0, y0)), (max(0, -x0), max(0, -y0)))
 
 
 def render_frame(request: ImageGenRequest) -> tuple[Image.Image, FaceLayout | None, SceneCard, Placement | None]:

@@ -2,9 +2,11 @@
 
 By scene: held near the chest beside the presenter's face ("hand": the hook, solution
 and call to action), standing on a counter beside them ("counter": a secondary
-mention), or filling the lower frame for a product close-up ("close_up"). Sizes are set
-against the face (a hand-held bottle is about one to two face heights), and the product
-never covers the face. Edges are un-mixed from the photo's backdrop colour, so a green
+mention), or held up beside the face toward the camera for a product close-up
+("close_up": larger, its label at the face's height, as a creator shows a product; not
+pasted over the body). Sizes are set against the face (a hand-held bottle is about one
+to two face heights, held up to the lens about two and a half), and the product never
+covers the face. Edges are un-mixed from the photo's backdrop colour, so a green
 or grey studio wall leaves no fringe.
 """
 
@@ -20,8 +22,7 @@ from core.adapters.providers.portrait import Box
 logger = logging.getLogger(__name__)
 
 # Product height against the face height, per place: (preferred, minimum, maximum).
-SIZE_TO_FACE = {"hand": (1.4, 0.9, 2.2), "counter": (1.25, 0.9, 2.2), "close_up": (4.5, 2.0, 6.0)}
-CLOSE_UP_SHARE = 0.58  # of the frame height, for a product close-up
+SIZE_TO_FACE = {"hand": (1.4, 0.9, 2.2), "counter": (1.25, 0.9, 2.2), "close_up": (2.5, 1.8, 3.2)}
 FACE_CLEARANCE = 0.12  # the face box grown by this share on each side stays clear
 
 
@@ -50,8 +51,7 @@ def size_for(place: str, aspect: float, face: Box, frame: tuple[int, int]) -> tu
     """(width, height) of the product: `aspect` is its width / height."""
     width, height = frame
     preferred, low, high = SIZE_TO_FACE[place]
-    h = CLOSE_UP_SHARE * height if place == "close_up" else preferred * face.h
-    h = min(max(h, low * face.h), high * face.h, 0.8 * height)
+    h = min(max(preferred * face.h, low * face.h), high * face.h, 0.8 * height)
     w = h * aspect
     if w > 0.9 * width:  # a wide product: fit the width, keep the aspect
         w, h = 0.9 * width, 0.9 * width / aspect
@@ -69,9 +69,9 @@ def place_product(place: str, aspect: float, face: Box, frame: tuple[int, int], 
     elif place == "counter":  # standing on the counter, beside the presenter
         cx = face.cx + side * (1.25 * face.w + 0.5 * w) + jitter * width
         top = 0.95 * height - h
-    else:  # close-up: centred low in the frame
-        cx = width / 2 + jitter * width
-        top = 0.97 * height - h
+    else:  # close-up: held up beside the face, its top a little above the eyes
+        cx = face.cx + side * (0.62 * face.w + 0.5 * w) + jitter * width
+        top = face.y + face.h * 0.05
     clear = clear_of_face(face)
     box = _inside(_away_from(Box(round(cx - w / 2), round(top), w, h), clear, frame), frame)
     for _ in range(6):  # no room beside the face: smaller, as if held further away
@@ -80,6 +80,33 @@ def place_product(place: str, aspect: float, face: Box, frame: tuple[int, int], 
         w, h = max(1, round(box.w * 0.85)), max(1, round(box.h * 0.85))
         box = _inside(_away_from(Box(box.x, box.y, w, h), clear, frame), frame)
     return Placement(place, box)
+
+
+@dataclass(frozen=True, slots=True)
+class Hand:
+    """The hand holding the product, as shapes in frame pixels (x0, y0, x1, y1)."""
+
+    palm: tuple[int, int, int, int]
+    fingers: tuple[tuple[int, int, int, int], ...]
+
+
+def holding_hand(box: Box, face: Box) -> Hand:
+    """Fingers wrapped round the lower part of the product from the presenter's side, the palm
+    behind its edge: a product in hand, not one floating beside the body."""
+    inward = -1 if box.cx >= face.cx else 1  # toward the body
+    edge = box.x if inward < 0 else box.x + box.w
+    finger_h, reach = max(2, round(box.h * 0.07)), round(box.w * 0.62)
+    top = box.y + round(box.h * 0.66)  # below the label
+    fingers = []
+    for k in range(4):
+        y0 = top + k * round(finger_h * 1.12)
+        length = round(reach * (1.0 - 0.1 * abs(k - 1.5)))
+        x0, x1 = sorted((edge - inward * length, edge + inward * round(box.w * 0.08)))
+        fingers.append((x0, y0, x1, y0 + finger_h))
+    palm_w = round(box.w * 0.5)
+    px0, px1 = sorted((edge + inward * palm_w, edge - inward * round(box.w * 0.12)))
+    palm = (px0, top - finger_h // 2, px1, top + round(finger_h * 5.2))
+    return Hand(palm, tuple(fingers))
 
 
 def _away_from(box: Box, face: Box, frame: tuple[int, int]) -> Box:
