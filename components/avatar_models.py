@@ -6,9 +6,9 @@ import streamlit as st
 
 from components.avatars import _run
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.avatars import AvatarView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import estimates, ugc_studio
 from core.services.avatars import face_swap, lora, sheets
 from core.services.avatars.media import twin_media_bytes

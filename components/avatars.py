@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.avatars import ANGLE_LABELS, ANGLES, AvatarView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.avatars import manage, sheets
 from core.services.avatars.media import twin_media_bytes
 

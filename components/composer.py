@@ -18,9 +18,9 @@ from components import media, uploads
 from components.actor_card import voice_label
 from components.filters import actor_filters
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.types import ActorView, VariantView
 from core.errors import StudioError, ValidationError
+from core.ports_services import Services
 from core.services import drafts, estimates, videos
 from core.services.catalog import list_actors
 from core.services.variants import clean_prompt, list_variants

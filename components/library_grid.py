@@ -13,8 +13,8 @@ from components.gallery import act_on_card
 from components.job_progress import WatchedChip, job_progress
 from components.runtime import show_error
 from components.video_card import ago, duration_label, video_card
-from core.bootstrap import Services
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import library_items
 from core.services.catalog import list_actors
 from core.services.library_items import AdCard, LibraryQuery

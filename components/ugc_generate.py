@@ -10,11 +10,11 @@ import streamlit as st
 from components import ugc_media
 from components.labels import literal
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.types import JobStatus
 from core.domain.ugc import AdStatus, Aspect, AssetKind, RealismSettings, Transition
 from core.domain.ugc_views import AdView, SceneView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import ugc_ads, ugc_generation, ugc_spend
 
 logger = logging.getLogger(__name__)

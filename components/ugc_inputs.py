@@ -10,11 +10,11 @@ from components import ugc_media, uploads
 from components.avatars import saved_avatar_picker
 from components.labels import literal
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain import voices
 from core.domain.ugc import STYLES, TONES, BriefInput, CharacterDNA, CreativeBrief, Platform, ProductDNA
 from core.domain.ugc_views import AdView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import catalog, ugc_avatar, ugc_product, ugc_script
 from core.services import voices as voices_service
 

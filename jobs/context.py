@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from core.adapters.db.models import CostRecord, Job, JobStep, utcnow
-from core.bootstrap import Services
 from core.domain.types import MediaKind, StepStatus
 from core.errors import AnswerLost, JobCancelled, PaidCallUncertain, ProviderError, ProviderTimeout, TransientError
 from core.ports import PollResult, PredictionState
+from core.ports_services import Services
 from core.services import audit, content_guard, spend
 from jobs import paid_calls
 

@@ -29,8 +29,8 @@ from starlette.routing import Route
 
 from core.adapters.db.models import JobStep
 from core.adapters.providers.webhooks import JwksCache, WebhookEvent, WebhookRejected, verify_fal, verify_wavespeed
-from core.bootstrap import Services
 from core.domain.types import StepStatus
+from core.ports_services import Services
 from jobs import paid_calls
 from jobs.media_links import media_routes
 

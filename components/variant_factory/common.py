@@ -8,9 +8,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.types import ProjectView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.projects import list_projects
 from core.services.variant_factory import files
 

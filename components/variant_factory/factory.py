@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from components.variant_factory.common import attempt, download, play_video
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.variant_factory import audio, batches, collections, handoff, hooks, media
 from core.services.variant_factory.batches import BatchRequest
 from core.services.variant_factory.naming import DEFAULT_PATTERN, FIELDS

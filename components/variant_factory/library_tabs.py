@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.variant_factory.common import attempt, download, pager, play_audio, play_video, poster
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.catalog import list_actors
 from core.services.variant_factory import audio, collections, hooks, media, voiceovers
 from core.services.variant_factory.views import AudioView, VideoView

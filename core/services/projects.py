@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from core.adapters.db.models import ActorImageVariant, Job, Project, VideoAsset
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcProductImage
-from core.bootstrap import Services
 from core.domain import text as text_rules
 from core.domain.types import ProjectView
 from core.errors import ValidationError
+from core.ports_services import Services
 from core.services import audit
 from core.services.access import Right, project_with_right, visible_project_ids
 from core.services.avatars.cleanup import twin_contents

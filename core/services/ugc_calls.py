@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from core.adapters.db.models import CostRecord
-from core.bootstrap import Services
 from core.errors import (
     AnswerLost,
     ConfigurationError,
@@ -26,6 +25,7 @@ from core.errors import (
     TransientError,
 )
 from core.ports import PredictionState
+from core.ports_services import Services
 from core.services import audit, content_guard, spend
 
 logger = logging.getLogger(__name__)

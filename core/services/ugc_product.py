@@ -10,12 +10,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from core.adapters.db.models_ugc import UgcAd, UgcProductImage
-from core.bootstrap import Services
 from core.domain import text as text_rules
 from core.domain.types import MediaKind
 from core.domain.ugc import ProductDNA
 from core.errors import NotFound, ValidationError
 from core.ports import VisionRequest, VisionTask
+from core.ports_services import Services
 from core.services import content_guard, ugc_calls, ugc_parse
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right
@@ -50,7 +50,7 @@ def validated_images(files: list[bytes], services: Services, tmp: Path) -> list[
             )
         raw = tmp / f"upload-{index}.bin"
         raw.write_bytes(data)
-        image = services.media.validate_image_upload(  # type: ignore[attr-defined]
+        image = services.media.validate_image_upload(
             raw,
             max_bytes=settings.image_max_bytes,
             max_pixels=settings.image_max_pixels,

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcScene
-from core.bootstrap import Services
 from core.domain.ugc import AssetKind, AssetStatus
+from core.ports_services import Services
 from core.services import estimates, spend, ugc_assets
 from core.services.access import Right
 from core.services.estimates import Estimate

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job
-from core.bootstrap import Services
 from core.domain import text as text_rules
 from core.domain.types import VariantView
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.projects import cancel_jobs, remove_files

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Job
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcScene
-from core.bootstrap import Services
 from core.domain.text import speakable
 from core.domain.types import ErrorInfo, JobStatus, MediaKind, Voice
 from core.domain.ugc import AssetKind, AssetStatus
 from core.errors import JobCancelled
 from core.ports import ImageGenRequest, ImageToVideoRequest, LoraWeights, SpeechRequest, VisionRequest, VisionTask
+from core.ports_services import Services
 from core.services import ugc_assets
 from core.services.ugc_schemas import identity_schema
 from jobs.context import StepContext

@@ -182,7 +182,7 @@ def post_production(ctx: StepContext) -> dict[str, Any]:
         bar_s = 4 * 60 / BPM
         length = math.ceil(length / bar_s) * bar_s  # whole bars: the bed ends on a bar line
         music = write_music_bed(ctx.work_dir / "music.wav", length, seed=options["seed"])
-    producer, outputs = PostProducer(ctx.services.media), []  # type: ignore[arg-type]
+    producer, outputs = PostProducer(ctx.services.media), []
     for aspect in options.get("aspects", ["9:16"]):
         slug = aspect.replace(":", "x")
         spec = _edit_spec(ctx, cuts, options, aspect, music)
@@ -274,7 +274,7 @@ def quality_check(ctx: StepContext) -> dict[str, Any]:
             and (m := facts_in_output(FrameFacts.from_dict(s["facts"]), out["width"], out["height"])["mouth"])
         }
         watcher = MouthWatcher(timeline, mouths, ctx.services.settings.ugc_fps)
-        scan = scan_media(ctx.services.media, ctx.fetch(out["video_key"]), watch=watcher)  # type: ignore[arg-type]
+        scan = scan_media(ctx.services.media, ctx.fetch(out["video_key"]), watch=watcher)
         views = scene_views(scenes, out["width"], out["height"], watcher.readings(voices, timeline.voice_at))
         viewer = ViewerInputs(views, timeline, _placed(out["captions"]), bool(options.get("captions", True)))
         extra = [

@@ -11,12 +11,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, FfmpegToolkit, file_url
+from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, file_url
 from core.adapters.media.files import atomic_output, format_mb, format_seconds
 from core.adapters.media.probe import open_container, probe_media, require_sniff
 from core.adapters.media.sniff import sniff
 from core.domain.media import MediaInfo, VideoFile
 from core.errors import MediaRejected
+from core.ports import PostProduction
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def needs_transcode(info: MediaInfo, facts: StreamFacts) -> str | None:
     return None
 
 
-def normalise_video(toolkit: FfmpegToolkit, src: Path, dest: Path, info: MediaInfo) -> tuple[VideoFile, bool]:
+def normalise_video(toolkit: PostProduction, src: Path, dest: Path, info: MediaInfo) -> tuple[VideoFile, bool]:
     """An MP4 with H.264 video (and AAC sound if any), moov first. Returns (file, transcoded)."""
     reason = needs_transcode(info, stream_facts(src))
     audio = ["-map", "0:a:0?", "-c:a", "aac", "-b:a", "160k"] if reason else ["-map", "0:a:0?", "-c:a", "copy"]

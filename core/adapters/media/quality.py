@@ -26,10 +26,10 @@ import numpy as np
 from PIL import Image
 
 from core.adapters.media.captions import PlacedCaption, Rect
-from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.postprod import Timeline
 from core.adapters.media.probe import open_container, require_sniff
 from core.domain.ugc import QcFinding, QcReport
+from core.ports import PostProduction
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ FrameWatcher = Callable[[int, np.ndarray], None]
 
 
 def scan_media(
-    toolkit: FfmpegToolkit,
+    toolkit: PostProduction,
     video: Path,
     *,
     timeout_s: float = 600.0,

@@ -24,13 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from core.adapters.media.captions import FONT, _font, clean_text, filter_value, safe_area, wrap
-from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, FfmpegToolkit, file_url
+from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, file_url
 from core.adapters.media.files import atomic_output
 from core.adapters.media.library_video import StreamFacts, stream_facts
 from core.adapters.media.mixdown import RATE, mix
 from core.adapters.media.probe import decode_audio_mono
 from core.domain.media import VideoFile
 from core.domain.ugc import Platform
+from core.ports import PostProduction
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def cut_point(facts: StreamFacts, hook_end_s: float) -> tuple[float | None, str]
 
 
 class VariantRenderer:
-    def __init__(self, toolkit: FfmpegToolkit) -> None:
+    def __init__(self, toolkit: PostProduction) -> None:
         self.toolkit = toolkit
 
     def render(self, spec: VariantSpec, dest: Path, work: Path, *, force_full: bool = False) -> VariantResult:

@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.bootstrap import Services
 from core.domain.avatars import ANGLES
 from core.errors import ProviderError, ValidationError
 from core.ports import VisionRequest, VisionTask
+from core.ports_services import Services
 from core.services import ugc_calls
 
 MIN_SIDE = 64  # smaller than this cannot show a recognisable face

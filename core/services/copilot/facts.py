@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models import Actor
 from core.adapters.db.models_copilot import CopilotChat
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcProductImage
-from core.bootstrap import Services
 from core.domain.copilot import Mode
 from core.domain.ugc import STYLES, TONES, Platform
+from core.ports_services import Services
 from core.services.access import Right
 from core.services.copilot.chats import chat_with_right
 from core.services.ugc_ads import scenes_of

@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from core.adapters.db.models import Actor
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcProductImage
-from core.bootstrap import Services
 from core.domain.copilot import MessageKind
 from core.domain.ugc import STYLES, TONES, AdStatus, BriefInput, Platform
 from core.errors import ValidationError
+from core.ports_services import Services
 from core.services import ugc_ads, ugc_avatar, ugc_generation, ugc_product, ugc_script
 from core.services.access import Right
 from core.services.copilot.chats import add_message, chat_with_right, lock_chat

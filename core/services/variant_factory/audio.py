@@ -11,9 +11,9 @@ from core.adapters.db.models import VideoAsset
 from core.adapters.db.models_factory import LibraryAudio
 from core.adapters.media.files import format_mb, format_seconds
 from core.adapters.media.probe import measure_audio_duration, probe_media, require_sniff
-from core.bootstrap import Services
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound
+from core.ports_services import Services
 from core.services.access import Right, project_with_right
 from core.services.variant_factory.media import clean_title, tmp_root
 from core.services.variant_factory.search import list_library

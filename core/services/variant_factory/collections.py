@@ -12,8 +12,8 @@ from core.adapters.db.models_factory import (
     LibraryVideo,
     MediaCollection,
 )
-from core.bootstrap import Services
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services.access import Right, project_with_right
 from core.services.variant_factory.views import CollectionView
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from core.adapters.db.models import utcnow
 from core.adapters.db.models_factory import BatchVariant, VariantBatch
 from core.adapters.media.files import format_mb
-from core.bootstrap import Services
 from core.domain.types import MediaKind
 from core.errors import ValidationError
+from core.ports_services import Services
 from core.services.access import Right
 from core.services.variant_factory.batches import batch_of, time_left
 from core.services.variant_factory.media import _copy_in, tmp_root

@@ -16,9 +16,9 @@ from core.adapters.db.models_factory import LibraryVideo
 from core.adapters.db.models_ugc import UgcAd, UgcOutput
 from core.adapters.media.files import format_mb
 from core.adapters.media.library_video import normalise_video, validate_video_upload
-from core.bootstrap import Services
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound, ValidationError
+from core.ports_services import Services
 from core.services import audit
 from core.services.access import Right, project_with_right
 from core.services.variant_factory.search import list_library
@@ -89,7 +89,7 @@ def upload_video(project_id: str, data: bytes, *, title: str, user_id: str, serv
         info = validate_video_upload(
             raw, max_bytes=settings.factory_video_max_bytes, max_duration_s=settings.factory_video_max_seconds
         )
-        video, transcoded = normalise_video(services.media, raw, Path(tmp) / "video.mp4", info)  # type: ignore[arg-type]
+        video, transcoded = normalise_video(services.media, raw, Path(tmp) / "video.mp4", info)
         key, poster_key = _store_video(services, video.path, video.path, user_id)
         size = video.path.stat().st_size
     with services.db.session(user_id=user_id) as session:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, literal, select, text
 
-from core.bootstrap import Services
+from core.ports_services import Services
 
 MAX_QUERY_CHARS = 100
 

@@ -14,8 +14,8 @@ from sqlalchemy import or_, select
 from core.adapters.db.models import CostRecord, Job, VideoAsset, utcnow
 from core.adapters.db.models_factory import BatchVariant, LibraryAudio, LibraryVideo, VariantBatch
 from core.adapters.db.models_ugc import UgcAd, UgcOutput
-from core.bootstrap import Services
 from core.domain.types import ACTIVE_JOB_STATUSES
+from core.ports_services import Services
 from core.services.access import visible_project_ids
 
 KIND_LABELS = {
