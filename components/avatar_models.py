@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.avatars import _run
+from components.choices import labelled
 from components.runtime import show_error
 from core.domain.avatars import AvatarView
 from core.errors import StudioError
@@ -102,7 +103,7 @@ def face_swap_tab(project_id: str, avatars: list[AvatarView], *, user_id: str, s
             format_func=lambda i: "— upload a video instead —" if i is None else sources[i].label,
         )
         upload = st.file_uploader("Or upload a video (MP4, MOV, WebM)", type=["mp4", "mov", "webm"])
-        face = st.selectbox("Face", list(faces), format_func=faces.get)  # fmt: skip
+        face = st.selectbox("Face", list(faces), format_func=labelled(faces))  # fmt: skip
         resolution = st.selectbox("Resolution (fal)", face_swap.RESOLUTIONS, index=2)
         consent = st.checkbox(face_swap.CONSENT_TEXT)
         if st.form_submit_button("Swap the face", type="primary", disabled=not faces):

@@ -16,6 +16,7 @@ import streamlit as st
 
 from components import media, uploads
 from components.actor_card import voice_label
+from components.choices import labelled
 from components.filters import actor_filters
 from components.runtime import show_error
 from core.domain.types import ActorView, VariantView
@@ -138,8 +139,9 @@ def composer(project_id: str, *, user_id: str, services: Services) -> str | None
     st.markdown("##### 2 · Look")
     st.session_state.setdefault("composer_look", "catalog")
     look = st.segmented_control(
-        "Look", list(LOOKS), format_func=LOOKS.get, required=True, key="composer_look", label_visibility="collapsed"
-    )
+        "Look", list(LOOKS), format_func=labelled(LOOKS), required=True, key="composer_look",
+        label_visibility="collapsed",
+    ) or "catalog"  # required: never empty
     variant = _pick_variant(project_id, actor, user_id, services) if look == "variant" else None
     if variant is not None:
         with st.columns([1, 2])[0]:
@@ -147,8 +149,9 @@ def composer(project_id: str, *, user_id: str, services: Services) -> str | None
     st.markdown("##### 3 · Voice")
     st.session_state.setdefault("composer_voice", "tts")
     voice = st.segmented_control(
-        "Voice", list(VOICES), format_func=VOICES.get, required=True, key="composer_voice", label_visibility="collapsed"
-    )
+        "Voice", list(VOICES), format_func=labelled(VOICES), required=True, key="composer_voice",
+        label_visibility="collapsed",
+    ) or "tts"  # required: never empty
     prepared = _prepare_audio(user_id, services) if voice == "audio" else None
     return _form(project_id, actor, look, variant, voice, prepared, user_id=user_id, services=services)
 

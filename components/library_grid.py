@@ -17,12 +17,12 @@ from core.errors import StudioError
 from core.ports_services import Services
 from core.services import library_items
 from core.services.catalog import list_actors
-from core.services.library_items import AdCard, LibraryQuery
+from core.services.library_items import AdCard, Kind, LibraryQuery
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 24
-KINDS = {"all": "Everything", "talking": "Talking videos", "ad": "Ads"}
+KINDS: dict[Kind, str] = {"all": "Everything", "talking": "Talking videos", "ad": "Ads"}
 
 
 @st.dialog("Ad details", width="large")

@@ -217,12 +217,12 @@ def brief_step(ad: AdView, *, user_id: str, services: Services) -> None:
         )
         if st.form_submit_button("Save and expand the brief", icon=":material/auto_awesome:"):
             brief = BriefInput(Platform(platform), style, tone, duration, prompt)
-            _act(
-                lambda: (
-                    ugc_script.save_brief(ad.id, brief, user_id=user_id, services=services),
-                    ugc_script.expand_brief(ad.id, user_id=user_id, services=services),
-                )
-            )
+
+            def save_and_expand() -> None:
+                ugc_script.save_brief(ad.id, brief, user_id=user_id, services=services)
+                ugc_script.expand_brief(ad.id, user_id=user_id, services=services)
+
+            _act(save_and_expand)
     if ad.creative_brief:
         creative_brief_form(ad.id, ad.creative_brief, user_id=user_id, services=services)
 

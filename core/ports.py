@@ -183,7 +183,7 @@ class PollResult:
 
 
 Req = TypeVar("Req", contravariant=True)
-Out = TypeVar("Out", covariant=True)
+Out = TypeVar("Out")  # invariant: collect returns it and cost_usd reads it
 
 
 @runtime_checkable
@@ -356,6 +356,8 @@ class PostProduction(Protocol):
 
     exe: str
     threads: int
+
+    def probe(self, path: Path) -> MediaInfo: ...
 
     def command(self, *args: str) -> list[str]: ...
 

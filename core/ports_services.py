@@ -30,7 +30,9 @@ from core.ports import (
     VisionAnalyzer,
 )
 
-CAPABILITIES = ("image_edit", "speech", "lipsync", "image_gen", "image_to_video", "llm", "vision", "copilot")
+CAPABILITIES: tuple[str, ...] = (
+    "image_edit", "speech", "lipsync", "image_gen", "image_to_video", "llm", "vision", "copilot",
+)  # fmt: skip
 # Digital twins (core.services.avatars); LoRA training and LoRA images exist only on fal.
 CAPABILITIES += ("lora_train", "lora_image", "face_swap")
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from core.adapters.db.models_ugc import UgcAd, UgcProductImage
 from core.domain import text as text_rules
+from core.domain.media import ImageFile
 from core.domain.types import MediaKind
 from core.domain.ugc import ProductDNA
 from core.errors import NotFound, ValidationError
@@ -40,7 +41,7 @@ def save_product_info(ad_id: str, *, name: str, brand: str, user_id: str, servic
         ad.title = ad.title or name
 
 
-def validated_images(files: list[bytes], services: Services, tmp: Path) -> list[Path]:
+def validated_images(files: list[bytes], services: Services, tmp: Path) -> list[ImageFile]:
     """Every upload checked by content (PNG/JPEG/WebP, size, pixels) and re-encoded; names never used."""
     settings, cleaned = services.settings, []
     for index, data in enumerate(files):

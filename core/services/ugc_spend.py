@@ -49,7 +49,8 @@ def scene_work(session: Session, ctx: ugc_assets.AdContext, scene: UgcScene) -> 
     if not _ready(frames):
         work.append(AssetWork(AssetKind.FRAME, ctx.variants, 0.0))
     frame = ugc_assets.chosen_frame(session, ctx, scene, approved=False) or ugc_assets.best_frame(frames)
-    clip_fp = ugc_assets.fingerprint(AssetKind.CLIP, ugc_assets.clip_inputs(session, ctx, scene, frame)) if frame else ""
+    clip_inputs = ugc_assets.clip_inputs(session, ctx, scene, frame) if frame else None
+    clip_fp = ugc_assets.fingerprint(AssetKind.CLIP, clip_inputs) if clip_inputs is not None else ""
     if frame is None or not _ready(ugc_assets.assets_for(session, scene.id, AssetKind.CLIP, clip_fp)):
         work.append(AssetWork(AssetKind.CLIP, 1, spec.duration_s + ugc_assets.CLIP_HANDLE_S))
     audio = ugc_assets.audio_inputs(ctx, scene)

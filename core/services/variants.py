@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job
@@ -86,7 +88,7 @@ def list_variants(
         return [to_view(v) for v in _distinct(rows)]
 
 
-def _distinct(rows: list[ActorImageVariant]) -> list[ActorImageVariant]:
+def _distinct(rows: Sequence[ActorImageVariant]) -> list[ActorImageVariant]:
     """The same actor, prompt and seed made twice is one variant to the creator: the newest is listed."""
     seen: set[tuple[str, str, int | None]] = set()
     kept = []

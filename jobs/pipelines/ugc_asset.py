@@ -60,7 +60,7 @@ def render(ctx: StepContext) -> dict[str, Any]:
         key = ctx.store(MediaKind.IMAGE, image.path, label="frame", content_type=image.content_type)
         return {"media_key": key, "width": image.width, "height": image.height}
     if kind == AssetKind.CLIP.value:
-        request = ImageToVideoRequest(
+        clip_request = ImageToVideoRequest(
             image=ctx.fetch(inputs["frame_key"]),
             prompt=inputs["prompt"],
             duration_s=float(inputs["duration_s"]),
@@ -71,11 +71,11 @@ def render(ctx: StepContext) -> dict[str, Any]:
             audio=ctx.fetch(inputs["voice_key"]) if inputs.get("voice_key") else None,
             audio_at_s=float(inputs.get("voice_at_s", 0.0)),
         )
-        video = ctx.call_provider("image_to_video", request)
+        video = ctx.call_provider("image_to_video", clip_request)
         key = ctx.store(MediaKind.VIDEO, video.path, label="clip", content_type="video/mp4")
         return {"media_key": key, "duration_s": video.duration_s, "width": video.width, "height": video.height}
-    request = SpeechRequest(text=speakable(inputs["text"]), voice=Voice(**inputs["voice"]), seed=seed)
-    clip = ctx.call_provider("speech", request)
+    speech_request = SpeechRequest(text=speakable(inputs["text"]), voice=Voice(**inputs["voice"]), seed=seed)
+    clip = ctx.call_provider("speech", speech_request)
     key = ctx.store(MediaKind.AUDIO, clip.path, label="voice", content_type=clip.content_type)
     return {"media_key": key, "duration_s": clip.duration_s}
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcQcReport
 from core.adapters.media.captions import PlacedCaption, Rect, safe_area
@@ -192,6 +193,13 @@ def post_production(ctx: StepContext) -> dict[str, Any]:
     return {"outputs": outputs}
 
 
+def _clip_key(session: Session, asset_id: str) -> str:
+    asset = session.get(UgcAsset, asset_id)
+    if asset is None or not asset.media_key:
+        raise JobCancelled("A scene clip of this ad was deleted.")
+    return asset.media_key
+
+
 def _identity(ctx: StepContext) -> dict[int, list[float]]:
     """Clip frames sampled at 1 fps, scored against the avatar's references in one vision call."""
     if "vision" not in ctx.services.providers.choices:
@@ -200,7 +208,7 @@ def _identity(ctx: StepContext) -> dict[int, list[float]]:
         ad = session.get(UgcAd, ctx.payload["ad_id"])
         avatar = session.get(UgcAvatar, ad.avatar_id) if ad and ad.avatar_id else None
         references = list(avatar.reference_keys)[:3] if avatar else []
-        clips = {int(n): session.get(UgcAsset, a).media_key for n, a in ctx.output_of("scene_video")["clips"].items()}
+        clips = {int(n): _clip_key(session, a) for n, a in ctx.output_of("scene_video")["clips"].items()}
     if not references:
         return {}
     frames: list[tuple[int, Path]] = []
@@ -253,10 +261,6 @@ def _placed(raw: list[dict[str, Any]]) -> list[PlacedCaption]:
     ]
 
 
-def _verdict(finding: Any) -> str:
-    return "not checked" if not finding.checked else ("ok" if finding.passed else "FAILED")
-
-
 def quality_check(ctx: StepContext) -> dict[str, Any]:
     outputs = ctx.output_of("post_production")["outputs"]
     identity, limits, summaries = _identity(ctx), _limits(ctx), []
@@ -266,7 +270,8 @@ def quality_check(ctx: StepContext) -> dict[str, Any]:
     with ctx.services.db.session() as session:
         rows = {o.aspect: o.id for o in session.scalars(select(UgcOutput).where(UgcOutput.job_id == ctx.job_id))}
     for out in outputs:
-        timeline = Timeline(**{k: tuple(v) if isinstance(v, list) else v for k, v in out["timeline"].items()})
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in out["timeline"].items()}
+        timeline = Timeline(**fields)
         mouths = {
             k: m
             for k, s in enumerate(scenes)

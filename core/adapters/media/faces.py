@@ -25,7 +25,7 @@ WORK_SIDE = 640  # detection runs on a copy this tall at most: faster, and casca
 
 @functools.lru_cache(maxsize=4)
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)  # type: ignore[attr-defined]  # stubs omit cv2.data
     if cascade.empty():
         raise RuntimeError(f"OpenCV's {name} is missing from the installed package")
     return cascade

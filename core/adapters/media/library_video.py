@@ -86,7 +86,7 @@ def stream_facts(path: Path) -> StreamFacts:
         for packet in container.demux(stream):
             if packet.pts is None or packet.size == 0:
                 continue
-            t = float(packet.pts * stream.time_base)
+            t = float(packet.pts * (stream.time_base or 0))  # a demuxed video stream always has one
             times.append(t)
             if packet.is_keyframe:
                 keys.append(t)

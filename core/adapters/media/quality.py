@@ -255,7 +255,8 @@ def judge(inputs: QcInputs, limits: QcLimits) -> QcReport:
             sorted({scene_at(inputs.timeline, p.caption.start_s) for p in outside}),
         )
     )
-    identity, flagged, metrics = _identity(inputs, limits)
+    identity, flagged, scores = _identity(inputs, limits)
     findings += identity
-    metrics |= {"duration_s": scan.duration_s, "integrated_lufs": lufs, "true_peak_db": peak}
+    loudness = {"integrated_lufs": lufs, "true_peak_db": peak}
+    metrics: dict[str, float | None] = {**scores, "duration_s": scan.duration_s, **loudness}
     return QcReport(all(f.passed for f in findings), findings, metrics, flagged)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from core.domain.avatars import ANGLES
 from core.errors import ProviderError, ValidationError
@@ -15,7 +16,7 @@ from core.services import ugc_calls
 
 MIN_SIDE = 64  # smaller than this cannot show a recognisable face
 
-SCHEMA = {
+SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "photos": {

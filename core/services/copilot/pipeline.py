@@ -90,7 +90,7 @@ def apply_slots(chat_id: str, slots: dict[str, Any], *, user_id: str, services: 
             if actor_id:
                 ugc_avatar.choose_catalog_actor(ad_id, actor_id, user_id=user_id, services=services)
                 done.append(f"avatar: {slots['actor']}")
-    keep = {k: slots[k] for k in ("platform", "duration_s", "tone", "style", "hook") if k in slots}
+    keep: dict[str, Any] = {k: slots[k] for k in ("platform", "duration_s", "tone", "style", "hook") if k in slots}
     if keep:
         with services.db.session() as session:
             chat = chat_with_right(session, chat_id, user_id, Right.EDIT)
@@ -106,8 +106,8 @@ def _brief(state: dict[str, Any], product: str) -> BriefInput:
     prompt = " ".join(f"{notes}{hook}".split())[:PROMPT_MAX] or f"An honest, natural ad for {product}."
     return BriefInput(
         platform,
-        state.get("style") if state.get("style") in STYLES else STYLES[0],
-        state.get("tone") if state.get("tone") in TONES else TONES[0],
+        str(state["style"]) if state.get("style") in STYLES else STYLES[0],
+        str(state["tone"]) if state.get("tone") in TONES else TONES[0],
         int(state.get("duration_s") or DEFAULT_SECONDS[platform.value]),
         prompt,
     )

@@ -260,6 +260,7 @@ def expire_batches(services: Services) -> int:
                     BatchVariant.batch_id.in_(ids), BatchVariant.video_key.is_not(None)
                 )
             )
+            if k is not None  # the query keeps only rows with a key
         }
         live = set(
             session.scalars(

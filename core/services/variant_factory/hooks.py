@@ -73,7 +73,7 @@ def add_hooks(
     lines = parse_lines(raw, csv_file=csv_file)
     if len(lines) > MAX_BULK_LINES:
         raise ValidationError(f"Paste at most {MAX_BULK_LINES:,} hooks at a time ({len(lines):,} lines given).")
-    empty, wanted = 0, {}
+    empty, wanted = 0, dict[str, tuple[str, str]]()
     for number, text, own_category in lines:
         if not text.strip():
             empty += 1

@@ -38,7 +38,7 @@ def page_of(
     services: Services,
     *,
     user_id: str,
-    model: type,
+    model: Any,  # an ORM model class with `id`
     project_id: str,
     where: list[Any],
     order_by: tuple[Any, ...],
@@ -48,7 +48,7 @@ def page_of(
     """(rows of one page in order, total matches); the caller has checked the project right."""
     page = max(1, int(page))
     # One pass over the matches: the window count is taken before LIMIT applies.
-    paged = select(model.id, func.count().over()).where(*where).order_by(*order_by)  # type: ignore[attr-defined]
+    paged = select(model.id, func.count().over()).where(*where).order_by(*order_by)
     paged = paged.limit(per_page).offset((page - 1) * per_page)
     count_query = select(func.count()).select_from(model).where(*where)
     with services.db.session() as session:
@@ -62,7 +62,7 @@ def page_of(
     if not ids:
         return [], total
     with services.db.session(user_id=user_id) as session:
-        rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}  # type: ignore[attr-defined]
+        rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
         for row in rows.values():
             session.expunge(row)
     return [rows[i] for i in ids if i in rows], total

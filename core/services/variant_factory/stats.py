@@ -84,7 +84,7 @@ def storage_used(*, user_id: str, services: Services) -> pd.DataFrame:
             .join(VariantBatch, VariantBatch.id == BatchVariant.batch_id)
             .where(VariantBatch.project_id.in_(visible), BatchVariant.video_key.is_not(None))
         ):
-            if key not in seen:
+            if key is not None and key not in seen:  # the query keeps only rows with a key
                 seen.add(key)
                 totals[(pid, "Variants (expiring)")] += _size(services, key, size)
         for pid, key, size in session.execute(
