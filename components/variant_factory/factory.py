@@ -105,13 +105,13 @@ def batch_form(project_id: str, *, user_id: str, services: Services) -> str | No
     estimate = attempt(lambda: batches.estimate(request, user_id=user_id, services=services))
     if estimate is None:
         return None
-    over = estimate.count > estimate.cap  # type: ignore[attr-defined]
+    over = estimate.count > estimate.cap
     st.info(
-        f"**{estimate.count} variants** from {estimate.videos} videos × {estimate.audios or 'original'} "  # type: ignore[attr-defined]
-        f"sounds × {estimate.hooks or 'no'} hooks · cost ${estimate.cost_usd:.2f} (FFmpeg work is free) · "  # type: ignore[attr-defined]
+        f"**{estimate.count} variants** from {estimate.videos} videos × {estimate.audios or 'original'} "
+        f"sounds × {estimate.hooks or 'no'} hooks · cost ${estimate.cost_usd:.2f} (FFmpeg work is free) · "
         f"about {estimate.seconds:.0f} s" + (f" · over the cap of {estimate.cap}" if over else "")
-    )  # type: ignore[attr-defined]
-    if st.button("Start batch", type="primary", disabled=over or not estimate.count, key="vf_start_batch"):  # type: ignore[attr-defined]
+    )
+    if st.button("Start batch", type="primary", disabled=over or not estimate.count, key="vf_start_batch"):
         batch_id = attempt(lambda: batches.create_batch(request, user_id=user_id, services=services))
         if batch_id:
             st.session_state["vf_batch"] = batch_id

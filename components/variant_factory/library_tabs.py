@@ -254,7 +254,7 @@ def _add_hooks(project_id: str, *, user_id: str, services: Services) -> None:
             )
             if result is not None:
                 st.success(
-                    f"Added {result.added}; {result.duplicates} duplicates and {result.empty} empty "  # type: ignore[attr-defined]
+                    f"Added {result.added}; {result.duplicates} duplicates and {result.empty} empty "
                     "lines dropped."
                 )
 

@@ -26,7 +26,7 @@ CAPABILITY = "copilot"
 
 
 def copilot_for(services: Services, user_id: str) -> Copilot:
-    return ugc_calls.provider_for(services, CAPABILITY, user_id)  # type: ignore[no-any-return]
+    return ugc_calls.provider_for(services, CAPABILITY, user_id)
 
 
 def _before(services: Services, copilot: Copilot, call: str, user_id: str) -> None:
