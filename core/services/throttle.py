@@ -83,10 +83,10 @@ def check(session: Session, settings: Settings, *, email: str, address: str, now
             details={"scope": "account", "failures": failures},
         )
     wait = min(settings.login_backoff_cap_s, settings.login_backoff_base_s * 2 ** (failures - 1))
-    if now < last + timedelta(seconds=wait):
+    if now < last_failure + timedelta(seconds=wait):
         raise SignInThrottled(
             f"That was {failures} wrong password{'s' if failures > 1 else ''} in a row. "
-            f"Wait {_wait_words((last + timedelta(seconds=wait) - now).total_seconds())} before trying again.",
+            f"Wait {_wait_words((last_failure + timedelta(seconds=wait) - now).total_seconds())} before trying again.",
             details={"scope": "account", "failures": failures},
         )
 
