@@ -4,6 +4,7 @@
     python3 dev.py run     install what is missing, migrate, seed, serve on http://localhost:8501
                            (--host/--port, or STUDIO_HOST and PORT, choose where it listens)
     python3 dev.py test    install what is missing (with test tools), run the whole test suite
+    python3 dev.py check   install what is missing (with test tools), type-check the product code (mypy)
     python3 dev.py worker  start an RQ worker (needs REDIS_URL)
 
 Dependencies come from pyproject.toml, pinned by constraints.txt, into ./.venv.
@@ -56,6 +57,10 @@ def ensure_environment(*, with_test: bool) -> None:
     STAMP.write_text(digest)
 
 
+# The product code mypy checks (the tests are not type-checked).
+TYPED_CODE = ("core", "jobs", "components", "pages", "app.py", "scripts", "seeds")
+
+
 def _run(*args: str) -> int:
     env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "PYTHONPATH": str(ROOT)}
     return subprocess.call([str(PYTHON), *args], cwd=ROOT, env=env)
@@ -70,10 +75,13 @@ def main(argv: list[str]) -> int:
     if command == "test":
         ensure_environment(with_test=True)
         return _run("-m", "pytest", *argv[1:])
+    if command == "check":
+        ensure_environment(with_test=True)
+        return _run("-m", "mypy", *(argv[1:] or TYPED_CODE))
     if command == "worker":
         ensure_environment(with_test=False)
         return _run("-m", "jobs.worker", *argv[1:])
-    sys.exit(f"unknown command {command!r}; use run, test or worker")
+    sys.exit(f"unknown command {command!r}; use run, test, check or worker")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ import streamlit as st
 
 from components import media
 from components.filters import TAG_ICONS
-from core.bootstrap import Services
 from core.domain.types import ActorView
 from core.domain.voice_words import voice_words
+from core.ports_services import Services
 from core.services.catalog import voice_preview_key
 
 Action = Literal["use", "variants"]

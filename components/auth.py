@@ -12,9 +12,9 @@ import logging
 
 import streamlit as st
 
-from core.bootstrap import Services
 from core.domain.accounts import Account, SignedIn
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import accounts
 
 logger = logging.getLogger(__name__)

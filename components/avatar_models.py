@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from components.avatars import _run
+from components.choices import labelled
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.avatars import AvatarView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import estimates, ugc_studio
 from core.services.avatars import face_swap, lora, sheets
 from core.services.avatars.media import twin_media_bytes
@@ -105,7 +106,7 @@ def face_swap_tab(project_id: str, avatars: list[AvatarView], *, user_id: str, s
             format_func=lambda i: "— upload a video instead —" if i is None else sources[i].label,
         )
         upload = st.file_uploader("Or upload a video (MP4, MOV, WebM)", type=["mp4", "mov", "webm"])
-        face = st.selectbox("Face", list(faces), format_func=faces.get)  # fmt: skip
+        face = st.selectbox("Face", list(faces), format_func=labelled(faces))  # fmt: skip
         resolution = st.selectbox("Resolution (fal)", face_swap.RESOLUTIONS, index=2)
         note = estimates.price_note("face_swap", services=services, user_id=user_id)
         st.caption(f"Cost: {note}; the estimate is held when the swap starts and settled when it ends.")

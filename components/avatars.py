@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from components import own_avatar_picker
+from components.choices import labelled
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.avatars import ANGLE_LABELS, ANGLES, AvatarView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.avatars import manage, sheets
 from core.services.avatars.media import twin_media_bytes
 
@@ -60,7 +63,7 @@ def avatar_panel(avatar: AvatarView, *, user_id: str, services: Services) -> Non
             picture(photo.image_key, user_id=user_id, services=services, caption=ANGLE_LABELS[photo.angle])
             st.caption(f"by {photo.classified_by}")
             angle = st.selectbox(
-                "Angle", ANGLES, index=ANGLES.index(photo.angle), format_func=ANGLE_LABELS.get,
+                "Angle", ANGLES, index=ANGLES.index(photo.angle), format_func=labelled(ANGLE_LABELS),
                 key=f"angle_{photo.id}", label_visibility="collapsed",
             )  # fmt: skip
             if angle != photo.angle:
@@ -108,7 +111,7 @@ def sheets_panel(avatar: AvatarView, *, user_id: str, services: Services) -> Non
         st.caption(f"Sheet · {label}")
         left, right = st.columns(2)
         left.download_button(
-            "Download sheet", data=lambda sid=sheet.id: sheets.sheet_bytes(sid, user_id=user_id, services=services),
+            "Download sheet", data=functools.partial(sheets.sheet_bytes, sheet.id, user_id=user_id, services=services),
             file_name=f"{avatar.name}-sheet.png", mime="image/png", key=f"dl_{sheet.id}", on_click="ignore",
         )  # fmt: skip
         if right.button("Delete sheet", key=f"delsheet_{sheet.id}"):
@@ -134,6 +137,6 @@ def saved_avatar_picker(ad, *, user_id: str, services: Services) -> None:  # typ
         st.caption("No saved avatars in this project yet: make one on the Avatars page.")
         return
     names = {a.id: a.name for a in own}
-    picked = st.selectbox("Saved avatar", list(names), format_func=names.get, key="ugc_saved_avatar")
+    picked = st.selectbox("Saved avatar", list(names), format_func=labelled(names), key="ugc_saved_avatar")
     if st.button("Use this avatar", key="ugc_use_saved_avatar"):
         _run(lambda: wizard.choose_saved_avatar(ad.id, picked, user_id=user_id, services=services), rerun=True)

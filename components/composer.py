@@ -17,12 +17,13 @@ import streamlit as st
 
 from components import media, own_avatar_picker, uploads
 from components.actor_card import voice_label
+from components.choices import labelled
 from components.filters import actor_filters
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.avatars import AvatarView
 from core.domain.types import ActorView, VariantView
 from core.errors import StudioError, ValidationError
+from core.ports_services import Services
 from core.services import drafts, estimates, videos
 from core.services.catalog import list_actors
 from core.services.variants import clean_prompt, list_variants
@@ -153,8 +154,9 @@ def composer(project_id: str, *, user_id: str, services: Services) -> str | None
     if st.session_state.get("composer_look") not in looks:
         st.session_state["composer_look"] = "catalog"
     look = st.segmented_control(
-        "Look", list(looks), format_func=looks.get, required=True, key="composer_look", label_visibility="collapsed"
-    )
+        "Look", list(looks), format_func=labelled(looks), required=True, key="composer_look",
+        label_visibility="collapsed",
+    ) or next(iter(looks))  # required: never empty
     variant = None
     if look == "variant" and isinstance(face, ActorView):
         variant = _pick_variant(project_id, face, user_id, services)
@@ -164,8 +166,9 @@ def composer(project_id: str, *, user_id: str, services: Services) -> str | None
     st.markdown("##### 3 · Voice")
     st.session_state.setdefault("composer_voice", "tts")
     voice = st.segmented_control(
-        "Voice", list(VOICES), format_func=VOICES.get, required=True, key="composer_voice", label_visibility="collapsed"
-    )
+        "Voice", list(VOICES), format_func=labelled(VOICES), required=True, key="composer_voice",
+        label_visibility="collapsed",
+    ) or "tts"  # required: never empty
     prepared = _prepare_audio(user_id, services) if voice == "audio" else None
     return _form(project_id, face, look, variant, voice, prepared, user_id=user_id, services=services)
 

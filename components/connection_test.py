@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.labels import capability_label
-from core.bootstrap import Services
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.provider_status import try_connection
 
 

@@ -14,9 +14,9 @@ from components.job_progress import WatchedChip, job_progress, rerun_on_change
 from components.runtime import show_error
 from components.video_card import CardResult, video_card
 from components.video_details import details_dialog, link_dialog
-from core.bootstrap import Services
 from core.domain.types import VideoView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import library, paid_retry, videos
 from core.services.catalog import list_actors
 

@@ -6,9 +6,9 @@ import streamlit as st
 
 from components.auth import client_address
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.accounts import KeyStatus
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import keys
 
 

@@ -13,11 +13,11 @@ from components.gallery import act_on_card
 from components.job_progress import WatchedChip, job_progress
 from components.runtime import show_error
 from components.video_card import ago, duration_label, video_card
-from core.bootstrap import Services
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import library_items
 from core.services.catalog import list_actors
-from core.services.library_items import AdCard, LibraryQuery
+from core.services.library_items import AdCard, Kind, LibraryQuery
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def edit_link(*, ad_output: str | None = None, video: str | None = None) -> None
     st.page_link("pages/editor.py", label="Open in the editor", icon=":material/movie_edit:", query_params=params)
 
 
-KINDS = {"all": "Everything", "talking": "Talking videos", "ad": "Ads"}
+KINDS: dict[Kind, str] = {"all": "Everything", "talking": "Talking videos", "ad": "Ads"}
 
 
 @st.dialog("Ad details", width="large")

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core.bootstrap import Services
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import library
 
 logger = logging.getLogger(__name__)

@@ -12,9 +12,9 @@ import logging
 import streamlit as st
 
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.avatars import ANGLE_LABELS, AvatarView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.avatars import talking
 from core.services.avatars.media import twin_media_bytes
 

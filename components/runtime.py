@@ -17,8 +17,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.bootstrap import Services, describe, get_services
+from core.bootstrap import describe, get_services
 from core.logs import configure_logging
+from core.ports_services import Services
 from core.services.identity import ensure_user
 
 logger = logging.getLogger(__name__)

@@ -3,6 +3,7 @@ review gate (pick a variant, redraw a scene, approve) and retries of failed scen
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import streamlit as st
@@ -10,11 +11,11 @@ import streamlit as st
 from components import ugc_media
 from components.labels import literal
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.types import ACTIVE_JOB_STATUSES
 from core.domain.ugc import AdStatus, Aspect, AssetKind, RealismSettings, Transition
-from core.domain.ugc_views import AdView, SceneView
+from core.domain.ugc_views import AdView, AssetView, SceneView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import ugc_ads, ugc_generation, ugc_spend
 
 logger = logging.getLogger(__name__)
@@ -113,6 +114,10 @@ def live_progress(ad: AdView, *, user_id: str, services: Services) -> None:
     st.fragment(_poll, run_every=POLL_S if polling else None)(ad.id, user_id, services, ad.status.value)
 
 
+def _variant_label(ready: list[AssetView], index: int) -> str:
+    return f"variant {ready[index].variant + 1}"
+
+
 def best_frame_index(scene: SceneView, ready: list) -> int:  # type: ignore[type-arg]
     """The creator's pick if there is one, else the best-scoring ready frame (identity score)."""
     picked = next((i for i, f in enumerate(ready) if f.id == scene.selected_frame_id), None)
@@ -157,11 +162,11 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
                 if ready:
                     chosen = st.radio(
                         "Use",
-                        range(len(ready)),
+                        list(range(len(ready))),
                         index=best_frame_index(scene, ready),
                         horizontal=True,
                         key=f"pick_{scene.id}",
-                        format_func=lambda i, r=ready: f"variant {r[i].variant + 1}",
+                        format_func=functools.partial(_variant_label, ready),
                     )
                     selections[scene.id] = ready[chosen].id
                 if st.button("Redraw this scene", key=f"redraw_{scene.id}", icon=":material/refresh:"):

@@ -10,11 +10,11 @@ from components import ugc_media, uploads
 from components.avatars import saved_avatar_picker
 from components.labels import literal
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain import voices
 from core.domain.ugc import STYLES, TONES, BriefInput, CharacterDNA, CreativeBrief, Platform, ProductDNA
 from core.domain.ugc_views import AdView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import catalog, ugc_avatar, ugc_product, ugc_script
 from core.services import voices as voices_service
 
@@ -217,12 +217,12 @@ def brief_step(ad: AdView, *, user_id: str, services: Services) -> None:
         )
         if st.form_submit_button("Save and expand the brief", icon=":material/auto_awesome:"):
             brief = BriefInput(Platform(platform), style, tone, duration, prompt)
-            _act(
-                lambda: (
-                    ugc_script.save_brief(ad.id, brief, user_id=user_id, services=services),
-                    ugc_script.expand_brief(ad.id, user_id=user_id, services=services),
-                )
-            )
+
+            def save_and_expand() -> None:
+                ugc_script.save_brief(ad.id, brief, user_id=user_id, services=services)
+                ugc_script.expand_brief(ad.id, user_id=user_id, services=services)
+
+            _act(save_and_expand)
     if ad.creative_brief:
         creative_brief_form(ad.id, ad.creative_brief, user_id=user_id, services=services)
 

@@ -7,9 +7,9 @@ import logging
 
 import streamlit as st
 
-from core.bootstrap import Services
 from core.domain.ugc import AssetStatus
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import ugc_media
 
 logger = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ import streamlit as st
 from components import ugc_media
 from components.labels import literal
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.ugc_views import AdView, OutputView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import ugc_ads, ugc_generation
 
 logger = logging.getLogger(__name__)

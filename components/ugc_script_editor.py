@@ -9,10 +9,10 @@ import streamlit as st
 
 from components.labels import literal
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.ugc import ANGLES, LIGHTING_TYPES, MOVEMENTS, SHOT_TYPES, SceneType, Visibility
 from core.domain.ugc_views import AdView, SceneView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import ugc_scenes, ugc_script
 
 logger = logging.getLogger(__name__)

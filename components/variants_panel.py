@@ -11,9 +11,9 @@ from components.job_progress import rerun_when
 from components.labels import literal
 from components.runtime import show_error
 from components.video_card import ago
-from core.bootstrap import Services
 from core.domain.types import ActorView, VariantView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import estimates
 from core.services import variants as variant_service
 

@@ -12,8 +12,8 @@ from streamlit.delta_generator import DeltaGenerator
 from components import media
 from components.labels import literal
 from components.status_chip import status_chip
-from core.bootstrap import Services
 from core.domain.types import VideoStatus, VideoView
+from core.ports_services import Services
 from core.services import library
 
 Action = Literal["details", "link", "regenerate", "delete", "cancel", "retry_paid"]

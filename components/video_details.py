@@ -9,9 +9,9 @@ from components import media
 from components.labels import literal
 from components.status_chip import STEP_LABELS, status_chip
 from components.video_card import duration_label
-from core.bootstrap import Services
 from core.domain.types import SourceType, VideoStatus, VideoView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import library
 
 

@@ -1,5 +1,8 @@
 """The composition root: the one place that chooses adapters from settings.
 
+It builds the concrete objects only; their types (`Services`, `Providers`) are in
+`core.ports_services`, which is what services, jobs and pages import.
+
 `build_services(settings, **overrides)` builds everything; tests pass fakes as
 overrides. `get_services()` keeps one instance per process (the Streamlit server, an
 RQ worker) and is what job entry points use.
@@ -9,93 +12,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from core.adapters.db.database import Database
 from core.adapters.queue.tasks import SWEEP
 from core.config import Settings, get_settings
 from core.ports import BlobStorage, JobQueue, MediaToolkit
+from core.ports_services import ConnectionCheck, Services
 
 logger = logging.getLogger(__name__)
-
-CAPABILITIES = ("image_edit", "speech", "lipsync", "image_gen", "image_to_video", "llm", "vision", "copilot")
-# Digital twins (core.services.avatars); LoRA training and LoRA images exist only on fal.
-CAPABILITIES += ("lora_train", "lora_image", "face_swap")
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderChoice:
-    """What the Settings and Home pages show per capability."""
-
-    capability: str
-    provider: Any
-    vendor: str
-    model: str
-    key_present: bool
-    note: str = ""
-
-
-@dataclass
-class Providers:
-    choices: dict[str, ProviderChoice] = field(default_factory=dict)
-    # Entries tried after the primary when it fails for a provider reason (settings.fallback_chains).
-    fallbacks: dict[str, list[ProviderChoice]] = field(default_factory=dict)
-
-    def get(self, capability: str) -> Any:
-        return self.choices[capability].provider
-
-    def chain(self, capability: str) -> list[ProviderChoice]:
-        """The primary, then its fallbacks in order."""
-        return [self.choices[capability], *self.fallbacks.get(capability, [])]
-
-    @property
-    def speech(self) -> Any:
-        return self.get("speech")
-
-    @property
-    def image_edit(self) -> Any:
-        return self.get("image_edit")
-
-    @property
-    def lipsync(self) -> Any:
-        return self.get("lipsync")
-
-    @property
-    def image_gen(self) -> Any:
-        return self.get("image_gen")
-
-    @property
-    def image_to_video(self) -> Any:
-        return self.get("image_to_video")
-
-
-@dataclass
-class Services:
-    settings: Settings
-    db: Database
-    storage: BlobStorage
-    queue: JobQueue
-    media: MediaToolkit
-    providers: Providers
-    # Users' own provider keys (core.adapters.providers.user_keys.UserKeyProviders); None: system keys only.
-    user_providers: Any = None
-    # Pooled keys per vendor (core.adapters.providers.key_pool.KeyPools); None: no pools.
-    key_pools: Any = None
-
-    def providers_for(self, owner_id: str | None) -> Providers:
-        """The providers a user's work runs on: their own keys override the system's, and a
-        vendor with pooled keys rotates over them."""
-        providers = self.providers
-        if owner_id and self.user_providers is not None:
-            providers = self.user_providers.for_owner(owner_id, self.providers)
-        if self.key_pools is not None:
-            providers = self.key_pools.wrap(owner_id, providers)
-        return providers
-
-    def close(self) -> None:
-        self.queue.shutdown()
-        self.db.dispose()
 
 
 def build_storage(settings: Settings) -> BlobStorage:
@@ -151,12 +76,19 @@ def build_services(settings: Settings | None = None, *, run_jobs: bool = True, *
         user_providers = user_providers or UserKeyProviders(settings, db, media=media, storage=storage)
         key_pools = key_pools or KeyPools(settings, db, media=media, storage=storage)
     queue = overrides.pop("queue", None) or build_queue(settings, run_jobs=run_jobs)
+    connections = overrides.pop("connections", None) or _connection_check()
     if overrides:
         raise TypeError(f"unknown service overrides: {sorted(overrides)}")
     return Services(
         settings=settings, db=db, storage=storage, queue=queue, media=media, providers=providers,
-        user_providers=user_providers, key_pools=key_pools,
+        connections=connections, user_providers=user_providers, key_pools=key_pools,
     )
+
+
+def _connection_check() -> ConnectionCheck:
+    from core.adapters.providers.connection import check_connection
+
+    return check_connection
 
 
 def describe(services: Services) -> list[str]:

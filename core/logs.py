@@ -31,7 +31,8 @@ def configure_logging(data_dir: Path) -> Path:
     to_console = logging.StreamHandler()
     to_console.setFormatter(logging.Formatter("[studio] %(levelname)s %(message)s"))
     to_console.setLevel(logging.WARNING)
-    for handler in (to_file, to_console):
+    handlers: list[logging.Handler] = [to_file, to_console]
+    for handler in handlers:
         handler._studio = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:

@@ -12,7 +12,7 @@ Local adapters finish on submit (poll answers DONE at once) and render in collec
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -184,7 +184,7 @@ class PollResult:
 
 
 Req = TypeVar("Req", contravariant=True)
-Out = TypeVar("Out", covariant=True)
+Out = TypeVar("Out")  # invariant: collect returns it and cost_usd reads it
 
 
 @runtime_checkable
@@ -343,7 +343,47 @@ class JobQueue(Protocol):
 # --------------------------------------------------------------------------- media
 
 
-class MediaToolkit(Protocol):
+class ImageValidation(Protocol):
+    """Uploaded pictures are checked by content (format, size, pixel count) before anything uses them."""
+
+    def validate_image_upload(
+        self, path: Path, *, max_bytes: int, max_pixels: int = 40_000_000, dest: Path | None = None
+    ) -> ImageFile: ...
+
+
+class PostProduction(Protocol):
+    """The guarded FFmpeg runner post-production builds on (the ad edit, the variants, the quality
+    scan): argument lists are built by the media adapters, run only through this."""
+
+    exe: str
+    threads: int
+
+    def probe(self, path: Path) -> MediaInfo: ...
+
+    def command(self, *args: str) -> list[str]: ...
+
+    def input_args(self, path: Path) -> list[str]:
+        """Read `path` with the demuxer its content names, and only as a local file."""
+        ...
+
+    def run(self, args: Sequence[str], *, what: str, timeout_s: float | None = None) -> None: ...
+
+    def failure(self, what: str, stderr: str) -> Exception:
+        """The plain-words error for a failed run of `what` (stderr goes to the log)."""
+        ...
+
+    def video_file(self, path: Path) -> VideoFile: ...
+
+    def source(self, path: Path, **options: Any) -> Any:
+        """An ffmpeg-python input of a local file, its demuxer chosen by content."""
+        ...
+
+    def run_graph(self, graph: Any, *, what: str, timeout_s: float | None = None) -> None:
+        """Run an ffmpeg-python output graph through the guarded runner."""
+        ...
+
+
+class MediaToolkit(ImageValidation, PostProduction, Protocol):
     """FFmpeg and probing. Every user- or provider-supplied file goes through probe first."""
 
     def probe(self, path: Path) -> MediaInfo: ...

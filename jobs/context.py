@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from core.adapters.db.models import CostRecord, JobStep, utcnow
-from core.bootstrap import Services
 from core.domain.types import MediaKind, StepStatus
 from core.errors import AnswerLost, PaidCallUncertain, ProviderError, ProviderTimeout, TransientError
 from core.ports import PollResult, PredictionState
+from core.ports_services import Services
 from core.services import audit, content_guard, spend
 from core.services.resilience import health, policy
 from jobs import paid_calls

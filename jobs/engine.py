@@ -21,9 +21,9 @@ from sqlalchemy import case, func, select, update
 
 from core.adapters.db.locks import lock_row
 from core.adapters.db.models import Job, JobStep, User, utcnow
-from core.bootstrap import Services
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES, ErrorInfo, JobStatus, StepStatus
 from core.errors import JobCancelled, StudioError, TransientError
+from core.ports_services import Services
 from jobs.context import StepContext, WaitForProvider, WaitForUser
 from jobs.pipeline import Pipeline, Step, pipeline_for
 

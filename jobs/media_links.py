@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.bootstrap import Services
 from core.errors import NotFound, PermissionDenied
+from core.ports_services import Services
 from core.services import library, links
 
 logger = logging.getLogger(__name__)

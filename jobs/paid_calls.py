@@ -23,9 +23,9 @@ from sqlalchemy import select
 
 from core.adapters.db.locks import lock_row
 from core.adapters.db.models import CostRecord, Job, JobStep, utcnow
-from core.bootstrap import Services
 from core.domain.types import StepStatus
 from core.errors import PaidCallUncertain
+from core.ports_services import Services
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from core.adapters.db.models import Job
-    from core.bootstrap import Services
     from core.domain.types import ErrorInfo
+    from core.ports_services import Services
     from jobs.context import StepContext
 
 StepFn = Callable[["StepContext"], "dict[str, Any] | None"]

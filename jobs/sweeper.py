@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from core.adapters.db.locks import lock_row
 from core.adapters.db.models import Job, utcnow
-from core.bootstrap import Services
 from core.domain.types import JobStatus
+from core.ports_services import Services
 from jobs.engine import _count_resume
 from jobs.pipeline import pipeline_for
 from jobs.pipelines.factory_expiry import expire_variant_batches

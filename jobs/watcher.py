@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from core.adapters.db.models import Job, JobStep, utcnow
-from core.bootstrap import Services
 from core.domain.types import JobStatus, StepStatus
 from core.errors import TransientError
 from core.ports import PredictionState
+from core.ports_services import Services
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from starlette.routing import Route
 
 from core.adapters.db.models import JobStep
 from core.adapters.providers.webhooks import JwksCache, WebhookEvent, WebhookRejected, verify_fal, verify_wavespeed
-from core.bootstrap import Services
 from core.domain.types import StepStatus
+from core.ports_services import Services
 from jobs import paid_calls
 from jobs.media_links import media_routes
 
@@ -109,7 +109,7 @@ def kie_task_id(body: bytes) -> WebhookEvent:
         payload = json.loads(body)
     except ValueError as exc:
         raise WebhookRejected("The KIE callback body is not JSON.") from exc
-    data = payload.get("data") if isinstance(payload, dict) and isinstance(payload.get("data"), dict) else {}
+    data = found if isinstance(payload, dict) and isinstance(found := payload.get("data"), dict) else {}
     task_id = str(data.get("taskId") or (payload.get("taskId") if isinstance(payload, dict) else "") or "")
     if not task_id:
         raise WebhookRejected("The KIE callback names no task.")

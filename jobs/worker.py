@@ -19,9 +19,10 @@ from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
 from core.adapters.db.database import Database
-from core.bootstrap import Services, build_services, describe, install_services
+from core.bootstrap import build_services, describe, install_services
 from core.config import Settings, get_settings
 from core.errors import ConfigurationError
+from core.ports_services import Services
 from jobs import sweeper
 from jobs.watcher import ProviderWatcher
 

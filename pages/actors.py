@@ -42,9 +42,10 @@ chosen_filter = actor_filters("catalog")
 
 projects = {p.id: p.title for p in list_projects(user_id=user_id, services=services)}
 current = st.session_state.get("project_id")
+options: list[str | None] = [*projects] or [None]
 project_id = st.selectbox(
     "Variants are kept per project. Showing variants for:",
-    list(projects) or [None],
+    options,
     index=list(projects).index(current) if current in projects else 0,
     format_func=lambda i: projects.get(i, "— no project yet —"),
     disabled=not projects,

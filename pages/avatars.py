@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.avatar_models import face_swap_tab, lora_tab
 from components.avatars import avatar_panel, create_form
+from components.choices import labelled
 from components.runtime import current_user_id, studio
 from core.services.avatars import manage
 from core.services.projects import list_projects
@@ -23,7 +24,7 @@ if not projects:
 current = st.session_state.get("project_id")
 project_id = st.selectbox(
     "Project", list(projects), index=list(projects).index(current) if current in projects else 0,
-    format_func=projects.get,
+    format_func=labelled(projects),
 )  # fmt: skip
 avatars = manage.list_avatars(project_id, user_id=user_id, services=services)
 tab_avatars, tab_lora, tab_swap = st.tabs(["Avatars", "LoRA models", "Face swap"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.auth import client_address
+from components.choices import labelled
 from components.runtime import current_user_id, show_error, studio
 from core.domain.accounts import MemberView, Role
 from core.errors import StudioError
@@ -24,7 +25,7 @@ def invite_form(project_id: str) -> None:
     with st.form("invite", clear_on_submit=True, border=True):
         st.markdown("**Invite someone**")
         email = st.text_input("Email", placeholder="teammate@example.com")
-        role = st.radio("Role", list(ROLE_HELP), format_func=ROLE_HELP.get, horizontal=False)
+        role = st.radio("Role", list(ROLE_HELP), format_func=labelled(ROLE_HELP), horizontal=False)
         if not st.form_submit_button("Invite", type="primary", icon=":material/person_add:"):
             return
     try:
@@ -88,7 +89,7 @@ if not projects:
 titles = {p.id: p.title for p in projects}
 current = st.session_state.get("project_id")
 project_id = st.selectbox(
-    "Project", list(titles), index=list(titles).index(current) if current in titles else 0, format_func=titles.get
+    "Project", list(titles), index=list(titles).index(current) if current in titles else 0, format_func=labelled(titles)
 )
 try:
     members = team.list_members(project_id, user_id=user_id, services=services)

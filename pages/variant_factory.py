@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.choices import labelled
 from components.runtime import current_user_id, studio
 from components.variant_factory.common import pick_project
 from components.variant_factory.factory import batch_form, batch_view
@@ -39,5 +40,5 @@ with batches_tab:
         }
         current = st.session_state.get("vf_batch")
         index = list(labels).index(current) if current in labels else 0
-        chosen = st.selectbox("Batch", list(labels), index=index, format_func=labels.get, key="vf_batch_pick")
+        chosen = st.selectbox("Batch", list(labels), index=index, format_func=labelled(labels), key="vf_batch_pick")
         batch_view(chosen, user_id=user_id, services=services)

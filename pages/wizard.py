@@ -7,6 +7,8 @@ The project comes from `?project=` or the session, like the Project page.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
 from components.labels import literal
@@ -148,7 +150,7 @@ except StudioError as exc:
 step = current_step(ad.wizard_step)
 with st.container(horizontal=True):
     for number, name in enumerate(WIZARD_STEPS, start=1):
-        kind = "primary" if name == step else "secondary"
+        kind: Literal["primary", "secondary"] = "primary" if name == step else "secondary"
         if st.button(f"{number}. {LABELS[name]}", key=f"ugc_nav_{name}", type=kind):
             go(ad.id, name)
             st.rerun()

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from core.adapters.db.models import Actor
-from core.bootstrap import Services
 from core.domain.types import MediaKind, Voice
 from core.ports import SpeechRequest
+from core.ports_services import Services
 
 logger = logging.getLogger(__name__)
 

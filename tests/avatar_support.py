@@ -16,8 +16,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from core.adapters.db.database import Database
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.providers.local_vision import LocalVisionAnalyzer
-from core.bootstrap import ProviderChoice, Providers, Services
 from core.config import Settings
+from core.ports_services import ProviderChoice, Providers, Services
 from tests.conftest import make_services
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds" / "actors"

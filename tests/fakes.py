@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.bootstrap import ProviderChoice, Providers
 from core.domain.media import AudioClip, ImageFile, MediaInfo, VideoFile
 from core.errors import MediaRejected, ProviderError, TransientError
 from core.ports import PollResult, PredictionState, Submission
+from core.ports_services import ProviderChoice, Providers
 
 
 def _png(width: int = 64, height: int = 96) -> bytes:

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from core.adapters.db.database import Database
 from core.adapters.db.models import Actor
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.bootstrap import ProviderChoice, Providers, Services
 from core.config import Settings
 from core.domain.ugc import BriefInput, Platform
 from core.ports import PollResult, Submission
+from core.ports_services import ProviderChoice, Providers, Services
 from core.services import ugc_ads, ugc_avatar, ugc_product, ugc_script
 from core.services.identity import ensure_user
 from core.services.projects import create_project

@@ -7,9 +7,9 @@ import logging
 import streamlit as st
 
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.copilot import ChatSummary
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.copilot import chats
 
 logger = logging.getLogger(__name__)

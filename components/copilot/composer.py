@@ -14,12 +14,12 @@ from collections.abc import Callable
 import streamlit as st
 
 from components import ugc_generate
-from core.bootstrap import Services
 from core.domain.copilot import ChatView, Mode
 from core.domain.types import ACTIVE_JOB_STATUSES
 from core.domain.ugc import AdStatus
 from core.domain.ugc_views import AdView
 from core.errors import ContentBlocked, ProviderError, StudioError, ValidationError
+from core.ports_services import Services
 from core.services.copilot import calls, facts, pipeline, turns
 from core.services.copilot.calls import AnswerStream
 

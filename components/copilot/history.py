@@ -9,11 +9,11 @@ import streamlit as st
 
 from components import ugc_media
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.copilot import ChatView, MessageKind, MessageView
 from core.domain.ugc import AdStatus
 from core.domain.ugc_views import AdView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import ugc_ads
 from core.services.copilot import pipeline
 

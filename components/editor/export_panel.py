@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.editor import edits, handoff, renders
 
 POLL_S = 2.0

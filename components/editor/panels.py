@@ -10,9 +10,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain import edit as ops
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.editor import edits, renders
 
 NOTICE = "editor_notice"

@@ -10,8 +10,8 @@ import streamlit as st
 
 from components.labels import capability_label
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.keys import VENDORS
 from core.services.resilience import health, key_pool
 

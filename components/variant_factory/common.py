@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 
+from components.choices import labelled
 from components.runtime import show_error
-from core.bootstrap import Services
 from core.domain.types import ProjectView
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.projects import list_projects
 from core.services.variant_factory import files
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def pick_project(*, user_id: str, services: Services, key: str) -> ProjectView | None:
@@ -27,7 +30,7 @@ def pick_project(*, user_id: str, services: Services, key: str) -> ProjectView |
     titles = {p.id: p.title for p in projects}
     current = st.session_state.get("project_id")
     index = list(titles).index(current) if current in titles else 0
-    picked = st.selectbox("Project", list(titles), index=index, format_func=titles.get, key=key)
+    picked = st.selectbox("Project", list(titles), index=index, format_func=labelled(titles), key=key)
     st.session_state["project_id"] = picked
     return next(p for p in projects if p.id == picked)
 
@@ -102,7 +105,7 @@ def pager(total_pages: int, *, key: str) -> int:
     return int(st.number_input(f"Page (of {total_pages})", min_value=1, max_value=total_pages, key=key))
 
 
-def attempt(action: Callable[[], object], success: str | None = None) -> object | None:
+def attempt(action: Callable[[], T], success: str | None = None) -> T | None:
     """Run a service call for a button; errors are shown in plain words, never a traceback."""
     try:
         result = action()

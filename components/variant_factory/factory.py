@@ -7,8 +7,9 @@ from typing import Any
 
 import streamlit as st
 
+from components.choices import labelled
 from components.variant_factory.common import attempt, download, play_video
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.variant_factory import audio, batches, collections, handoff, hooks, media
 from core.services.variant_factory.batches import BatchRequest
 from core.services.variant_factory.naming import DEFAULT_PATTERN, FIELDS
@@ -30,8 +31,8 @@ def _sources(project_id: str, *, user_id: str, services: Services) -> dict[str, 
     videos = {
         v.id: v.title for v in media.list_videos(project_id, user_id=user_id, services=services, per_page=200).items
     }
-    picked_vcols = st.multiselect("Video collections", list(vcols), format_func=vcols.get, key="vf_vcols")
-    picked_videos = st.multiselect("…and/or videos", list(videos), format_func=videos.get, key="vf_videos")
+    picked_vcols = st.multiselect("Video collections", list(vcols), format_func=labelled(vcols), key="vf_vcols")
+    picked_videos = st.multiselect("…and/or videos", list(videos), format_func=labelled(videos), key="vf_videos")
     st.subheader("2. Sound")
     original = st.toggle("Keep the original sound", key="vf_original")
     acols = {
@@ -44,10 +45,10 @@ def _sources(project_id: str, *, user_id: str, services: Services) -> dict[str, 
         if a.status == "ready"
     }
     picked_acols = st.multiselect(
-        "Audio collections", list(acols), format_func=acols.get, key="vf_acols", disabled=original
+        "Audio collections", list(acols), format_func=labelled(acols), key="vf_acols", disabled=original
     )
     picked_audio = st.multiselect(
-        "…and/or audio", list(sounds), format_func=sounds.get, key="vf_audio", disabled=original
+        "…and/or audio", list(sounds), format_func=labelled(sounds), key="vf_audio", disabled=original
     )
     st.subheader("3. Hooks")
     categories = hooks.categories_of(project_id, user_id=user_id, services=services)
@@ -57,7 +58,7 @@ def _sources(project_id: str, *, user_id: str, services: Services) -> dict[str, 
     }
     picked_cats = st.multiselect("Hooks by category", categories, key="vf_hcats")
     picked_hooks = st.multiselect(
-        "…and/or hooks one by one", list(all_hooks), format_func=all_hooks.get, key="vf_hooks"
+        "…and/or hooks one by one", list(all_hooks), format_func=labelled(all_hooks), key="vf_hooks"
     )
     return {
         "video_collection_ids": tuple(picked_vcols),
@@ -90,7 +91,7 @@ def batch_form(project_id: str, *, user_id: str, services: Services) -> str | No
     picked = _sources(project_id, user_id=user_id, services=services)
     style = _style()
     st.subheader("5. Batch")
-    mode = st.radio("Mode", list(MODES), format_func=MODES.get, key="vf_mode")
+    mode = st.radio("Mode", list(MODES), format_func=labelled(MODES), key="vf_mode")
     left, right = st.columns(2)
     product = left.text_input("Product (for file names)", max_chars=80, key="vf_product")
     pattern = right.text_input(
@@ -104,13 +105,13 @@ def batch_form(project_id: str, *, user_id: str, services: Services) -> str | No
     estimate = attempt(lambda: batches.estimate(request, user_id=user_id, services=services))
     if estimate is None:
         return None
-    over = estimate.count > estimate.cap  # type: ignore[attr-defined]
+    over = estimate.count > estimate.cap
     st.info(
-        f"**{estimate.count} variants** from {estimate.videos} videos × {estimate.audios or 'original'} "  # type: ignore[attr-defined]
-        f"sounds × {estimate.hooks or 'no'} hooks · cost ${estimate.cost_usd:.2f} (FFmpeg work is free) · "  # type: ignore[attr-defined]
+        f"**{estimate.count} variants** from {estimate.videos} videos × {estimate.audios or 'original'} "
+        f"sounds × {estimate.hooks or 'no'} hooks · cost ${estimate.cost_usd:.2f} (FFmpeg work is free) · "
         f"about {estimate.seconds:.0f} s" + (f" · over the cap of {estimate.cap}" if over else "")
-    )  # type: ignore[attr-defined]
-    if st.button("Start batch", type="primary", disabled=over or not estimate.count, key="vf_start_batch"):  # type: ignore[attr-defined]
+    )
+    if st.button("Start batch", type="primary", disabled=over or not estimate.count, key="vf_start_batch"):
         batch_id = attempt(lambda: batches.create_batch(request, user_id=user_id, services=services))
         if batch_id:
             st.session_state["vf_batch"] = batch_id
@@ -188,7 +189,7 @@ def batch_view(batch_id: str, *, user_id: str, services: Services) -> None:
                 widget_key=f"zip_dl_{batch_id}",
                 label="Download ZIP",
             )
-        elif st.button("Build ZIP with manifest", key=f"zip_{batch_id}") and attempt(
-            lambda: handoff.build_zip(batch_id, user_id=user_id, services=services), "ZIP ready."
+        elif st.button("Build ZIP with manifest", key=f"zip_{batch_id}") and bool(
+            attempt(lambda: handoff.build_zip(batch_id, user_id=user_id, services=services), "ZIP ready.")
         ):
             st.rerun()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.variant_factory.common import attempt, pager
-from core.bootstrap import Services
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services.variant_factory import images
 from core.services.variant_factory.images import ImageView
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from functools import partial
+
 import streamlit as st
 
+from components.choices import labelled
 from components.variant_factory.common import attempt, download, pager, play_audio, play_video, poster
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.catalog import list_actors
 from core.services.variant_factory import audio, collections, hooks, media, uploads, voiceovers
 from core.services.variant_factory.views import AudioView, VideoView
@@ -19,7 +23,7 @@ AUDIO_ORIGINS = {"": "Any origin", "upload": "Uploaded", "studio": "Studio speec
 def _collection_filter(project_id: str, kind: str, *, user_id: str, services: Services, key: str) -> str | None:
     found = collections.list_collections(project_id, kind, user_id=user_id, services=services)
     names = {"": "All collections", **{c.id: f"{c.name} ({c.count})" for c in found}}
-    return st.selectbox("Collection", list(names), format_func=names.get, key=key) or None
+    return st.selectbox("Collection", list(names), format_func=labelled(names), key=key) or None
 
 
 def _collections_panel(
@@ -37,8 +41,8 @@ def _collections_panel(
         if not found or not ids:
             return
         names = {c.id: c.name for c in found}
-        target = st.selectbox("Collection", list(names), format_func=names.get, key=f"{kind}_col_target")
-        chosen = st.multiselect("Items on this page", ids, format_func=labels.get, key=f"{kind}_col_items")
+        target = st.selectbox("Collection", list(names), format_func=labelled(names), key=f"{kind}_col_target")
+        chosen = st.multiselect("Items on this page", ids, format_func=labelled(labels), key=f"{kind}_col_items")
         left, middle, right = st.columns(3)
         if left.button("Add to collection", key=f"{kind}_col_add", disabled=not chosen):
             attempt(
@@ -106,7 +110,7 @@ def _pending_uploads(project_id: str, user_id: str, services: Services) -> None:
             if item.error:
                 text.caption(f":red[{item.error}]")
             if not item.active and action.button("Dismiss", key=f"updismiss_{item.id}"):
-                attempt(lambda i=item: uploads.dismiss_upload(i.id, user_id=user_id, services=services))
+                attempt(partial(uploads.dismiss_upload, item.id, user_id=user_id, services=services))
                 st.rerun()
     was_active = st.session_state.get(f"uploads_active_{project_id}", False)
     now_active = any(u.active for u in pending)
@@ -134,7 +138,7 @@ def videos_tab(project_id: str, *, user_id: str, services: Services) -> None:
                 )
         sources = dict(media.studio_sources(project_id, user_id=user_id, services=services))
         if sources:
-            picked = st.selectbox("Or copy a finished studio video", list(sources), format_func=sources.get)
+            picked = st.selectbox("Or copy a finished studio video", list(sources), format_func=labelled(sources))
             if st.button("Add to the library", key="add_studio_video"):
                 attempt(
                     lambda: media.add_studio_video(project_id, picked, user_id=user_id, services=services),
@@ -145,7 +149,7 @@ def videos_tab(project_id: str, *, user_id: str, services: Services) -> None:
     )
     left, middle, right = st.columns([3, 2, 2])
     query = left.text_input("Search titles", key="vlib_query")
-    kind = middle.selectbox("Type", list(VIDEO_KINDS), format_func=VIDEO_KINDS.get, key="vlib_kind") or None
+    kind = middle.selectbox("Type", list(VIDEO_KINDS), format_func=labelled(VIDEO_KINDS), key="vlib_kind") or None
     with right:
         collection = _collection_filter(project_id, "video", user_id=user_id, services=services, key="vlib_col")
     page_no = int(st.session_state.get("vlib_page") or 1)
@@ -200,7 +204,7 @@ def _voiceover_form(project_id: str, *, user_id: str, services: Services) -> Non
     with st.form("voiceover", clear_on_submit=False):
         st.markdown("**New voice-over from a script**")
         script = st.text_area("Script", max_chars=services.settings.script_max_chars)
-        actor = st.selectbox("Voice", list(actors), format_func=actors.get) if actors else None
+        actor = st.selectbox("Voice", list(actors), format_func=labelled(actors)) if actors else None
         title = st.text_input("Title", max_chars=media.MAX_TITLE, key="vo_title")
         if script.strip():
             cost = voiceovers.estimate_voiceover(script, user_id=user_id, services=services)
@@ -234,7 +238,7 @@ def audio_tab(project_id: str, *, user_id: str, services: Services) -> None:
         _voiceover_form(project_id, user_id=user_id, services=services)
     left, middle, right = st.columns([3, 2, 2])
     query = left.text_input("Search titles", key="alib_query")
-    origin = middle.selectbox("Origin", list(AUDIO_ORIGINS), format_func=AUDIO_ORIGINS.get, key="alib_origin")
+    origin = middle.selectbox("Origin", list(AUDIO_ORIGINS), format_func=labelled(AUDIO_ORIGINS), key="alib_origin")
     with right:
         collection = _collection_filter(project_id, "audio", user_id=user_id, services=services, key="alib_col")
     found = audio.list_audio(
@@ -284,7 +288,7 @@ def _add_hooks(project_id: str, *, user_id: str, services: Services) -> None:
             )
             if result is not None:
                 st.success(
-                    f"Added {result.added}; {result.duplicates} duplicates and {result.empty} empty "  # type: ignore[attr-defined]
+                    f"Added {result.added}; {result.duplicates} duplicates and {result.empty} empty "
                     "lines dropped."
                 )
 
@@ -314,12 +318,13 @@ def hooks_tab(project_id: str, *, user_id: str, services: Services) -> None:
             )
             if save_col.button("Save", key=f"hsave_{hook.id}"):
                 attempt(
-                    lambda h=hook, t=text, c=category: hooks.edit_hook(
-                        h.id, text=t, category=c, user_id=user_id, services=services
+                    functools.partial(
+                        hooks.edit_hook, hook.id, text=text, category=category, user_id=user_id, services=services
                     ),
                     "Saved.",
                 )
             if del_col.button("Delete", key=f"hdel_{hook.id}"):
-                attempt(lambda h=hook: hooks.delete_hooks([h.id], user_id=user_id, services=services), "Deleted.")
+                delete = functools.partial(hooks.delete_hooks, [hook.id], user_id=user_id, services=services)
+                attempt(delete, "Deleted.")
                 st.rerun()
     pager(found.pages, key="hlib_page")

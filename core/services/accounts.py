@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import User, utcnow
 from core.adapters.db.models_accounts import ProjectInvite, UserSession
-from core.bootstrap import Services
 from core.domain.accounts import Account, SignedIn
 from core.errors import ConfigurationError, PermissionDenied, ValidationError
+from core.ports_services import Services
 from core.services import audit, team, throttle
 
 logger = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from core.adapters.db.database import as_studio_role
 from core.adapters.db.models import Project, User
 from core.adapters.db.models_accounts import AuditEvent
-from core.bootstrap import Services
 from core.domain.accounts import AuditEntry
 from core.errors import ContentBlocked, QuotaExceeded
+from core.ports_services import Services
 
 logger = logging.getLogger(__name__)
 

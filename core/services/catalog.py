@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.adapters.db.models import Actor
-from core.bootstrap import Services
 from core.domain.types import ActorFilter, ActorView, Voice
 from core.domain.voices import voices_for_actor
+from core.ports_services import Services
 
 
 def to_view(actor: Actor) -> ActorView:

@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import select
 
 from core.adapters.db.models import Draft
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.access import Right, project_with_right
 
 logger = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from core.bootstrap import Services
 from core.config import Prices
+from core.ports_services import Services
 
 logger = logging.getLogger(__name__)
 

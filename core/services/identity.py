@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.adapters.db.database import Database
 from core.adapters.db.models import User
+from core.ports_services import SqlDatabase
 
 
-def ensure_user(db: Database, email: str, *, display_name: str = "") -> str:
+def ensure_user(db: SqlDatabase, email: str, *, display_name: str = "") -> str:
     """The id of the user with this email, created on first use."""
     email = email.strip().lower()
     with db.session() as session:

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from core.adapters.crypto import KeyBox, KeyDecryptionError, Sealed
 from core.adapters.db.database import Database
 from core.adapters.db.models_accounts import ProviderKey
-from core.bootstrap import Services
 from core.domain.accounts import KeyStatus
 from core.errors import ValidationError
+from core.ports_services import Services
 from core.services import audit
 
 logger = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from sqlalchemy import func, or_, select
 from core.adapters.db.models import Actor, ActorImageVariant, Job, JobStep, Project, VideoAsset
 from core.adapters.db.models_avatars import Avatar
 from core.adapters.storage.keys import parse_key
-from core.bootstrap import Services
 from core.domain.types import ErrorInfo, JobStatus, JobView, SourceType, StepStatus, StepView, VideoStatus, VideoView
 from core.errors import NotFound
+from core.ports_services import Services
 from core.services import links
 from core.services.access import Right, project_with_right, visible_project_ids
 

@@ -12,10 +12,10 @@ from sqlalchemy import String, cast, func, or_, select
 
 from core.adapters.db.models import Project, VideoAsset
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcQcReport, UgcScene
-from core.bootstrap import Services
 from core.domain.types import VideoStatus, VideoView
 from core.domain.ugc import AssetKind, AssetStatus
 from core.errors import NotFound
+from core.ports_services import Services
 from core.services import library
 from core.services.access import Right, project_with_right, visible_project_ids
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from core.adapters.db.locks import lock_row
 from core.adapters.db.models import Job, JobStep, VideoAsset
-from core.bootstrap import Services
 from core.domain.types import JobStatus, StepStatus
 from core.errors import NotFound, PaidCallUncertain, ValidationError
+from core.ports_services import Services
 from core.services import audit
 from core.services.access import Right, project_with_right
 

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from core.adapters.db.models import ActorImageVariant, Job, Project, VideoAsset
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcProductImage
-from core.bootstrap import Services
 from core.domain import text as text_rules
 from core.domain.types import ProjectView
 from core.errors import ValidationError
+from core.ports_services import Services
 from core.services import audit
 from core.services.access import Right, project_with_right, visible_project_ids
 from core.services.avatars.cleanup import twin_contents
@@ -88,7 +88,8 @@ def delete_project(project_id: str, *, user_id: str, services: Services) -> int:
         variants = session.scalars(
             select(ActorImageVariant).where(ActorImageVariant.project_id == project_id)
         ).all()
-        job_ids = [v.job_id for v in [*videos, *variants] if v.job_id]
+        made: list[VideoAsset | ActorImageVariant] = [*videos, *variants]
+        job_ids = [v.job_id for v in made if v.job_id]
         keys = {k for v in videos for k in owned_keys(v)}
         keys |= {k for v in variants for k in (v.image_key, v.thumb_key) if k}
         ad_jobs, ad_keys = mass_generator_contents(session, project_id)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from core.adapters.providers.connection import check_connection
-from core.bootstrap import Services
+from core.ports_services import Services
 
 
 def try_connection(capability: str, *, services: Services) -> str:
     """A plain sentence on success; raises a StudioError saying what went wrong."""
     choice = services.providers.choices[capability]
-    return check_connection(services.settings, choice.vendor, choice.model)
+    return services.connections(services.settings, choice.vendor, choice.model)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.bootstrap import Services
+    from core.ports_services import Services
 
 logger = logging.getLogger(__name__)
 

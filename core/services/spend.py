@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import CostRecord, Job, Project, User, utcnow
 from core.adapters.db.models_accounts import SpendHold
-from core.bootstrap import Services
 from core.domain.accounts import SpendToday
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES
 from core.errors import QuotaExceeded
+from core.ports_services import Services
 from core.services.access import Right, project_with_right
 
 logger = logging.getLogger(__name__)

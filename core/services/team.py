@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Project, ProjectMember, User
 from core.adapters.db.models_accounts import ProjectInvite
-from core.bootstrap import Services
 from core.domain.accounts import MemberView, Role
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services import audit
 from core.services.access import Right, project_with_right
 

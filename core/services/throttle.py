@@ -73,20 +73,20 @@ def check(session: Session, settings: Settings, *, email: str, address: str, now
                 f"Try again in {_wait_words((last + lockout - now).total_seconds())}.",
                 details={"scope": "address"},
             )
-    failures, last = _account_failures(session, email, since)
-    if not failures or last is None:
+    failures, last_failure = _account_failures(session, email, since)
+    if not failures or last_failure is None:
         return
-    if failures >= settings.login_max_failures and now < last + lockout:
+    if failures >= settings.login_max_failures and now < last_failure + lockout:
         raise SignInThrottled(
             f"Too many wrong passwords for this account, so it is locked. "
-            f"Try again in {_wait_words((last + lockout - now).total_seconds())}.",
+            f"Try again in {_wait_words((last_failure + lockout - now).total_seconds())}.",
             details={"scope": "account", "failures": failures},
         )
     wait = min(settings.login_backoff_cap_s, settings.login_backoff_base_s * 2 ** (failures - 1))
-    if now < last + timedelta(seconds=wait):
+    if now < last_failure + timedelta(seconds=wait):
         raise SignInThrottled(
             f"That was {failures} wrong password{'s' if failures > 1 else ''} in a row. "
-            f"Wait {_wait_words((last + timedelta(seconds=wait) - now).total_seconds())} before trying again.",
+            f"Wait {_wait_words((last_failure + timedelta(seconds=wait) - now).total_seconds())} before trying again.",
             details={"scope": "account", "failures": failures},
         )
 

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Job
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcOutput, UgcProductImage, UgcQcReport, UgcScene
-from core.bootstrap import Services
 from core.domain.types import ErrorInfo, JobStatus, JobView
 from core.domain.ugc import WIZARD_STEPS, AdStatus, Aspect, QcFinding, QcReport, RealismSettings, Transition
 from core.domain.ugc_views import AdView, AvatarView, OutputView, ProductImageView
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services import ugc_parse
 from core.services.access import Right, project_with_right
 

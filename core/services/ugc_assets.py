@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from core.adapters.db.locks import lock_row
 from core.adapters.db.models import Job
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcProductImage, UgcScene
-from core.adapters.providers.registry import choose_vendor
-from core.bootstrap import Services
 from core.config import Settings
 from core.domain.ugc import Aspect, AssetKind, AssetStatus, BriefInput, Platform, ScenePrompts, SceneScript
+from core.ports_services import Services
 from core.services import ugc_bible, ugc_pacing, ugc_parse
+from core.vendor_choice import choose_vendor
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from core.adapters.db.models import Actor
 from core.adapters.db.models_ugc import UgcAvatar
-from core.bootstrap import Services
 from core.domain import text as text_rules
 from core.domain import voices
 from core.domain.types import MediaKind
@@ -20,6 +19,7 @@ from core.domain.ugc import CharacterDNA
 from core.domain.voices import voices_for_actor
 from core.errors import NotFound, ValidationError
 from core.ports import VisionRequest, VisionTask
+from core.ports_services import Services
 from core.services import content_guard, ugc_calls, ugc_parse
 from core.services import voices as voices_service
 from core.services.access import Right

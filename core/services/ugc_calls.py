@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from core.adapters.db.models import CostRecord
-from core.bootstrap import Services
 from core.errors import (
     AnswerLost,
     ConfigurationError,
@@ -25,6 +24,7 @@ from core.errors import (
     TransientError,
 )
 from core.ports import PredictionState
+from core.ports_services import Services
 from core.services import audit, content_guard, spend
 from core.services.scratch import scratch_dir
 

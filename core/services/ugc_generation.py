@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Job
 from core.adapters.db.models_ugc import UgcAd, UgcProductImage, UgcScene
-from core.bootstrap import Services
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES
 from core.domain.ugc import AdStatus, AssetKind
 from core.errors import ValidationError
+from core.ports_services import Services
 from core.services import audit, spend, ugc_assets, ugc_spend
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right, scenes_of

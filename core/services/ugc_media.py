@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models import Actor
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcProductImage
 from core.adapters.storage.keys import parse_key
-from core.bootstrap import Services
 from core.errors import NotFound
+from core.ports_services import Services
 from core.services.access import visible_project_ids
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from core.adapters.providers.registry import choose_vendor
+from core.vendor_choice import choose_vendor
 from core.config import Settings
 
 logger = logging.getLogger(__name__)

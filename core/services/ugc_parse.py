@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import re
+from enum import Enum
 from typing import Any
 
 from core.domain import text as text_rules
@@ -117,7 +118,7 @@ def max_words(duration_s: float, words_per_minute: int, per_8s: int) -> int:
     return max(1, min(math.floor(duration_s * words_per_minute / 60), math.floor(duration_s * per_8s / 8)))
 
 
-def _enum(enum: type, value: Any, what: str) -> Any:
+def _enum(enum: type[Enum], value: Any, what: str) -> Any:
     try:
         return enum(str(value).strip().lower())
     except ValueError as exc:
@@ -127,7 +128,8 @@ def _enum(enum: type, value: Any, what: str) -> Any:
 
 def _duration_and_line(data: dict[str, Any], number: int, wpm: int, per_8s: int) -> tuple[float, str]:
     try:
-        duration = float(data.get("duration_seconds", data.get("duration_s")))
+        raw: Any = data.get("duration_seconds", data.get("duration_s"))  # None raises TypeError, handled below
+        duration = float(raw)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"Scene {number} has no duration in seconds.") from exc
     low, high = SCENE_SECONDS

@@ -9,12 +9,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from core.adapters.db.models_ugc import UgcAd, UgcProductImage
-from core.bootstrap import Services
 from core.domain import text as text_rules
+from core.domain.media import ImageFile
 from core.domain.types import MediaKind
 from core.domain.ugc import ProductDNA
 from core.errors import NotFound, ValidationError
 from core.ports import VisionRequest, VisionTask
+from core.ports_services import Services
 from core.services import content_guard, ugc_calls, ugc_parse
 from core.services.access import Right
 from core.services.scratch import scratch_dir
@@ -40,7 +41,7 @@ def save_product_info(ad_id: str, *, name: str, brand: str, user_id: str, servic
         ad.title = ad.title or name
 
 
-def validated_images(files: list[bytes], services: Services, tmp: Path) -> list[Path]:
+def validated_images(files: list[bytes], services: Services, tmp: Path) -> list[ImageFile]:
     """Every upload checked by content (PNG/JPEG/WebP, size, pixels) and re-encoded; names never used."""
     settings, cleaned = services.settings, []
     for index, data in enumerate(files):
@@ -50,7 +51,7 @@ def validated_images(files: list[bytes], services: Services, tmp: Path) -> list[
             )
         raw = tmp / f"upload-{index}.bin"
         raw.write_bytes(data)
-        image = services.media.validate_image_upload(  # type: ignore[attr-defined]
+        image = services.media.validate_image_upload(
             raw,
             max_bytes=settings.image_max_bytes,
             max_pixels=settings.image_max_pixels,

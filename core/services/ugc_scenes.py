@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import JobStep
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcScene
-from core.bootstrap import Services
 from core.config import Settings
 from core.domain.types import StepStatus
 from core.domain.ugc import AssetKind, AssetStatus
 from core.domain.ugc_views import AssetView, SceneView
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services import content_guard, ugc_assets, ugc_pacing, ugc_parse
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right, scenes_of

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import delete
 
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcScene
-from core.bootstrap import Services
 from core.domain import text as text_rules
 from core.domain.ugc import STYLES, TONES, BriefInput, CreativeBrief, Platform, ScriptDraft
 from core.errors import ValidationError
 from core.ports import ScriptRequest, ScriptTask
+from core.ports_services import Services
 from core.services import content_guard, ugc_calls, ugc_pacing, ugc_parse
 from core.services.access import Right
 from core.services.ugc_ads import ad_with_right

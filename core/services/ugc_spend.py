@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcScene
-from core.bootstrap import Services
 from core.domain.ugc import AssetKind, AssetStatus
+from core.ports_services import Services
 from core.services import estimates, spend, ugc_assets
 from core.services.access import Right
 from core.services.estimates import Estimate
@@ -50,9 +50,8 @@ def scene_work(session: Session, ctx: ugc_assets.AdContext, scene: UgcScene) -> 
     if not _ready(frames):
         work.append(AssetWork(AssetKind.FRAME, ctx.variants, 0.0, lora=bool(ctx.lora)))
     frame = ugc_assets.chosen_frame(session, ctx, scene, approved=False) or ugc_assets.best_frame(frames)
-    clip_fp = ""
-    if frame:
-        clip_fp = ugc_assets.fingerprint(AssetKind.CLIP, ugc_assets.clip_inputs(session, ctx, scene, frame))
+    clip_inputs = ugc_assets.clip_inputs(session, ctx, scene, frame) if frame else None
+    clip_fp = ugc_assets.fingerprint(AssetKind.CLIP, clip_inputs) if clip_inputs is not None else ""
     if frame is None or not _ready(ugc_assets.assets_for(session, scene.id, AssetKind.CLIP, clip_fp)):
         work.append(AssetWork(AssetKind.CLIP, 1, spec.duration_s + ugc_assets.CLIP_HANDLE_S))
     audio = ugc_assets.audio_inputs(ctx, scene)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from core.adapters.db.models_ugc import UgcAd
-from core.bootstrap import Services
 from core.domain.ugc import AssetKind
 from core.errors import StudioError
+from core.ports_services import Services
 from core.services import ugc_assets, ugc_spend
 from core.services.access import Right, project_with_right
 from core.services.ugc_ads import ad_with_right, scenes_of

@@ -15,8 +15,8 @@ import pandas as pd
 from sqlalchemy import case, func, select
 
 from core.adapters.db.models import CostRecord, Job, JobStep, utcnow
-from core.bootstrap import Services
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES, JobStatus, StepStatus
+from core.ports_services import Services
 
 logger = logging.getLogger(__name__)
 

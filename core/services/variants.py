@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job
-from core.bootstrap import Services
 from core.domain import text as text_rules
 from core.domain.types import VariantView
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.projects import cancel_jobs, remove_files
@@ -86,7 +88,7 @@ def list_variants(
         return [to_view(v) for v in _distinct(rows)]
 
 
-def _distinct(rows: list[ActorImageVariant]) -> list[ActorImageVariant]:
+def _distinct(rows: Sequence[ActorImageVariant]) -> list[ActorImageVariant]:
     """The same actor, prompt and seed made twice is one variant to the creator: the newest is listed."""
     seen: set[tuple[str, str, int | None]] = set()
     kept = []

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job, VideoAsset
 from core.adapters.storage.keys import parse_key
-from core.bootstrap import Services
 from core.domain import text as text_rules
 from core.domain.types import MediaKind, SourceType, VideoStatus
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.avatars import talking

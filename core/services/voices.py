@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from core.adapters.db.models import Actor
-from core.bootstrap import Services
 from core.domain import voices
 from core.domain.types import Voice
 from core.ports import SpeechRequest
+from core.ports_services import Services
 from core.services import ugc_calls
 
 logger = logging.getLogger(__name__)

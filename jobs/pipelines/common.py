@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Actor, JobStep
-from core.bootstrap import Services
 from core.domain.types import Voice
 from core.domain.voices import voices_for_actor
+from core.ports_services import Services
 
 logger = logging.getLogger(__name__)
 

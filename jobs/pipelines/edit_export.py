@@ -15,10 +15,10 @@ from core.adapters.db.models_edit import Edit, EditExport, EditVersion
 from core.adapters.db.models_ugc import UgcOutput
 from core.adapters.media.edit_render import EditRenderer, export_settings
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.bootstrap import Services
 from core.domain.edit import EditDoc
 from core.domain.types import ErrorInfo, MediaKind
 from core.errors import JobCancelled
+from core.ports_services import Services
 from core.services.editor.renders import EXPORT_JOB
 from jobs.context import StepContext
 from jobs.pipeline import Pipeline, Step, register

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.variant_factory.handoff import expire_batches
 
 logger = logging.getLogger(__name__)

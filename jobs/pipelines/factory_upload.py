@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Job
 from core.adapters.db.models_factory import LibraryUpload
-from core.bootstrap import Services
 from core.domain.types import ErrorInfo, MediaKind
 from core.errors import JobCancelled, MediaRejected
+from core.ports_services import Services
 from core.services.variant_factory.media import add_uploaded_video, prepare_upload
 from core.services.variant_factory.uploads import VIDEO_UPLOAD_JOB
 from jobs.context import StepContext

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job
-from core.bootstrap import Services
 from core.domain.types import ErrorInfo, MediaKind
 from core.errors import JobCancelled
 from core.ports import ImageEditRequest
+from core.ports_services import Services
 from jobs.context import StepContext
 from jobs.pipeline import Pipeline, Step, register
 from jobs.pipelines.common import delete_keys, error_dict, stored_keys_of

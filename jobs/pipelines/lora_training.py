@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Job
 from core.adapters.db.models_avatars import LoraModel
-from core.bootstrap import Services
 from core.domain.types import ErrorInfo, MediaKind
 from core.errors import JobCancelled
 from core.ports import LoraTrainRequest, LoraTrainResult
+from core.ports_services import Services
 from jobs.context import StepContext
 from jobs.pipeline import Pipeline, Step, register
 from jobs.pipelines.common import delete_keys, error_dict, stored_keys_of

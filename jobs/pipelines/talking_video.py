@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Actor, ActorImageVariant, Job, VideoAsset
-from core.bootstrap import Services
 from core.domain.text import speakable
 from core.domain.types import ErrorInfo, MediaKind, VideoStatus, Voice
 from core.errors import JobCancelled, NotFound
 from core.ports import ImageEditRequest, LipSyncRequest, SpeechRequest
+from core.ports_services import Services
 from core.services.avatars import talking
 from jobs.context import StepContext
 from jobs.pipeline import Pipeline, Step, register

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Job
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcScene
-from core.bootstrap import Services
 from core.domain.types import ErrorInfo
 from core.domain.ugc import AdStatus, AssetKind, AssetStatus
 from core.errors import JobCancelled
+from core.ports_services import Services
 from core.services import ugc_assets, ugc_script
 from core.services.ugc_ads import scenes_of
 from jobs.context import StepContext, WaitForProvider, WaitForUser

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models import Job
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcScene
-from core.bootstrap import Services
 from core.domain.text import speakable
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES, ErrorInfo, MediaKind, Voice
 from core.domain.ugc import AssetKind, AssetStatus
 from core.errors import JobCancelled
 from core.ports import ImageGenRequest, ImageToVideoRequest, LoraWeights, SpeechRequest, VisionRequest, VisionTask
+from core.ports_services import Services
 from core.services import ugc_assets
 from core.services.ugc_schemas import identity_schema
 from jobs.context import StepContext
@@ -59,7 +59,7 @@ def render(ctx: StepContext) -> dict[str, Any]:
         key = ctx.store(MediaKind.IMAGE, image.path, label="frame", content_type=image.content_type)
         return {"media_key": key, "width": image.width, "height": image.height}
     if kind == AssetKind.CLIP.value:
-        request = ImageToVideoRequest(
+        clip_request = ImageToVideoRequest(
             image=ctx.fetch(inputs["frame_key"]),
             prompt=inputs["prompt"],
             duration_s=float(inputs["duration_s"]),
@@ -70,11 +70,11 @@ def render(ctx: StepContext) -> dict[str, Any]:
             audio=ctx.fetch(inputs["voice_key"]) if inputs.get("voice_key") else None,
             audio_at_s=float(inputs.get("voice_at_s", 0.0)),
         )
-        video = ctx.call_provider("image_to_video", request)
+        video = ctx.call_provider("image_to_video", clip_request)
         key = ctx.store(MediaKind.VIDEO, video.path, label="clip", content_type="video/mp4")
         return {"media_key": key, "duration_s": video.duration_s, "width": video.width, "height": video.height}
-    request = SpeechRequest(text=speakable(inputs["text"]), voice=Voice(**inputs["voice"]), seed=seed)
-    clip = ctx.call_provider("speech", request)
+    speech_request = SpeechRequest(text=speakable(inputs["text"]), voice=Voice(**inputs["voice"]), seed=seed)
+    clip = ctx.call_provider("speech", speech_request)
     key = ctx.store(MediaKind.AUDIO, clip.path, label="voice", content_type=clip.content_type)
     return {"media_key": key, "duration_s": clip.duration_s}
 

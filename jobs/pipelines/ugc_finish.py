@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcAvatar, UgcOutput, UgcQcReport
 from core.adapters.media.captions import PlacedCaption, Rect, safe_area
@@ -185,7 +186,7 @@ def post_production(ctx: StepContext) -> dict[str, Any]:
         bar_s = 4 * 60 / BPM
         length = math.ceil(length / bar_s) * bar_s  # whole bars: the bed ends on a bar line
         music = write_music_bed(ctx.work_dir / "music.wav", length, seed=options["seed"])
-    producer, outputs = PostProducer(ctx.services.media), []  # type: ignore[arg-type]
+    producer, outputs = PostProducer(ctx.services.media), []
     for aspect in options.get("aspects", ["9:16"]):
         slug = aspect.replace(":", "x")
         spec = _edit_spec(ctx, cuts, options, aspect, music)
@@ -193,6 +194,13 @@ def post_production(ctx: StepContext) -> dict[str, Any]:
         outputs.append(_store(ctx, aspect, result))
     _save_outputs(ctx, outputs)
     return {"outputs": outputs}
+
+
+def _clip_key(session: Session, asset_id: str) -> str:
+    asset = session.get(UgcAsset, asset_id)
+    if asset is None or not asset.media_key:
+        raise JobCancelled("A scene clip of this ad was deleted.")
+    return asset.media_key
 
 
 def _identity(ctx: StepContext) -> dict[int, list[float]]:
@@ -203,7 +211,7 @@ def _identity(ctx: StepContext) -> dict[int, list[float]]:
         ad = session.get(UgcAd, ctx.payload["ad_id"])
         avatar = session.get(UgcAvatar, ad.avatar_id) if ad and ad.avatar_id else None
         references = list(avatar.reference_keys)[:3] if avatar else []
-        clips = {int(n): session.get(UgcAsset, a).media_key for n, a in ctx.output_of("scene_video")["clips"].items()}
+        clips = {int(n): _clip_key(session, a) for n, a in ctx.output_of("scene_video")["clips"].items()}
     if not references:
         return {}
     frames: list[tuple[int, Path]] = []
@@ -256,10 +264,6 @@ def _placed(raw: list[dict[str, Any]]) -> list[PlacedCaption]:
     ]
 
 
-def _verdict(finding: Any) -> str:
-    return "not checked" if not finding.checked else ("ok" if finding.passed else "FAILED")
-
-
 def quality_check(ctx: StepContext) -> dict[str, Any]:
     outputs = ctx.output_of("post_production")["outputs"]
     identity, limits, summaries = _identity(ctx), _limits(ctx), []
@@ -269,7 +273,8 @@ def quality_check(ctx: StepContext) -> dict[str, Any]:
     with ctx.services.db.session() as session:
         rows = {o.aspect: o.id for o in session.scalars(select(UgcOutput).where(UgcOutput.job_id == ctx.job_id))}
     for out in outputs:
-        timeline = Timeline(**{k: tuple(v) if isinstance(v, list) else v for k, v in out["timeline"].items()})
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in out["timeline"].items()}
+        timeline = Timeline(**fields)
         mouths = {
             k: m
             for k, s in enumerate(scenes)
@@ -279,7 +284,7 @@ def quality_check(ctx: StepContext) -> dict[str, Any]:
         shrink = watch_shrink(out["width"])
         watcher = MouthWatcher(timeline, mouths, ctx.services.settings.ugc_fps, shrink)
         video = ctx.fetch(out["video_key"])
-        scan = scan_media(ctx.services.media, video, watch=watcher, watch_shrink=shrink)  # type: ignore[arg-type]
+        scan = scan_media(ctx.services.media, video, watch=watcher, watch_shrink=shrink)
         views = scene_views(scenes, out["width"], out["height"], watcher.readings(voices, timeline.voice_at))
         viewer = ViewerInputs(views, timeline, _placed(out["captions"]), bool(options.get("captions", True)))
         extra = [

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models import Actor, Job
 from core.adapters.db.models_factory import BatchVariant, LibraryAudio, VariantBatch
 from core.adapters.media.variants import HookStyle, VariantRenderer, VariantSpec
-from core.bootstrap import Services
 from core.domain.types import ErrorInfo, MediaKind
 from core.errors import JobCancelled
 from core.ports import SpeechRequest
+from core.ports_services import Services
 from core.services.variant_factory.batches import VARIANT_JOB
 from core.services.variant_factory.voiceovers import VOICEOVER_JOB
 from jobs.context import StepContext
@@ -45,7 +45,7 @@ def render(ctx: StepContext) -> dict[str, Any]:
         preset=ctx.services.settings.ugc_x264_preset,
     )
     out = ctx.work_dir / "variant.mp4"
-    result = VariantRenderer(ctx.services.media).render(spec, out, ctx.work_dir / "render")  # type: ignore[arg-type]
+    result = VariantRenderer(ctx.services.media).render(spec, out, ctx.work_dir / "render")
     key = ctx.store(MediaKind.VIDEO, out, label="variant", content_type="video/mp4")
     return {
         "video_key": key,

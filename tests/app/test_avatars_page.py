@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.avatars import lora, manage
 from core.services.projects import create_project
 from tests.app.test_pages import OpenPage, shown
@@ -15,7 +15,7 @@ def _vision(services: Services) -> None:
     from core.adapters.media.ffmpeg import FfmpegToolkit
     from core.adapters.providers.local_image_edit import LocalImageEditor
     from core.adapters.providers.local_vision import LocalVisionAnalyzer
-    from core.bootstrap import ProviderChoice
+    from core.ports_services import ProviderChoice
 
     services.media = FfmpegToolkit()
     services.providers.choices["image_edit"] = ProviderChoice("image_edit", LocalImageEditor(), "local", "x", False)

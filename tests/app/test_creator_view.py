@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from core.bootstrap import Services
 from core.config import Settings
+from core.ports_services import Services
 from scripts.serve import streamlit_command
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from core.adapters.db.models import Job, VideoAsset
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.projects import create_project, list_projects
 from core.services.videos import VideoRequest, create_video
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 from streamlit.testing.v1 import AppTest
 
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services import accounts, keys, team
 from core.services.projects import create_project
 from tests.app.conftest import APP, ROOT

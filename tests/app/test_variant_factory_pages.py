@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.projects import create_project
 from core.services.variant_factory import audio, handoff, hooks, media, uploads
 from tests.app.conftest import APP

@@ -6,8 +6,8 @@ from typing import Any
 
 from core.adapters.db.database import Database
 from core.adapters.providers.local_copilot import LocalCopilot
-from core.bootstrap import ProviderChoice, Services
 from core.config import Settings
+from core.ports_services import ProviderChoice, Services
 from tests.ugc_support import ugc_services
 
 

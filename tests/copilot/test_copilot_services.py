@@ -18,10 +18,10 @@ from core.adapters.db.models import CostRecord
 from core.adapters.db.models_copilot import CopilotMessage
 from core.adapters.providers.google_common import make_genai_client
 from core.adapters.providers.google_copilot import GoogleCopilot
-from core.bootstrap import Services
 from core.domain.copilot import MessageKind, Mode
 from core.errors import ContentBlocked, NotFound, PermissionDenied, ValidationError
 from core.ports import Intent
+from core.ports_services import Services
 from core.services import team, ugc_ads
 from core.services.copilot import chats, facts, pipeline, turns
 from core.services.identity import ensure_user

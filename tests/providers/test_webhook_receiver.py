@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from core.adapters.db.models import CostRecord, JobStep, VideoAsset
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services import projects, videos
 from jobs import engine
 from jobs.webhooks import MemorySeenIds, create_app

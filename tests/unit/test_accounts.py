@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from core.adapters.db.models import User
 from core.adapters.db.models_accounts import AuditEvent, LoginAttempt, UserSession
-from core.bootstrap import Services
 from core.errors import ConfigurationError, PermissionDenied, ValidationError
+from core.ports_services import Services
 from core.services import accounts, audit, projects, team
 from core.services.throttle import SignInThrottled
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.bootstrap import Services
 from core.errors import NotFound
+from core.ports_services import Services
 from core.services import drafts, projects
 from core.services.identity import ensure_user
 

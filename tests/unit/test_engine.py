@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.adapters.db.models import CostRecord, Job, JobStep, VideoAsset, utcnow
-from core.bootstrap import Services
 from core.domain.types import JobStatus
+from core.ports_services import Services
 from core.services.projects import create_project
 from core.services.videos import VideoRequest, create_video
 from jobs import engine, sweeper

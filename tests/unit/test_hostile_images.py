@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from core.adapters.db.database import Database
 from core.adapters.db.models_ugc import UgcAvatar
 from core.adapters.media.images import make_thumbnail, validate_image_upload
-from core.bootstrap import Services
 from core.errors import MediaRejected
+from core.ports_services import Services
 from core.services import ugc_avatar
 from tests.ugc_support import new_ad, ugc_services, ugc_settings
 

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from core.adapters.db.models import Job, Project, VideoAsset
 from core.adapters.media import captions
-from core.bootstrap import Services
 from core.domain import text as text_rules
 from core.domain.ugc import BriefInput, Platform
 from core.errors import ContentBlocked, ValidationError
+from core.ports_services import Services
 from core.services import content_guard, projects, ugc_script, variants, videos
 from core.services.videos import VideoRequest
 from tests.fakes import add_actor

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from core.adapters.db.models import ActorImageVariant, VideoAsset
-from core.bootstrap import Services
 from core.errors import NotFound, PermissionDenied
+from core.ports_services import Services
 from core.services import audit, estimates, library, projects, spend, team, usage, variants, videos
 from core.services.access import Right
 from core.services.identity import ensure_user

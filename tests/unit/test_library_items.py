@@ -11,8 +11,8 @@ import pytest
 from core.adapters.db.database import Database
 from core.adapters.db.models import VideoAsset, utcnow
 from core.adapters.db.models_ugc import UgcOutput
-from core.bootstrap import Services
 from core.errors import NotFound
+from core.ports_services import Services
 from core.services import library_items, ugc_ads
 from core.services.identity import ensure_user
 from core.services.library_items import AdCard, LibraryQuery

@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from core.bootstrap import Services
 from core.errors import NotFound
+from core.ports_services import Services
 from core.services import library, links, projects, team, videos
 from core.services.identity import ensure_user
 from core.services.videos import VideoRequest

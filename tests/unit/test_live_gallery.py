@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services import library, projects, videos
 from core.services.identity import ensure_user
 from core.services.videos import VideoRequest

@@ -14,9 +14,9 @@ from sqlalchemy import delete, func, select
 from core.adapters.db.database import Database
 from core.adapters.db.models import CostRecord, Job, VideoAsset
 from core.adapters.db.models_accounts import AuditEvent, SpendHold
-from core.bootstrap import Services
 from core.config import Settings
 from core.errors import ContentBlocked, QuotaExceeded
+from core.ports_services import Services
 from core.services import estimates, library, projects, spend, team, variants, videos
 from core.services.content_guard import find_blocked
 from core.services.identity import ensure_user

@@ -55,6 +55,7 @@ def test_deleted_files_are_gone(stub_and_storage) -> None:  # type: ignore[no-un
 
 def test_kie_inputs_are_published_as_signed_links_from_supabase(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from core.adapters.providers.cloud import _publisher
+    from core.bootstrap import build_storage
     from core.errors import ConfigurationError
     from tests.conftest import make_settings
 
@@ -62,7 +63,7 @@ def test_kie_inputs_are_published_as_signed_links_from_supabase(tmp_path) -> Non
     image.write_bytes(b"\x89PNG frame")
     with SupabaseStorageStub(key=KEY) as stub:
         settings = make_settings(tmp_path, storage_backend="supabase", supabase_url=stub.url, supabase_service_key=KEY)
-        link = _publisher(settings)(image)
+        link = _publisher(settings, build_storage(settings))(image)
         assert httpx.get(link).content == b"\x89PNG frame"
     with pytest.raises(ConfigurationError, match="STORAGE_BACKEND=supabase"):
-        _publisher(make_settings(tmp_path))(image)
+        _publisher(make_settings(tmp_path), build_storage(make_settings(tmp_path)))(image)

@@ -241,7 +241,7 @@ def test_cloud_swap_runs_once_on_the_stub(settings: Settings, db: Database, fal:
 def test_storyboard_frames_with_a_lora_go_to_the_lora_model(tmp_path: Path, db: Database, fal: FalStub) -> None:
     from core.adapters.providers.cloud_common import image_probe
     from core.adapters.providers.fal_twins import FalLoraImageGenerator
-    from core.bootstrap import ProviderChoice
+    from core.ports_services import ProviderChoice
     from core.services import ugc_generation
     from tests.stubs.fal import LORA_IMAGE
     from tests.ugc_support import Counting, scripted_ad, ugc_services, ugc_settings

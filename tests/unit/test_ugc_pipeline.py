@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from core.adapters.db.database import Database
 from core.adapters.db.models import Job, JobStep, utcnow
 from core.adapters.db.models_ugc import UgcScene
-from core.bootstrap import Services
 from core.domain.types import JobStatus
 from core.domain.ugc import AdStatus, AssetKind, AssetStatus
 from core.errors import ProviderError
+from core.ports_services import Services
 from core.services import ugc_ads, ugc_generation, ugc_scenes
 from jobs.sweeper import sweep
 from tests.fakes import FakeProvider

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from core.adapters.db.database import Database
 from core.adapters.db.models import ProjectMember
 from core.adapters.db.models_ugc import UgcProductImage, UgcScene
-from core.bootstrap import Services
 from core.domain.ugc import AssetKind, BriefInput, Platform
 from core.errors import MediaRejected, NotFound, PermissionDenied, ValidationError
 from core.ports import PollResult, PredictionState, ScriptAnswer, Submission
+from core.ports_services import Services
 from core.services import (
     ugc_ads,
     ugc_assets,

@@ -12,9 +12,9 @@ from core.adapters.db.database import Database
 from core.adapters.db.models import CostRecord, Job
 from core.adapters.db.models_accounts import AuditEvent, SpendHold
 from core.adapters.db.models_ugc import UgcAsset
-from core.bootstrap import Services
 from core.domain.ugc import AssetKind
 from core.errors import QuotaExceeded
+from core.ports_services import Services
 from core.services import spend, ugc_ads, ugc_generation, ugc_product, ugc_spend, ugc_studio
 from core.services.spend import CostCeilingReached
 from tests.ugc_support import new_ad, product_png, scripted_ad, ugc_services, ugc_settings

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from core.adapters.db.database import Database
 from core.adapters.db.models import Actor, JobStep, utcnow
-from core.bootstrap import ProviderChoice, Providers, Services
 from core.config import Prices, Settings
+from core.ports_services import ProviderChoice, Providers, Services
 from core.services import estimates, usage
 from core.services.estimates import PRICE_TABLE, estimate_video, unit_price
 from core.services.identity import ensure_user
@@ -148,7 +148,7 @@ def test_explicit_mapping_examples() -> None:
 
 
 def test_every_cloud_vendor_the_registry_offers_has_a_price() -> None:
-    from core.adapters.providers.registry import CLOUD_VENDORS
+    from core.vendor_choice import CLOUD_VENDORS
 
     missing = [
         (cap, v) for cap, vendors in CLOUD_VENDORS.items() for v in vendors if unit_price(cap, v, Prices()) is None

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.adapters.db.models import ActorImageVariant, Job, VideoAsset
-from core.bootstrap import Services
 from core.errors import MediaRejected, NotFound, QuotaExceeded, ValidationError
+from core.ports_services import Services
 from core.services import library, projects, ugc_media, variants, videos
 from core.services.identity import ensure_user
 from core.services.library import GalleryQuery

@@ -53,7 +53,7 @@ def _colour_matched(src: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np
 
 def face_mask(w: int, h: int) -> np.ndarray:
     mask = np.zeros((h, w), np.uint8)
-    cv2.ellipse(mask, (w // 2, h // 2), (max(1, int(w * 0.42)), max(1, int(h * 0.48))), 0, 0, 360, 255, -1)
+    cv2.ellipse(mask, (w // 2, h // 2), (max(1, int(w * 0.42)), max(1, int(h * 0.48))), 0, 0, 360, 255, -1)  # type: ignore[call-overload]  # stubs want a Scalar; an int is one
     return mask
 
 

@@ -44,7 +44,7 @@ LADDER = (Rung(480), Rung(640, 1.5), Rung(320, 1.5), Rung(640, 3.0))
 
 @functools.lru_cache(maxsize=4)
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)  # type: ignore[attr-defined]  # stubs omit cv2.data
     if cascade.empty():
         raise RuntimeError(f"OpenCV's {name} is missing from the installed package")
     return cascade

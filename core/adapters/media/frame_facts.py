@@ -44,7 +44,7 @@ class FrameFacts:
             return Rect(*v) if v else None
 
         return cls(
-            tuple(data["size"]), box(data.get("face")), box(data.get("mouth")), box(data.get("product")),  # type: ignore[arg-type]
+            tuple(data["size"]), box(data.get("face")), box(data.get("mouth")), box(data.get("product")),
             data.get("product_place"), data.get("product_expected"),
         )  # fmt: skip
 

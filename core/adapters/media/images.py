@@ -6,6 +6,7 @@ import logging
 import uuid
 import warnings
 from pathlib import Path
+from typing import cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -58,7 +59,8 @@ def to_8bit(image: Image.Image) -> Image.Image:
     if image.mode not in _SIXTEEN_BIT:
         return image
     wide = image if image.mode == "I" else image.convert("I")
-    top = 65535 if (wide.getextrema()[1] or 0) > 255 else 255  # mode "I" may already hold 8-bit values
+    low_high = cast(tuple[int, int], wide.getextrema())  # one band (mode "I"): (min, max)
+    top = 65535 if (low_high[1] or 0) > 255 else 255  # mode "I" may already hold 8-bit values
     return wide.point(lambda v: v * 255 / top).convert("L")
 
 

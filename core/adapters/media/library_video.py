@@ -13,12 +13,17 @@ from pathlib import Path
 
 import ffmpeg
 
-from core.adapters.media.ffmpeg import BITEXACT_OPTIONS, FASTSTART_OPTIONS, FfmpegToolkit, file_url
+from core.adapters.media.ffmpeg import (
+    BITEXACT_OPTIONS,
+    FASTSTART_OPTIONS,
+    file_url,
+)
 from core.adapters.media.files import atomic_output, format_mb, format_seconds
 from core.adapters.media.probe import open_container, probe_media, require_sniff
 from core.adapters.media.sniff import sniff
 from core.domain.media import MediaInfo, VideoFile
 from core.errors import MediaRejected
+from core.ports import PostProduction
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +99,7 @@ def stream_facts(path: Path) -> StreamFacts:
         for packet in container.demux(stream):
             if packet.pts is None or packet.size == 0:
                 continue
-            t = float(packet.pts * stream.time_base)
+            t = float(packet.pts * (stream.time_base or 0))  # a demuxed video stream always has one
             times.append(t)
             if packet.is_keyframe:
                 keys.append(t)
@@ -133,7 +138,7 @@ def needs_transcode(info: MediaInfo, facts: StreamFacts) -> str | None:
     return None
 
 
-def normalise_video(toolkit: FfmpegToolkit, src: Path, dest: Path, info: MediaInfo) -> tuple[VideoFile, bool]:
+def normalise_video(toolkit: PostProduction, src: Path, dest: Path, info: MediaInfo) -> tuple[VideoFile, bool]:
     """An MP4 with H.264 video (and AAC sound if any), moov first. Returns (file, transcoded)."""
     reason = needs_transcode(info, stream_facts(src))
     source = toolkit.source(src)

@@ -30,13 +30,14 @@ from core.adapters.media.captions import (
     place,
     safe_file_stem,
 )
-from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, FfmpegToolkit, file_url
+from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, file_url
 from core.adapters.media.files import atomic_output
 from core.adapters.media.mixdown import VoicePlacement, mix
 from core.adapters.media.probe import decode_audio_mono
 from core.adapters.media.voice_timing import CUT_AFTER_S, Speech, fit_breaths
 from core.domain.media import VideoFile
 from core.domain.ugc import Caption, Platform, RealismSettings, Transition
+from core.ports import PostProduction
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +304,7 @@ def _output_args(spec: EditSpec, timeline: Timeline, threads: int) -> list[str]:
 class PostProducer:
     """Builds and runs the one FFmpeg command per output through the toolkit (argv, no shell)."""
 
-    def __init__(self, toolkit: FfmpegToolkit, *, threads: int = 2) -> None:
+    def __init__(self, toolkit: PostProduction, *, threads: int = 2) -> None:
         self.toolkit = toolkit
         self.threads = threads
 

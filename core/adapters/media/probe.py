@@ -114,7 +114,7 @@ def _codec_name(stream: av.stream.Stream) -> str:
     return str(stream.codec_context.codec.canonical_name)
 
 
-def _check_codecs(sniffed: Sniffed, audio: av.stream.Stream | None, video: av.stream.Stream | None) -> None:
+def _check_codecs(sniffed: Sniffed, audio: av.stream.Stream | None, video: av.video.stream.VideoStream | None) -> None:
     if audio is not None and _codec_name(audio) not in _AUDIO_CODECS.get(sniffed.container, set()):
         raise MediaRejected(f"This file's sound is in {_codec_name(audio)}, a format we don't accept.")
     if video is None:

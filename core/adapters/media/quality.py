@@ -33,6 +33,7 @@ from core.adapters.media.postprod import Timeline
 from core.adapters.media.probe import open_container, require_sniff
 from core.domain.media import MediaInfo
 from core.domain.ugc import QcFinding, QcReport
+from core.ports import PostProduction
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ FrameWatcher = Callable[[int, np.ndarray], None]
 
 
 def scan_media(
-    toolkit: FfmpegToolkit,
+    toolkit: PostProduction,
     video: Path,
     *,
     timeout_s: float = 600.0,
@@ -131,7 +132,7 @@ def scan_media(
     return parse_scan(stderr, info.duration_s)
 
 
-def _scan_graph(toolkit: FfmpegToolkit, video: Path, info: MediaInfo, watch_shrink: int | None) -> Any:
+def _scan_graph(toolkit: PostProduction, video: Path, info: MediaInfo, watch_shrink: int | None) -> Any:
     """Detectors on a shrunk copy into the null muxer (with `ebur128` on the sound); with
     `watch_shrink`, a split of the same decode also goes out small and grey on stdout."""
     source = toolkit.source(video)
@@ -275,7 +276,8 @@ def judge(inputs: QcInputs, limits: QcLimits) -> QcReport:
             sorted({scene_at(inputs.timeline, p.caption.start_s) for p in outside}),
         )
     )
-    identity, flagged, metrics = _identity(inputs, limits)
+    identity, flagged, scores = _identity(inputs, limits)
     findings += identity
-    metrics |= {"duration_s": scan.duration_s, "integrated_lufs": lufs, "true_peak_db": peak}
+    loudness = {"integrated_lufs": lufs, "true_peak_db": peak}
+    metrics: dict[str, float | None] = {**scores, "duration_s": scan.duration_s, **loudness}
     return QcReport(all(f.passed for f in findings), findings, metrics, flagged)

@@ -30,7 +30,6 @@ from core.adapters.media.ffmpeg import (
     BITEXACT_OPTIONS,
     FASTSTART,
     FASTSTART_OPTIONS,
-    FfmpegToolkit,
     file_url,
 )
 from core.adapters.media.files import atomic_output
@@ -39,6 +38,7 @@ from core.adapters.media.mixdown import RATE, mix
 from core.adapters.media.probe import decode_audio_mono
 from core.domain.media import VideoFile
 from core.domain.ugc import Platform
+from core.ports import PostProduction
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def cut_point(facts: StreamFacts, hook_end_s: float) -> tuple[float | None, str]
 
 
 class VariantRenderer:
-    def __init__(self, toolkit: FfmpegToolkit) -> None:
+    def __init__(self, toolkit: PostProduction) -> None:
         self.toolkit = toolkit
 
     def render(self, spec: VariantSpec, dest: Path, work: Path, *, force_full: bool = False) -> VariantResult:

@@ -1,6 +1,6 @@
 """Builders for the cloud adapters, keyed by (capability, vendor).
 
-Each builder takes the settings and the media toolkit and returns (provider, model id).
+Each builder takes the settings, the media toolkit and the storage, and returns (provider, model id).
 HTTP clients and the guarded downloader are built here, with base URLs, models and
 prices from settings, so a proxy or a local stub server can stand in for any vendor.
 """
@@ -17,12 +17,22 @@ import httpx
 
 from core.config import Settings
 from core.errors import ConfigurationError
+from core.ports import BlobStorage
 
-Builder = Callable[[Settings, Any], tuple[Any, str]]
+Builder = Callable[[Settings, Any, Any], tuple[Any, str]]  # (settings, media, storage)
 BUILDERS: dict[tuple[str, str], Builder] = {}
+MediaBuilder = Callable[[Settings, Any], tuple[Any, str]]  # most adapters need no storage
 
 
-def _builder(capability: str, vendor: str) -> Callable[[Builder], Builder]:
+def _builder(capability: str, vendor: str) -> Callable[[MediaBuilder], MediaBuilder]:
+    def register(fn: MediaBuilder) -> MediaBuilder:
+        BUILDERS[(capability, vendor)] = lambda settings, media, _storage: fn(settings, media)
+        return fn
+
+    return register
+
+
+def _storage_builder(capability: str, vendor: str) -> Callable[[Builder], Builder]:
     def register(fn: Builder) -> Builder:
         BUILDERS[(capability, vendor)] = fn
         return fn
@@ -262,19 +272,16 @@ def _google_copilot(settings: Settings, media: Any) -> tuple[Any, str]:
     return provider, model
 
 
-def _publisher(settings: Settings) -> Callable[[Path], str]:
+def _publisher(settings: Settings, storage: BlobStorage | None) -> Callable[[Path], str]:
     """KIE fetches its input image by URL: upload it to our storage and hand over a signed link."""
-    if settings.storage_backend != "supabase":
+    if settings.storage_backend != "supabase" or storage is None:
 
         def refuse(path: Path) -> str:
             raise ConfigurationError("KIE fetches its input image by link: set STORAGE_BACKEND=supabase to use it.")
 
         return refuse
     from core.adapters.storage.keys import content_type_of
-    from core.bootstrap import build_storage
     from core.domain.types import MediaKind
-
-    storage = build_storage(settings)
 
     def publish(path: Path) -> str:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
@@ -288,11 +295,11 @@ def _publisher(settings: Settings) -> Callable[[Path], str]:
     return publish
 
 
-@_builder("image_to_video", "kie")
-def _kie_video(settings: Settings, media: Any) -> tuple[Any, str]:
+@_storage_builder("image_to_video", "kie")
+def _kie_video(settings: Settings, media: Any, storage: BlobStorage | None) -> tuple[Any, str]:
     from core.adapters.providers.kie_video import KieMarketAnimator
 
-    publish = _publisher(settings)
+    publish = _publisher(settings, storage)
 
     model = settings.kie_video_model
     provider = KieMarketAnimator(

@@ -63,9 +63,8 @@ class GoogleImageEditor(SyncProvider):
         ]
         config = types.GenerateContentConfig(response_modalities=["IMAGE"], seed=request.seed)
         with translating_genai("the image edit"):
-            response = self._client.models.generate_content(
-                model=self._model, contents=[*images, request.prompt], config=config
-            )
+            contents: list[Any] = [*images, request.prompt]  # Parts and a str: both are valid contents
+            response = self._client.models.generate_content(model=self._model, contents=contents, config=config)
         data, _mime = inline_payload(response, "the image edit")
         raw = write_bytes(data, dest_dir, f"edit-{result.output.get('ref', 'image')}")
         return image_file(*probe_as(raw, "image", self._probe))

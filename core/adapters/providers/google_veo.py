@@ -92,8 +92,8 @@ class GoogleVeoAnimator:
         error = operation.get("error")
         if isinstance(error, dict):
             return self._failed(f"Veo could not make the video: {error.get('message') or error.get('status')}")
-        response = operation.get("response") if isinstance(operation.get("response"), dict) else {}
-        inner = response.get("generateVideoResponse") if isinstance(response.get("generateVideoResponse"), dict) else {}
+        response = found if isinstance(found := operation.get("response"), dict) else {}
+        inner = found if isinstance(found := response.get("generateVideoResponse"), dict) else {}
         samples = inner.get("generatedSamples") or []
         uri = samples[0].get("video", {}).get("uri") if samples and isinstance(samples[0], dict) else None
         if not isinstance(uri, str):

@@ -37,10 +37,10 @@ from core.adapters.db.models_resilience import (
     pool_seal_context,
 )
 from core.adapters.providers.user_keys import VENDOR_KEY_SETTINGS
-from core.bootstrap import ProviderChoice, Providers
 from core.config import Settings
 from core.errors import AnswerLost, ProviderError, TransientError
 from core.ports import PollResult
+from core.ports_services import ProviderChoice, Providers
 
 logger = logging.getLogger(__name__)
 

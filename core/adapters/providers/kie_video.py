@@ -207,7 +207,7 @@ class KieVeoAnimator(_KieAnimator):
         data = self._kie.call("GET", "/api/v1/veo/record-info", "the Veo task status", params={"taskId": request_id})
         flag = data.get("successFlag")
         if flag == 1:
-            response = data.get("response") if isinstance(data.get("response"), dict) else {}
+            response = found if isinstance(found := data.get("response"), dict) else {}
             return self._done(request_id, response.get("resultUrls"))
         if flag in (2, 3):
             reason = data.get("errorMessage") or data.get("errorCode") or "no reason given"

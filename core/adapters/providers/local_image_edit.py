@@ -91,8 +91,8 @@ def composite(rgb: np.ndarray, alpha: np.ndarray, old_bg: np.ndarray, backdrop: 
     shadow = Image.fromarray((alpha * 255).astype(np.uint8), "L")
     width = alpha.shape[1]
     shadow = shadow.transform(shadow.size, Image.Transform.AFFINE, (1, 0, -width * 0.02, 0, 1, -width * 0.012))
-    shadow = np.asarray(shadow.filter(ImageFilter.GaussianBlur(width / 40)), np.float32)[..., None] / 255.0
-    ground = backdrop * (1 - 0.35 * shadow)
+    darkening = np.asarray(shadow.filter(ImageFilter.GaussianBlur(width / 40)), np.float32)[..., None] / 255.0
+    ground = backdrop * (1 - 0.35 * darkening)
     out = fg * a + ground * (1 - a)
     soft = (
         np.asarray(

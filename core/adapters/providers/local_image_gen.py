@@ -170,7 +170,8 @@ def _place_person(frame: Image.Image, avatar_path: Path, card: SceneCard, rng: r
     face_share, face_y = SHOTS.get(card.shot, SHOTS["medium"])
     scale = face_share * height / max(1, layout.face.h)
     person = _cutout_of(file_sha256(avatar_path), str(avatar_path), layout.background).copy()
-    person = person.resize((max(1, round(avatar.width * scale)), max(1, round(avatar.height * scale))), Image.LANCZOS)
+    size = (max(1, round(avatar.width * scale)), max(1, round(avatar.height * scale)))
+    person = person.resize(size, Image.Resampling.LANCZOS)
     face_x = PRODUCT_SHOT_FACE_X if card.shot == "product_close_up" else FACE_X.get(card.angle, 0.5)
     face_y += {"low angle": -0.04, "high angle": 0.05}.get(card.angle, 0.0)
     cx, cy = (face_x + rng.uniform(-0.03, 0.03)) * width, (face_y + rng.uniform(-0.015, 0.015)) * height
@@ -202,7 +203,7 @@ def _place_product(
         place, cut.width / max(1, cut.height), face or _fallback_face(frame.size), frame.size, rng.uniform(-0.01, 0.01)
     )
     b = placement.box
-    cut = cut.resize((b.w, b.h), Image.LANCZOS).rotate(rng.uniform(-3, 3), resample=Image.BICUBIC)
+    cut = cut.resize((b.w, b.h), Image.Resampling.LANCZOS).rotate(rng.uniform(-3, 3), resample=Image.Resampling.BICUBIC)
     _paste_with_shadow(frame, cut, b.x, b.y, 0.5)
     if face is not None and place in ("hand", "close_up"):
         _draw_hand(frame, holding_hand(b, face), _skin_of(frame, face))

@@ -103,7 +103,9 @@ def cover_box(src: tuple[int, int], dst: tuple[int, int]) -> tuple[float, float,
     return (sw - w) / 2, (sh - h) / 2, w, h
 
 
-def frame_box(base: tuple[float, float, float, float], zoom: float, sx: float, sy: float) -> tuple[float, ...]:
+def frame_box(
+    base: tuple[float, float, float, float], zoom: float, sx: float, sy: float
+) -> tuple[float, float, float, float]:
     """The source region for one frame: the base region shrunk by `zoom`, shifted within its free room."""
     x, y, w, h = base
     cw, ch = w / zoom, h / zoom

@@ -9,54 +9,21 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from core.bootstrap import CAPABILITIES, ProviderChoice, Providers
 from core.config import Settings
-from core.errors import ConfigurationError
+from core.ports_services import CAPABILITIES, ProviderChoice, Providers
+from core.vendor_choice import choose_vendor
 
 logger = logging.getLogger(__name__)
-
-# Which vendors can serve each capability, in the order "auto" prefers them.
-CLOUD_VENDORS: dict[str, tuple[str, ...]] = {
-    "image_edit": ("fal", "google"),
-    "speech": ("fal", "google", "gcloud"),
-    "lipsync": ("wavespeed", "fal"),
-    "image_gen": ("fal", "google"),
-    "image_to_video": ("kie", "google"),
-    "llm": ("google",),
-    "vision": ("google",),
-    "copilot": ("google",),
-
-    "lora_train": ("fal",),
-    "lora_image": ("fal",),
-    "face_swap": ("fal",),
-}
-
-
-def choose_vendor(settings: Settings, capability: str) -> tuple[str, str]:
-    """(vendor, note) for a capability; a chosen vendor without its key falls back to local."""
-    wanted = getattr(settings, f"{capability}_provider")
-    if wanted == "local":
-        return "local", "chosen in settings"
-    if wanted == "auto":
-        for vendor in CLOUD_VENDORS[capability]:
-            if settings.has_key(vendor):
-                return vendor, "key found"
-        return "local", "offline: no cloud key set"
-    if wanted not in CLOUD_VENDORS[capability]:
-        raise ConfigurationError(f"{wanted} does not offer {capability.replace('_', ' ')}.")
-    if not settings.has_key(wanted):
-        return "local", f"offline: {wanted} chosen but its key is missing"
-    return wanted, "chosen in settings"
 
 
 def build_providers(settings: Settings, *, media: Any, storage: Any) -> Providers:
     choices: dict[str, ProviderChoice] = {}
     for capability in CAPABILITIES:
         vendor, note = choose_vendor(settings, capability)
-        builder = _local_builder(capability) if vendor == "local" else _cloud_builder(capability, vendor)
-        if builder is None:
+        made = _build(settings, capability, vendor, media=media, storage=storage)
+        if made is None:
             continue  # no adapter for this capability yet
-        provider, model = builder(settings, media)
+        provider, model = made
         choices[capability] = ProviderChoice(
             capability=capability,
             provider=provider,
@@ -65,14 +32,21 @@ def build_providers(settings: Settings, *, media: Any, storage: Any) -> Provider
             key_present=vendor != "local",
             note=note,
         )
-    return Providers(choices=choices, fallbacks=_fallbacks(settings, choices, media))
+    return Providers(choices=choices, fallbacks=_fallbacks(settings, choices, media, storage))
 
 
-def _fallbacks(settings: Settings, choices: dict[str, ProviderChoice], media: Any) -> dict[str, list[ProviderChoice]]:
+def _fallbacks(
+    settings: Settings, choices: dict[str, ProviderChoice], media: Any, storage: Any
+) -> dict[str, list[ProviderChoice]]:
     from core.adapters.providers.fallback_chains import build_fallbacks
 
     def builder_for(capability: str, vendor: str) -> Builder | None:
-        return _local_builder(capability) if vendor == "local" else _cloud_builder(capability, vendor)
+        if vendor == "local":
+            return _local_builder(capability)
+        cloud = _cloud_builder(capability, vendor)
+        if cloud is None:
+            return None
+        return lambda fallback_settings, media: cloud(fallback_settings, media, storage)
 
     chains: dict[str, list[ProviderChoice]] = {}
     for capability, primary in choices.items():
@@ -84,7 +58,17 @@ def _fallbacks(settings: Settings, choices: dict[str, ProviderChoice], media: An
     return {capability: chain for capability, chain in chains.items() if chain}
 
 
-Builder = Callable[[Settings, Any], tuple[Any, str]]
+Builder = Callable[[Settings, Any], tuple[Any, str]]  # (settings, media)
+CloudBuilder = Callable[[Settings, Any, Any], tuple[Any, str]]  # (settings, media, storage)
+
+
+def _build(settings: Settings, capability: str, vendor: str, *, media: Any, storage: Any) -> tuple[Any, str] | None:
+    """(provider, model id) from the local or the cloud builder; None where no adapter exists."""
+    if vendor == "local":
+        local = _local_builder(capability)
+        return local(settings, media) if local else None
+    cloud = _cloud_builder(capability, vendor)
+    return cloud(settings, media, storage) if cloud else None
 
 
 def _local_builder(capability: str) -> Builder | None:
@@ -141,7 +125,7 @@ def _local_builder(capability: str) -> Builder | None:
     return builders.get(capability)
 
 
-def _cloud_builder(capability: str, vendor: str) -> Builder | None:
+def _cloud_builder(capability: str, vendor: str) -> CloudBuilder | None:
     from core.adapters.providers import cloud
 
     return cloud.BUILDERS.get((capability, vendor))

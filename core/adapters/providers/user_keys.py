@@ -23,8 +23,8 @@ from sqlalchemy import select
 from core.adapters.crypto import KeyBox, Sealed
 from core.adapters.db.database import Database
 from core.adapters.db.models_accounts import ProviderKey
-from core.bootstrap import Providers
 from core.config import Settings
+from core.ports_services import Providers
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class UserKeyProviders:
 
     def choices_for(self, owner_id: str, default: Providers) -> dict[str, tuple[str, str]]:
         """capability -> (vendor, model) the user's work would use, decided without opening keys."""
-        from core.adapters.providers.registry import choose_vendor
+        from core.vendor_choice import choose_vendor
 
         present = {v for v, _, _ in key_versions(self._db, owner_id)}
         chosen = {cap: (c.vendor, c.model) for cap, c in default.choices.items()}

@@ -87,7 +87,7 @@ def dominant_colours(pixels: np.ndarray, count: int = 4) -> list[tuple[np.ndarra
         return []
     strip = Image.fromarray(pixels.reshape(1, -1, 3).astype(np.uint8), "RGB")
     quantised = strip.quantize(colors=8, method=Image.Quantize.MEDIANCUT)
-    palette = np.asarray(quantised.getpalette()[:24], np.float32).reshape(-1, 3)
+    palette = np.asarray((quantised.getpalette() or [])[:24], np.float32).reshape(-1, 3)
     counts = np.bincount(np.asarray(quantised).ravel(), minlength=8)[:8]
     found: list[tuple[np.ndarray, float]] = []
     for index in np.argsort(-counts):

@@ -174,7 +174,7 @@ class WaveSpeedLipSyncer:
         response = send(self._http, "POST", f"{self._base}/media/uploads", headers=self._auth, json=ticket,
                         provider=PROVIDER, what=what)
         data = self._data(response, what)
-        upload = data.get("upload") if isinstance(data.get("upload"), dict) else {}
+        upload = found if isinstance(found := data.get("upload"), dict) else {}
         target, url = upload.get("url"), data.get("download_url")
         if not isinstance(target, str) or not isinstance(url, str):
             raise TransientError("WaveSpeed's upload ticket had no target.", provider=PROVIDER)

@@ -31,7 +31,7 @@ class LocalDiskStorage:
             raise ValidationError("That storage key points outside the media folder.")
         return path
 
-    def _write_atomically(self, dest: Path, write: Callable[[Path], None]) -> None:
+    def _write_atomically(self, dest: Path, write: Callable[[Path], object]) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
         os.close(fd)

@@ -6,16 +6,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from core.bootstrap import Services
 from core.domain.avatars import ANGLES
 from core.errors import ProviderError, ValidationError
 from core.ports import VisionRequest, VisionTask
+from core.ports_services import Services
 from core.services import ugc_calls
 
 MIN_SIDE = 64  # smaller than this cannot show a recognisable face
 
-SCHEMA = {
+SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "photos": {

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from core.adapters.db.models import Job, VideoAsset
 from core.adapters.db.models_avatars import AvatarPhoto, AvatarSheet, FaceSwap
 from core.adapters.db.models_ugc import UgcAd, UgcOutput
-from core.bootstrap import Services
 from core.domain.avatars import FaceSwapView
 from core.domain.types import MediaKind
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services import audit, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.avatars.rights import avatar_with_right

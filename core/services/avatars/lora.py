@@ -13,10 +13,10 @@ from sqlalchemy import select
 from core.adapters.db.models import Job
 from core.adapters.db.models_avatars import AvatarPhoto, LoraModel
 from core.adapters.media.safetensors_check import check_safetensors
-from core.bootstrap import Services
 from core.domain.avatars import LoraView
 from core.domain.types import MediaKind
 from core.errors import ConfigurationError, NotFound, ValidationError
+from core.ports_services import Services
 from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.avatars.rights import avatar_with_right

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from core.adapters.db.models import Actor
 from core.adapters.db.models_avatars import Avatar, AvatarPhoto, AvatarSheet
-from core.bootstrap import Services
 from core.domain.avatars import ANGLES, AvatarView, PhotoView, UsableAvatar
 from core.domain.types import MediaKind
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services import audit, content_guard
 from core.services.access import Right, project_with_right
 from core.services.avatars import angles

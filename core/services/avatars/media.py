@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.adapters.db.models_avatars import AvatarPhoto, AvatarSheet, FaceSwap, LoraModel
-from core.bootstrap import Services
 from core.errors import NotFound
+from core.ports_services import Services
 from core.services.access import Right, project_with_right
 from core.services.avatars.rights import avatar_with_right
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from core.adapters.db.models import CostRecord
 from core.adapters.db.models_avatars import AvatarPhoto, AvatarSheet
 from core.adapters.media.sheet import SheetPhoto, compose_sheet
-from core.bootstrap import Services
 from core.domain.avatars import SheetView
 from core.domain.types import MediaKind
 from core.errors import NotFound, ProviderError, ProviderTimeout, ValidationError
 from core.ports import ImageEditRequest, PredictionState
+from core.ports_services import Services
 from core.services import content_guard, spend, ugc_calls
 from core.services.access import Right
 from core.services.avatars.rights import avatar_with_right

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models_avatars import Avatar, AvatarPhoto
-from core.bootstrap import Services
 from core.domain import voices
 from core.domain.avatars import AvatarView
 from core.errors import NotFound, StudioError, ValidationError
+from core.ports_services import Services
 from core.services import voices as voice_service
 from core.services.access import Right
 from core.services.avatars import manage

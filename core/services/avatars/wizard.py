@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 
 from core.adapters.db.models_ugc import UgcAvatar
-from core.bootstrap import Services
 from core.domain.types import MediaKind
 from core.domain.ugc import CharacterDNA
 from core.errors import NotFound
+from core.ports_services import Services
 from core.services import ugc_avatar
 from core.services.access import Right
 from core.services.avatars import manage

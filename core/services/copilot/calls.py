@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Generator, Iterator
 
 from core.adapters.db.models import CostRecord
-from core.bootstrap import Services
 from core.errors import StudioError
 from core.ports import Copilot, CopilotRequest, EditAnswer, EditRequest, IntentAnswer
+from core.ports_services import Services
 from core.services import content_guard, spend, ugc_calls
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ CAPABILITY = "copilot"
 
 
 def copilot_for(services: Services, user_id: str) -> Copilot:
-    return ugc_calls.provider_for(services, CAPABILITY, user_id)  # type: ignore[no-any-return]
+    return ugc_calls.provider_for(services, CAPABILITY, user_id)
 
 
 def _before(services: Services, copilot: Copilot, call: str, user_id: str) -> None:

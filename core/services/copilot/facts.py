@@ -17,9 +17,9 @@ from core.adapters.db.models import Actor
 from core.adapters.db.models_avatars import Avatar
 from core.adapters.db.models_copilot import CopilotChat
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcProductImage
-from core.bootstrap import Services
 from core.domain.copilot import Mode
 from core.domain.ugc import STYLES, TONES, Platform
+from core.ports_services import Services
 from core.services.access import Right
 from core.services.avatars.rights import visible_to
 from core.services.copilot.chats import chat_with_right

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from core.adapters.db.models import Actor
 from core.adapters.db.models_avatars import Avatar
 from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcProductImage
-from core.bootstrap import Services
 from core.domain.copilot import MessageKind
 from core.domain.types import ACTIVE_JOB_STATUSES
 from core.domain.ugc import STYLES, TONES, AdStatus, BriefInput, Platform
 from core.errors import ValidationError
+from core.ports_services import Services
 from core.services import ugc_ads, ugc_avatar, ugc_generation, ugc_product, ugc_script
 from core.services.access import Right
 from core.services.avatars import wizard
@@ -90,7 +90,7 @@ def apply_slots(chat_id: str, slots: dict[str, Any], *, user_id: str, services: 
                 _refresh_product_dna(ad_id, user_id, services)
         if slots.get("actor") and (ad.avatar is None or ad.avatar.name != slots["actor"]):
             done.extend(_choose_face(ad_id, slots["actor"], user_id=user_id, services=services))
-    keep = {k: slots[k] for k in ("platform", "duration_s", "tone", "style", "hook") if k in slots}
+    keep: dict[str, Any] = {k: slots[k] for k in ("platform", "duration_s", "tone", "style", "hook") if k in slots}
     if keep:
         with services.db.session() as session:
             chat = chat_with_right(session, chat_id, user_id, Right.EDIT)
@@ -127,8 +127,8 @@ def _brief(state: dict[str, Any], product: str) -> BriefInput:
     prompt = " ".join(f"{notes}{hook}".split())[:PROMPT_MAX] or f"An honest, natural ad for {product}."
     return BriefInput(
         platform,
-        state.get("style") if state.get("style") in STYLES else STYLES[0],
-        state.get("tone") if state.get("tone") in TONES else TONES[0],
+        str(state["style"]) if state.get("style") in STYLES else STYLES[0],
+        str(state["tone"]) if state.get("tone") in TONES else TONES[0],
         int(state.get("duration_s") or DEFAULT_SECONDS[platform.value]),
         prompt,
     )

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from core.bootstrap import Services
 from core.domain.copilot import MessageKind
 from core.domain.ugc import AdStatus
 from core.domain.ugc_views import AdView
 from core.errors import StudioError, ValidationError
 from core.ports import EditRequest
+from core.ports_services import Services
 from core.services import ugc_ads, ugc_generation, ugc_parse, ugc_scenes
 from core.services.access import Right
 from core.services.copilot import calls

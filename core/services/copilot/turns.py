@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass, field
 
 from core.adapters.db.models_copilot import CopilotMessage
-from core.bootstrap import Services
 from core.domain import text as text_rules
 from core.domain.copilot import MessageKind
 from core.errors import StudioError, ValidationError
 from core.ports import CopilotRequest, Intent, IntentAnswer
+from core.ports_services import Services
 from core.services import content_guard
 from core.services.access import Right
 from core.services.copilot import calls, facts, pipeline, refine

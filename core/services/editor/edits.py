@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.locks import lock_row
 from core.adapters.db.models_edit import Edit, EditVersion
-from core.bootstrap import Services
 from core.domain.edit import EditDoc, validate
 from core.errors import NotFound, PermissionDenied, ValidationError
+from core.ports_services import Services
 from core.services.access import Right, project_with_right, visible_project_ids
 from core.services.editor import sources
 from core.services.projects import remove_files

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from core.adapters.media.edit_otio import timeline_of, write
 from core.adapters.media.sniff import sniff
-from core.bootstrap import Services
 from core.domain.edit import EditDoc, source_keys
 from core.errors import ValidationError
+from core.ports_services import Services
 from core.services.editor import edits
 from core.services.editor.renders import fetch_sources
 

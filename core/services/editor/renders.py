@@ -23,10 +23,10 @@ from core.adapters.db.models_ugc import UgcAsset, UgcOutput
 from core.adapters.media.edit_render import EditRenderer, export_settings, proxy_settings
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.probe import validate_audio_upload
-from core.bootstrap import Services
 from core.domain.edit import AudioItem, EditDoc, source_keys, total_s
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound, ValidationError
+from core.ports_services import Services
 from core.services import audit
 from core.services.access import Right, project_with_right
 from core.services.editor import edits

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models import JobStep, VideoAsset
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcOutput
 from core.adapters.media.music import BPM, write_music_bed
-from core.bootstrap import Services
 from core.domain.edit import (
     MIN_CLIP_S,
     AudioItem,
@@ -35,6 +34,7 @@ from core.domain.edit import (
 )
 from core.domain.types import MediaKind
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services.access import Right, project_with_right
 from core.services.scratch import scratch_dir
 from core.services.ugc_ads import scenes_of

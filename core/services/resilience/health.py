@@ -18,8 +18,8 @@ from sqlalchemy import delete, or_, select
 
 from core.adapters.db.models import utcnow
 from core.adapters.db.models_resilience import ProviderCircuit, ProviderEvent
-from core.bootstrap import ProviderChoice, Services
 from core.errors import ProviderError, TransientError
+from core.ports_services import ProviderChoice, Services
 from core.services.resilience import policy
 
 logger = logging.getLogger(__name__)

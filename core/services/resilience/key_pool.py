@@ -17,9 +17,9 @@ from sqlalchemy import select
 from core.adapters.crypto import KeyBox
 from core.adapters.db.models import new_id
 from core.adapters.db.models_resilience import ACTIVE, PoolKey, pool_seal_context
-from core.bootstrap import Services
 from core.domain.text import clean
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services import audit
 from core.services.keys import VENDORS, _clean
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from core.adapters.db.models_factory import LibraryAudio
 from core.adapters.media.files import format_mb, format_seconds
 from core.adapters.media.probe import measure_audio_duration, probe_media, require_sniff
-from core.bootstrap import Services
 from core.domain.types import MediaKind
 from core.errors import MediaRejected
+from core.ports_services import Services
 from core.services.access import Right, project_with_right
 from core.services.scratch import scratch_dir
 from core.services.variant_factory.media import clean_title

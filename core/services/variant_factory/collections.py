@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,14 +14,15 @@ from core.adapters.db.models_factory import (
     LibraryVideo,
     MediaCollection,
 )
-from core.bootstrap import Services
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services.access import Right, project_with_right
 from core.services.variant_factory.views import CollectionView
 
 KINDS = ("video", "audio")
 MAX_NAME = 80
-_LINKS = {
+# kind -> (link model, its item column, the library model); the models differ per kind
+_LINKS: dict[str, tuple[Any, Any, Any]] = {
     "video": (CollectionVideo, CollectionVideo.video_id, LibraryVideo),
     "audio": (CollectionAudio, CollectionAudio.audio_id, LibraryAudio),
 }
@@ -70,11 +73,11 @@ def set_members(collection_id: str, item_ids: list[str], *, add: bool, user_id: 
         link, column, model = _LINKS[collection.kind]
         wanted = set(
             session.scalars(
-                select(model.id).where(  # type: ignore[attr-defined]
+                select(model.id).where(
                     model.id.in_(item_ids), model.project_id == collection.project_id
                 )
             )
-        )  # type: ignore[attr-defined]
+        )
         if len(wanted) != len(set(item_ids)):
             raise NotFound("Some of those items are not in this project's library.")
         present = set(session.scalars(select(column).where(link.collection_id == collection_id)))
@@ -97,7 +100,7 @@ def list_collections(project_id: str, kind: str, *, user_id: str, services: Serv
             .where(MediaCollection.project_id == project_id, MediaCollection.kind == kind)
             .order_by(MediaCollection.name)
         ).all()
-        counts = dict(
+        counts: dict[str, int] = dict(
             session.execute(
                 select(link.collection_id, func.count())
                 .where(link.collection_id.in_([r.id for r in rows]))

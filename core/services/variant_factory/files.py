@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 
 from core.adapters.db.models_factory import BatchVariant, LibraryAudio, LibraryVideo, VariantBatch
-from core.bootstrap import Services
 from core.errors import NotFound
+from core.ports_services import Services
 from core.services.access import visible_project_ids
 
 

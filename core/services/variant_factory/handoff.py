@@ -16,9 +16,9 @@ from sqlalchemy import select
 from core.adapters.db.models import utcnow
 from core.adapters.db.models_factory import BatchVariant, VariantBatch
 from core.adapters.media.files import format_mb
-from core.bootstrap import Services
 from core.domain.types import MediaKind
 from core.errors import ValidationError
+from core.ports_services import Services
 from core.services.access import Right
 from core.services.scratch import scratch_dir
 from core.services.variant_factory.batches import batch_of, time_left
@@ -260,6 +260,7 @@ def expire_batches(services: Services) -> int:
                     BatchVariant.batch_id.in_(ids), BatchVariant.video_key.is_not(None)
                 )
             )
+            if k is not None  # the query keeps only rows with a key
         }
         live = set(
             session.scalars(

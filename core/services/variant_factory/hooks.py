@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from core.adapters.db.models_factory import Hook
-from core.bootstrap import Services
 from core.errors import NotFound, ValidationError
+from core.ports_services import Services
 from core.services.access import Right, project_with_right
 from core.services.variant_factory.search import matches, page_of
 from core.services.variant_factory.views import HookView, Page
@@ -73,7 +73,7 @@ def add_hooks(
     lines = parse_lines(raw, csv_file=csv_file)
     if len(lines) > MAX_BULK_LINES:
         raise ValidationError(f"Paste at most {MAX_BULK_LINES:,} hooks at a time ({len(lines):,} lines given).")
-    empty, wanted = 0, {}
+    empty, wanted = 0, dict[str, tuple[str, str]]()
     for number, text, own_category in lines:
         if not text.strip():
             empty += 1

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcProductImage, UgcScene
-from core.bootstrap import Services
 from core.domain.avatars import LoraView
+from core.ports_services import Services
 from core.services import ugc_media, ugc_product
 from core.services.access import Right, project_with_right
 from core.services.avatars import lora, manage

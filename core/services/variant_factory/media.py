@@ -16,10 +16,10 @@ from core.adapters.db.models import VideoAsset
 from core.adapters.db.models_factory import LibraryUpload, LibraryVideo
 from core.adapters.db.models_ugc import UgcAd, UgcOutput
 from core.adapters.media.library_video import normalise_video, validate_video_upload
-from core.bootstrap import Services
 from core.domain.media import VideoFile
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound
+from core.ports_services import Services
 from core.services import audit
 from core.services.access import Right, project_with_right
 from core.services.scratch import scratch_dir
@@ -77,7 +77,7 @@ def prepare_upload(services: Services, raw: Path, work: Path) -> tuple[VideoFile
     info = validate_video_upload(
         raw, max_bytes=settings.factory_video_max_bytes, max_duration_s=settings.factory_video_max_seconds
     )
-    return normalise_video(services.media, raw, work / "video.mp4", info)  # type: ignore[arg-type]
+    return normalise_video(services.media, raw, work / "video.mp4", info)
 
 
 def add_uploaded_video(session: Session, upload: LibraryUpload, out: dict[str, Any]) -> LibraryVideo:

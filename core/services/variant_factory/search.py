@@ -21,10 +21,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import and_, func, literal, literal_column, select, text
+from sqlalchemy import Select, and_, func, literal, literal_column, select, text
 from sqlalchemy import table as sa_table
 
-from core.bootstrap import Services
+from core.ports_services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def matches(services: Services, column: Any, query: str | None) -> Any | None:
     if fts is None:
         return like
     found = literal_column(fts).op("MATCH")(_fts_phrase(cleaned))
-    hits = select(literal_column("rowid")).select_from(sa_table(fts)).where(found)
+    hits: Select[Any] = select(literal_column("rowid")).select_from(sa_table(fts)).where(found)
     return and_(literal_column(f"{table}.rowid").in_(hits), like)
 
 
@@ -80,7 +80,7 @@ def page_of(
     services: Services,
     *,
     user_id: str,
-    model: type,
+    model: Any,  # an ORM model class with `id`
     project_id: str,
     where: list[Any],
     order_by: tuple[Any, ...],
@@ -90,7 +90,7 @@ def page_of(
     """(rows of one page in order, total matches); the caller has checked the project right."""
     page = max(1, int(page))
     # One pass over the matches: the window count is taken before LIMIT applies.
-    paged = select(model.id, func.count().over()).where(*where).order_by(*order_by)  # type: ignore[attr-defined]
+    paged = select(model.id, func.count().over()).where(*where).order_by(*order_by)
     paged = paged.limit(per_page).offset((page - 1) * per_page)
     count_query = select(func.count()).select_from(model).where(*where)
     with services.db.session() as session:
@@ -104,7 +104,7 @@ def page_of(
     if not ids:
         return [], total
     with services.db.session(user_id=user_id) as session:
-        rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}  # type: ignore[attr-defined]
+        rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
         for row in rows.values():
             session.expunge(row)
     return [rows[i] for i in ids if i in rows], total

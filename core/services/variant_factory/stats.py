@@ -14,8 +14,8 @@ from sqlalchemy import or_, select
 from core.adapters.db.models import CostRecord, Job, VideoAsset, utcnow
 from core.adapters.db.models_factory import BatchVariant, LibraryAudio, LibraryVideo, VariantBatch
 from core.adapters.db.models_ugc import UgcAd, UgcOutput
-from core.bootstrap import Services
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES
+from core.ports_services import Services
 from core.services.access import visible_project_ids
 
 KIND_LABELS = {
@@ -84,7 +84,7 @@ def storage_used(*, user_id: str, services: Services) -> pd.DataFrame:
             .join(VariantBatch, VariantBatch.id == BatchVariant.batch_id)
             .where(VariantBatch.project_id.in_(visible), BatchVariant.video_key.is_not(None))
         ):
-            if key not in seen:
+            if key is not None and key not in seen:  # the query keeps only rows with a key
                 seen.add(key)
                 totals[(pid, "Variants (expiring)")] += _size(services, key, size)
         for pid, key, size in session.execute(

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from core.adapters.db.models import Actor, Job
 from core.adapters.db.models_factory import LibraryAudio
-from core.bootstrap import Services
 from core.errors import NotFound
+from core.ports_services import Services
 from core.services import audit, content_guard, estimates, spend
 from core.services.access import Right, project_with_right
 from core.services.variant_factory.media import clean_title

@@ -28,6 +28,8 @@ if connection is not None:
     _run(connection)
 else:
     url = config.attributes.get("connection_url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("No database URL for the migrations (connection_url or sqlalchemy.url).")
     with create_engine(url).connect() as fresh:
         _run(fresh)
         fresh.commit()
