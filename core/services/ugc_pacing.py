@@ -16,8 +16,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from core.vendor_choice import choose_vendor
 from core.config import Settings
+from core.vendor_choice import choose_vendor
 
 logger = logging.getLogger(__name__)
 

@@ -61,7 +61,8 @@ def test_missing_angles_are_named(world) -> None:  # type: ignore[no-untyped-def
         (lambda: three_views(), False, "permission"),
         (lambda: three_views()[:2], True, "between 3 and 10"),
         (lambda: [*three_views(), png(no_face())], True, "No face found in photo 4"),
-        (lambda: [*three_views()[:2], png(front(0).resize((1, 1)))], True, "1×1 pixels"),  # the shared image check speaks first
+        # the shared image check speaks first
+        (lambda: [*three_views()[:2], png(front(0).resize((1, 1)))], True, "1×1 pixels"),
     ],
 )
 def test_bad_uploads_are_refused_and_store_nothing(world, files, consent, message) -> None:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from core.adapters.media.captions import PlacedCaption, Rect
-from core.adapters.media.ffmpeg import FfmpegToolkit, graph_args
+from core.adapters.media.ffmpeg import graph_args
 from core.adapters.media.postprod import Timeline
 from core.adapters.media.probe import open_container, require_sniff
 from core.domain.media import MediaInfo
