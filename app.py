@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.auth import account_menu, sign_in_page
+from components.accounts.auth import account_menu, sign_in_page
 from components.runtime import ICON, guarded, mark_routed, signed_in_user_id, studio
 from components.variant_factory.stats_panel import credits_widget
 

@@ -43,15 +43,22 @@ def ensure_environment(*, with_test: bool) -> None:
         print("[setup] creating .venv", flush=True)
         venv.create(VENV, with_pip=True)
     requirements = _requirements(with_test)
-    digest = hashlib.sha256(
-        ("\n".join(requirements) + (ROOT / "constraints.txt").read_text()).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(("\n".join(requirements) + (ROOT / "constraints.txt").read_text()).encode()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == digest:
         return
     print("[setup] installing dependencies (first run takes a few minutes)", flush=True)
     subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-         "-c", str(ROOT / "constraints.txt"), *requirements],
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "-c",
+            str(ROOT / "constraints.txt"),
+            *requirements,
+        ],
         check=True,
     )
     STAMP.write_text(digest)

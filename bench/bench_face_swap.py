@@ -33,7 +33,7 @@ from PIL import Image  # noqa: E402
 
 from core.adapters.media.face_swap import swap_video  # noqa: E402
 from core.adapters.media.probe import probe_media  # noqa: E402
-from core.adapters.providers.local_face_swap import LocalFaceSwapper  # noqa: E402
+from core.adapters.providers.local.face_swap import LocalFaceSwapper  # noqa: E402
 from core.ports import FaceSwapRequest  # noqa: E402
 
 SEEDS = ROOT / "seeds" / "actors"

@@ -26,12 +26,15 @@ os.environ.setdefault("STUDIO_SECRETS_FILE", "/nonexistent/secrets.toml")
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench.bench_runner import _database, _drop  # noqa: E402
-from core.adapters.db.models import Actor, Job, Project, VideoAsset, utcnow  # noqa: E402
+from core.adapters.db.models.base import utcnow  # noqa: E402
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.projects import Project
+from core.adapters.db.models.talking import Actor, VideoAsset
 from core.bootstrap import install_services  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.domain.types import MediaKind  # noqa: E402
-from core.services.identity import ensure_user  # noqa: E402
-from core.services.library import GalleryQuery, list_videos  # noqa: E402
+from core.services.accounts.identity import ensure_user  # noqa: E402
+from core.services.talking.gallery import GalleryQuery, list_videos  # noqa: E402
 from seeds.loader import seed_actors  # noqa: E402
 from tests.conftest import make_services  # noqa: E402
 from tests.fakes import PNG_1PX  # noqa: E402
@@ -44,23 +47,52 @@ def _fill(services, owner: str, projects: int = 100, per_project: int = 100) -> 
     project_ids = [str(uuid.uuid4()) for _ in range(projects)]
     now = utcnow()
     with services.db.engine.begin() as conn:
-        conn.execute(insert(Project), [
-            {"id": p, "owner_id": owner, "title": f"Project {i}", "created_at": now, "updated_at": now}
-            for i, p in enumerate(project_ids)
-        ])
+        conn.execute(
+            insert(Project),
+            [
+                {"id": p, "owner_id": owner, "title": f"Project {i}", "created_at": now, "updated_at": now}
+                for i, p in enumerate(project_ids)
+            ],
+        )
         rows, jobs = [], []
         for p_index, project_id in enumerate(project_ids):
             for n in range(per_project):
                 video_id, job_id = str(uuid.uuid4()), str(uuid.uuid4())
                 created = now - timedelta(minutes=p_index * per_project + n)
-                jobs.append({"id": job_id, "owner_id": owner, "kind": "talking_video", "subject_id": video_id,
-                             "status": "completed", "progress": 1.0, "payload": {}, "resumes": 0,
-                             "cancel_requested": False, "created_at": created, "updated_at": created})
-                rows.append({"id": video_id, "owner_id": owner, "project_id": project_id,
-                             "actor_id": actor_ids[n % len(actor_ids)], "source_type": "text",
-                             "source_text": f"Script {n} for project {p_index}: honest review of the serum",
-                             "status": "completed", "poster_key": poster, "video_key": poster, "duration_s": 12.0,
-                             "seed": 0, "version": 1, "job_id": job_id, "created_at": created, "updated_at": created})
+                jobs.append(
+                    {
+                        "id": job_id,
+                        "owner_id": owner,
+                        "kind": "talking_video",
+                        "subject_id": video_id,
+                        "status": "completed",
+                        "progress": 1.0,
+                        "payload": {},
+                        "resumes": 0,
+                        "cancel_requested": False,
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
+                rows.append(
+                    {
+                        "id": video_id,
+                        "owner_id": owner,
+                        "project_id": project_id,
+                        "actor_id": actor_ids[n % len(actor_ids)],
+                        "source_type": "text",
+                        "source_text": f"Script {n} for project {p_index}: honest review of the serum",
+                        "status": "completed",
+                        "poster_key": poster,
+                        "video_key": poster,
+                        "duration_s": 12.0,
+                        "seed": 0,
+                        "version": 1,
+                        "job_id": job_id,
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
         conn.execute(insert(Job), jobs)
         conn.execute(insert(VideoAsset), rows)
     # A real database has statistics (autovacuum analyses a table after bulk changes); a
@@ -107,8 +139,14 @@ def run(db_kind: str) -> list[dict[str, object]]:
         services.queue.shutdown()
         _drop(db)
     return [
-        {"bench": "gallery_query", "db": db_kind, "videos": 10_000, "page": 24, "median_ms": query_ms,
-         "search_all_projects_median_ms": across_ms},
+        {
+            "bench": "gallery_query",
+            "db": db_kind,
+            "videos": 10_000,
+            "page": 24,
+            "median_ms": query_ms,
+            "search_all_projects_median_ms": across_ms,
+        },
         {"bench": "gallery_render", "db": db_kind, "cards": cards, "median_ms": render_ms},
     ]
 

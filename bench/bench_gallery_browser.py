@@ -31,7 +31,7 @@ from bench.bench_runner import _database, _drop  # noqa: E402
 from bench.measure import load  # noqa: E402
 from core.bootstrap import install_services  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.services.identity import ensure_user  # noqa: E402
+from core.services.accounts.identity import ensure_user  # noqa: E402
 from seeds.loader import seed_actors  # noqa: E402
 from tests.browser.test_main_flow import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.conftest import make_services  # noqa: E402

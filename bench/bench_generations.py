@@ -28,13 +28,13 @@ os.environ.setdefault("STUDIO_SECRETS_FILE", "/nonexistent/secrets.toml")
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.bench_runner import _database, _drop  # noqa: E402
-from core.adapters.db.models import VideoAsset  # noqa: E402
+from core.adapters.db.models.talking import VideoAsset  # noqa: E402
 from core.bootstrap import build_services, install_services  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.services.catalog import list_actors  # noqa: E402
-from core.services.identity import ensure_user  # noqa: E402
-from core.services.projects import create_project  # noqa: E402
-from core.services.videos import VideoRequest, create_video  # noqa: E402
+from core.services.accounts.identity import ensure_user  # noqa: E402
+from core.services.talking.catalog import list_actors  # noqa: E402
+from core.services.talking.projects import create_project  # noqa: E402
+from core.services.talking.videos import VideoRequest, create_video  # noqa: E402
 from seeds.loader import seed_actors  # noqa: E402
 from tests.procs import tree_rss_mb  # noqa: E402
 

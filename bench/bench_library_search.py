@@ -27,8 +27,8 @@ from sqlalchemy import text  # noqa: E402
 
 from bench.bench_runner import _database, _drop  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.services import projects  # noqa: E402
-from core.services.identity import ensure_user  # noqa: E402
+from core.services.accounts.identity import ensure_user  # noqa: E402
+from core.services.talking import projects  # noqa: E402
 from core.services.variant_factory import hooks  # noqa: E402
 from tests.conftest import make_services  # noqa: E402
 

@@ -34,14 +34,14 @@ from bench.bench_offline_ad import to_gate  # noqa: E402
 from bench.bench_wizard import wait_for  # noqa: E402
 from bench.measure import measure  # noqa: E402
 from core.adapters.media.ffmpeg import FfmpegToolkit  # noqa: E402
-from core.adapters.providers.local_lipsync import LocalLipSyncer  # noqa: E402
-from core.adapters.providers.local_speech import LocalSpeechSynthesizer  # noqa: E402
+from core.adapters.providers.local.lipsync import LocalLipSyncer  # noqa: E402
+from core.adapters.providers.local.speech import LocalSpeechSynthesizer  # noqa: E402
 from core.bootstrap import build_services, install_services  # noqa: E402
 from core.config import Settings  # noqa: E402
+from core.domain.ads import AdStatus  # noqa: E402
 from core.domain.types import Voice  # noqa: E402
-from core.domain.ugc import AdStatus  # noqa: E402
 from core.ports import SpeechRequest  # noqa: E402
-from core.services import ugc_generation  # noqa: E402
+from core.services.ads import generation  # noqa: E402
 from seeds.loader import seed_actors  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def ads_at_once(count: int, seconds: int) -> dict[str, Any]:
 
         def approve_all() -> list[Any]:
             for user, ad_id in gated:
-                ugc_generation.approve_storyboard(ad_id, user_id=user, services=services)
+                generation.approve_storyboard(ad_id, user_id=user, services=services)
             return [wait_for(services, ad_id, user, (AdStatus.COMPLETED,)) for user, ad_id in gated]
 
         ads, figures = measure(approve_all)

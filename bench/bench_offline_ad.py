@@ -35,15 +35,15 @@ from sqlalchemy import select  # noqa: E402
 
 from bench.bench_wizard import wait_for  # noqa: E402
 from bench.measure import measure  # noqa: E402
-from core.adapters.db.models import JobStep  # noqa: E402
+from core.adapters.db.models.jobs import JobStep  # noqa: E402
 from core.adapters.media.probe import open_container, require_sniff  # noqa: E402
 from core.bootstrap import Services, build_services, install_services  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.domain.ugc import AdStatus, BriefInput, Platform  # noqa: E402
-from core.services import ugc_ads, ugc_avatar, ugc_generation, ugc_product, ugc_script  # noqa: E402
-from core.services.catalog import list_actors  # noqa: E402
-from core.services.identity import ensure_user  # noqa: E402
-from core.services.projects import create_project  # noqa: E402
+from core.domain.ads import AdStatus, BriefInput, Platform  # noqa: E402
+from core.services.accounts.identity import ensure_user  # noqa: E402
+from core.services.ads import avatar, generation, product, script, wizard  # noqa: E402
+from core.services.talking.catalog import list_actors  # noqa: E402
+from core.services.talking.projects import create_project  # noqa: E402
 from seeds.loader import seed_actors  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -56,17 +56,17 @@ def to_gate(services: Services, seconds: int) -> tuple[str, str]:
 
     user = ensure_user(services.db, "bench@example.com")
     project = create_project("Bench", owner_id=user, services=services)
-    ad_id = ugc_ads.open_wizard(project.id, user_id=user, services=services)
-    ugc_product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=user, services=services)
-    ugc_product.add_product_images(ad_id, [product_png(900, 1200)], user_id=user, services=services)
-    ugc_product.extract_product_dna(ad_id, user_id=user, services=services)
+    ad_id = wizard.open_wizard(project.id, user_id=user, services=services)
+    product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=user, services=services)
+    product.add_product_images(ad_id, [product_png(900, 1200)], user_id=user, services=services)
+    product.extract_product_dna(ad_id, user_id=user, services=services)
     actor = next(a for a in list_actors(services=services) if a.key == "ava_base_01")
-    ugc_avatar.choose_catalog_actor(ad_id, actor.id, user_id=user, services=services)
+    avatar.choose_catalog_actor(ad_id, actor.id, user_id=user, services=services)
     brief = BriefInput(Platform.TIKTOK, "testimonial", "warm", seconds, PROMPT)
-    ugc_script.save_brief(ad_id, brief, user_id=user, services=services)
-    ugc_script.expand_brief(ad_id, user_id=user, services=services)
-    ugc_script.generate_script(ad_id, user_id=user, services=services)
-    ugc_generation.start_generation(ad_id, user_id=user, services=services)
+    script.save_brief(ad_id, brief, user_id=user, services=services)
+    script.expand_brief(ad_id, user_id=user, services=services)
+    script.generate_script(ad_id, user_id=user, services=services)
+    generation.start_generation(ad_id, user_id=user, services=services)
     wait_for(services, ad_id, user, (AdStatus.REVIEW,))
     return user, ad_id
 
@@ -123,7 +123,7 @@ def main() -> None:
     try:
         user, ad_id = to_gate(services, args.seconds)
         approve: Any = lambda: (  # noqa: E731
-            ugc_generation.approve_storyboard(ad_id, user_id=user, services=services),
+            generation.approve_storyboard(ad_id, user_id=user, services=services),
             wait_for(services, ad_id, user, (AdStatus.COMPLETED,)),
         )[1]
         ad, figures = measure(approve)

@@ -24,8 +24,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from core.adapters.media.ffmpeg import FfmpegToolkit, file_url  # noqa: E402
-from core.adapters.providers.local_lipsync import LocalLipSyncer  # noqa: E402
-from core.adapters.providers.local_speech import LocalSpeechSynthesizer  # noqa: E402
+from core.adapters.providers.local.lipsync import LocalLipSyncer  # noqa: E402
+from core.adapters.providers.local.speech import LocalSpeechSynthesizer  # noqa: E402
 from core.domain.media import AudioClip  # noqa: E402
 from core.domain.types import Voice  # noqa: E402
 from core.ports import LipSyncRequest, SpeechRequest  # noqa: E402

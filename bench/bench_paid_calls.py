@@ -34,13 +34,14 @@ from sqlalchemy import select  # noqa: E402
 
 from bench.bench_generations import SCRIPT  # noqa: E402
 from bench.bench_runner import _database, _drop  # noqa: E402
-from core.adapters.db.models import CostRecord, Job, JobStep, VideoAsset  # noqa: E402
+from core.adapters.db.models.jobs import CostRecord, Job, JobStep
+from core.adapters.db.models.talking import VideoAsset  # noqa: E402
 from core.bootstrap import build_services  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.services.catalog import list_actors  # noqa: E402
-from core.services.identity import ensure_user  # noqa: E402
-from core.services.projects import create_project  # noqa: E402
-from core.services.videos import VideoRequest, create_video  # noqa: E402
+from core.services.accounts.identity import ensure_user  # noqa: E402
+from core.services.talking.catalog import list_actors  # noqa: E402
+from core.services.talking.projects import create_project  # noqa: E402
+from core.services.talking.videos import VideoRequest, create_video  # noqa: E402
 from seeds.loader import seed_actors  # noqa: E402
 from tests.stubs import FalStub, WaveSpeedStub  # noqa: E402
 
@@ -55,8 +56,13 @@ def _submit(services, videos: int) -> None:  # type: ignore[no-untyped-def]
     for n in range(videos):
         owner = ensure_user(services.db, f"creator{n % 5}@example.com")
         project = create_project(f"Bench {n}", owner_id=owner, services=services)
-        request = VideoRequest(project_id=project.id, actor_id=actors[n % len(actors)].id, script=SCRIPT, seed=n,
-                               image_prompt="in a bright kitchen")
+        request = VideoRequest(
+            project_id=project.id,
+            actor_id=actors[n % len(actors)].id,
+            script=SCRIPT,
+            seed=n,
+            image_prompt="in a bright kitchen",
+        )
         create_video(request, user_id=owner, services=services)
 
 
@@ -96,8 +102,7 @@ def _env(db_url: str, tmp: Path, fal: FalStub, wavespeed: WaveSpeedStub, hooks: 
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
 def _wait_http(url: str, timeout_s: float = 90.0) -> None:
@@ -123,8 +128,14 @@ def run(videos: int, faults: float, complete_after: float, webhooks: bool = True
         db = _database("postgres", tmp)
         port = _free_port()
         env = _env(db.url, tmp, fal, ws, f"http://127.0.0.1:{port}" if webhooks else "")
-        settings = Settings(_env_file=None, data_dir=tmp, database_url=db.url, redis_url=REDIS_URL,
-                            rq_queue="bench-paid", daily_generation_quota=1000)
+        settings = Settings(
+            _env_file=None,
+            data_dir=tmp,
+            database_url=db.url,
+            redis_url=REDIS_URL,
+            rq_queue="bench-paid",
+            daily_generation_quota=1000,
+        )
         services = build_services(settings, db=db)
         seed_actors(services, with_previews=False)
         procs = [_spawn(["-m", "jobs.webhooks", "--port", str(port)], env, tmp / "hooks.log")]
@@ -163,11 +174,15 @@ def _active(services) -> bool:  # type: ignore[no-untyped-def]
 
 def _report(services, fal, ws, videos, faults, complete_after, wall) -> dict[str, object]:  # type: ignore[no-untyped-def]
     with services.db.session() as session:
-        rows = session.execute(select(VideoAsset.status, VideoAsset.created_at, Job.finished_at, Job.error)
-                               .join(Job, Job.id == VideoAsset.job_id)).all()
+        rows = session.execute(
+            select(VideoAsset.status, VideoAsset.created_at, Job.finished_at, Job.error).join(
+                Job, Job.id == VideoAsset.job_id
+            )
+        ).all()
         ledger = session.scalars(select(CostRecord.status)).all()
-        submitted = session.execute(select(JobStep.job_id, JobStep.name).where(JobStep.provider.is_not(None))
-                                    .distinct()).all()
+        submitted = session.execute(
+            select(JobStep.job_id, JobStep.name).where(JobStep.provider.is_not(None)).distinct()
+        ).all()
     times = sorted((f - c).total_seconds() for s, c, f, _ in rows if s == "completed" and f)
     failures = sorted({(e or {}).get("code", "") for s, _, _, e in rows if s != "completed"})
     created = fal.created_count() + ws.created_count()

@@ -44,13 +44,13 @@ from core.adapters.media.captions import FONT, chunk_line  # noqa: E402
 from core.adapters.media.ffmpeg import FfmpegToolkit  # noqa: E402
 from core.adapters.media.music import write_music_bed  # noqa: E402
 from core.adapters.media.postprod import EditSpec, PostProducer, SceneCut  # noqa: E402
-from core.adapters.providers.local_image_gen import LocalImageGenerator  # noqa: E402
-from core.adapters.providers.local_image_gen import request_id as frame_id  # noqa: E402
-from core.adapters.providers.local_image_to_video import LocalImageAnimator  # noqa: E402
-from core.adapters.providers.local_image_to_video import request_id as clip_id  # noqa: E402
-from core.adapters.providers.local_speech import LocalSpeechSynthesizer  # noqa: E402
+from core.adapters.providers.local.image_gen import LocalImageGenerator  # noqa: E402
+from core.adapters.providers.local.image_gen import request_id as frame_id  # noqa: E402
+from core.adapters.providers.local.image_to_video import LocalImageAnimator  # noqa: E402
+from core.adapters.providers.local.image_to_video import request_id as clip_id  # noqa: E402
+from core.adapters.providers.local.speech import LocalSpeechSynthesizer  # noqa: E402
+from core.domain.ads import Transition  # noqa: E402
 from core.domain.types import Voice  # noqa: E402
-from core.domain.ugc import Transition  # noqa: E402
 from core.ports import ImageGenRequest, ImageToVideoRequest, SpeechRequest  # noqa: E402
 from tests.stubs.media import CountingToolkit  # noqa: E402
 

@@ -35,12 +35,12 @@ from redis import Redis  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench.bench_runner import _database, _drop  # noqa: E402
-from core.adapters.db.models import Job, JobStep  # noqa: E402
+from core.adapters.db.models.jobs import Job, JobStep  # noqa: E402
 from core.bootstrap import build_services  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.domain.types import MediaKind  # noqa: E402
 from core.ports import LipSyncRequest  # noqa: E402
-from core.services.identity import ensure_user  # noqa: E402
+from core.services.accounts.identity import ensure_user  # noqa: E402
 from jobs.context import StepContext  # noqa: E402
 from jobs.pipeline import Pipeline, Step, register  # noqa: E402
 from tests.procs import tree_rss_mb  # noqa: E402

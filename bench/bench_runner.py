@@ -22,11 +22,13 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from core.adapters.db.database import Database
-from core.adapters.db.models import Job, User, utcnow
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.projects import User
 from core.adapters.queue.embedded import EmbeddedQueue
 from core.bootstrap import Services, build_services, install_services
 from core.config import Settings
-from core.services.library import job_statuses
+from core.services.talking.gallery import job_statuses
 from jobs.pipeline import Pipeline, Step, register
 from tests.fakes import FakeMedia, fake_providers
 

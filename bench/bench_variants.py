@@ -167,8 +167,8 @@ def batch_memory(tmp: Path, count: int, seconds: float) -> dict[str, object]:
     from core.adapters.queue.embedded import EmbeddedQueue
     from core.bootstrap import build_services, install_services
     from core.config import Settings
-    from core.services import projects
-    from core.services.identity import ensure_user
+    from core.services.accounts.identity import ensure_user
+    from core.services.talking import projects
     from core.services.variant_factory import audio, batches, handoff, hooks
     from tests.fakes import fake_providers
 

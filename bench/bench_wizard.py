@@ -31,11 +31,11 @@ os.environ.setdefault("STUDIO_SECRETS_FILE", "/nonexistent/secrets.toml")
 
 from core.bootstrap import Services, build_services  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.domain.ugc import AdStatus, BriefInput, Platform  # noqa: E402
-from core.services import ugc_ads, ugc_avatar, ugc_generation, ugc_product, ugc_script  # noqa: E402
-from core.services.catalog import list_actors  # noqa: E402
-from core.services.identity import ensure_user  # noqa: E402
-from core.services.projects import create_project  # noqa: E402
+from core.domain.ads import AdStatus, BriefInput, Platform  # noqa: E402
+from core.services.accounts.identity import ensure_user  # noqa: E402
+from core.services.ads import avatar, generation, product, script, wizard  # noqa: E402
+from core.services.talking.catalog import list_actors  # noqa: E402
+from core.services.talking.projects import create_project  # noqa: E402
 from seeds.loader import seed_actors  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ OUT = ROOT / "bench" / "out" / "wizard"
 def wait_for(services: Services, ad_id: str, user: str, statuses: tuple[AdStatus, ...], timeout_s: float = 1800) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        ad = ugc_ads.get_ad(ad_id, user_id=user, services=services, with_scenes=False)
+        ad = wizard.get_ad(ad_id, user_id=user, services=services, with_scenes=False)
         if ad.status in statuses:
             return ad
         if ad.status in (AdStatus.FAILED, AdStatus.NEEDS_ATTENTION):
@@ -68,13 +68,13 @@ def run(services: Services, seconds: int) -> dict[str, Any]:
 
     user = ensure_user(services.db, "bench@example.com")
     project = create_project("Bench", owner_id=user, services=services)
-    ad_id = ugc_ads.open_wizard(project.id, user_id=user, services=services)
-    ugc_product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=user, services=services)
-    ugc_product.add_product_images(ad_id, [product_png(900, 1200)], user_id=user, services=services)
-    ugc_product.extract_product_dna(ad_id, user_id=user, services=services)
+    ad_id = wizard.open_wizard(project.id, user_id=user, services=services)
+    product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=user, services=services)
+    product.add_product_images(ad_id, [product_png(900, 1200)], user_id=user, services=services)
+    product.extract_product_dna(ad_id, user_id=user, services=services)
     lap("product_and_dna")
     actor = next(a for a in list_actors(services=services) if a.key == "ava_base_01")
-    ugc_avatar.choose_catalog_actor(ad_id, actor.id, user_id=user, services=services)
+    avatar.choose_catalog_actor(ad_id, actor.id, user_id=user, services=services)
     lap("avatar_and_dna")
     brief = BriefInput(
         Platform.TIKTOK,
@@ -83,14 +83,14 @@ def run(services: Services, seconds: int) -> dict[str, Any]:
         seconds,
         "A vitamin C serum for busy mornings; tired of dull skin; absorbs fast",
     )
-    ugc_script.save_brief(ad_id, brief, user_id=user, services=services)
-    ugc_script.expand_brief(ad_id, user_id=user, services=services)
-    ugc_script.generate_script(ad_id, user_id=user, services=services)
+    script.save_brief(ad_id, brief, user_id=user, services=services)
+    script.expand_brief(ad_id, user_id=user, services=services)
+    script.generate_script(ad_id, user_id=user, services=services)
     lap("brief_and_script")
-    ugc_generation.start_generation(ad_id, user_id=user, services=services)
+    generation.start_generation(ad_id, user_id=user, services=services)
     wait_for(services, ad_id, user, (AdStatus.REVIEW,))
     lap("storyboard")
-    ugc_generation.approve_storyboard(ad_id, user_id=user, services=services)
+    generation.approve_storyboard(ad_id, user_id=user, services=services)
     ad = wait_for(services, ad_id, user, (AdStatus.COMPLETED,))
     lap("clips_voice_edit_and_qc")
     output = ad.outputs[0]
@@ -99,7 +99,7 @@ def run(services: Services, seconds: int) -> dict[str, Any]:
         "total_s": round(sum(phases.values()), 2),
         "ad_s": round(output.duration_s or 0, 2),
         "size": f"{output.width}x{output.height}",
-        "scenes": len(ugc_ads.get_ad(ad_id, user_id=user, services=services).scenes),
+        "scenes": len(wizard.get_ad(ad_id, user_id=user, services=services).scenes),
         "qc_passed": output.qc.passed if output.qc else None,
         "qc_failed": [f.check for f in (output.qc.findings if output.qc else []) if not f.passed],
     }

@@ -18,7 +18,7 @@ from streamlit.delta_generator import DeltaGenerator
 from components.status_chip import chip_for, status_chip
 from core.domain.types import JobView, VideoStatus
 from core.ports_services import Services
-from core.services.library import job_statuses
+from core.services.talking.gallery import job_statuses
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.errors import StudioError
 from core.ports_services import Services
-from core.services import library
+from core.services.talking import gallery
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +36,10 @@ def _small_source(key: str, user_id: str, _services: Services) -> str | bytes | 
 
     Keyed by user, so the rights check holds per user; `_services` is not part of the key.
     """
-    link = library.media_link(key, user_id=user_id, services=_services)
+    link = gallery.media_link(key, user_id=user_id, services=_services)
     if link:
         return link
-    data = library.media_bytes(key, user_id=user_id, services=_services)
+    data = gallery.media_bytes(key, user_id=user_id, services=_services)
     return data if len(data) <= SMALL_MEDIA_MAX_BYTES else None
 
 
@@ -49,8 +49,8 @@ def source(key: str, *, user_id: str, services: Services, cache: bool = True) ->
         found = _small_source(key, user_id, services) if cache else None
         if found is not None:
             return found
-        link = library.media_link(key, user_id=user_id, services=services)
-        return link or library.media_bytes(key, user_id=user_id, services=services)
+        link = gallery.media_link(key, user_id=user_id, services=services)
+        return link or gallery.media_bytes(key, user_id=user_id, services=services)
     except StudioError as exc:
         logger.info("media %s unavailable: %s", key, exc.message)
         return None
@@ -99,7 +99,7 @@ def mime_of(key: str) -> str:
 
 def _reader(key: str, user_id: str, services: Services) -> Callable[[], bytes]:
     # Runs when the button is clicked, on its own thread: no Streamlit calls inside.
-    return lambda: library.media_bytes(key, user_id=user_id, services=services)
+    return lambda: gallery.media_bytes(key, user_id=user_id, services=services)
 
 
 def download_button(
@@ -133,7 +133,7 @@ def copy_link(key: str | None, *, user_id: str, services: Services) -> None:
         st.caption("There is no file to link to yet.")
         return
     try:
-        link = library.media_link(key, user_id=user_id, services=services)
+        link = gallery.media_link(key, user_id=user_id, services=services)
     except StudioError as exc:
         st.caption(exc.message)
         return

@@ -20,7 +20,7 @@ import streamlit as st
 from core.bootstrap import describe, get_services
 from core.logs import configure_logging
 from core.ports_services import Services
-from core.services.identity import ensure_user
+from core.services.accounts.identity import ensure_user
 
 logger = logging.getLogger(__name__)
 ICON = str(Path(__file__).resolve().parents[1] / "assets" / "favicon.png")
@@ -37,7 +37,7 @@ def studio() -> Services:
 
 
 def _boot(services: Services) -> None:
-    from core.services.keys import master_key_problem
+    from core.services.connections.keys import master_key_problem
     from seeds.loader import seed_actors
 
     configure_logging(services.settings.data_dir)
@@ -84,7 +84,7 @@ def signed_in_user_id(services: Services) -> str | None:
         if "user_id" not in st.session_state:
             st.session_state.user_id = ensure_user(services.db, settings.local_user_email, display_name="Creator")
         return st.session_state.user_id
-    from components.auth import signed_in_account
+    from components.accounts.auth import signed_in_account
 
     account = signed_in_account(services)
     if account is None:
@@ -101,7 +101,7 @@ def current_user_id() -> str:
     services = studio()
     user_id = signed_in_user_id(services)
     if user_id is None:
-        from components.auth import sign_in_screen
+        from components.accounts.auth import sign_in_screen
 
         sign_in_screen(services)
         st.stop()

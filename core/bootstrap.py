@@ -80,8 +80,15 @@ def build_services(settings: Settings | None = None, *, run_jobs: bool = True, *
     if overrides:
         raise TypeError(f"unknown service overrides: {sorted(overrides)}")
     return Services(
-        settings=settings, db=db, storage=storage, queue=queue, media=media, providers=providers,
-        connections=connections, user_providers=user_providers, key_pools=key_pools,
+        settings=settings,
+        db=db,
+        storage=storage,
+        queue=queue,
+        media=media,
+        providers=providers,
+        connections=connections,
+        user_providers=user_providers,
+        key_pools=key_pools,
     )
 
 

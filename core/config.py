@@ -72,8 +72,16 @@ class Prices(BaseSettings):
 
 # Words refused in scripts and prompts before any provider call (whole words, any case).
 DEFAULT_BLOCKED_TERMS = (
-    "porn", "pornographic", "nude", "nudity", "naked", "sexually explicit",
-    "beheading", "gore", "self-harm", "suicide",
+    "porn",
+    "pornographic",
+    "nude",
+    "nudity",
+    "naked",
+    "sexually explicit",
+    "beheading",
+    "gore",
+    "self-harm",
+    "suicide",
 )
 
 

@@ -10,13 +10,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from core.adapters.db.models import CostRecord, JobStep, utcnow
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import CostRecord, JobStep
 from core.domain.types import MediaKind, StepStatus
 from core.errors import AnswerLost, PaidCallUncertain, ProviderError, ProviderTimeout, TransientError
 from core.ports import PollResult, PredictionState
 from core.ports_services import Services
-from core.services import audit, content_guard, spend
+from core.services.accounts import audit
 from core.services.resilience import health, policy
+from core.services.safety import content_guard
+from core.services.usage import spend
 from jobs import paid_calls
 
 logger = logging.getLogger(__name__)
@@ -126,8 +129,13 @@ class StepContext:
             except ProviderError as exc:
                 if not self._moves_on(choice.provider, capability, exc, last=position == len(entries) - 1):
                     raise
-                health.note_fallback(self.services, capability, choice.provider.name,
-                                     entries[position + 1].provider.name, owner_id=self.owner_id)
+                health.note_fallback(
+                    self.services,
+                    capability,
+                    choice.provider.name,
+                    entries[position + 1].provider.name,
+                    owner_id=self.owner_id,
+                )
                 continue
             health.note_ok(self.services, choice.provider.name, capability)
             return output
@@ -171,8 +179,14 @@ class StepContext:
         elif row.provider_request_id is None:
             request_id = self._submit(provider, capability, request, row)
         elif synchronous and row.submit_state in paid_calls.UNRESOLVED:  # the worker died during the call
-            paid_calls.mark_ambiguous(self.services, row.id, owner_id=self.owner_id, job_id=self.job_id,
-                                      capability=capability, synchronous=True)
+            paid_calls.mark_ambiguous(
+                self.services,
+                row.id,
+                owner_id=self.owner_id,
+                job_id=self.job_id,
+                capability=capability,
+                synchronous=True,
+            )
             raise PaidCallUncertain(paid_calls.uncertain_text(provider.name), provider=provider.name)
         else:
             request_id = row.provider_request_id
@@ -183,8 +197,13 @@ class StepContext:
         if result.state is PredictionState.FAILED:
             raise ProviderError(result.message or f"{provider.name} could not do this.", provider=provider.name)
         if synchronous:  # the paid request happens in collect
-            output = self._paid(capability, provider.name, None, lambda: provider.collect(
-                request, result, self.work_dir / self.step_name), synchronous=True)
+            output = self._paid(
+                capability,
+                provider.name,
+                None,
+                lambda: provider.collect(request, result, self.work_dir / self.step_name),
+                synchronous=True,
+            )
         else:
             output = provider.collect(request, result, self.work_dir / self.step_name)
         self._record_cost(provider.name, capability, result, provider.cost_usd(request, output))
@@ -193,8 +212,9 @@ class StepContext:
     def _submit(self, provider: Any, capability: str, request: Any, row: JobStep) -> str:
         if row.submit_state in paid_calls.UNRESOLVED:  # sent before, answer never recorded
             if row.submit_state == paid_calls.SENDING:  # the worker died during the call
-                paid_calls.mark_ambiguous(self.services, row.id, owner_id=self.owner_id, job_id=self.job_id,
-                                          capability=capability)
+                paid_calls.mark_ambiguous(
+                    self.services, row.id, owner_id=self.owner_id, job_id=self.job_id, capability=capability
+                )
             return self._await_orphan(provider)
         self._guard(capability, request)
         url: list[str | None] = [None]
@@ -215,7 +235,13 @@ class StepContext:
         return str(submission.request_id)
 
     def _paid(
-        self, capability: str, provider: str, request_json: Any, call: Any, *, before: Any = None,
+        self,
+        capability: str,
+        provider: str,
+        request_json: Any,
+        call: Any,
+        *,
+        before: Any = None,
         synchronous: bool = False,
     ) -> Any:
         """Run one paid call between the "sending" mark and its outcome."""
@@ -226,8 +252,14 @@ class StepContext:
             answer = call()
         except AnswerLost as exc:
             logger.warning("paid %s call to %s: %s", capability, provider, exc.message)
-            if paid_calls.mark_ambiguous(self.services, self.step_row_id, owner_id=self.owner_id,
-                                         job_id=self.job_id, capability=capability, synchronous=synchronous):
+            if paid_calls.mark_ambiguous(
+                self.services,
+                self.step_row_id,
+                owner_id=self.owner_id,
+                job_id=self.job_id,
+                capability=capability,
+                synchronous=synchronous,
+            ):
                 raise PaidCallUncertain(paid_calls.uncertain_text(provider), provider=provider) from exc
             raise WaitForProvider(0.0) from exc  # a webhook adopted it meanwhile: poll it now
         except BaseException:
@@ -275,8 +307,14 @@ class StepContext:
             ) from exc
         bound = min(settings.retry_cap_s, settings.retry_base_s * 2 ** min(errors - 1, 16))
         delay = max(bound * random.uniform(0.5, 1.0), exc.retry_after_s or 0.0)
-        logger.info("job %s step %s: poll failed (%d in a row), again in %.1fs: %s", self.job_id, self.step_name,
-                    errors, delay, exc.message)
+        logger.info(
+            "job %s step %s: poll failed (%d in a row), again in %.1fs: %s",
+            self.job_id,
+            self.step_name,
+            errors,
+            delay,
+            exc.message,
+        )
         return delay
 
     def _guard(self, capability: str, request: Any) -> None:

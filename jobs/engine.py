@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 
 from core.adapters.db.locks import lock_row
-from core.adapters.db.models import Job, JobStep, User, utcnow
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import Job, JobStep
+from core.adapters.db.models.projects import User
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES, ErrorInfo, JobStatus, StepStatus
 from core.errors import JobCancelled, StudioError, TransientError
 from core.ports_services import Services
@@ -28,7 +30,6 @@ from jobs.context import StepContext, WaitForProvider, WaitForUser
 from jobs.pipeline import Pipeline, Step, pipeline_for
 
 logger = logging.getLogger(__name__)
-
 
 
 class Heartbeat:

@@ -1,4 +1,4 @@
-"""`GET /media/<token>`: serves a local file behind an expiring signed link (`core.services.links`).
+"""`GET /media/<token>`: serves a local file behind an expiring signed link (`core.services.library.links`).
 
 Mounted in the receiver app of `python -m jobs.webhooks`; `media_base_url` says where it
 runs. The signature and expiry are checked first, then the user the link was made for
@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from core.errors import NotFound, PermissionDenied
 from core.ports_services import Services
-from core.services import library, links
+from core.services.library import links
+from core.services.talking import gallery
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def media_routes(services: Services) -> list[Route]:
         secret = services.settings.link_signing_secret.get_secret_value()
         try:
             claims = links.read_token(token, secret=secret)
-            data = await run_in_threadpool(library.media_bytes, claims.key, user_id=claims.user_id, services=services)
+            data = await run_in_threadpool(gallery.media_bytes, claims.key, user_id=claims.user_id, services=services)
         except links.LinkExpired as exc:
             return JSONResponse({"error": exc.code, "message": exc.message}, status_code=410)
         except PermissionDenied as exc:

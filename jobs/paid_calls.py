@@ -10,7 +10,7 @@ transaction the moment it comes back. So whatever happens next, a later pass kno
 - `ambiguous`: the answer was lost (`AnswerLost`). If a webhook can name the orphan (the
   submit carried a URL with this attempt's token), wait up to `orphan_wait_s` for it to be
   adopted; otherwise stop with `PaidCallUncertain`, mark the ledger row "possibly
-  charged", and resubmit only when the creator says so (`core.services.paid_retry`).
+  charged", and resubmit only when the creator says so (`core.services.usage.paid_retry`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import select
 
 from core.adapters.db.locks import lock_row
-from core.adapters.db.models import CostRecord, Job, JobStep, utcnow
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import CostRecord, Job, JobStep
 from core.domain.types import StepStatus
 from core.errors import PaidCallUncertain
 from core.ports_services import Services
@@ -87,8 +88,9 @@ def remember(services: Services, row_id: str, provider: str, request_id: str) ->
         row = lock_row(session, JobStep, row_id)
         assert row is not None
         if row.provider_request_id and request_id not in row.provider_request_id:
-            logger.error("step %s: submit answered %s after a webhook adopted %s", row_id, request_id,
-                         row.provider_request_id)
+            logger.error(
+                "step %s: submit answered %s after a webhook adopted %s", row_id, request_id, row.provider_request_id
+            )
         row.provider = provider
         row.provider_request_id = request_id
         if row.submit_state in UNRESOLVED:
@@ -108,10 +110,20 @@ def mark_ambiguous(
             return False
         row.submit_state = AMBIGUOUS
         if session.scalar(select(CostRecord.id).where(CostRecord.step_id == row.id)) is None:
-            session.add(CostRecord(owner_id=owner_id, job_id=job_id, step_id=row.id, provider=row.provider or "",
-                                   capability=capability, amount_usd=0.0, status=POSSIBLY_CHARGED))
-    logger.warning("job %s step attempt %s: a paid %s call may have started; not repeating it",
-                   job_id, row_id, capability)
+            session.add(
+                CostRecord(
+                    owner_id=owner_id,
+                    job_id=job_id,
+                    step_id=row.id,
+                    provider=row.provider or "",
+                    capability=capability,
+                    amount_usd=0.0,
+                    status=POSSIBLY_CHARGED,
+                )
+            )
+    logger.warning(
+        "job %s step attempt %s: a paid %s call may have started; not repeating it", job_id, row_id, capability
+    )
     return True
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from core.adapters.db.models import Job
+    from core.adapters.db.models.jobs import Job
     from core.domain.types import ErrorInfo
     from core.ports_services import Services
     from jobs.context import StepContext

@@ -15,7 +15,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.adapters.db.locks import lock_row
-from core.adapters.db.models import Job, utcnow
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import Job
 from core.domain.types import JobStatus
 from core.ports_services import Services
 from jobs.engine import _count_resume

@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from core.adapters.db.models import Job, JobStep, utcnow
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import Job, JobStep
 from core.domain.types import JobStatus, StepStatus
 from core.errors import TransientError
 from core.ports import PredictionState

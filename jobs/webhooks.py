@@ -27,8 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.adapters.db.models import JobStep
-from core.adapters.providers.webhooks import JwksCache, WebhookEvent, WebhookRejected, verify_fal, verify_wavespeed
+from core.adapters.db.models.jobs import JobStep
+from core.adapters.providers.http.webhooks import JwksCache, WebhookEvent, WebhookRejected, verify_fal, verify_wavespeed
 from core.domain.types import StepStatus
 from core.ports_services import Services
 from jobs import paid_calls
@@ -165,12 +165,14 @@ def create_app(
             return JSONResponse({"error": "webhook_rejected", "message": "No step attempt named."}, status_code=401)
         return await accept(request, lambda h, b: kie_task_id(b))
 
-    return Starlette(routes=[
-        Route("/webhooks/wavespeed", wavespeed, methods=["POST"]),
-        Route("/webhooks/fal", fal, methods=["POST"]),
-        Route("/webhooks/kie", kie, methods=["POST"]),
-        *media_routes(services),  # expiring links to local files (jobs.media_links)
-    ])
+    return Starlette(
+        routes=[
+            Route("/webhooks/wavespeed", wavespeed, methods=["POST"]),
+            Route("/webhooks/fal", fal, methods=["POST"]),
+            Route("/webhooks/kie", kie, methods=["POST"]),
+            *media_routes(services),  # expiring links to local files (jobs.media_links)
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

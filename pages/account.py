@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.auth import TOKEN, client_address, sign_out
+from components.accounts.auth import TOKEN, client_address, sign_out
 from components.runtime import current_user_id, show_error, studio
 from core.errors import StudioError
-from core.services import accounts, spend
+from core.services.accounts import sessions
+from core.services.usage import spend
 
 services = studio()
 user_id = current_user_id()
@@ -32,13 +33,13 @@ if not settings.sign_in_configured:
     )
     st.stop()
 
-me = accounts.account(user_id, services=services)
+me = sessions.account(user_id, services=services)
 st.markdown(f"Signed in as **{me.email}**")
 with st.container(horizontal=True):
     if st.button("Sign out", icon=":material/logout:"):
         sign_out(services)
     if st.button("Sign out everywhere else", icon=":material/devices:"):
-        ended = accounts.end_other_sessions(user_id, keep_token=st.session_state.get(TOKEN), services=services)
+        ended = sessions.end_other_sessions(user_id, keep_token=st.session_state.get(TOKEN), services=services)
         st.toast(f"Ended {ended} other session{'s' if ended != 1 else ''}.", icon=":material/check:")
 
 if not me.has_password:
@@ -55,7 +56,7 @@ with st.form("password", clear_on_submit=True, border=True):
     )
     if st.form_submit_button("Change password", type="primary"):
         try:
-            ended = accounts.change_password(
+            ended = sessions.change_password(
                 user_id,
                 current,
                 new,

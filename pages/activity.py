@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from components.runtime import current_user_id, studio
-from core.services import audit
-from core.services.projects import list_projects
+from core.services.accounts import audit
+from core.services.talking.projects import list_projects
 
 services = studio()
 user_id = current_user_id()

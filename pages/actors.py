@@ -6,16 +6,16 @@ from collections import Counter
 
 import streamlit as st
 
-from components import own_avatar_picker
-from components.actor_card import actor_card
-from components.composer import ACTOR
-from components.filters import actor_filters
 from components.runtime import current_user_id, studio
-from components.variants_panel import variants_panel
+from components.talking import own_avatar_picker
+from components.talking.actor_card import actor_card
+from components.talking.composer import ACTOR
+from components.talking.filters import actor_filters
+from components.talking.variants_panel import variants_panel
 from core.domain.types import ActorView, VariantView
-from core.services.catalog import list_actors
-from core.services.projects import list_projects
-from core.services.variants import list_variants
+from core.services.talking.catalog import list_actors
+from core.services.talking.projects import list_projects
+from core.services.talking.variants import list_variants
 
 services = studio()
 user_id = current_user_id()

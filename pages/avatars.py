@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.avatar_models import face_swap_tab, lora_tab
-from components.avatars import avatar_panel, create_form
+from components.avatars.manage import avatar_panel, create_form
+from components.avatars.models import face_swap_tab, lora_tab
 from components.choices import labelled
 from components.runtime import current_user_id, studio
 from core.services.avatars import manage
-from core.services.projects import list_projects
+from core.services.talking.projects import list_projects
 
 services = studio()
 user_id = current_user_id()

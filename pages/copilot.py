@@ -11,7 +11,7 @@ from components.copilot.history import history
 from components.runtime import current_user_id, show_error, studio
 from core.errors import StudioError
 from core.services.copilot import chats
-from core.services.projects import list_projects
+from core.services.talking.projects import list_projects
 
 services = studio()
 user_id = current_user_id()

@@ -9,7 +9,7 @@ import streamlit as st
 from components.labels import capability_label
 from components.runtime import current_user_id, studio
 from core.bootstrap import describe
-from core.services.projects import list_projects
+from core.services.talking.projects import list_projects
 
 services = studio()
 user_id = current_user_id()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.library_grid import library_grid
+from components.library.grid import library_grid
 from components.runtime import current_user_id, studio
-from core.services.projects import list_projects
+from core.services.talking.projects import list_projects
 
 services = studio()
 user_id = current_user_id()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.composer import composer
-from components.gallery import gallery
 from components.labels import literal
 from components.runtime import current_user_id, show_error, studio
+from components.talking.composer import composer
+from components.talking.gallery import gallery
 from core.domain.types import ProjectView
 from core.errors import StudioError
-from core.services.projects import get_project, list_projects
+from core.services.talking.projects import get_project, list_projects
 
 services = studio()
 user_id = current_user_id()

@@ -6,10 +6,10 @@ import streamlit as st
 
 from components.labels import literal
 from components.runtime import current_user_id, show_error, studio
-from components.video_card import ago
+from components.talking.video_card import ago
 from core.domain.types import ProjectView
 from core.errors import StudioError
-from core.services import projects as project_service
+from core.services.talking import projects as project_service
 
 services = studio()
 user_id = current_user_id()

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import ugc_media
+from components.ads import media
+from components.ads.generate import POLL_S
 from components.labels import literal
 from components.runtime import current_user_id, show_error, studio
-from components.ugc_generate import POLL_S
-from core.domain.ugc import AssetKind, AssetStatus
-from core.domain.ugc_views import SceneView
+from core.domain.ad_views import SceneView
+from core.domain.ads import AssetKind, AssetStatus
 from core.errors import StudioError
-from core.services import ugc_ads, ugc_generation, ugc_studio
-from core.services.projects import list_projects
+from core.services.ads import generation, wizard
+from core.services.ads import studio as ads_studio
+from core.services.talking.projects import list_projects
 
 services = studio()
 user_id = current_user_id()
@@ -36,7 +37,7 @@ def pick_ad() -> str | None:
         format_func=lambda i: projects[i],
         key="studio_project",
     )
-    ads = {a.id: a for a in ugc_studio.list_ads(project_id, user_id=user_id, services=services)}
+    ads = {a.id: a for a in ads_studio.list_ads(project_id, user_id=user_id, services=services)}
     if not ads:
         st.info(
             "This project has no ads yet: make one in the Mass generator, then edit its scenes here.",
@@ -62,24 +63,24 @@ def pick_ad() -> str | None:
 
 def scene_card(scene: SceneView) -> None:
     with st.container(border=True):
-        ugc_media.badge(scene.status, f"Scene {scene.number}")
+        media.badge(scene.status, f"Scene {scene.number}")
         st.markdown(f"“{literal(scene.script.dialogue)}”")
         st.caption(f"{literal(scene.script.action)} · {scene.script.camera.words()}")
         kinds = (AssetKind.AUDIO, AssetKind.FRAME, AssetKind.CLIP)
         with st.container(horizontal=True, gap="small"):  # a row that wraps: no pill is clipped by a column
             for kind in kinds:
-                ugc_media.badge(scene.status_of(kind), kind.value)
+                media.badge(scene.status_of(kind), kind.value)
         columns = st.columns(3)
         for column, kind in zip(columns, kinds, strict=True):
             with column:
                 status = scene.status_of(kind)
                 frame = next((f for f in scene.frames if f.id == scene.selected_frame_id), None)
                 if kind is AssetKind.AUDIO and scene.audio:
-                    ugc_media.audio(scene.audio.media_key, user_id=user_id, services=services)
+                    media.audio(scene.audio.media_key, user_id=user_id, services=services)
                 elif kind is AssetKind.FRAME and frame:
-                    ugc_media.image(frame.media_key, user_id=user_id, services=services, width=140)
+                    media.image(frame.media_key, user_id=user_id, services=services, width=140)
                 elif kind is AssetKind.CLIP and scene.clip and status is AssetStatus.READY:
-                    ugc_media.video(scene.clip.media_key, user_id=user_id, services=services)
+                    media.video(scene.clip.media_key, user_id=user_id, services=services)
                 made = {AssetKind.AUDIO: scene.audio, AssetKind.FRAME: frame, AssetKind.CLIP: scene.clip}[kind]
                 if made is not None and made.made_by and status is AssetStatus.READY:
                     st.caption(f"made by {made.made_by}")
@@ -93,14 +94,14 @@ def scene_card(scene: SceneView) -> None:
 
 def retry(scene: SceneView, kind: AssetKind) -> None:
     try:
-        ugc_generation.retry_scene(scene.id, kind, user_id=user_id, services=services)
+        generation.retry_scene(scene.id, kind, user_id=user_id, services=services)
         st.rerun()
     except StudioError as exc:
         show_error(exc)
 
 
 def scene_list(ad_id: str) -> None:
-    ad = ugc_ads.get_ad(ad_id, user_id=user_id, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user_id, services=services)
     for scene in ad.scenes:
         scene_card(scene)
 
@@ -112,13 +113,13 @@ if ad_id is None:
 with st.container(horizontal=True):
     for kind, label in KINDS.items():
         if st.button(f"Generate all {label}", key=f"batch_{kind.value}", icon=":material/bolt:"):
-            outcomes = ugc_studio.generate_all(ad_id, kind, user_id=user_id, services=services)
+            outcomes = ads_studio.generate_all(ad_id, kind, user_id=user_id, services=services)
             st.session_state["studio_outcomes"] = [(o.scene_number, o.state, o.message) for o in outcomes]
 for number, state, message in st.session_state.get("studio_outcomes", []):
     st.caption(f"Scene {number}: {state}" + (f" — {message}" if message else ""))
 busy = any(
     a is not None and a.status.active
-    for s in ugc_ads.get_ad(ad_id, user_id=user_id, services=services).scenes
+    for s in wizard.get_ad(ad_id, user_id=user_id, services=services).scenes
     for a in [*s.frames, s.clip, s.audio]
 )
 st.fragment(scene_list, run_every=POLL_S if busy else None)(ad_id)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components.connection_test import connection_tests
-from components.keys_panel import provider_keys_panel
+from components.accounts.connection_test import connection_tests
+from components.accounts.keys_panel import provider_keys_panel
 from components.labels import capability_label
 from components.resilience.health_panel import provider_health_panel
 from components.runtime import current_user_id, studio
 from core.domain.voices import FAMILY_LABELS
-from core.services import voices as voices_service
-from core.services.estimates import active_unit_price
+from core.services.talking import voices as voices_service
+from core.services.usage.estimates import active_unit_price
 
 services = studio()
 user_id = current_user_id()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.auth import client_address
+from components.accounts.auth import client_address
 from components.choices import labelled
 from components.runtime import current_user_id, show_error, studio
 from core.domain.accounts import MemberView, Role
 from core.errors import StudioError
-from core.services import spend, team
-from core.services.projects import list_projects
+from core.services.accounts import team
+from core.services.talking.projects import list_projects
+from core.services.usage import spend
 
 services = studio()
 user_id = current_user_id()

@@ -7,7 +7,7 @@ import streamlit as st
 
 from components.runtime import current_user_id, studio
 from components.variant_factory.stats_panel import studio_stats
-from core.services import usage
+from core.services.usage import metrics
 
 services = studio()
 user_id = current_user_id()
@@ -16,8 +16,8 @@ st.title("Usage")
 days = st.segmented_control("Period", [7, 30, 90], default=30, required=True, format_func=lambda d: f"Last {d} days")
 st.caption(f"Your own generations in the last {days} days.")
 
-counts = usage.job_counts(user_id=user_id, services=services, days=days)
-spent = usage.total_cost(user_id=user_id, services=services, days=days)
+counts = metrics.job_counts(user_id=user_id, services=services, days=days)
+spent = metrics.total_cost(user_id=user_id, services=services, days=days)
 cols = st.columns(5)
 cols[0].metric("Started", counts.started, border=True)
 cols[1].metric("Completed", counts.completed, border=True)
@@ -35,7 +35,7 @@ if counts.started == 0:
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Generations per day")
-    per_day = usage.jobs_per_day(user_id=user_id, services=services, days=days).astype({"day": "string"})
+    per_day = metrics.jobs_per_day(user_id=user_id, services=services, days=days).astype({"day": "string"})
     st.altair_chart(
         alt.Chart(per_day)
         .mark_bar(size=28)
@@ -49,7 +49,7 @@ with left:
     )
 with right:
     st.subheader("Average time per step")
-    steps = usage.step_durations(user_id=user_id, services=services, days=days)
+    steps = metrics.step_durations(user_id=user_id, services=services, days=days)
     if steps.empty:
         st.caption("No step has finished yet.")
     else:
@@ -58,7 +58,7 @@ with right:
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Cost per day")
-    cost = usage.cost_per_day(user_id=user_id, services=services, days=days)
+    cost = metrics.cost_per_day(user_id=user_id, services=services, days=days)
     if cost.empty or cost["cost_usd"].sum() == 0:
         st.caption("Nothing charged: every step so far ran on this machine, which is free.")
     else:
@@ -66,7 +66,7 @@ with left:
         st.bar_chart(cost, x="day", y="cost_usd", color="provider", x_label="Day", y_label="USD", stack=True)
 with right:
     st.subheader("Provider errors and retries")
-    errors = usage.provider_errors(user_id=user_id, services=services, days=days)
+    errors = metrics.provider_errors(user_id=user_id, services=services, days=days)
     if errors.empty:
         st.success("No provider errors or retries in this period.", icon=":material/check_circle:")
     else:

@@ -11,18 +11,18 @@ from typing import Literal
 
 import streamlit as st
 
+from components.ads.generate import generate_step
+from components.ads.inputs import avatar_step, brief_step, product_step
+from components.ads.result import result_step
+from components.ads.script_editor import script_step
 from components.labels import literal
 from components.runtime import current_user_id, show_error, studio
-from components.ugc_generate import generate_step
-from components.ugc_inputs import avatar_step, brief_step, product_step
-from components.ugc_result import result_step
-from components.ugc_script_editor import script_step
-from core.domain.ugc import WIZARD_STEPS
-from core.domain.ugc_steps import missing_for
-from core.domain.ugc_views import AdView
+from core.domain.ad_steps import missing_for
+from core.domain.ad_views import AdView
+from core.domain.ads import WIZARD_STEPS
 from core.errors import PermissionDenied, StudioError
-from core.services import ugc_ads
-from core.services.projects import list_projects
+from core.services.ads import wizard
+from core.services.talking.projects import list_projects
 
 services = studio()
 user_id = current_user_id()
@@ -72,7 +72,7 @@ def read_only(project_id: str) -> None:
         "project's owner to make you an editor.",
         icon=":material/visibility:",
     )
-    ads = ugc_ads.project_ads(project_id, user_id=user_id, services=services)
+    ads = wizard.project_ads(project_id, user_id=user_id, services=services)
     if not ads:
         st.caption("No ads in this project yet.")
     for summary in ads:
@@ -83,7 +83,7 @@ def read_only(project_id: str) -> None:
 
 def open_ad(project_id: str, *, fresh: bool = False) -> str:
     """Resume this creator's latest ad of the project (from the database), or start one."""
-    ad_id = ugc_ads.open_wizard(project_id, user_id=user_id, services=services, fresh=fresh)
+    ad_id = wizard.open_wizard(project_id, user_id=user_id, services=services, fresh=fresh)
     st.session_state["ugc_ad_id"], st.session_state["ugc_project"] = ad_id, project_id
     st.session_state.pop("ugc_step", None)
     st.query_params.pop("step", None)  # the resumed ad's own step
@@ -94,7 +94,7 @@ def go(ad_id: str, step: str) -> None:
     """Move to a step; the URL carries it (`?step=`), so browser Back returns to the previous step."""
     st.session_state["ugc_step"] = step
     st.query_params["step"] = step
-    ugc_ads.save_step(ad_id, step, user_id=user_id, services=services)
+    wizard.save_step(ad_id, step, user_id=user_id, services=services)
 
 
 def current_step(saved: str) -> str:
@@ -141,7 +141,7 @@ if st.session_state.get("ugc_project") != project_id or "ugc_ad_id" not in st.se
         read_only(project_id)
         st.stop()
 try:
-    ad = ugc_ads.get_ad(st.session_state["ugc_ad_id"], user_id=user_id, services=services)
+    ad = wizard.get_ad(st.session_state["ugc_ad_id"], user_id=user_id, services=services)
 except StudioError as exc:
     show_error(exc)
     st.session_state.pop("ugc_ad_id", None)

@@ -22,7 +22,7 @@ from core.adapters.crypto import generate_master_key
 from core.adapters.db.database import Database
 from core.config import get_settings
 from core.errors import StudioError
-from core.services.keys import rotate_master_key
+from core.services.connections.keys import rotate_master_key
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.adapters.providers.portrait import Box, FaceLayout, layout_pnginfo  # noqa: E402
+from core.adapters.providers.local.portrait import Box, FaceLayout, layout_pnginfo  # noqa: E402
 from seeds.actor_specs import ACTORS, Actor  # noqa: E402
 from seeds.portrait_draw import draw_portrait  # noqa: E402
 from seeds.portrait_parts import RGB  # noqa: E402

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.adapters.db.models import Actor
+from core.adapters.db.models.talking import Actor
 from core.domain.types import MediaKind, Voice
 from core.ports import SpeechRequest
 from core.ports_services import Services

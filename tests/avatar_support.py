@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from core.adapters.db.database import Database
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.adapters.providers.local_vision import LocalVisionAnalyzer
+from core.adapters.providers.local.vision import LocalVisionAnalyzer
 from core.config import Settings
 from core.ports_services import ProviderChoice, Providers, Services
 from tests.conftest import make_services

@@ -76,7 +76,7 @@ def pg_database_url() -> Iterator[str]:
 
 
 def truncate_all(db: Database) -> None:
-    from core.adapters.db.models import Base
+    from core.adapters.db.models.base import Base
 
     with db.engine.begin() as conn:
         names = ", ".join(t.name for t in Base.metadata.sorted_tables)
@@ -128,6 +128,6 @@ def services(settings: Settings, db: Database) -> Iterator[Services]:
 
 @pytest.fixture
 def owner(services: Services) -> str:
-    from core.services.identity import ensure_user
+    from core.services.accounts.identity import ensure_user
 
     return ensure_user(services.db, "owner@example.com")

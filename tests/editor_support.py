@@ -10,12 +10,14 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from core.adapters.db.models import Actor, Job, JobStep, ProjectMember, VideoAsset
-from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcOutput, UgcScene
+from core.adapters.db.models.ads import Ad, AdAsset, AdOutput, AdScene
+from core.adapters.db.models.jobs import Job, JobStep
+from core.adapters.db.models.projects import ProjectMember
+from core.adapters.db.models.talking import Actor, VideoAsset
 from core.bootstrap import Services
 from core.domain.types import MediaKind
-from core.services.identity import ensure_user
-from core.services.projects import create_project
+from core.services.accounts.identity import ensure_user
+from core.services.talking.projects import create_project
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
@@ -85,7 +87,7 @@ def finished_ad(services: Services, tmp: Path, *, email: str = "owner@example.co
     clips = [make_clip(tmp / f"clip{i}.mp4", 3.0, pattern=p) for i, p in enumerate(("testsrc", "testsrc2"))]
     voices = [make_tone(tmp / f"voice{i}.wav", 1.5, 300 + 100 * i) for i in range(2)]
     with services.db.session() as session:
-        ad = UgcAd(
+        ad = Ad(
             owner_id=owner,
             project_id=project_id,
             title="Serum",
@@ -101,7 +103,7 @@ def finished_ad(services: Services, tmp: Path, *, email: str = "owner@example.co
         ad.job_id = job.id
         used: dict[str, dict[str, str]] = {"clips": {}, "voices": {}}
         for number in (1, 2):
-            scene = UgcScene(ad_id=ad.id, number=number, spec={"dialogue": f"line {number}"})
+            scene = AdScene(ad_id=ad.id, number=number, spec={"dialogue": f"line {number}"})
             session.add(scene)
             session.flush()
             for kind, files, bucket, ctype in (
@@ -109,7 +111,7 @@ def finished_ad(services: Services, tmp: Path, *, email: str = "owner@example.co
                 ("audio", voices, MediaKind.AUDIO, "audio/wav"),
             ):
                 key = _put(services, bucket, files[number - 1], f"test/{ad.id}/{kind}{number}", ctype)
-                asset = UgcAsset(
+                asset = AdAsset(
                     ad_id=ad.id,
                     scene_id=scene.id,
                     kind=kind,
@@ -136,7 +138,7 @@ def finished_ad(services: Services, tmp: Path, *, email: str = "owner@example.co
         }
         for name, output in outputs.items():
             session.add(JobStep(job_id=job.id, name=name, status="completed", output=output))
-        out = UgcOutput(
+        out = AdOutput(
             ad_id=ad.id,
             job_id=job.id,
             aspect="9:16",

@@ -187,13 +187,18 @@ def refused(message: str = "prompt refused by the safety filter") -> ProviderErr
 
 def add_actor(services: Any, key: str = "test_actor", *, portrait: bytes = PNG_1PX, **fields: Any) -> str:
     """A catalog actor with a stored portrait, without going through the seed loader."""
-    from core.adapters.db.models import Actor
+    from core.adapters.db.models.talking import Actor
     from core.domain.types import MediaKind
 
     image_key = services.storage.put_bytes(MediaKind.IMAGE, portrait, name=f"catalog/{key}", content_type="image/png")
     values = dict(
-        key=key, display_name="Test Actor", image_key=image_key, voice_id="en-us",
-        age_range="25-34", gender="female", tags=["beach", "general"],
+        key=key,
+        display_name="Test Actor",
+        image_key=image_key,
+        voice_id="en-us",
+        age_range="25-34",
+        gender="female",
+        tags=["beach", "general"],
     )
     values.update(fields)
     with services.db.session() as session:

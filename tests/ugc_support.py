@@ -13,15 +13,15 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from core.adapters.db.database import Database
-from core.adapters.db.models import Actor
+from core.adapters.db.models.talking import Actor
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.config import Settings
-from core.domain.ugc import BriefInput, Platform
+from core.domain.ads import BriefInput, Platform
 from core.ports import PollResult, Submission
 from core.ports_services import ProviderChoice, Providers, Services
-from core.services import ugc_ads, ugc_avatar, ugc_product, ugc_script
-from core.services.identity import ensure_user
-from core.services.projects import create_project
+from core.services.accounts.identity import ensure_user
+from core.services.ads import avatar, product, script, wizard
+from core.services.talking.projects import create_project
 from seeds.loader import seed_actors
 from tests.conftest import make_services, make_settings
 
@@ -109,16 +109,16 @@ def new_ad(services: Services, email: str = "maker@example.com") -> tuple[str, s
     """(user id, ad id) of a fresh ad in a fresh project."""
     user = ensure_user(services.db, email)
     project = create_project("Launch", owner_id=user, services=services)
-    return user, ugc_ads.open_wizard(project.id, user_id=user, services=services)
+    return user, wizard.open_wizard(project.id, user_id=user, services=services)
 
 
 def scripted_ad(services: Services, *, duration_s: int = 15, email: str = "maker@example.com") -> tuple[str, str]:
     """An ad through steps 1-4 (product, catalog avatar, brief, script) with the offline writers."""
     user, ad_id = new_ad(services, email)
-    ugc_product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=user, services=services)
-    ugc_product.add_product_images(ad_id, [product_png()], user_id=user, services=services)
-    ugc_product.extract_product_dna(ad_id, user_id=user, services=services)
-    ugc_avatar.choose_catalog_actor(ad_id, actor_id(services), user_id=user, services=services)
+    product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=user, services=services)
+    product.add_product_images(ad_id, [product_png()], user_id=user, services=services)
+    product.extract_product_dna(ad_id, user_id=user, services=services)
+    avatar.choose_catalog_actor(ad_id, actor_id(services), user_id=user, services=services)
     brief = BriefInput(
         Platform.TIKTOK,
         "testimonial",
@@ -126,6 +126,6 @@ def scripted_ad(services: Services, *, duration_s: int = 15, email: str = "maker
         duration_s,
         "A vitamin C serum for busy mornings; tired of dull skin; absorbs fast",
     )
-    ugc_script.save_brief(ad_id, brief, user_id=user, services=services)
-    ugc_script.generate_script(ad_id, user_id=user, services=services)
+    script.save_brief(ad_id, brief, user_id=user, services=services)
+    script.generate_script(ad_id, user_id=user, services=services)
     return user, ad_id

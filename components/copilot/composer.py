@@ -13,11 +13,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from components import ugc_generate
+from components.ads import generate
+from core.domain.ad_views import AdView
+from core.domain.ads import AdStatus
 from core.domain.copilot import ChatView, Mode
 from core.domain.types import ACTIVE_JOB_STATUSES
-from core.domain.ugc import AdStatus
-from core.domain.ugc_views import AdView
 from core.errors import ContentBlocked, ProviderError, StudioError, ValidationError
 from core.ports_services import Services
 from core.services.copilot import calls, facts, pipeline, turns
@@ -99,7 +99,7 @@ def progress(ad: AdView | None, *, user_id: str, services: Services) -> None:
     if ad is None or ad.job is None or ad.status in (AdStatus.REVIEW, AdStatus.NEEDS_ATTENTION):
         return
     if ad.job.status in ACTIVE_JOB_STATUSES:
-        ugc_generate.live_progress(ad, user_id=user_id, services=services)
+        generate.live_progress(ad, user_id=user_id, services=services)
 
 
 def composer(chat: ChatView, ad: AdView | None, *, user_id: str, services: Services) -> None:

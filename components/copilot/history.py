@@ -7,14 +7,14 @@ import logging
 
 import streamlit as st
 
-from components import ugc_media
+from components.ads import media
 from components.runtime import show_error
+from core.domain.ad_views import AdView
+from core.domain.ads import AdStatus
 from core.domain.copilot import ChatView, MessageKind, MessageView
-from core.domain.ugc import AdStatus
-from core.domain.ugc_views import AdView
 from core.errors import StudioError
 from core.ports_services import Services
-from core.services import ugc_ads
+from core.services.ads import wizard
 from core.services.copilot import pipeline
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def storyboard(ad: AdView, chat: ChatView, *, live: bool, user_id: str, services
         frame = next((f for f in scene.frames if f.id == scene.approved_frame_id), None)
         frame = frame or next((f for f in scene.frames if f.status.value == "ready"), None)
         with column:
-            ugc_media.image(
+            media.image(
                 frame.media_key if frame else None, user_id=user_id, services=services, caption=f"Scene {scene.number}"
             )
             st.caption(f"“{scene.script.dialogue}”")
@@ -65,7 +65,7 @@ def _body(
     if message.attachments:
         with st.container(horizontal=True):
             for key in message.attachments[:6]:
-                ugc_media.image(key, user_id=user_id, services=services, width=110)
+                media.image(key, user_id=user_id, services=services, width=110)
     live = latest.get(message.kind) == message.id
     if ad is None or message.ad_id != ad.id:
         return
@@ -73,7 +73,7 @@ def _body(
         storyboard(ad, chat, live=live, user_id=user_id, services=services)
     elif message.kind is MessageKind.VIDEO and live and ad.outputs:
         output = ad.outputs[0]
-        ugc_media.video(output.video_key, user_id=user_id, services=services)
+        media.video(output.video_key, user_id=user_id, services=services)
         st.caption(f"{output.aspect} · {output.duration_s:.1f} s · also in the Mass generator and the Library")
     if live and message.kind in (MessageKind.STORYBOARD, MessageKind.VIDEO):
         step = "result" if ad.status is AdStatus.COMPLETED else "generate"
@@ -87,7 +87,7 @@ def history(chat: ChatView, *, user_id: str, services: Services) -> AdView | Non
     ad = None
     if chat.ad_id:
         try:
-            ad = ugc_ads.get_ad(chat.ad_id, user_id=user_id, services=services)
+            ad = wizard.get_ad(chat.ad_id, user_id=user_id, services=services)
         except StudioError as exc:
             show_error(exc)
     latest = {m.kind: m.id for m in chat.messages}

@@ -12,7 +12,7 @@ from components.labels import capability_label
 from components.runtime import show_error
 from core.errors import StudioError
 from core.ports_services import Services
-from core.services.keys import VENDORS
+from core.services.connections.keys import VENDORS
 from core.services.resilience import health, key_pool
 
 STATUS_WORDS = {"active": "active", "rate_limited": "rate-limited", "exhausted": "out of credits", "error": "rejected"}

@@ -13,7 +13,7 @@ from components.runtime import show_error
 from core.domain.types import ProjectView
 from core.errors import StudioError
 from core.ports_services import Services
-from core.services.projects import list_projects
+from core.services.talking.projects import list_projects
 from core.services.variant_factory import files
 
 logger = logging.getLogger(__name__)

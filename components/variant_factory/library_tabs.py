@@ -10,7 +10,7 @@ import streamlit as st
 from components.choices import labelled
 from components.variant_factory.common import attempt, download, pager, play_audio, play_video, poster
 from core.ports_services import Services
-from core.services.catalog import list_actors
+from core.services.talking.catalog import list_actors
 from core.services.variant_factory import audio, collections, hooks, media, uploads, voiceovers
 from core.services.variant_factory.views import AudioView, VideoView
 
@@ -144,9 +144,7 @@ def videos_tab(project_id: str, *, user_id: str, services: Services) -> None:
                     lambda: media.add_studio_video(project_id, picked, user_id=user_id, services=services),
                     "Video added.",
                 )
-    st.fragment(_pending_uploads, run_every=_upload_poll(project_id, user_id, services))(
-        project_id, user_id, services
-    )
+    st.fragment(_pending_uploads, run_every=_upload_poll(project_id, user_id, services))(project_id, user_id, services)
     left, middle, right = st.columns([3, 2, 2])
     query = left.text_input("Search titles", key="vlib_query")
     kind = middle.selectbox("Type", list(VIDEO_KINDS), format_func=labelled(VIDEO_KINDS), key="vlib_kind") or None
@@ -288,8 +286,7 @@ def _add_hooks(project_id: str, *, user_id: str, services: Services) -> None:
             )
             if result is not None:
                 st.success(
-                    f"Added {result.added}; {result.duplicates} duplicates and {result.empty} empty "
-                    "lines dropped."
+                    f"Added {result.added}; {result.duplicates} duplicates and {result.empty} empty lines dropped."
                 )
 
 

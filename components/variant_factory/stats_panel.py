@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.ports_services import Services
-from core.services import spend
+from core.services.usage import spend
 from core.services.variant_factory import stats
 
 CHIP = {

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import Actor, JobStep
+from core.adapters.db.models.jobs import JobStep
+from core.adapters.db.models.talking import Actor
 from core.domain.types import Voice
 from core.domain.voices import voices_for_actor
 from core.ports_services import Services

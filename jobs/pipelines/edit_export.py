@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import Job, VideoAsset
-from core.adapters.db.models_edit import Edit, EditExport, EditVersion
-from core.adapters.db.models_ugc import UgcOutput
+from core.adapters.db.models.ads import AdOutput
+from core.adapters.db.models.editor import Edit, EditExport, EditVersion
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.talking import VideoAsset
 from core.adapters.media.edit_render import EditRenderer, export_settings
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.domain.edit import EditDoc
@@ -87,10 +88,10 @@ def _export(session: Session, job: Job) -> tuple[EditExport | None, Edit | None]
 
 
 def _place_beside_ad(session: Session, edit: Edit, job: Job, out: dict[str, Any], aspect: str) -> str | None:
-    original = session.get(UgcOutput, edit.source_id)
+    original = session.get(AdOutput, edit.source_id)
     if original is None:
         return None
-    row = UgcOutput(
+    row = AdOutput(
         ad_id=original.ad_id,
         job_id=job.id,
         aspect=aspect,

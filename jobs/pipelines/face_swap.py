@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import Job
-from core.adapters.db.models_avatars import FaceSwap
+from core.adapters.db.models.avatars import FaceSwap
+from core.adapters.db.models.jobs import Job
 from core.domain.media import VideoFile
 from core.domain.types import ErrorInfo, MediaKind
 from core.errors import JobCancelled

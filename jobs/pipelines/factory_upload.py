@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import Job
-from core.adapters.db.models_factory import LibraryUpload
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.variant_factory import LibraryUpload
 from core.domain.types import ErrorInfo, MediaKind
 from core.errors import JobCancelled, MediaRejected
 from core.ports_services import Services

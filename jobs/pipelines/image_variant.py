@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import Actor, ActorImageVariant, Job
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.talking import Actor, ActorImageVariant
 from core.domain.types import ErrorInfo, MediaKind
 from core.errors import JobCancelled
 from core.ports import ImageEditRequest

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import Actor, ActorImageVariant, Job, VideoAsset
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.talking import Actor, ActorImageVariant, VideoAsset
 from core.domain.text import speakable
 from core.domain.types import ErrorInfo, MediaKind, VideoStatus, Voice
 from core.errors import JobCancelled, NotFound

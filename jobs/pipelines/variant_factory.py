@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import Actor, Job
-from core.adapters.db.models_factory import BatchVariant, LibraryAudio, VariantBatch
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.talking import Actor
+from core.adapters.db.models.variant_factory import BatchVariant, LibraryAudio, VariantBatch
 from core.adapters.media.variants import HookStyle, VariantRenderer, VariantSpec
 from core.domain.types import ErrorInfo, MediaKind
 from core.errors import JobCancelled

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from core.adapters.db.database import Database
 from core.bootstrap import Services, install_services
 from core.config import Settings
-from core.services.identity import ensure_user
+from core.services.accounts.identity import ensure_user
 from seeds.loader import seed_actors
 from tests.conftest import make_services
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.ports_services import Services
 from core.services.avatars import lora, manage
-from core.services.projects import create_project
+from core.services.talking.projects import create_project
 from tests.app.test_pages import OpenPage, shown
 from tests.avatar_support import front, png, three_views
 from tests.stubs.fal import safetensors_bytes
@@ -13,8 +13,8 @@ from tests.stubs.fal import safetensors_bytes
 def _vision(services: Services) -> None:
     """The real offline vision (face cascades) and media toolkit instead of the page tests' fakes."""
     from core.adapters.media.ffmpeg import FfmpegToolkit
-    from core.adapters.providers.local_image_edit import LocalImageEditor
-    from core.adapters.providers.local_vision import LocalVisionAnalyzer
+    from core.adapters.providers.local.image_edit import LocalImageEditor
+    from core.adapters.providers.local.vision import LocalVisionAnalyzer
     from core.ports_services import ProviderChoice
 
     services.media = FfmpegToolkit()

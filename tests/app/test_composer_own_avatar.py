@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.adapters.db.models import VideoAsset
+from core.adapters.db.models.talking import VideoAsset
 from core.bootstrap import Services
 from core.services.avatars import manage
-from core.services.projects import create_project
+from core.services.talking.projects import create_project
 from tests.app.test_avatars_page import _vision
 from tests.app.test_pages import OpenPage, chips, shown, submit
 from tests.avatar_support import three_views

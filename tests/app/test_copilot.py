@@ -11,11 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from core.adapters.db.database import Database
 from core.bootstrap import Services, install_services
-from core.domain.ugc import AdStatus
-from core.services import ugc_ads
+from core.domain.ads import AdStatus
+from core.services.accounts.identity import ensure_user
+from core.services.ads import wizard
 from core.services.copilot import chats
-from core.services.identity import ensure_user
-from core.services.projects import create_project
+from core.services.talking.projects import create_project
 from seeds.loader import seed_actors
 from tests.app.conftest import APP
 from tests.copilot.support import copilot_services
@@ -92,7 +92,7 @@ def test_a_conversation_from_hi_to_a_finished_ad(studio: Services) -> None:
 
     chat_id = at.session_state["copilot_chat_id"]
     ad_id = chats.get_chat(chat_id, user_id=creator, services=studio).ad_id
-    ad = ugc_ads.get_ad(ad_id or "", user_id=creator, services=studio)
+    ad = wizard.get_ad(ad_id or "", user_id=creator, services=studio)
     assert ad.status is AdStatus.COMPLETED and ad.outputs and ad.avatar and ad.avatar.name == "Ava"
     assert "my serum" not in ad.product_images[0].image_key  # the upload's name is never used
 
@@ -127,8 +127,8 @@ def test_chats_are_listed_renamed_and_deleted_in_the_sidebar(studio: Services) -
 def test_a_broken_answer_shows_a_banner_with_a_retry(tmp_path: Path, sqlite_db: Database) -> None:
     import httpx
 
-    from core.adapters.providers.google_common import make_genai_client
-    from core.adapters.providers.google_copilot import GoogleCopilot
+    from core.adapters.providers.google.common import make_genai_client
+    from core.adapters.providers.google.copilot import GoogleCopilot
     from tests.stubs import GoogleStub
 
     with GoogleStub() as google:
@@ -161,7 +161,7 @@ def test_a_broken_answer_shows_a_banner_with_a_retry(tmp_path: Path, sqlite_db: 
 
 
 def test_a_viewer_reads_a_shared_chat_but_cannot_write(studio: Services) -> None:
-    from core.services import team
+    from core.services.accounts import team
 
     owner = ensure_user(studio.db, "owner@example.com")
     me = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")

@@ -73,7 +73,7 @@ def test_no_page_icon_loads_from_a_font_cdn() -> None:
 def test_a_refused_file_name_gets_a_plain_message(
     open_page: OpenPage, app_services: Services, creator: str, name: str, says: str
 ) -> None:
-    from core.services.projects import create_project
+    from core.services.talking.projects import create_project
 
     project = create_project("Launch", owner_id=creator, services=app_services)
     at = open_page("pages/project.py", project_id=project.id)
@@ -86,7 +86,7 @@ def test_a_refused_file_name_gets_a_plain_message(
 
 def test_text_shown_back_is_literal_not_markdown(open_page: OpenPage, app_services: Services, creator: str) -> None:
     from components.labels import literal
-    from core.services.projects import create_project
+    from core.services.talking.projects import create_project
 
     title = "**Big** [sale](http://evil.example) :red[now] $x$"
     create_project(title, owner_id=creator, services=app_services)
@@ -106,7 +106,7 @@ def test_voices_read_as_a_person_would_say_them(open_page: OpenPage) -> None:
 def test_members_in_single_user_mode_says_invitations_need_sign_in(
     open_page: OpenPage, app_services: Services, creator: str
 ) -> None:
-    from core.services.projects import create_project
+    from core.services.talking.projects import create_project
 
     project = create_project("Launch", owner_id=creator, services=app_services)
     at = open_page("pages/team.py", project_id=project.id)
@@ -116,7 +116,7 @@ def test_members_in_single_user_mode_says_invitations_need_sign_in(
 def test_scene_studio_empty_state_links_to_the_mass_generator(
     open_page: OpenPage, app_services: Services, creator: str
 ) -> None:
-    from core.services.projects import create_project
+    from core.services.talking.projects import create_project
 
     create_project("Launch", owner_id=creator, services=app_services)
     at = open_page("pages/scenes.py")
@@ -127,13 +127,13 @@ def test_scene_studio_empty_state_links_to_the_mass_generator(
 def test_copy_link_explains_how_to_turn_links_on_when_they_cannot_work(
     open_page: OpenPage, app_services: Services, creator: str
 ) -> None:
-    from core.services.projects import create_project
-    from core.services.videos import VideoRequest, create_video
+    from core.services.talking.projects import create_project
+    from core.services.talking.videos import VideoRequest, create_video
 
     project = create_project("Launch", owner_id=creator, services=app_services)
     from sqlalchemy import select as _select
 
-    from core.adapters.db.models import Actor
+    from core.adapters.db.models.talking import Actor
 
     with app_services.db.session() as session:
         actor_id = session.scalar(_select(Actor.id))

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core.adapters.db.models import Job, VideoAsset
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.talking import VideoAsset
 from core.ports_services import Services
-from core.services.projects import create_project, list_projects
-from core.services.videos import VideoRequest, create_video
+from core.services.talking.projects import create_project, list_projects
+from core.services.talking.videos import VideoRequest, create_video
 
 PAGES = [
     "pages/home.py",
@@ -190,6 +191,7 @@ def test_a_video_in_flight_is_cancelled_from_its_card(
         job = session.get(Job, video.job_id)  # type: ignore[union-attr]
         assert job is not None and job.cancel_requested and job.status == "cancelled"
 
+
 def test_a_video_stopped_on_an_unconfirmed_paid_call_retries_only_on_consent(
     open_page: OpenPage, app_services: Services, creator: str
 ) -> None:
@@ -200,7 +202,8 @@ def test_a_video_stopped_on_an_unconfirmed_paid_call_retries_only_on_consent(
     project = create_project("Launch", owner_id=creator, services=app_services)
     video_id = create_video(
         VideoRequest(project.id, _first_actor_id(app_services), script="Short and sweet."),
-        user_id=creator, services=app_services,
+        user_id=creator,
+        services=app_services,
     )
     app_services.queue.drain()
     at = open_page("pages/project.py", project_id=project.id)
@@ -244,7 +247,7 @@ def test_usage_renders_charts_after_a_completed_job(open_page: OpenPage, app_ser
 
 def _actor_names(at: AppTest) -> list[str]:
     """Names on the actor cards, recognised against the seeded catalog."""
-    from core.services.catalog import list_actors
+    from core.services.talking.catalog import list_actors
 
     catalog = {f"**{a.display_name}**" for a in list_actors(services=_installed())}
     return [m.value.strip("*") for m in at.markdown if m.value in catalog]
@@ -257,7 +260,7 @@ def _installed() -> Services:
 
 
 def _first_actor_id(services: Services) -> str:
-    from core.services.catalog import list_actors
+    from core.services.talking.catalog import list_actors
 
     return list_actors(services=services)[0].id
 
@@ -270,7 +273,7 @@ def _app_path():  # type: ignore[no-untyped-def]
 
 def test_prepare_uploaded_audio_refuses_61_seconds_with_the_limit(app_services: Services, creator: str) -> None:
     from core.errors import MediaRejected
-    from core.services.videos import prepare_uploaded_audio
+    from core.services.talking.videos import prepare_uploaded_audio
     from tests.fakes import FakeMedia
 
     app_services.media = FakeMedia(duration_s=61)
@@ -307,7 +310,7 @@ def test_composer_checks_an_upload_by_its_content(
 def test_an_inline_image_prompt_saves_a_reusable_variant(
     open_page: OpenPage, app_services: Services, creator: str
 ) -> None:
-    from core.services.variants import list_variants
+    from core.services.talking.variants import list_variants
 
     project = create_project("Launch", owner_id=creator, services=app_services)
     at = open_page("pages/project.py", project_id=project.id)
@@ -352,7 +355,7 @@ def _chips_script() -> None:
     from components.job_progress import WatchedChip, job_progress
     from core.bootstrap import get_services
     from core.domain.types import JobStatus, JobView, VideoStatus
-    from core.services.library import GalleryQuery, list_videos
+    from core.services.talking.gallery import GalleryQuery, list_videos
 
     services = get_services()
     st.session_state["runs"] = st.session_state.get("runs", 0) + 1
@@ -443,16 +446,16 @@ def test_settings_shows_each_actors_voice_per_provider_and_tests_them(open_page,
 def test_the_library_holds_finished_ads_beside_videos(
     open_page: OpenPage, app_services: Services, creator: str
 ) -> None:
-    from core.adapters.db.models_ugc import UgcOutput
-    from core.services import ugc_ads, ugc_product
+    from core.adapters.db.models.ads import AdOutput
+    from core.services.ads import product, wizard
 
     project = create_project("Serums", owner_id=creator, services=app_services)
     create_video(VideoRequest(project.id, _first_actor_id(app_services), script="Coffee that wakes you."),
                  user_id=creator, services=app_services)  # fmt: skip
-    ad_id = ugc_ads.open_wizard(project.id, user_id=creator, services=app_services)
-    ugc_product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=creator, services=app_services)
+    ad_id = wizard.open_wizard(project.id, user_id=creator, services=app_services)
+    product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=creator, services=app_services)
     with app_services.db.session() as session:
-        output = UgcOutput(ad_id=ad_id, job_id="j", aspect="9:16", video_key="video/x.mp4", duration_s=15.0)
+        output = AdOutput(ad_id=ad_id, job_id="j", aspect="9:16", video_key="video/x.mp4", duration_s=15.0)
         session.add(output)
         session.flush()
         output_id = output.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from core.adapters.db.models_resilience import PoolKey
+from core.adapters.db.models.resilience import PoolKey
 from core.adapters.providers.key_pool import KeyLedger
 from core.bootstrap import ProviderChoice, Services
 from core.errors import ProviderError

@@ -10,8 +10,9 @@ from pydantic import SecretStr
 from streamlit.testing.v1 import AppTest
 
 from core.ports_services import Services
-from core.services import accounts, keys, team
-from core.services.projects import create_project
+from core.services.accounts import sessions, team
+from core.services.connections import keys
+from core.services.talking.projects import create_project
 from tests.app.conftest import APP, ROOT
 
 PASSWORD = "correct horse battery"
@@ -48,7 +49,7 @@ def _only_the_sign_in_form(at: AppTest) -> None:
 
 
 def test_a_page_opened_without_signing_in_shows_the_sign_in_form_and_nothing_else(local: Services) -> None:
-    owner = accounts.sign_up("owner@example.com", PASSWORD, services=local)
+    owner = sessions.sign_up("owner@example.com", PASSWORD, services=local)
     create_project("Top secret launch", owner_id=owner.user_id, services=local)
     at = AppTest.from_file(APP, default_timeout=30).run()
     _only_the_sign_in_form(at)
@@ -64,7 +65,7 @@ def test_a_page_opened_without_signing_in_shows_the_sign_in_form_and_nothing_els
 
 
 def test_sign_in_opens_the_studio_and_sign_out_ends_the_session(local: Services) -> None:
-    accounts.sign_up("maya@example.com", PASSWORD, services=local)
+    sessions.sign_up("maya@example.com", PASSWORD, services=local)
     at = AppTest.from_file(APP, default_timeout=30).run()
     _sign_in(at, "maya@example.com", "not the password")
     assert any("do not match" in e.value for e in at.error) and [t.value for t in at.title] == ["Sign in"]
@@ -72,7 +73,7 @@ def test_sign_in_opens_the_studio_and_sign_out_ends_the_session(local: Services)
     _sign_in(at, "maya@example.com", PASSWORD)
     assert not at.exception, at.exception
     token = at.session_state["auth.token"]
-    assert accounts.resolve_session(token, services=local) is not None
+    assert sessions.resolve_session(token, services=local) is not None
     assert "maya@example.com" in [c.value.split(" ", 1)[-1] for c in at.sidebar.caption]
     at.switch_page("pages/projects.py").run()
     assert [t.value for t in at.title] == ["Projects"]
@@ -80,7 +81,7 @@ def test_sign_in_opens_the_studio_and_sign_out_ends_the_session(local: Services)
     assert "Signed in as **maya@example.com**" in _texts(at)
     _click(at, "Sign out")
     _only_the_sign_in_form(at)
-    assert accounts.resolve_session(token, services=local) is None
+    assert sessions.resolve_session(token, services=local) is None
     assert "auth.token" not in at.session_state and "user_id" not in at.session_state
 
 
@@ -91,7 +92,7 @@ def test_sign_up_from_the_form(local: Services) -> None:
     _click(at, "Create account")
     assert not at.exception, at.exception
     assert [t.value for t in at.title] != ["Sign in"]
-    assert accounts.account(at.session_state["user_id"], services=local).email == "new@example.com"
+    assert sessions.account(at.session_state["user_id"], services=local).email == "new@example.com"
 
 
 def test_public_mode_without_sign_in_is_refused_in_plain_words(app_services: Services) -> None:
@@ -113,7 +114,7 @@ def test_single_sign_on_maps_the_identity_to_an_account(app_services: Services) 
     at.user = {"is_logged_in": True, "email": "sso@example.com", "name": "Sam", "email_verified": True}
     at.run()
     assert not at.exception, at.exception
-    assert accounts.account(at.session_state["user_id"], services=app_services).email == "sso@example.com"
+    assert sessions.account(at.session_state["user_id"], services=app_services).email == "sso@example.com"
 
 
 @pytest.mark.parametrize("page", ["pages/team.py", "pages/activity.py", "pages/account.py"])

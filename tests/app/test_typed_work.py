@@ -8,7 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.ports_services import Services
-from core.services.projects import create_project, list_projects
+from core.services.talking.projects import create_project, list_projects
 
 ROOT = Path(__file__).resolve().parents[2]
 OpenPage = Callable[..., AppTest]

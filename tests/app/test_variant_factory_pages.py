@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.ports_services import Services
-from core.services.projects import create_project
+from core.services.talking.projects import create_project
 from core.services.variant_factory import audio, handoff, hooks, media, uploads
 from tests.app.conftest import APP
 from tests.app.test_pages import chips, shown, submit, texts
@@ -132,13 +132,13 @@ def test_usage_shows_studio_stats_and_the_sidebar_credits(open_page, factory, tm
 
 
 def test_the_images_and_models_tabs_list_the_projects_media(open_page, factory) -> None:  # type: ignore[no-untyped-def]
-    from core.adapters.db.models_avatars import LoraModel
-    from core.services import ugc_ads
+    from core.adapters.db.models.avatars import LoraModel
+    from core.services.ads import wizard
     from core.services.variant_factory import images
     from tests.ugc_support import product_png
 
     services, user, project = factory
-    ad = ugc_ads.open_wizard(project, user_id=user, services=services)
+    ad = wizard.open_wizard(project, user_id=user, services=services)
     images.upload_product_photos(ad, [product_png()], user_id=user, services=services)
     with services.db.session() as session:
         session.add(

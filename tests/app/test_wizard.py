@@ -11,10 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from core.adapters.db.database import Database
 from core.bootstrap import Services, install_services
-from core.domain.ugc import AdStatus
-from core.services import ugc_ads
-from core.services.identity import ensure_user
-from core.services.projects import create_project
+from core.domain.ads import AdStatus
+from core.services.accounts.identity import ensure_user
+from core.services.ads import wizard
+from core.services.talking.projects import create_project
 from seeds.loader import seed_actors
 from tests.app.conftest import APP
 from tests.ugc_support import product_png, scripted_ad, ugc_services, ugc_settings
@@ -107,7 +107,7 @@ def test_six_steps_from_product_photos_to_a_finished_checked_video(studio: Servi
     for check in ("lips", "silence", "product", "captions clear", "captions match voice"):
         assert f"**{check}**" in _texts(at), check  # what a viewer sees is checked, and shown
     (ad_id,) = {at.session_state["ugc_ad_id"]}
-    ad = ugc_ads.get_ad(ad_id, user_id=creator, services=studio)
+    ad = wizard.get_ad(ad_id, user_id=creator, services=studio)
     assert ad.status is AdStatus.COMPLETED and ad.product_images and ad.outputs[0].qc.passed  # type: ignore[union-attr]
     assert "serum" not in ad.product_images[0].image_key  # the upload's name is never used
     checked = {f.check for f in ad.outputs[0].qc.findings if f.checked}  # type: ignore[union-attr]
@@ -117,8 +117,8 @@ def test_six_steps_from_product_photos_to_a_finished_checked_video(studio: Servi
 def test_a_refresh_resumes_the_saved_step(studio: Services) -> None:
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
     project = create_project("Resume", owner_id=creator, services=studio)
-    ad_id = ugc_ads.open_wizard(project.id, user_id=creator, services=studio)
-    ugc_ads.save_step(ad_id, "brief", user_id=creator, services=studio)
+    ad_id = wizard.open_wizard(project.id, user_id=creator, services=studio)
+    wizard.save_step(ad_id, "brief", user_id=creator, services=studio)
     at = _open("pages/wizard.py", project_id=project.id)  # a new session: nothing in session state
     assert at.session_state["ugc_ad_id"] == ad_id and "3. Brief" in _texts(at)
 
@@ -126,7 +126,7 @@ def test_a_refresh_resumes_the_saved_step(studio: Services) -> None:
 def test_the_scene_studio_shows_each_scene_and_generates_in_batch(studio: Services) -> None:
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
     _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
-    project_id = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).project_id
+    project_id = wizard.get_ad(ad_id, user_id=creator, services=studio).project_id
     at = _open("pages/scenes.py", project_id=project_id)
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     assert sum("Scene " in b and "pending" in b for b in badges) == 3
@@ -142,9 +142,9 @@ def test_the_scene_studio_shows_each_scene_and_generates_in_batch(studio: Servic
 def test_generate_shows_the_estimate_and_a_limit_in_plain_words(studio: Services) -> None:
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
     _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
-    ugc_ads.save_step(ad_id, "generate", user_id=creator, services=studio)
+    wizard.save_step(ad_id, "generate", user_id=creator, services=studio)
     studio.settings.prices.local_per_unit = 0.05
-    project_id = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).project_id
+    project_id = wizard.get_ad(ad_id, user_id=creator, services=studio).project_id
     at = _open("pages/wizard.py", project_id=project_id)
     assert "5. Generate" in _texts(at)
     (caption,) = [c.value for c in at.caption if "Cost:" in c.value]
@@ -153,19 +153,19 @@ def test_generate_shows_the_estimate_and_a_limit_in_plain_words(studio: Services
     _submit(at, "Generate the ad")
     (error,) = [e.value for e in at.error]
     assert "daily limit" in error and "resets at midnight UTC" in error and "cost_ceiling" in error
-    assert ugc_ads.get_ad(ad_id, user_id=creator, services=studio).job is None
+    assert wizard.get_ad(ad_id, user_id=creator, services=studio).job is None
 
 
 def test_a_photo_avatar_gets_a_voice_from_the_list_with_a_preview(studio: Services) -> None:
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
     project = create_project("Voices", owner_id=creator, services=studio)
-    ad_id = ugc_ads.open_wizard(project.id, user_id=creator, services=studio)
-    ugc_ads.save_step(ad_id, "avatar", user_id=creator, services=studio)
+    ad_id = wizard.open_wizard(project.id, user_id=creator, services=studio)
+    wizard.save_step(ad_id, "avatar", user_id=creator, services=studio)
     portrait = (Path(__file__).resolve().parents[2] / "seeds" / "actors" / "kenji_base_08.png").read_bytes()
-    from core.services import ugc_avatar
+    from core.services.ads import avatar
 
-    ugc_avatar.create_avatar_from_photos(ad_id, "Me", [portrait], user_id=creator, services=studio)
-    voice = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).avatar.voice  # type: ignore[union-attr]
+    avatar.create_avatar_from_photos(ad_id, "Me", [portrait], user_id=creator, services=studio)
+    voice = wizard.get_ad(ad_id, user_id=creator, services=studio).avatar.voice  # type: ignore[union-attr]
     assert voice["voices"]["espeak"] == voice["voice_id"]  # a sensible default for the offline provider
     at = _open("pages/wizard.py", project_id=project.id)
     picker = at.selectbox(key="ugc_avatar_voice")
@@ -174,26 +174,26 @@ def test_a_photo_avatar_gets_a_voice_from_the_list_with_a_preview(studio: Servic
     _click(at, "ugc_voice_preview")
     assert len(at.get("audio")) >= 1
     _click(at, "ugc_voice_use")
-    voice = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).avatar.voice  # type: ignore[union-attr]
+    voice = wizard.get_ad(ad_id, user_id=creator, services=studio).avatar.voice  # type: ignore[union-attr]
     assert voice["voice_id"] == "en-gb-scotland+m2" and voice["voices"] == {"espeak": "en-gb-scotland+m2"}
     from core.errors import ValidationError
 
     with pytest.raises(ValidationError, match="is not a eSpeak NG"):
-        ugc_avatar.set_avatar_voice(ad_id, "Kore", user_id=creator, services=studio)  # not this provider's
+        avatar.set_avatar_voice(ad_id, "Kore", user_id=creator, services=studio)  # not this provider's
 
 
 def test_step_4_takes_a_script_typed_from_scratch(studio: Services) -> None:
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
     _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
-    project_id = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).project_id
-    fresh = ugc_ads.open_wizard(project_id, user_id=creator, services=studio, fresh=True)
-    ugc_ads.save_step(fresh, "script", user_id=creator, services=studio)
+    project_id = wizard.get_ad(ad_id, user_id=creator, services=studio).project_id
+    fresh = wizard.open_wizard(project_id, user_id=creator, services=studio, fresh=True)
+    wizard.save_step(fresh, "script", user_id=creator, services=studio)
     at = _open("pages/wizard.py", project_id=project_id)
     assert "4. Script" in _texts(at)
     long_line = " ".join(["really"] * 25)  # longer than 8 s can hold: split over two scenes
     at.text_area(key="ugc_typed_text").input(f"Okay so my skin was dull.\n{long_line}\nTap the link.")
     _submit(at, "Use this script")
-    scenes = ugc_ads.get_ad(fresh, user_id=creator, services=studio).scenes
+    scenes = wizard.get_ad(fresh, user_id=creator, services=studio).scenes
     assert [s.script.scene_type.value for s in scenes] == ["hook", "testimonial", "testimonial", "cta"]
     assert scenes[0].script.dialogue == "Okay so my skin was dull."
     assert all(2 <= s.script.duration_s <= 8 for s in scenes)
@@ -205,24 +205,25 @@ def test_step_4_takes_a_script_typed_from_scratch(studio: Services) -> None:
 def test_a_scene_stopped_by_a_limit_says_so_and_offers_no_retry(studio: Services) -> None:
     from sqlalchemy import select
 
-    from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcScene
-    from core.domain.ugc import AssetKind
-    from core.services import ugc_studio
+    from core.adapters.db.models.ads import Ad, AdAsset, AdScene
+    from core.domain.ads import AssetKind
+    from core.services.ads import studio as ads_studio
 
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
     _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
-    ugc_studio.generate_all(ad_id, AssetKind.AUDIO, user_id=creator, services=studio)
+    ads_studio.generate_all(ad_id, AssetKind.AUDIO, user_id=creator, services=studio)
     message = "Today's spending limit of $1.00 is reached. It resets at midnight UTC (in 3.0 h)."
     with studio.db.session() as session:
-        first = session.scalar(select(UgcScene.id).where(UgcScene.ad_id == ad_id, UgcScene.number == 1))
-        asset = session.scalar(select(UgcAsset).where(UgcAsset.scene_id == first))
+        first = session.scalar(select(AdScene.id).where(AdScene.ad_id == ad_id, AdScene.number == 1))
+        asset = session.scalar(select(AdAsset).where(AdAsset.scene_id == first))
         asset.status, asset.error = "failed", {"code": "cost_ceiling", "message": message}  # type: ignore[union-attr]
-        ad = session.get(UgcAd, ad_id)
+        ad = session.get(Ad, ad_id)
         ad.status, ad.wizard_step = "needs_attention", "generate"  # type: ignore[union-attr]
-    project_id = ugc_ads.get_ad(ad_id, user_id=creator, services=studio).project_id
+    project_id = wizard.get_ad(ad_id, user_id=creator, services=studio).project_id
     at = _open("pages/wizard.py", project_id=project_id)
     assert any("resets at midnight UTC" in e.value for e in at.error)
     assert not [b for b in at.button if (b.key or "").startswith(f"retry_{first}")]
+
 
 def test_next_waits_for_a_complete_step_and_back_stays_in_the_wizard(studio: Services) -> None:
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
@@ -251,16 +252,16 @@ def test_the_project_can_be_changed_after_it_was_picked(studio: Services) -> Non
     assert not at.exception, at.exception
     assert at.query_params["project"] == second.id
     assert at.session_state["ugc_ad_id"] != first_ad
-    assert ugc_ads.get_ad(at.session_state["ugc_ad_id"], user_id=creator, services=studio).project_id == second.id
+    assert wizard.get_ad(at.session_state["ugc_ad_id"], user_id=creator, services=studio).project_id == second.id
 
 
 def test_a_viewer_sees_the_ads_read_only(studio: Services) -> None:
-    from core.adapters.db.models import ProjectMember
+    from core.adapters.db.models.projects import ProjectMember
 
     owner = ensure_user(studio.db, "owner@example.com")
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
     project = create_project("Shared", owner_id=owner, services=studio)
-    ugc_ads.open_wizard(project.id, user_id=owner, services=studio)
+    wizard.open_wizard(project.id, user_id=owner, services=studio)
     with studio.db.session() as session:
         session.add(ProjectMember(project_id=project.id, user_id=creator, role="viewer"))
     at = _open("pages/wizard.py", project_id=project.id)
@@ -271,9 +272,9 @@ def test_a_viewer_sees_the_ads_read_only(studio: Services) -> None:
 
 
 def test_the_best_scoring_frame_is_preselected() -> None:
-    from components.ugc_generate import best_frame_index
-    from core.domain.ugc import AssetKind, AssetStatus
-    from core.domain.ugc_views import AssetView
+    from components.ads.generate import best_frame_index
+    from core.domain.ad_views import AssetView
+    from core.domain.ads import AssetKind, AssetStatus
 
     def frame(i: int, score: float | None) -> AssetView:
         return AssetView(f"f{i}", AssetKind.FRAME, AssetStatus.READY, i, 1, None, None, score, None, None)

@@ -37,8 +37,8 @@ from pathlib import Path
 from core.bootstrap import build_services
 from core.config import Settings
 from core.services import projects
-from core.services.identity import ensure_user
-from core.adapters.db.models_factory import LibraryUpload
+from core.services.accounts.identity import ensure_user
+from core.adapters.db.models.variant_factory import LibraryUpload
 from core.services.variant_factory import audio, hooks, uploads
 from jobs import engine
 data, clips = Path(sys.argv[1]), Path(sys.argv[2])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.adapters.db.database import Database
-from core.adapters.providers.local_copilot import LocalCopilot
+from core.adapters.providers.local.copilot import LocalCopilot
 from core.config import Settings
 from core.ports_services import ProviderChoice, Services
 from tests.ugc_support import ugc_services
@@ -21,12 +21,12 @@ def copilot_services(settings: Settings, db: Database, copilot: Any = None) -> S
 
 def drain_to(services: Services, statuses: set[str], ad_id: str, *, user_id: str, rounds: int = 30) -> str:
     """Run the hand-driven queue until the ad reaches one of `statuses`."""
-    from core.services import ugc_ads
+    from core.services.ads import wizard
 
     status = ""
     for _ in range(rounds):
         services.queue.drain()  # type: ignore[attr-defined]
-        status = ugc_ads.get_ad(ad_id, user_id=user_id, services=services, with_scenes=False).status.value
+        status = wizard.get_ad(ad_id, user_id=user_id, services=services, with_scenes=False).status.value
         if status in statuses:
             return status
     return status

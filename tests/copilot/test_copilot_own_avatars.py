@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from core.adapters.db.database import Database
-from core.adapters.db.models_copilot import CopilotChat
+from core.adapters.db.models.copilot import CopilotChat
 from core.bootstrap import Services
-from core.domain.ugc_views import AdView
-from core.services import team, ugc_ads
+from core.domain.ad_views import AdView
+from core.services.accounts import team
+from core.services.accounts.identity import ensure_user
+from core.services.ads import wizard
 from core.services.avatars import manage
 from core.services.copilot import chats, facts, turns
-from core.services.identity import ensure_user
-from core.services.projects import create_project
+from core.services.talking.projects import create_project
 from seeds.loader import seed_actors
 from tests.avatar_support import three_views
 from tests.copilot.support import copilot_services
@@ -40,7 +41,7 @@ def _say(studio: Services, chat: str, user: str, text: str) -> turns.Turn:
 
 def _ad(studio: Services, chat: str, user: str) -> AdView:
     ad_id = chats.get_chat(chat, user_id=user, services=studio).ad_id or ""
-    return ugc_ads.get_ad(ad_id, user_id=user, services=studio, with_scenes=False)
+    return wizard.get_ad(ad_id, user_id=user, services=studio, with_scenes=False)
 
 
 def test_naming_an_own_avatar_makes_it_the_ads_avatar(studio: Services) -> None:

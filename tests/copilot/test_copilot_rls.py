@@ -13,10 +13,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from core.adapters.db.database import RLS_ROLE, Database
-from core.services import team
+from core.services.accounts import team
+from core.services.accounts.identity import ensure_user
 from core.services.copilot import chats, turns
-from core.services.identity import ensure_user
-from core.services.projects import create_project
+from core.services.talking.projects import create_project
 from tests.conftest import truncate_all
 from tests.copilot.support import copilot_services
 from tests.ugc_support import ugc_settings

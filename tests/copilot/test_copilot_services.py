@@ -14,19 +14,20 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from core.adapters.db.database import Database
-from core.adapters.db.models import CostRecord
-from core.adapters.db.models_copilot import CopilotMessage
-from core.adapters.providers.google_common import make_genai_client
-from core.adapters.providers.google_copilot import GoogleCopilot
+from core.adapters.db.models.copilot import CopilotMessage
+from core.adapters.db.models.jobs import CostRecord
+from core.adapters.providers.google.common import make_genai_client
+from core.adapters.providers.google.copilot import GoogleCopilot
 from core.domain.copilot import MessageKind, Mode
 from core.errors import ContentBlocked, NotFound, PermissionDenied, ValidationError
 from core.ports import Intent
 from core.ports_services import Services
-from core.services import team, ugc_ads
+from core.services.accounts import team
+from core.services.accounts.identity import ensure_user
+from core.services.ads import wizard
 from core.services.copilot import chats, facts, pipeline, turns
-from core.services.identity import ensure_user
-from core.services.projects import create_project
-from core.services.spend import CostCeilingReached
+from core.services.talking.projects import create_project
+from core.services.usage.spend import CostCeilingReached
 from seeds.loader import seed_actors
 from tests.copilot.support import copilot_services, drain_to
 from tests.stubs import GoogleStub
@@ -121,8 +122,8 @@ def test_from_hi_to_a_finished_ad_with_an_approval_in_between(studio: Services, 
     assert _say(studio, chat, owner, "make it").intent is Intent.VIDEO_READY
 
     ad_id = chats.get_chat(chat, user_id=owner, services=studio).ad_id
-    assert ad_id and ugc_ads.open_wizard(project, user_id=owner, services=studio) == ad_id  # the wizard resumes it
-    ad = ugc_ads.get_ad(ad_id, user_id=owner, services=studio)
+    assert ad_id and wizard.open_wizard(project, user_id=owner, services=studio) == ad_id  # the wizard resumes it
+    ad = wizard.get_ad(ad_id, user_id=owner, services=studio)
     assert ad.product_name == "Serum" and ad.avatar and ad.avatar.name == "Ava" and ad.product_dna
     assert ad.options["brief"]["platform"] == "tiktok" and ad.options["brief"]["duration_s"] == 20
     assert "dull skin" in ad.options["brief"]["prompt"]
@@ -134,7 +135,7 @@ def test_from_hi_to_a_finished_ad_with_an_approval_in_between(studio: Services, 
     pipeline.sync_progress(chat, user_id=owner, services=studio)
     kinds = [k for role, k, _ in _messages(studio, chat, owner) if role == "assistant"]
     assert kinds == ["text", "text", "text", "progress", "storyboard", "progress", "video"]
-    assert ugc_ads.get_ad(ad_id, user_id=owner, services=studio).outputs[0].video_key
+    assert wizard.get_ad(ad_id, user_id=owner, services=studio).outputs[0].video_key
     with studio.db.session() as session:
         ledger = session.scalars(select(CostRecord).where(CostRecord.capability == "copilot")).all()
     assert len(ledger) == 6 and {r.provider for r in ledger} == {"local:copilot"}  # 5 intents, 1 answer (to "hi")
@@ -153,11 +154,11 @@ def test_a_refinement_after_the_ad_is_done_remakes_only_the_changed_scene(
     assert drain_to(studio, ENDS, ad_id, user_id=owner) == "completed"
     clips, voices = studio.providers.image_to_video, studio.providers.speech
     before = (clips.submits, voices.submits, studio.providers.image_gen.submits)  # type: ignore[attr-defined]
-    dialogue = {s.number: s.script.dialogue for s in ugc_ads.get_ad(ad_id, user_id=owner, services=studio).scenes}
+    dialogue = {s.number: s.script.dialogue for s in wizard.get_ad(ad_id, user_id=owner, services=studio).scenes}
     turn = _say(studio, chat, owner, "make scene 2 punchier")
     assert "Making scene(s) 2 again" in turn.posted[0]
     status = drain_to(studio, ENDS, ad_id, user_id=owner)
-    ad = ugc_ads.get_ad(ad_id, user_id=owner, services=studio)
+    ad = wizard.get_ad(ad_id, user_id=owner, services=studio)
     assert status == "completed", ad.error
     after = {s.number: s.script.dialogue for s in ad.scenes}
     assert after[2] != dialogue[2] and after[2].endswith("!")
@@ -183,9 +184,7 @@ def test_avatar_photos_from_the_chat_become_the_ads_avatar(studio: Services, own
     chat = chats.create_chat(project, user_id=owner, services=studio)
     turn = _say(studio, chat, owner, "this is me", files=[product_png(colour=(200, 150, 120))], as_avatar=True)
     [message] = [m for m in chats.get_chat(chat, user_id=owner, services=studio).messages if m.role == "user"]
-    ad = ugc_ads.get_ad(
-        chats.get_chat(chat, user_id=owner, services=studio).ad_id or "", user_id=owner, services=studio
-    )
+    ad = wizard.get_ad(chats.get_chat(chat, user_id=owner, services=studio).ad_id or "", user_id=owner, services=studio)
     assert ad.avatar is not None and message.attachments == ad.avatar.reference_keys
     assert turn.intent is Intent.VIDEO_NEEDS_INPUT and "product photo" in (turn.reply.text if turn.reply else "")
 
@@ -275,9 +274,7 @@ def test_a_models_video_ready_cannot_start_an_ad_that_lacks_a_product(
     turn = _say(studio, chat, owner, "make a Shorts ad for Glow Serum with Ava now")
     assert turn.intent is Intent.VIDEO_NEEDS_INPUT and turn.reply is not None
     assert turn.reply.text == "To make the ad I still need " + facts.ASK["product photo"] + "."
-    ad = ugc_ads.get_ad(
-        chats.get_chat(chat, user_id=owner, services=studio).ad_id or "", user_id=owner, services=studio
-    )
+    ad = wizard.get_ad(chats.get_chat(chat, user_id=owner, services=studio).ad_id or "", user_id=owner, services=studio)
     assert ad.job is None and ad.product_name == "Glow Serum" and ad.avatar and ad.avatar.name == "Ava"
     assert chats.get_chat(chat, user_id=owner, services=studio).state["duration_s"] == 60  # clamped to what ads allow
     assert google.count("stream") == 0  # a reply we wrote ourselves: no paid answer

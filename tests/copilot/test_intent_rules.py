@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.adapters.providers.local_copilot import LocalCopilot, detect, edits_for, slots_of
+from core.adapters.providers.local.copilot import LocalCopilot, detect, edits_for, slots_of
 from core.ports import CopilotRequest, EditRequest, Intent
 
 ACTORS = ["Ava", "Maya", "Liam", "Omar"]

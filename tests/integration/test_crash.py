@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.adapters.db.models import Job, JobStep, VideoAsset
+from core.adapters.db.models.jobs import Job, JobStep
+from core.adapters.db.models.talking import VideoAsset
 from core.adapters.queue.rq_queue import RqQueue
 from core.bootstrap import Services, build_services
-from core.services.identity import ensure_user
-from core.services.projects import create_project
-from core.services.videos import VideoRequest, create_video
+from core.services.accounts.identity import ensure_user
+from core.services.talking.projects import create_project
+from core.services.talking.videos import VideoRequest, create_video
 from tests.conftest import REDIS_URL, make_settings
 from tests.fakes import add_actor
 from tests.procs import descendants

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.adapters.db.models import Job, JobStep
+from core.adapters.db.models.jobs import Job, JobStep
 from core.adapters.queue.rq_queue import RqQueue
 from core.bootstrap import build_services
+from core.services.accounts.identity import ensure_user
 from core.services.avatars import lora, manage
-from core.services.identity import ensure_user
-from core.services.projects import create_project
+from core.services.talking.projects import create_project
 from tests.avatar_support import three_views
 from tests.conftest import REDIS_URL, make_settings, truncate_all
 from tests.integration.test_crash import Workers, _env, _wait_for, pytestmark  # noqa: F401  (same marks)

@@ -10,8 +10,8 @@ from rq.serializers import JSONSerializer
 
 from core.adapters.queue.rq_queue import RqQueue
 from core.bootstrap import install_services
-from core.services.projects import create_project
-from core.services.videos import VideoRequest, create_video
+from core.services.talking.projects import create_project
+from core.services.talking.videos import VideoRequest, create_video
 from tests.conftest import make_services
 from tests.fakes import FakeProvider, add_actor, fake_providers
 
@@ -28,7 +28,7 @@ def test_a_video_job_completes_under_rq_with_scheduled_polls(settings, db, redis
     services = make_services(settings, db, queue=queue, providers=fake_providers(lipsync=lipsync))
     install_services(services)
     try:
-        from core.services.identity import ensure_user
+        from core.services.accounts.identity import ensure_user
 
         owner = ensure_user(services.db, "rq@example.com")
         project = create_project("RQ", owner_id=owner, services=services)
@@ -43,7 +43,7 @@ def test_a_video_job_completes_under_rq_with_scheduled_polls(settings, db, redis
         while time.monotonic() < deadline and status != "completed":
             # Scheduled polls land in the scheduled registry; the scheduler moves them when due.
             _worker(queue).work(burst=True, with_scheduler=True)
-            from core.adapters.db.models import VideoAsset
+            from core.adapters.db.models.talking import VideoAsset
 
             with services.db.session() as session:
                 status = session.get(VideoAsset, video_id).status  # type: ignore[union-attr]
@@ -62,14 +62,15 @@ def test_with_delays_in_the_database_the_watcher_drives_polls(settings, db, redi
     services = make_services(settings, db, queue=queue, providers=fake_providers(lipsync=lipsync))
     install_services(services)
     try:
-        from core.adapters.db.models import VideoAsset
-        from core.services.identity import ensure_user
+        from core.adapters.db.models.talking import VideoAsset
+        from core.services.accounts.identity import ensure_user
 
         owner = ensure_user(services.db, "watch@example.com")
         project = create_project("Watch", owner_id=owner, services=services)
         video_id = create_video(
             VideoRequest(project_id=project.id, actor_id=add_actor(services), script="Watched, not scheduled."),
-            user_id=owner, services=services,
+            user_id=owner,
+            services=services,
         )
         _worker(queue).work(burst=True)  # first pass: submits, then parks the job in the database
         assert len(queue.queue) == 0 and queue.queue.scheduled_job_registry.count == 0

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.adapters.providers.download import GuardedDownloader
+from core.adapters.providers.http.download import GuardedDownloader
 from tests.stubs.media import png_bytes, wav_bytes
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})

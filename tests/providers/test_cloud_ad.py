@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from core.bootstrap import Services, build_services
-from core.domain.ugc import AdStatus, BriefInput, Platform
-from core.services import ugc_ads, ugc_avatar, ugc_generation, ugc_product, ugc_script
-from core.services.identity import ensure_user
-from core.services.projects import create_project
+from core.domain.ads import AdStatus, BriefInput, Platform
+from core.services.accounts.identity import ensure_user
+from core.services.ads import avatar, generation, product, script, wizard
+from core.services.talking.projects import create_project
 from jobs import engine
 from seeds.loader import seed_actors
 from tests.fakes import ManualQueue
@@ -58,22 +58,22 @@ def test_an_ad_made_end_to_end_on_cloud_providers(cloud) -> None:  # type: ignor
     started = time.perf_counter()
     user = ensure_user(services.db, "cloud@example.com")
     project = create_project("Cloud ad", owner_id=user, services=services)
-    ad_id = ugc_ads.open_wizard(project.id, user_id=user, services=services)
-    ugc_product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=user, services=services)
-    ugc_product.add_product_images(ad_id, [product_png()], user_id=user, services=services)
-    ugc_product.extract_product_dna(ad_id, user_id=user, services=services)
-    ugc_avatar.choose_catalog_actor(ad_id, actor_id(services), user_id=user, services=services)
+    ad_id = wizard.open_wizard(project.id, user_id=user, services=services)
+    product.save_product_info(ad_id, name="Glow Serum", brand="Lumi", user_id=user, services=services)
+    product.add_product_images(ad_id, [product_png()], user_id=user, services=services)
+    product.extract_product_dna(ad_id, user_id=user, services=services)
+    avatar.choose_catalog_actor(ad_id, actor_id(services), user_id=user, services=services)
     brief = BriefInput(Platform.TIKTOK, "testimonial", "warm", 15, "A vitamin C serum for busy mornings")
-    ugc_script.save_brief(ad_id, brief, user_id=user, services=services)
-    ugc_script.generate_script(ad_id, user_id=user, services=services)
-    ugc_generation.start_generation(ad_id, user_id=user, services=services)
+    script.save_brief(ad_id, brief, user_id=user, services=services)
+    script.generate_script(ad_id, user_id=user, services=services)
+    generation.start_generation(ad_id, user_id=user, services=services)
     services.queue.drain()  # type: ignore[attr-defined]
-    assert ugc_ads.get_ad(ad_id, user_id=user, services=services).status is AdStatus.REVIEW
-    ugc_generation.approve_storyboard(ad_id, user_id=user, services=services)
+    assert wizard.get_ad(ad_id, user_id=user, services=services).status is AdStatus.REVIEW
+    generation.approve_storyboard(ad_id, user_id=user, services=services)
     services.queue.drain()  # type: ignore[attr-defined]
     elapsed = time.perf_counter() - started
 
-    ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
     assert ad.status is AdStatus.COMPLETED, ad.error
     scenes, variants = len(ad.scenes), services.settings.ugc_storyboard_variants
     assert ad.outputs and ad.outputs[0].duration_s and ad.outputs[0].qc is not None

@@ -19,8 +19,15 @@ def _settings(tmp_path, **values):  # type: ignore[no-untyped-def]
 
 def test_fal_and_wavespeed_accept_the_right_key_and_refuse_a_wrong_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with FalStub() as fal, WaveSpeedStub() as wavespeed, KieStub() as kie:
-        good = _settings(tmp_path, fal_key="test-key", fal_queue_url=fal.url, wavespeed_api_key="test-key",
-                         wavespeed_base_url=wavespeed.base_url, kie_api_key="test-key", kie_base_url=kie.url)
+        good = _settings(
+            tmp_path,
+            fal_key="test-key",
+            fal_queue_url=fal.url,
+            wavespeed_api_key="test-key",
+            wavespeed_base_url=wavespeed.base_url,
+            kie_api_key="test-key",
+            kie_base_url=kie.url,
+        )
         assert "accepted the key" in check_connection(good, "fal", "fal-ai/nano-banana/edit")
         assert "accepted the key" in check_connection(good, "wavespeed", "wavespeed-ai/infinitetalk")
         assert "accepted the key" in check_connection(good, "kie", "kling-2.6/image-to-video")

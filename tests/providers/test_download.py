@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from core.adapters.providers.cloud_common import image_probe, probe_as
-from core.adapters.providers.download import GuardedDownloader, is_public_address
+from core.adapters.providers.http.common import image_probe, probe_as
+from core.adapters.providers.http.download import GuardedDownloader, is_public_address
 from core.errors import MediaRejected, ProviderError, TransientError
 from tests.providers.helpers import leftovers
 from tests.stubs.media import NOT_MEDIA, png_bytes
@@ -20,9 +20,29 @@ from tests.stubs.server import StubRequest, StubResponse, StubServer
 
 @pytest.mark.parametrize(
     "ip",
-    ["10.0.0.1", "169.254.169.254", "192.168.1.1", "172.16.5.4", "127.0.0.1", "0.0.0.0", "100.64.0.1",
-     "224.0.0.1", "240.0.0.1", "255.255.255.255", "::1", "::", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-     "fe80::1", "fe80::1%eth0", "fc00::1", "ff02::1", "2002:7f00:1::1", "64:ff9b::a00:1", "not-an-ip"],
+    [
+        "10.0.0.1",
+        "169.254.169.254",
+        "192.168.1.1",
+        "172.16.5.4",
+        "127.0.0.1",
+        "0.0.0.0",
+        "100.64.0.1",
+        "224.0.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "::1",
+        "::",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "fe80::1",
+        "fe80::1%eth0",
+        "fc00::1",
+        "ff02::1",
+        "2002:7f00:1::1",
+        "64:ff9b::a00:1",
+        "not-an-ip",
+    ],
 )
 def test_private_and_special_addresses_are_not_public(ip: str) -> None:
     assert not is_public_address(ip)
@@ -53,8 +73,9 @@ class Recorder:
         return httpx.Response(200, content=self.body)
 
 
-@pytest.mark.parametrize("ips", [("10.0.0.1",), ("169.254.169.254",), ("::1",), ("::ffff:127.0.0.1",),
-                                 ("8.8.8.8", "192.168.1.1")])
+@pytest.mark.parametrize(
+    "ips", [("10.0.0.1",), ("169.254.169.254",), ("::1",), ("::ffff:127.0.0.1",), ("8.8.8.8", "192.168.1.1")]
+)
 def test_hosts_resolving_to_private_addresses_are_refused_before_connecting(
     ips: tuple[str, ...], tmp_path: Path
 ) -> None:
@@ -177,8 +198,9 @@ def test_status_errors(server: StubServer, guard: GuardedDownloader, tmp_path: P
 
 
 def test_credentials_stay_on_their_origin(server: StubServer, http: httpx.Client, tmp_path: Path) -> None:
-    guard = GuardedDownloader(http, max_bytes=4096, allow_http=True,
-                              allow_private_hosts=frozenset({"127.0.0.1", "localhost"}))
+    guard = GuardedDownloader(
+        http, max_bytes=4096, allow_http=True, allow_private_hosts=frozenset({"127.0.0.1", "localhost"})
+    )
     headers = {"Authorization": "secret"}
     same = guard.fetch(f"{server.url}/echo-auth", tmp_path / "same.txt", headers=headers)
     moved = guard.fetch(f"{server.url}/to-localhost", tmp_path / "moved.txt", headers=headers)
@@ -186,9 +208,15 @@ def test_credentials_stay_on_their_origin(server: StubServer, http: httpx.Client
     assert moved.read_bytes() == b"none"
 
 
-def test_named_host_is_pinned_to_the_address_it_resolved_to(server: StubServer, http: httpx.Client,
-                                                            tmp_path: Path) -> None:
-    guard = GuardedDownloader(http, max_bytes=4096, allow_http=True, allow_private_hosts=frozenset({"media.test"}),
-                              resolver=resolver_for("127.0.0.1"))
+def test_named_host_is_pinned_to_the_address_it_resolved_to(
+    server: StubServer, http: httpx.Client, tmp_path: Path
+) -> None:
+    guard = GuardedDownloader(
+        http,
+        max_bytes=4096,
+        allow_http=True,
+        allow_private_hosts=frozenset({"media.test"}),
+        resolver=resolver_for("127.0.0.1"),
+    )
     path = guard.fetch(f"http://media.test:{server.port}/ok", tmp_path / "a.png")
     assert path.read_bytes() == png_bytes()

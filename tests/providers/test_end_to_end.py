@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.adapters.db.models import CostRecord, JobStep
+from core.adapters.db.models.jobs import CostRecord, JobStep
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.bootstrap import Services, build_services, describe
-from core.services import library, projects, videos
-from core.services.identity import ensure_user
+from core.services.accounts.identity import ensure_user
+from core.services.talking import gallery, projects, videos
 from jobs import engine
 from tests.conftest import make_settings
 from tests.fakes import ManualQueue, add_actor
@@ -27,9 +27,14 @@ def cloud_services(tmp_path: Path, db) -> Iterator[tuple[Services, FalStub, Wave
     with FalStub(completes_after_s=0.0) as fal, WaveSpeedStub(completes_after_s=0.0) as wavespeed:
         settings = make_settings(
             tmp_path / "data",
-            fal_key="test-key", fal_queue_url=fal.url, fal_rest_url=fal.url, fal_cdn_url=fal.url,
-            wavespeed_api_key="test-key", wavespeed_base_url=wavespeed.base_url,
-            download_allow_http=True, download_allow_private_hosts=["127.0.0.1"],
+            fal_key="test-key",
+            fal_queue_url=fal.url,
+            fal_rest_url=fal.url,
+            fal_cdn_url=fal.url,
+            wavespeed_api_key="test-key",
+            wavespeed_base_url=wavespeed.base_url,
+            download_allow_http=True,
+            download_allow_private_hosts=["127.0.0.1"],
         )
         queue = ManualQueue()
         services = build_services(settings, db=db, queue=queue)
@@ -51,18 +56,25 @@ def test_a_talking_video_made_by_fal_and_wavespeed(cloud_services) -> None:  # t
     project = projects.create_project("Cloud", owner_id=owner, services=services)
     actor = add_actor(services, "ava_base_01", portrait=PORTRAIT.read_bytes())  # her voices are bound
     video_id = videos.create_video(
-        videos.VideoRequest(project_id=project.id, actor_id=actor, script="Hi! This is made in the cloud.",
-                            image_prompt="beach at golden hour"),
-        user_id=owner, services=services,
+        videos.VideoRequest(
+            project_id=project.id,
+            actor_id=actor,
+            script="Hi! This is made in the cloud.",
+            image_prompt="beach at golden hour",
+        ),
+        user_id=owner,
+        services=services,
     )
     services.queue.drain()  # type: ignore[attr-defined]
 
-    view = library.video_details(video_id, user_id=owner, services=services)
+    view = gallery.video_details(video_id, user_id=owner, services=services)
     assert view.status.value == "completed", view.error
     info = FfmpegToolkit().probe(services.settings.media_dir / (view.video_key or ""))
     assert info.has_video and info.duration_s > 0
     assert {(s.name, s.provider) for s in view.steps if s.provider} == {
-        ("image_edit", "fal.ai"), ("tts", "fal.ai"), ("lip_sync", "wavespeed"),
+        ("image_edit", "fal.ai"),
+        ("tts", "fal.ai"),
+        ("lip_sync", "wavespeed"),
     } or all(s.provider_request_id for s in view.steps if s.name in ("image_edit", "tts", "lip_sync"))
     assert fal.created_count() == 2 and wavespeed.created_count() == 1  # one paid submission per step
     with services.db.session() as session:

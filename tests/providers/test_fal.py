@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from core.adapters.providers.cloud_common import image_probe
-from core.adapters.providers.download import GuardedDownloader
-from core.adapters.providers.fal_image_edit import FalImageEditor
-from core.adapters.providers.fal_image_gen import FalImageGenerator
-from core.adapters.providers.fal_lipsync import FalLipSyncer, frames_for, plan_chunks
-from core.adapters.providers.fal_queue import FalHandle, FalQueue
-from core.adapters.providers.fal_speech import FalSpeechSynthesizer
+from core.adapters.providers.fal.image_edit import FalImageEditor
+from core.adapters.providers.fal.image_gen import FalImageGenerator
+from core.adapters.providers.fal.lipsync import FalLipSyncer, frames_for, plan_chunks
+from core.adapters.providers.fal.queue import FalHandle, FalQueue
+from core.adapters.providers.fal.speech import FalSpeechSynthesizer
+from core.adapters.providers.http.common import image_probe
+from core.adapters.providers.http.download import GuardedDownloader
 from core.domain.types import Voice
 from core.errors import AnswerLost, MediaRejected, ProviderError, TransientError
 from core.ports import ImageEditRequest, ImageGenRequest, LipSyncRequest, PredictionState, SpeechRequest

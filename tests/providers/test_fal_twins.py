@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from core.adapters.media.safetensors_check import check_safetensors
-from core.adapters.providers.cloud_common import image_probe
-from core.adapters.providers.download import GuardedDownloader
-from core.adapters.providers.fal_twins import FalFaceSwapper, FalLoraImageGenerator, FalLoraTrainer
+from core.adapters.providers.fal.twins import FalFaceSwapper, FalLoraImageGenerator, FalLoraTrainer
+from core.adapters.providers.http.common import image_probe
+from core.adapters.providers.http.download import GuardedDownloader
 from core.errors import ValidationError
 from core.ports import FaceSwapRequest, ImageGenRequest, LoraTrainRequest, LoraWeights, PredictionState
 from tests.providers.helpers import poll_until_settled, run

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from core.adapters.providers.cloud_common import image_probe
-from core.adapters.providers.download import GuardedDownloader
-from core.adapters.providers.google_common import make_genai_client
-from core.adapters.providers.google_image import GoogleImageEditor, GoogleImageGenerator
-from core.adapters.providers.google_speech import GeminiSpeechSynthesizer, GoogleCloudSpeechSynthesizer
-from core.adapters.providers.google_veo import GoogleVeoAnimator
+from core.adapters.providers.google.common import make_genai_client
+from core.adapters.providers.google.image import GoogleImageEditor, GoogleImageGenerator
+from core.adapters.providers.google.speech import GeminiSpeechSynthesizer, GoogleCloudSpeechSynthesizer
+from core.adapters.providers.google.veo import GoogleVeoAnimator
+from core.adapters.providers.http.common import image_probe
+from core.adapters.providers.http.download import GuardedDownloader
 from core.domain.types import Voice
 from core.errors import ProviderError, TransientError
 from core.ports import ImageEditRequest, ImageGenRequest, ImageToVideoRequest, PredictionState, SpeechRequest
@@ -130,7 +130,7 @@ def test_cloud_tts(
 def test_each_google_speech_provider_gets_the_actors_own_voice_or_nothing_is_sent(
     google: GoogleStub, http: httpx.Client, media_probe: Any, tmp_path: Path
 ) -> None:
-    from core.adapters.providers.google_common import make_genai_client
+    from core.adapters.providers.google.common import make_genai_client
     from core.domain.voices import voices_for_actor
     from core.errors import ValidationError
 
@@ -216,11 +216,19 @@ def test_cloud_tts_is_a_speech_provider_of_its_own(google: GoogleStub, tmp_path:
     from core.domain.voices import voices_for_actor
     from tests.conftest import make_settings
 
-    settings = make_settings(tmp_path, speech_provider="gcloud", gemini_api_key="test-key",
-                             google_cloud_tts_base_url=google.url, download_allow_http=True)
+    settings = make_settings(
+        tmp_path,
+        speech_provider="gcloud",
+        gemini_api_key="test-key",
+        google_cloud_tts_base_url=google.url,
+        download_allow_http=True,
+    )
     choice = build_providers(settings, media=FfmpegToolkit(), storage=None).choices["speech"]
     assert (choice.vendor, type(choice.provider).__name__) == ("gcloud", "GoogleCloudSpeechSynthesizer")
     assert "accepted the key" in check_connection(settings, "gcloud", choice.model)
-    clip, _ = run(choice.provider, SpeechRequest("Hi", Voice("en-us+m1", voices=voices_for_actor("marcus_base_07"))),
-                  tmp_path / "out")
+    clip, _ = run(
+        choice.provider,
+        SpeechRequest("Hi", Voice("en-us+m1", voices=voices_for_actor("marcus_base_07"))),
+        tmp_path / "out",
+    )
     assert clip.duration_s > 0 and google.requests[-1][1].json()["voice"]["name"] == "en-US-Neural2-D"

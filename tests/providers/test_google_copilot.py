@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.adapters.providers.google_common import make_genai_client
-from core.adapters.providers.google_copilot import INTENT_SCHEMA, GoogleCopilot, parse_intent
+from core.adapters.providers.google.common import make_genai_client
+from core.adapters.providers.google.copilot import INTENT_SCHEMA, GoogleCopilot, parse_intent
 from core.errors import TransientError
 from core.ports import ChatTurn, CopilotRequest, EditRequest, Intent
 from tests.conftest import make_settings

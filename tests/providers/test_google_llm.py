@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.adapters.providers.google_common import make_genai_client
-from core.adapters.providers.google_llm import GoogleScriptWriter, GoogleVisionAnalyzer
+from core.adapters.providers.google.common import make_genai_client
+from core.adapters.providers.google.llm import GoogleScriptWriter, GoogleVisionAnalyzer
 from core.errors import ProviderError, TransientError
 from core.ports import ScriptRequest, ScriptTask, VisionRequest, VisionTask
 from tests.stubs import GoogleStub
@@ -103,42 +103,42 @@ def test_the_wizards_vision_and_script_schemas_give_answers_the_parsers_take(
     google: GoogleStub, http: httpx.Client, tmp_path: Path, image_path: Path
 ) -> None:
     """Without a schema, Gemini's free-form JSON failed the parsers and identity was never scored."""
-    from core.services import ugc_parse
-    from core.services.ugc_schemas import CHARACTER_DNA_SCHEMA, PRODUCT_DNA_SCHEMA, identity_schema
-    from core.services.ugc_script import SCRIPT_SCHEMA
+    from core.services.ads import parse
+    from core.services.ads.schemas import CHARACTER_DNA_SCHEMA, PRODUCT_DNA_SCHEMA, identity_schema
+    from core.services.ads.script import SCRIPT_SCHEMA
 
     analyzer = GoogleVisionAnalyzer(_client(google, http), model="gemini-2.5-flash", price_per_call=0.002)
     ask = lambda task, schema, **kw: json.loads(  # noqa: E731
         _run(analyzer, VisionRequest(task, (image_path,), schema=schema, **kw), tmp_path).text
     )
-    product = ugc_parse.product_dna({"product_name": "Glow", **ask(VisionTask.PRODUCT_DNA, PRODUCT_DNA_SCHEMA)})
+    product = parse.product_dna({"product_name": "Glow", **ask(VisionTask.PRODUCT_DNA, PRODUCT_DNA_SCHEMA)})
     assert product.colors["primary"].startswith("#")
-    assert ugc_parse.character_dna(ask(VisionTask.CHARACTER_DNA, CHARACTER_DNA_SCHEMA)).face
+    assert parse.character_dna(ask(VisionTask.CHARACTER_DNA, CHARACTER_DNA_SCHEMA)).face
     scores = ask(VisionTask.IDENTITY, identity_schema(1), references=(image_path,))["scores"]
     assert len(scores) == 1 and 0 <= scores[0] <= 1
     writer = GoogleScriptWriter(_client(google, http), model="gemini-2.5-flash", price_per_call=0.002)
     request = ScriptRequest(ScriptTask.SCRIPT, "Write.", "Serum", schema=SCRIPT_SCHEMA)
-    draft = ugc_parse.script(_run(writer, request, tmp_path).text)
+    draft = parse.script(_run(writer, request, tmp_path).text)
     assert 2.0 <= draft.scenes[0].duration_s <= 8.0
 
 
 @pytest.mark.parametrize(("given", "kept"), [(8.5, 8.0), (9.4, 8.0), (1.2, 2.0), (4.26, 4.5)])
 def test_scene_lengths_just_outside_the_bounds_are_clamped(given: float, kept: float) -> None:
-    from core.services import ugc_parse
+    from core.services.ads import parse
 
     scene = {"scene_type": "hook", "duration_seconds": given, "dialogue": "Okay so", "action": "holds it up"}
-    assert ugc_parse.scene(scene, 1).duration_s == kept
+    assert parse.scene(scene, 1).duration_s == kept
 
 
 def test_far_misses_and_lines_too_long_for_any_scene_are_refused() -> None:
     from core.errors import ValidationError
-    from core.services import ugc_parse
+    from core.services.ads import parse
 
     with pytest.raises(ValidationError, match="scenes last 2-8 s"):
-        ugc_parse.scene({"scene_type": "hook", "duration_seconds": 12, "action": "x"}, 1)
+        parse.scene({"scene_type": "hook", "duration_seconds": 12, "action": "x"}, 1)
     long_line = " ".join(["word"] * 21)
     with pytest.raises(ValidationError, match="21 words"):
-        ugc_parse.scene({"scene_type": "hook", "duration_seconds": 8, "dialogue": long_line, "action": "x"}, 1)
-    grown = ugc_parse.scene({"scene_type": "hook", "duration_seconds": 4, "dialogue": " ".join(["w"] * 12),
+        parse.scene({"scene_type": "hook", "duration_seconds": 8, "dialogue": long_line, "action": "x"}, 1)
+    grown = parse.scene({"scene_type": "hook", "duration_seconds": 4, "dialogue": " ".join(["w"] * 12),
                              "action": "x"}, 1)  # fmt: skip
     assert grown.duration_s == 5.0  # 12 words need 4.8 s at 150 words a minute: the scene grows to fit

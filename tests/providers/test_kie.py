@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from core.adapters.providers.download import GuardedDownloader
-from core.adapters.providers.kie_video import KieMarketAnimator, KieVeoAnimator
+from core.adapters.providers.http.download import GuardedDownloader
+from core.adapters.providers.kie.video import KieMarketAnimator, KieVeoAnimator
 from core.errors import ProviderError, TransientError
 from core.ports import ImageToVideoRequest, PredictionState
 from tests.providers.helpers import poll_until_settled, run
@@ -23,10 +23,26 @@ def kie() -> Iterator[KieStub]:
         yield stub
 
 
-def market(kie: KieStub, http: httpx.Client, downloader: GuardedDownloader, probe: Any, *, key: str = "test-key",
-           model: str = "kling-2.6/image-to-video") -> KieMarketAnimator:
-    return KieMarketAnimator(key, http=http, base_url=kie.url, model=model, price_per_second=0.07,
-                             downloader=downloader, probe=probe, publish=lambda p: publish(kie, p), poll_after_s=0.0)
+def market(
+    kie: KieStub,
+    http: httpx.Client,
+    downloader: GuardedDownloader,
+    probe: Any,
+    *,
+    key: str = "test-key",
+    model: str = "kling-2.6/image-to-video",
+) -> KieMarketAnimator:
+    return KieMarketAnimator(
+        key,
+        http=http,
+        base_url=kie.url,
+        model=model,
+        price_per_second=0.07,
+        downloader=downloader,
+        probe=probe,
+        publish=lambda p: publish(kie, p),
+        poll_after_s=0.0,
+    )
 
 
 def publish(kie: KieStub, path: Path) -> str:
@@ -44,8 +60,9 @@ def request_(image_path: Path) -> ImageToVideoRequest:
     return ImageToVideoRequest(image=image_path, prompt="she smiles", duration_s=5, camera="slow push in")
 
 
-def test_market_happy_path(kie: KieStub, animator: KieMarketAnimator, request_: ImageToVideoRequest,
-                           tmp_path: Path) -> None:
+def test_market_happy_path(
+    kie: KieStub, animator: KieMarketAnimator, request_: ImageToVideoRequest, tmp_path: Path
+) -> None:
     video, polls = run(animator, request_, tmp_path)
     assert [p.message for p in polls[:2]] == ["KIE: waiting", "KIE: generating"]
     assert video.width == 96 and 0.9 < video.duration_s < 1.2
@@ -56,14 +73,21 @@ def test_market_happy_path(kie: KieStub, animator: KieMarketAnimator, request_: 
     assert animator.cost_usd(request_, video) == pytest.approx(0.07 * video.duration_s)
 
 
-def test_other_market_model_shape(kie: KieStub, http: httpx.Client, downloader: GuardedDownloader, media_probe: Any,
-                                  request_: ImageToVideoRequest, tmp_path: Path) -> None:
+def test_other_market_model_shape(
+    kie: KieStub,
+    http: httpx.Client,
+    downloader: GuardedDownloader,
+    media_probe: Any,
+    request_: ImageToVideoRequest,
+    tmp_path: Path,
+) -> None:
     run(market(kie, http, downloader, media_probe, model="wan/2-2-a14b-image-to-video-turbo"), request_, tmp_path)
     assert set(next(iter(kie.predictions.values())).inputs["input"]) >= {"image_url", "resolution", "prompt"}
 
 
-def test_market_failure_and_unknown_state(kie: KieStub, animator: KieMarketAnimator,
-                                          request_: ImageToVideoRequest) -> None:
+def test_market_failure_and_unknown_state(
+    kie: KieStub, animator: KieMarketAnimator, request_: ImageToVideoRequest
+) -> None:
     kie.faults.add("submit", "fail", message="content policy violation")
     request_id = animator.submit(request_).request_id
     kie.faults.add("status", "unknown_status", status="paused")
@@ -73,8 +97,14 @@ def test_market_failure_and_unknown_state(kie: KieStub, animator: KieMarketAnima
 
 
 @pytest.mark.parametrize("in_body", [False, True])
-def test_errors_over_http_or_in_the_body(kie: KieStub, http: httpx.Client, downloader: GuardedDownloader,
-                                         media_probe: Any, request_: ImageToVideoRequest, in_body: bool) -> None:
+def test_errors_over_http_or_in_the_body(
+    kie: KieStub,
+    http: httpx.Client,
+    downloader: GuardedDownloader,
+    media_probe: Any,
+    request_: ImageToVideoRequest,
+    in_body: bool,
+) -> None:
     kie.errors_in_body = in_body
     with pytest.raises(ProviderError, match="API key") as caught:
         market(kie, http, downloader, media_probe, key="nope").submit(request_)
@@ -86,8 +116,9 @@ def test_errors_over_http_or_in_the_body(kie: KieStub, http: httpx.Client, downl
 
 
 @pytest.mark.parametrize("kind", ["rate_limit", "drop", "slow"])
-def test_poll_faults_are_transient(kie: KieStub, animator: KieMarketAnimator, request_: ImageToVideoRequest,
-                                   kind: str) -> None:
+def test_poll_faults_are_transient(
+    kie: KieStub, animator: KieMarketAnimator, request_: ImageToVideoRequest, kind: str
+) -> None:
     request_id = animator.submit(request_).request_id
     kie.faults.add("status", kind, retry_after_s=9, delay_s=1.3)
     with pytest.raises(TransientError) as caught:
@@ -97,8 +128,17 @@ def test_poll_faults_are_transient(kie: KieStub, animator: KieMarketAnimator, re
 
 @pytest.fixture
 def veo(kie: KieStub, http: httpx.Client, downloader: GuardedDownloader, media_probe: Any) -> KieVeoAnimator:
-    return KieVeoAnimator("test-key", http=http, base_url=kie.url, model="veo3_fast", price_per_second=0.05,
-                          downloader=downloader, probe=media_probe, publish=lambda p: publish(kie, p), poll_after_s=0.0)
+    return KieVeoAnimator(
+        "test-key",
+        http=http,
+        base_url=kie.url,
+        model="veo3_fast",
+        price_per_second=0.05,
+        downloader=downloader,
+        probe=media_probe,
+        publish=lambda p: publish(kie, p),
+        poll_after_s=0.0,
+    )
 
 
 def test_veo_happy_path(kie: KieStub, veo: KieVeoAnimator, image_path: Path, tmp_path: Path) -> None:
@@ -119,13 +159,26 @@ def test_veo_failure_and_unknown_flag(kie: KieStub, veo: KieVeoAnimator, image_p
     assert result.state is PredictionState.FAILED and "public figure" in (result.message or "")
 
 
-def test_submits_carry_the_callback_url(kie: KieStub, animator: KieMarketAnimator, http: httpx.Client,
-                                        downloader: GuardedDownloader, media_probe: Any,
-                                        request_: ImageToVideoRequest) -> None:
+def test_submits_carry_the_callback_url(
+    kie: KieStub,
+    animator: KieMarketAnimator,
+    http: httpx.Client,
+    downloader: GuardedDownloader,
+    media_probe: Any,
+    request_: ImageToVideoRequest,
+) -> None:
     hook = "https://hooks.example/webhooks/kie?attempt=abc"
     animator.submit(request_, webhook_url=hook)
-    veo = KieVeoAnimator("test-key", http=http, base_url=kie.url, model="veo3_fast", price_per_second=0.1,
-                         downloader=downloader, probe=media_probe, publish=lambda p: publish(kie, p))
+    veo = KieVeoAnimator(
+        "test-key",
+        http=http,
+        base_url=kie.url,
+        model="veo3_fast",
+        price_per_second=0.1,
+        downloader=downloader,
+        probe=media_probe,
+        publish=lambda p: publish(kie, p),
+    )
     veo.submit(request_, webhook_url=hook)
     veo.submit(request_)
     bodies = [p.inputs for p in kie.predictions.values()]

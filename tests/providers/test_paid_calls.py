@@ -17,14 +17,17 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from core.adapters.db.models import Actor, CostRecord, Job, JobStep
-from core.adapters.db.models_accounts import AuditEvent
-from core.adapters.providers.webhooks import JwksCache
+from core.adapters.db.models.accounts import AuditEvent
+from core.adapters.db.models.jobs import CostRecord, Job, JobStep
+from core.adapters.db.models.talking import Actor
+from core.adapters.providers.http.webhooks import JwksCache
 from core.bootstrap import Services, build_services
 from core.errors import PaidCallUncertain
 from core.ports import ScriptRequest, ScriptTask
-from core.services import library, paid_retry, projects, ugc_calls, videos
-from core.services.identity import ensure_user
+from core.services.accounts.identity import ensure_user
+from core.services.ads import calls
+from core.services.talking import gallery, projects, videos
+from core.services.usage import paid_retry
 from jobs import engine
 from jobs.webhooks import MemorySeenIds, create_app
 from tests.conftest import make_settings
@@ -37,9 +40,14 @@ PORTRAIT = Path(__file__).resolve().parents[2] / "seeds" / "actors" / "ava_base_
 def cloud(tmp_path: Path, db: Any, fal: FalStub, wavespeed: WaveSpeedStub, **overrides: Any) -> Services:
     settings = make_settings(
         tmp_path / "data",
-        fal_key="test-key", fal_queue_url=fal.url, fal_rest_url=fal.url, fal_cdn_url=fal.url,
-        wavespeed_api_key="test-key", wavespeed_base_url=wavespeed.base_url,
-        download_allow_http=True, download_allow_private_hosts=["127.0.0.1"],
+        fal_key="test-key",
+        fal_queue_url=fal.url,
+        fal_rest_url=fal.url,
+        fal_cdn_url=fal.url,
+        wavespeed_api_key="test-key",
+        wavespeed_base_url=wavespeed.base_url,
+        download_allow_http=True,
+        download_allow_private_hosts=["127.0.0.1"],
         **overrides,
     )
     queue = ManualQueue()
@@ -58,7 +66,7 @@ def _ava(services: Services) -> str:
     """The catalog's Ava, whose voice is bound for every speech provider (one actor per database)."""
     from sqlalchemy import select
 
-    from core.adapters.db.models import Actor
+    from core.adapters.db.models.talking import Actor
 
     with services.db.session() as session:
         found = session.scalar(select(Actor.id).where(Actor.key == "ava_base_01"))
@@ -69,9 +77,11 @@ def make_video(services: Services, owner: str, n: int = 0) -> str:
     project = projects.create_project(f"Paid {n}", owner_id=owner, services=services)
     actor = _ava(services)
     return videos.create_video(
-        videos.VideoRequest(project_id=project.id, actor_id=actor, script="Hi! Money is sacred here.",
-                            image_prompt="a sunny kitchen"),
-        user_id=owner, services=services,
+        videos.VideoRequest(
+            project_id=project.id, actor_id=actor, script="Hi! Money is sacred here.", image_prompt="a sunny kitchen"
+        ),
+        user_id=owner,
+        services=services,
     )
 
 
@@ -83,7 +93,7 @@ def test_a_lost_submit_is_not_repeated_and_retry_needs_consent(tmp_path: Path, d
     fal.faults.add("submit", "lost")  # the image edit is queued at fal, its answer is dropped
     services.queue.drain()  # type: ignore[attr-defined]
 
-    view = library.video_details(video_id, user_id=owner, services=services)
+    view = gallery.video_details(video_id, user_id=owner, services=services)
     assert view.status.value == "failed"
     assert view.error is not None and view.error.code == "provider_may_have_started"
     assert "may have started" in view.error.message and "charge again" in view.error.message
@@ -94,7 +104,7 @@ def test_a_lost_submit_is_not_repeated_and_retry_needs_consent(tmp_path: Path, d
 
     paid_retry.retry_uncertain_video(video_id, user_id=owner, services=services)
     services.queue.drain()  # type: ignore[attr-defined]
-    view = library.video_details(video_id, user_id=owner, services=services)
+    view = gallery.video_details(video_id, user_id=owner, services=services)
     assert view.status.value == "completed", view.error
     assert fal.created_count("fal-ai/nano-banana/edit") == 2  # paid again, with consent
     assert fal.created_count() == 3 and wavespeed.created_count() == 1
@@ -159,7 +169,7 @@ def test_lost_answers_are_adopted_from_webhooks_with_no_second_submit(tmp_path: 
         video_ids = [make_video(services, owner, n) for n in range(2)]
         drive(services)
     for video_id in video_ids:
-        view = library.video_details(video_id, user_id=owner, services=services)
+        view = gallery.video_details(video_id, user_id=owner, services=services)
         assert view.status.value == "completed", view.error
     assert fal.count("submit") == fal.created_count() == 4  # image edit + speech, once each per video
     assert wavespeed.count("submit") == wavespeed.created_count() == 2
@@ -195,13 +205,34 @@ def test_a_worker_dying_during_a_submit_does_not_pay_again(tmp_path: Path, db: A
         key = session.scalar(select(Actor.image_key))
     # Simulate the state a killed worker leaves: the attempt marked "sending", no request id.
     with services.db.session() as session:
-        session.add(JobStep(job_id=job_id, name="init", status="completed", output={
-            "actor_image_key": key, "image_key": key, "image_prompt": "p", "script": "Hi", "source_audio_key": None,
-            "voice": {"voice_id": "v", "language": "en-us", "rate_wpm": 150, "pitch": 50}, "seed": 0}))
-        session.add(JobStep(job_id=job_id, name="image_edit", status="running", provider="fal:fal-ai/nano-banana/edit",
-                            submit_state="sending", webhook_token="dead-worker-token"))
+        session.add(
+            JobStep(
+                job_id=job_id,
+                name="init",
+                status="completed",
+                output={
+                    "actor_image_key": key,
+                    "image_key": key,
+                    "image_prompt": "p",
+                    "script": "Hi",
+                    "source_audio_key": None,
+                    "voice": {"voice_id": "v", "language": "en-us", "rate_wpm": 150, "pitch": 50},
+                    "seed": 0,
+                },
+            )
+        )
+        session.add(
+            JobStep(
+                job_id=job_id,
+                name="image_edit",
+                status="running",
+                provider="fal:fal-ai/nano-banana/edit",
+                submit_state="sending",
+                webhook_token="dead-worker-token",
+            )
+        )
     services.queue.drain()  # type: ignore[attr-defined]
-    view = library.video_details(video_id, user_id=owner, services=services)
+    view = gallery.video_details(video_id, user_id=owner, services=services)
     assert view.error is not None and view.error.code == "provider_may_have_started"
     assert fal.count("submit") == 0
 
@@ -218,7 +249,7 @@ def test_html_from_an_ingress_never_reaches_the_creator(tmp_path: Path, db: Any,
         errors = [str(j.error) for j in session.scalars(select(Job))]
         errors += [s.error or "" for s in session.scalars(select(JobStep))]
     assert errors and not any("<html" in e or "Bad Gateway</title>" in e or "sk-live" in e for e in errors)
-    view = library.video_details(video_id, user_id=owner, services=services)
+    view = gallery.video_details(video_id, user_id=owner, services=services)
     assert view.status.value == "failed" and view.error is not None
     assert "busy or having trouble" in view.error.message
     assert fal.created_count() == 0
@@ -234,7 +265,7 @@ def test_ten_videos_survive_a_30_percent_fault_rate_on_polls(tmp_path: Path, db:
     owner = ensure_user(services.db, "paid@example.com")
     video_ids = [make_video(services, owner, n) for n in range(10)]
     services.queue.drain(max_steps=5000)  # type: ignore[attr-defined]
-    statuses = [library.video_details(v, user_id=owner, services=services).status.value for v in video_ids]
+    statuses = [gallery.video_details(v, user_id=owner, services=services).status.value for v in video_ids]
     assert statuses == ["completed"] * 10
     assert fal.poll_faults + wavespeed.poll_faults >= 10  # the faults really happened
     assert fal.created_count() == 20 and wavespeed.created_count() == 10  # 1.00 paid submit per step
@@ -251,7 +282,7 @@ def test_poll_errors_count_only_in_a_row_and_stop_at_the_wait_bound(tmp_path: Pa
     fal.faults.add("status", "server_error", times=3)
     fal.faults.add("status", "rate_limit", times=6, retry_after_s=0)  # 9 failed polls in a row
     services.queue.drain(max_steps=200)  # type: ignore[attr-defined]
-    assert library.video_details(video_id, user_id=owner, services=services).status.value == "completed"
+    assert gallery.video_details(video_id, user_id=owner, services=services).status.value == "completed"
     assert fal.created_count() == 2
 
     services.settings.provider_wait_timeout_s = 1.0
@@ -260,7 +291,7 @@ def test_poll_errors_count_only_in_a_row_and_stop_at_the_wait_bound(tmp_path: Pa
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         services.queue.drain(max_steps=50)  # type: ignore[attr-defined]
-        view = library.video_details(second, user_id=owner, services=services)
+        view = gallery.video_details(second, user_id=owner, services=services)
         if view.status.value == "failed":
             break
         time.sleep(0.1)
@@ -280,8 +311,16 @@ def google() -> Iterator[GoogleStub]:
 
 def google_speech(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> Services:
     fal, wavespeed = stubs
-    return cloud(tmp_path, db, fal, wavespeed, gemini_api_key="test-key", google_base_url=google.url,
-                 speech_provider="google", provider_timeout_s=2.0)
+    return cloud(
+        tmp_path,
+        db,
+        fal,
+        wavespeed,
+        gemini_api_key="test-key",
+        google_base_url=google.url,
+        speech_provider="google",
+        provider_timeout_s=2.0,
+    )
 
 
 def test_a_lost_gemini_answer_is_not_repeated(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> None:
@@ -290,7 +329,7 @@ def test_a_lost_gemini_answer_is_not_repeated(tmp_path: Path, db: Any, stubs: An
     video_id = make_video(services, owner)
     google.faults.add("generate", "lost")  # Gemini spoke the line; the answer was dropped
     services.queue.drain()  # type: ignore[attr-defined]
-    view = library.video_details(video_id, user_id=owner, services=services)
+    view = gallery.video_details(video_id, user_id=owner, services=services)
     assert view.error is not None and view.error.code == "provider_may_have_started", view.error
     assert google.count("generate") == 1
     with services.db.session() as session:
@@ -306,7 +345,7 @@ def test_a_gemini_call_in_flight_when_the_worker_died_is_not_repeated(
     video_id = make_video(services, owner)
     google.faults.add("generate", "hang", delay_s=3.0)  # the speech call never returns in time ...
     services.queue.drain()  # type: ignore[attr-defined]  # ... and is recorded as lost, not retried
-    view = library.video_details(video_id, user_id=owner, services=services)
+    view = gallery.video_details(video_id, user_id=owner, services=services)
     assert view.error is not None and view.error.code == "provider_may_have_started"
     assert google.count("generate") == 1
 
@@ -320,19 +359,30 @@ def test_a_gemini_call_in_flight_when_the_worker_died_is_not_repeated(
         job.heartbeat_at = None
     engine.advance(step.job_id, services)
     assert google.count("generate") == 1  # not repeated on resume
-    view = library.video_details(video_id, user_id=owner, services=services)
+    view = gallery.video_details(video_id, user_id=owner, services=services)
     assert view.error is not None and view.error.code == "provider_may_have_started"
 
 
 def test_inline_wizard_calls_follow_the_same_rule(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> None:
-    services = cloud(tmp_path, db, *stubs, gemini_api_key="test-key", google_base_url=google.url,
-                     llm_provider="google", provider_timeout_s=2.0)
+    services = cloud(
+        tmp_path,
+        db,
+        *stubs,
+        gemini_api_key="test-key",
+        google_base_url=google.url,
+        llm_provider="google",
+        provider_timeout_s=2.0,
+    )
     owner = ensure_user(services.db, "paid@example.com")
-    request = ScriptRequest(task=ScriptTask.SAFETY, instructions="Judge.", prompt="Nice serum",
-                            schema={"type": "object", "properties": {"allowed": {"type": "boolean"}}})
+    request = ScriptRequest(
+        task=ScriptTask.SAFETY,
+        instructions="Judge.",
+        prompt="Nice serum",
+        schema={"type": "object", "properties": {"allowed": {"type": "boolean"}}},
+    )
     google.faults.add("generate", "lost")
     with pytest.raises(PaidCallUncertain, match="may have started"):
-        ugc_calls.ask(services, "llm", request, user_id=owner)
+        calls.ask(services, "llm", request, user_id=owner)
     assert google.count("generate") == 1
     with services.db.session() as session:
         assert session.scalars(select(CostRecord.status)).all() == ["possibly_charged"]

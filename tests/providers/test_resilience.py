@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.adapters.db.models import CostRecord, JobStep
-from core.adapters.db.models_resilience import ERROR, RATE_LIMITED, PoolKey, ProviderCircuit, ProviderEvent
+from core.adapters.db.models.jobs import CostRecord, JobStep
+from core.adapters.db.models.resilience import ERROR, RATE_LIMITED, PoolKey, ProviderCircuit, ProviderEvent
 from core.bootstrap import Services, build_services
-from core.services import library
-from core.services.identity import ensure_user
+from core.services.accounts.identity import ensure_user
 from core.services.resilience import key_pool
+from core.services.talking import gallery
 from jobs import engine
 from tests.conftest import make_settings
 from tests.fakes import ManualQueue
@@ -95,7 +95,7 @@ def lipsync_steps(services: Services) -> list[tuple[str, str | None]]:
 def run_video(services: Services, owner: str, n: int = 0) -> Any:
     video_id = make_video(services, owner, n)
     services.queue.drain()  # type: ignore[attr-defined]
-    return library.video_details(video_id, user_id=owner, services=services)
+    return gallery.video_details(video_id, user_id=owner, services=services)
 
 
 def test_an_outage_at_the_primary_moves_lipsync_to_the_fallback_once(tmp_path: Path, db: Any, stubs: Any) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from core.adapters.providers.download import GuardedDownloader
-from core.adapters.providers.wavespeed_lipsync import WaveSpeedLipSyncer
+from core.adapters.providers.http.download import GuardedDownloader
+from core.adapters.providers.wavespeed.lipsync import WaveSpeedLipSyncer
 from core.errors import MediaRejected, ProviderError, TransientError
 from core.ports import LipSyncRequest, PredictionState
 from tests.providers.helpers import leftovers, poll_until_settled, run
@@ -23,11 +23,19 @@ def ws() -> Iterator[WaveSpeedStub]:
         yield stub
 
 
-def make(stub: WaveSpeedStub, http: httpx.Client, downloader: GuardedDownloader, probe: Any,
-         key: str = "test-key") -> WaveSpeedLipSyncer:
-    return WaveSpeedLipSyncer(key, http=http, base_url=stub.base_url, model="wavespeed-ai/infinitetalk",
-                              price_per_second=0.03, downloader=downloader,
-                              probe=probe, poll_after_s=0.0)
+def make(
+    stub: WaveSpeedStub, http: httpx.Client, downloader: GuardedDownloader, probe: Any, key: str = "test-key"
+) -> WaveSpeedLipSyncer:
+    return WaveSpeedLipSyncer(
+        key,
+        http=http,
+        base_url=stub.base_url,
+        model="wavespeed-ai/infinitetalk",
+        price_per_second=0.03,
+        downloader=downloader,
+        probe=probe,
+        poll_after_s=0.0,
+    )
 
 
 @pytest.fixture
@@ -53,8 +61,9 @@ def test_happy_path(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: Lip
     assert syncer.cost_usd(request_, video) == pytest.approx(0.03 * 5.0)  # five-second minimum charge
 
 
-def test_ticket_upload_when_the_binary_endpoint_is_missing(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer,
-                                                           request_: LipSyncRequest, tmp_path: Path) -> None:
+def test_ticket_upload_when_the_binary_endpoint_is_missing(
+    ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: LipSyncRequest, tmp_path: Path
+) -> None:
     ws.binary_uploads = False
     video, _ = run(syncer, request_, tmp_path)
     assert ws.count("upload_ticket") == 2 and ws.count("upload_put") == 2 and video.duration_s > 1.9
@@ -67,8 +76,9 @@ def test_failed_prediction(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, reques
 
 
 @pytest.mark.parametrize("status", ["cancelled", "timeout", "deleted"])
-def test_other_terminal_statuses_fail(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: LipSyncRequest,
-                                      status: str) -> None:
+def test_other_terminal_statuses_fail(
+    ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: LipSyncRequest, status: str
+) -> None:
     request_id = syncer.submit(request_).request_id
     ws.faults.add("result", "terminal_status", status=status)
     assert syncer.poll(request_id).state is PredictionState.FAILED
@@ -90,16 +100,18 @@ def test_submit_rate_limit(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, reques
 
 
 @pytest.mark.parametrize("kind", ["server_error", "drop", "slow"])
-def test_poll_faults_are_transient(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: LipSyncRequest,
-                                   kind: str) -> None:
+def test_poll_faults_are_transient(
+    ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: LipSyncRequest, kind: str
+) -> None:
     request_id = syncer.submit(request_).request_id
     ws.faults.add("result", kind, delay_s=1.3)
     with pytest.raises(TransientError):
         syncer.poll(request_id)
 
 
-def test_wrong_key(ws: WaveSpeedStub, http: httpx.Client, downloader: GuardedDownloader, media_probe: Any,
-                   request_: LipSyncRequest) -> None:
+def test_wrong_key(
+    ws: WaveSpeedStub, http: httpx.Client, downloader: GuardedDownloader, media_probe: Any, request_: LipSyncRequest
+) -> None:
     with pytest.raises(ProviderError, match="API key") as caught:
         make(ws, http, downloader, media_probe, key="nope").submit(request_)
     assert not isinstance(caught.value, TransientError)
@@ -111,8 +123,9 @@ def test_unknown_prediction_is_not_transient(syncer: WaveSpeedLipSyncer) -> None
     assert caught.value.status_code == 404 and not isinstance(caught.value, TransientError)
 
 
-def test_non_media_result(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: LipSyncRequest,
-                          tmp_path: Path) -> None:
+def test_non_media_result(
+    ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: LipSyncRequest, tmp_path: Path
+) -> None:
     result, _ = poll_until_settled(syncer, syncer.submit(request_).request_id)
     ws.faults.add("file", "bad_media")
     with pytest.raises(MediaRejected):

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from core.adapters.db.models import CostRecord, JobStep, VideoAsset
+from core.adapters.db.models.jobs import CostRecord, JobStep
+from core.adapters.db.models.talking import VideoAsset
 from core.ports_services import Services
-from core.services import projects, videos
+from core.services.talking import projects, videos
 from jobs import engine
 from jobs.webhooks import MemorySeenIds, create_app
 from tests.conftest import make_services
@@ -27,7 +28,7 @@ def waiting_video(settings, db) -> tuple[Services, str, str, FakeProvider]:  # t
     settings.wavespeed_webhook_secret = SecretStr(SECRET)
     lipsync = FakeProvider("video", pending_polls=1)
     services = make_services(settings, db, providers=fake_providers(lipsync=lipsync))
-    from core.services.identity import ensure_user
+    from core.services.accounts.identity import ensure_user
 
     owner = ensure_user(services.db, "hook@example.com")
     project = projects.create_project("Hooks", owner_id=owner, services=services)
@@ -138,7 +139,7 @@ def test_fal_webhooks_for_another_account_are_refused(waiting_video) -> None:  #
     import httpx
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from core.adapters.providers.webhooks import JwksCache
+    from core.adapters.providers.http.webhooks import JwksCache
     from tests.providers.test_webhooks import FAL_BODY, fal_headers, jwk
     from tests.stubs import StubResponse, StubServer
 

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from core.adapters.providers.webhooks import JwksCache, WebhookRejected, verify_fal, verify_wavespeed
+from core.adapters.providers.http.webhooks import JwksCache, WebhookRejected, verify_fal, verify_wavespeed
 from tests.stubs.server import StubRequest, StubResponse, StubServer
 
 NOW = 1_800_000_000
@@ -141,4 +141,3 @@ def test_fal_jwks_failure_is_a_rejection() -> None:
 
     with StubServer(down) as server, httpx.Client() as client, pytest.raises(WebhookRejected):
         JwksCache(client, url=f"{server.url}/jwks.json").keys()
-

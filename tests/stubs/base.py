@@ -186,8 +186,9 @@ class VendorStub:
 
     # ------------------------------------------------------------------ routing
 
-    def route(self, method: str, pattern: str, label: str, handler: Callable[..., StubResponse], *,
-              auth: bool = True) -> None:
+    def route(
+        self, method: str, pattern: str, label: str, handler: Callable[..., StubResponse], *, auth: bool = True
+    ) -> None:
         self._routes.append((method, re.compile(f"^{pattern}$"), label, auth, handler))
 
     def authorized(self, request: StubRequest) -> bool:
@@ -239,8 +240,9 @@ class VendorStub:
             return self.error(429, "Rate limit exceeded", {"Retry-After": "0"})
         if roll < 0.5:
             status = (500, 502, 503)[int(roll * 12) % 3]
-            return StubResponse(status, b"<html><head><title>Bad Gateway</title></head></html>",
-                                {"Content-Type": "text/html"})
+            return StubResponse(
+                status, b"<html><head><title>Bad Gateway</title></head></html>", {"Content-Type": "text/html"}
+            )
         if roll < 0.75:
             time.sleep(self.hang_s)
         raise DropConnection
@@ -315,16 +317,18 @@ class VendorStub:
 
     # ------------------------------------------------------------------ webhooks
 
-    def call_back(self, url: str, prediction: Prediction, make: Callable[[Prediction], tuple[bytes, dict[str, str]]]
-                  ) -> None:
+    def call_back(
+        self, url: str, prediction: Prediction, make: Callable[[Prediction], tuple[bytes, dict[str, str]]]
+    ) -> None:
         """POST a signed callback to `url` once the prediction is done (in a timer thread)."""
         import httpx
 
         def deliver() -> None:
             body, headers = make(prediction)
             try:
-                status = httpx.post(url, content=body, headers={"Content-Type": "application/json", **headers},
-                                    timeout=5.0).status_code
+                status = httpx.post(
+                    url, content=body, headers={"Content-Type": "application/json", **headers}, timeout=5.0
+                ).status_code
             except httpx.HTTPError:
                 status = 0
             with self._lock:
@@ -347,7 +351,7 @@ class VendorStub:
         if not isinstance(url, str) or not url.startswith(prefix):
             return None
         with self._lock:
-            return self.files.get(url[len(prefix):])
+            return self.files.get(url[len(prefix) :])
 
     def _serve_file(self, request: StubRequest, name: str) -> StubResponse:
         if self.faults.take("file", {"bad_media"}) is not None:

@@ -53,8 +53,9 @@ def _required_text(body: dict[str, Any], field: str) -> list[dict[str, Any]]:
 
 
 class FalStub(VendorStub):
-    def __init__(self, *, validate_at_submit: bool = False, video_size: tuple[int, int] = (96, 160),
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, validate_at_submit: bool = False, video_size: tuple[int, int] = (96, 160), **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.validate_at_submit = validate_at_submit
         self.video_size = video_size
@@ -94,8 +95,9 @@ class FalStub(VendorStub):
 
     def _cdn_token(self, request: StubRequest) -> StubResponse:
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
-        return StubResponse.of_json({"token": self._token, "token_type": "Bearer", "base_url": self.url,
-                                     "expires_at": expires.isoformat()})
+        return StubResponse.of_json(
+            {"token": self._token, "token_type": "Bearer", "base_url": self.url, "expires_at": expires.isoformat()}
+        )
 
     def _cdn_upload(self, request: StubRequest) -> StubResponse:
         if request.header("Authorization") != f"Bearer {self._token}":
@@ -125,9 +127,15 @@ class FalStub(VendorStub):
             self.call_back(str(request.arg("fal_webhook")), prediction, self._webhook)
         app = "/".join(model.split("/")[:2])
         base = f"{self.url}/{app}/requests/{prediction.id}"
-        return StubResponse.of_json({"request_id": prediction.id, "gateway_request_id": prediction.id,
-                                     "response_url": base, "status_url": f"{base}/status",
-                                     "cancel_url": f"{base}/cancel"})
+        return StubResponse.of_json(
+            {
+                "request_id": prediction.id,
+                "gateway_request_id": prediction.id,
+                "response_url": base,
+                "status_url": f"{base}/status",
+                "cancel_url": f"{base}/cancel",
+            }
+        )
 
     def _check(self, model: str, body: Any) -> list[dict[str, Any]]:
         if not isinstance(body, dict):
@@ -155,33 +163,48 @@ class FalStub(VendorStub):
         stage = 2 if prediction.id in self.cancelled else self.stage(prediction)
         if stage == 0:
             return StubResponse.of_json({"status": "IN_QUEUE", "queue_position": 0, "logs": None, "response_url": base})
-        logs = [{"timestamp": dt.datetime.now(dt.UTC).isoformat(), "level": "INFO", "source": "user",
-                 "message": "step"}]
+        logs = [
+            {"timestamp": dt.datetime.now(dt.UTC).isoformat(), "level": "INFO", "source": "user", "message": "step"}
+        ]
         if stage == 1:
             return StubResponse.of_json({"status": "IN_PROGRESS", "logs": logs, "response_url": base})
-        body: dict[str, Any] = {"status": "COMPLETED", "logs": logs, "metrics": {"inference_time": 0.1},
-                                "response_url": base}
+        body: dict[str, Any] = {
+            "status": "COMPLETED",
+            "logs": logs,
+            "metrics": {"inference_time": 0.1},
+            "response_url": base,
+        }
         if prediction.fail or prediction.fail_detail:
             body.update(error=prediction.fail or "Invalid status code: 422", error_type="runner_error")
         return StubResponse.of_json(body)
 
     def _jwks(self, request: StubRequest) -> StubResponse:
         raw = self.webhook_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return StubResponse.of_json({"keys": [{"kty": "OKP", "crv": "Ed25519",
-                                               "x": base64.urlsafe_b64encode(raw).decode()}]})
+        return StubResponse.of_json(
+            {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": base64.urlsafe_b64encode(raw).decode()}]}
+        )
 
     def _webhook(self, prediction: Prediction) -> tuple[bytes, dict[str, str]]:
         """fal's callback (providers.md 1.4): `{request_id, status, payload}`, Ed25519-signed."""
         failed = prediction.fail or prediction.fail_detail
         if not failed and not prediction.output:
             prediction.output = self._output(prediction)
-        body = json.dumps({"request_id": prediction.id, "gateway_request_id": prediction.id,
-                           "status": "ERROR" if failed else "OK",
-                           "payload": prediction.fail_detail if failed else prediction.output}).encode()
+        body = json.dumps(
+            {
+                "request_id": prediction.id,
+                "gateway_request_id": prediction.id,
+                "status": "ERROR" if failed else "OK",
+                "payload": prediction.fail_detail if failed else prediction.output,
+            }
+        ).encode()
         ts = str(int(time.time()))
         message = "\n".join((prediction.id, self.webhook_user_id, ts, hashlib.sha256(body).hexdigest())).encode()
-        return body, {"X-Fal-Webhook-Request-Id": prediction.id, "X-Fal-Webhook-User-Id": self.webhook_user_id,
-                      "X-Fal-Webhook-Timestamp": ts, "X-Fal-Webhook-Signature": self.webhook_key.sign(message).hex()}
+        return body, {
+            "X-Fal-Webhook-Request-Id": prediction.id,
+            "X-Fal-Webhook-User-Id": self.webhook_user_id,
+            "X-Fal-Webhook-Timestamp": ts,
+            "X-Fal-Webhook-Signature": self.webhook_key.sign(message).hex(),
+        }
 
     def _cancel(self, request: StubRequest, app: str, rid: str) -> StubResponse:
         prediction = self._prediction(app, rid)
@@ -224,8 +247,9 @@ class FalStub(VendorStub):
     def _check_flux(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         problems = _required_text(body, "prompt")
         size = body.get("image_size", "landscape_4_3")
-        if isinstance(size, dict) and not all(isinstance(size.get(k), int) and 0 < size[k] <= 4096
-                                              for k in ("width", "height")):
+        if isinstance(size, dict) and not all(
+            isinstance(size.get(k), int) and 0 < size[k] <= 4096 for k in ("width", "height")
+        ):
             problems.append(_detail("image_size", "width and height must be integers up to 4096"))
         return problems
 
@@ -277,12 +301,15 @@ class FalStub(VendorStub):
     def _twin_output(self, prediction: Prediction) -> dict[str, Any]:
         model, rid = prediction.model, prediction.id
         if model == TRAINER:
+
             def file(data: bytes, ctype: str, name: str) -> dict[str, Any]:
                 return {"url": self.put_file(data, ctype, f"{rid}-{name}"), "content_type": ctype}
 
-            return {"diffusers_lora_file": file(safetensors_bytes(), "application/octet-stream", "lora.safetensors"),
-                    "high_noise_lora": file(safetensors_bytes(8), "application/octet-stream", "high.safetensors"),
-                    "config_file": file(b'{"trigger_phrase": "stub"}', "application/json", "config.json")}
+            return {
+                "diffusers_lora_file": file(safetensors_bytes(), "application/octet-stream", "lora.safetensors"),
+                "high_noise_lora": file(safetensors_bytes(8), "application/octet-stream", "high.safetensors"),
+                "config_file": file(b'{"trigger_phrase": "stub"}', "application/json", "config.json"),
+            }
         if model == LORA_IMAGE:
             size = prediction.inputs.get("image_size")
             w, h = (size["width"], size["height"]) if isinstance(size, dict) else (64, 96)
@@ -303,8 +330,10 @@ class FalStub(VendorStub):
         if model == "fal-ai/infinitalk":
             seconds = inputs.get("num_frames", 145) / FPS
             data = mp4_bytes(round(seconds, 2), *self.video_size)
-            return {"video": {"url": self.put_file(data, "video/mp4", f"{prediction.id}.mp4"),
-                              "content_type": "video/mp4"}, "seed": inputs.get("seed", 42)}
+            return {
+                "video": {"url": self.put_file(data, "video/mp4", f"{prediction.id}.mp4"), "content_type": "video/mp4"},
+                "seed": inputs.get("seed", 42),
+            }
         text = str(inputs.get("text") or inputs.get("prompt") or "")
         seconds = round(min(5.0, max(0.5, 0.4 * len(text.split()))), 1)
         if model.startswith("fal-ai/elevenlabs/"):

@@ -142,8 +142,12 @@ class GoogleStub(VendorStub):
         with self._lock:
             answer = self.json_answers.pop(0) if self.json_answers else example_of(schema)
         part = {"text": answer if isinstance(answer, str) else json.dumps(answer)}
-        return StubResponse.of_json({"candidates": [{"content": {"role": "model", "parts": [part]},
-                                                     "finishReason": "STOP"}], "modelVersion": model})
+        return StubResponse.of_json(
+            {
+                "candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP"}],
+                "modelVersion": model,
+            }
+        )
 
     def _stream(self, request: StubRequest, version: str, model: str) -> StubResponse:
         body = request.json() or {}
@@ -241,8 +245,10 @@ class GoogleStub(VendorStub):
     def _voices(self, request: StubRequest) -> StubResponse:
         from core.domain.voices import GCLOUD, options
 
-        voices = [{"name": o.voice_id, "languageCodes": [o.voice_id[:5]], "ssmlGender": o.gender.upper()}
-                  for o in options(GCLOUD)]
+        voices = [
+            {"name": o.voice_id, "languageCodes": [o.voice_id[:5]], "ssmlGender": o.gender.upper()}
+            for o in options(GCLOUD)
+        ]
         return StubResponse.of_json({"voices": voices})
 
     def _synthesize(self, request: StubRequest) -> StubResponse:

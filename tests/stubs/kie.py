@@ -19,8 +19,7 @@ MARKET_MODELS = ("kling-2.6/image-to-video", "kling/v2-5-turbo-image-to-video-pr
 
 
 class KieStub(VendorStub):
-    def __init__(self, *, errors_in_body: bool = False, video_size: tuple[int, int] = (96, 160),
-                 **kwargs: Any) -> None:
+    def __init__(self, *, errors_in_body: bool = False, video_size: tuple[int, int] = (96, 160), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.errors_in_body = errors_in_body
         self.video_size = video_size
@@ -81,10 +80,20 @@ class KieStub(VendorStub):
         seconds = 1.0 if prediction.inputs["input"].get("duration", "5") == "5" else 2.0  # short stand-ins
         result = json.dumps({"resultUrls": [self._video_url(prediction, seconds)]}) if state == "success" else ""
         now_ms = int(time.time() * 1000)
-        return self._ok({"taskId": prediction.id, "model": prediction.model, "state": state,
-                         "param": json.dumps(prediction.inputs), "resultJson": result,
-                         "failCode": "500" if state == "fail" else "", "failMsg": prediction.fail or "",
-                         "costTime": 1000, "createTime": now_ms, "updateTime": now_ms})
+        return self._ok(
+            {
+                "taskId": prediction.id,
+                "model": prediction.model,
+                "state": state,
+                "param": json.dumps(prediction.inputs),
+                "resultJson": result,
+                "failCode": "500" if state == "fail" else "",
+                "failMsg": prediction.fail or "",
+                "costTime": 1000,
+                "createTime": now_ms,
+                "updateTime": now_ms,
+            }
+        )
 
     # ------------------------------------------------------------------ veo
 
@@ -111,8 +120,19 @@ class KieStub(VendorStub):
         flag: Any = 7 if fault else (0 if stage < 2 else (2 if prediction.fail else 1))
         response = None
         if flag == 1:
-            response = {"taskId": prediction.id, "resultUrls": [self._video_url(prediction, 1.6)],
-                        "originUrls": None, "resolution": "720p"}
-        return self._ok({"taskId": prediction.id, "successFlag": flag, "response": response,
-                         "errorCode": 400 if flag == 2 else None,
-                         "errorMessage": prediction.fail if flag == 2 else None, "fallbackFlag": False})
+            response = {
+                "taskId": prediction.id,
+                "resultUrls": [self._video_url(prediction, 1.6)],
+                "originUrls": None,
+                "resolution": "720p",
+            }
+        return self._ok(
+            {
+                "taskId": prediction.id,
+                "successFlag": flag,
+                "response": response,
+                "errorCode": 400 if flag == 2 else None,
+                "errorMessage": prediction.fail if flag == 2 else None,
+                "fallbackFlag": False,
+            }
+        )

@@ -71,8 +71,12 @@ def wav_duration(data: bytes) -> float | None:
 def _ffmpeg_to_bytes(args: list[str], suffix: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"out{suffix}"
-        subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args, str(out)],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args, str(out)],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         return out.read_bytes()
 
 

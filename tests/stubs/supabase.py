@@ -50,8 +50,11 @@ class SupabaseStorageStub:
         if request.method == "GET" and request.path == "/storage/v1/bucket":
             return StubResponse.of_json([_bucket(b) for b in sorted(self.buckets)])
         for method, pattern, handler in (
-            ("POST", _SIGN, self._sign), ("GET", _INFO, self._info), ("POST", _OBJECT, self._upload),
-            ("GET", _OBJECT, self._download), ("DELETE", _REMOVE, self._remove),
+            ("POST", _SIGN, self._sign),
+            ("GET", _INFO, self._info),
+            ("POST", _OBJECT, self._upload),
+            ("GET", _OBJECT, self._download),
+            ("DELETE", _REMOVE, self._remove),
         ):
             match = pattern.match(request.path)
             if match and request.method == method:
@@ -105,8 +108,14 @@ class SupabaseStorageStub:
 
 def _bucket(name: str) -> dict[str, Any]:
     return {
-        "id": name, "name": name, "owner": "", "public": False, "created_at": "2026-01-01T00:00:00Z",
-        "updated_at": "2026-01-01T00:00:00Z", "file_size_limit": None, "allowed_mime_types": None,
+        "id": name,
+        "name": name,
+        "owner": "",
+        "public": False,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "file_size_limit": None,
+        "allowed_mime_types": None,
     }
 
 

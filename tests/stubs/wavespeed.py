@@ -25,8 +25,14 @@ MODELS = ("wavespeed-ai/infinitetalk", "wavespeed-ai/infinitetalk-fast")
 
 
 class WaveSpeedStub(VendorStub):
-    def __init__(self, *, ticket_uploads: bool = True, binary_uploads: bool = True,
-                 video_size: tuple[int, int] = (96, 160), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        ticket_uploads: bool = True,
+        binary_uploads: bool = True,
+        video_size: tuple[int, int] = (96, 160),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.ticket_uploads = ticket_uploads
         self.binary_uploads = binary_uploads
@@ -63,10 +69,15 @@ class WaveSpeedStub(VendorStub):
         name = f"{uuid.uuid4().hex[:12]}-{body['filename']}"
         ctype = str(body.get("content_type") or "application/octet-stream")
         self._tickets[name] = (body["size"], ctype)
-        return self._ok({"type": ctype.split("/")[0], "download_url": f"{self.url}/files/{name}",
-                         "filename": body["filename"], "size": body["size"],
-                         "upload": {"method": "PUT", "url": f"{self.url}/put/{name}",
-                                    "headers": {"Content-Type": ctype}}})
+        return self._ok(
+            {
+                "type": ctype.split("/")[0],
+                "download_url": f"{self.url}/files/{name}",
+                "filename": body["filename"],
+                "size": body["size"],
+                "upload": {"method": "PUT", "url": f"{self.url}/put/{name}", "headers": {"Content-Type": ctype}},
+            }
+        )
 
     def _put(self, request: StubRequest, name: str) -> StubResponse:
         ticket = self._tickets.pop(name, None)
@@ -107,7 +118,7 @@ class WaveSpeedStub(VendorStub):
             self._render(prediction)
         body = json.dumps(self._view(prediction, "failed" if prediction.fail else "completed")).encode()
         event, ts = uuid.uuid4().hex, str(int(time.time()))
-        key = self.webhook_secret[len("whsec_"):].encode()
+        key = self.webhook_secret[len("whsec_") :].encode()
         signature = hmac.new(key, f"{event}.{ts}.".encode() + body, hashlib.sha256).hexdigest()
         return body, {"webhook-id": event, "webhook-timestamp": ts, "webhook-signature": f"v3,{signature}"}
 
@@ -125,10 +136,17 @@ class WaveSpeedStub(VendorStub):
 
     def _view(self, prediction: Prediction, status: str) -> dict[str, Any]:
         outputs = prediction.output.get("outputs", []) if status == "completed" else []
-        return {"id": prediction.id, "model": prediction.model, "status": status, "outputs": outputs,
-                "urls": {"get": f"{self.base_url}/predictions/{prediction.id}/result"},
-                "has_nsfw_contents": [False] * len(outputs), "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "error": (prediction.fail or "") if status == "failed" else "", "timings": {"inference": 100}}
+        return {
+            "id": prediction.id,
+            "model": prediction.model,
+            "status": status,
+            "outputs": outputs,
+            "urls": {"get": f"{self.base_url}/predictions/{prediction.id}/result"},
+            "has_nsfw_contents": [False] * len(outputs),
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "error": (prediction.fail or "") if status == "failed" else "",
+            "timings": {"inference": 100},
+        }
 
     def _result(self, request: StubRequest, pid: str) -> StubResponse:
         prediction = self.predictions.get(pid)

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE_FOLDERS = ("app.py", "pages", "components", "jobs", "core", "scripts", "seeds")
 OUTER_LAYERS = ("app", "pages", "components", "jobs")
 
+PROVIDERS = "core.adapters.providers"
+VENDORS = ("local", "fal", "google", "wavespeed", "kie")
 # layer prefix -> (forbidden prefixes, why)
 FORBIDDEN: dict[str, tuple[tuple[str, ...], str]] = {
     "core": (OUTER_LAYERS, "core is below every entry point"),
@@ -30,6 +32,17 @@ FORBIDDEN: dict[str, tuple[tuple[str, ...], str]] = {
     "core.ports_services": (("core.adapters", "core.services", "core.bootstrap"), "ports speak domain types only"),
     "core.vendor_choice": (("core.adapters", "core.services", "core.bootstrap"), "a pure rule over the settings"),
     "core.domain": (("core.adapters", "core.services", "core.bootstrap", "core.ports"), "domain types stand alone"),
+    **{
+        f"{PROVIDERS}.{vendor}": (
+            tuple(f"{PROVIDERS}.{other}" for other in VENDORS if other != vendor),
+            "one package per vendor: a vendor's adapters share only the HTTP plumbing and the ports",
+        )
+        for vendor in VENDORS
+    },
+    f"{PROVIDERS}.http": (
+        tuple(f"{PROVIDERS}.{vendor}" for vendor in VENDORS),
+        "the shared HTTP plumbing knows no vendor",
+    ),
     "jobs": (("pages", "components", "app"), "jobs run in workers, without any page"),
     "components": (("pages", "app", "core.adapters"), "components call services, never adapters or pages"),
     "pages": (("app", "core.adapters"), "pages compose components and call services"),

@@ -7,15 +7,15 @@ import pytest
 from sqlalchemy import select
 
 from core.adapters.db.database import Database
-from core.adapters.db.models_accounts import AuditEvent
-from core.adapters.db.models_avatars import AvatarPhoto
+from core.adapters.db.models.accounts import AuditEvent
+from core.adapters.db.models.avatars import AvatarPhoto
 from core.adapters.media.faces import classify_angle
 from core.config import Settings
 from core.errors import NotFound, PermissionDenied, ValidationError
-from core.services import team
+from core.services.accounts import team
+from core.services.accounts.identity import ensure_user
 from core.services.avatars import manage
-from core.services.identity import ensure_user
-from core.services.projects import create_project
+from core.services.talking.projects import create_project
 from tests.avatar_support import avatar_services, front, left_profile, no_face, png, right_profile, three_views
 
 
@@ -141,8 +141,8 @@ def test_offline_sheet_is_composed_from_the_photos_and_deletable(world) -> None:
 def test_on_gemini_the_angles_come_from_the_vision_model_with_a_schema(settings: Settings, db: Database) -> None:
     import httpx
 
-    from core.adapters.providers.google_common import make_genai_client
-    from core.adapters.providers.google_llm import GoogleVisionAnalyzer
+    from core.adapters.providers.google.common import make_genai_client
+    from core.adapters.providers.google.llm import GoogleVisionAnalyzer
     from tests.stubs import GoogleStub
 
     with GoogleStub() as google, httpx.Client(timeout=2.0) as http:
@@ -161,14 +161,14 @@ def test_on_gemini_the_angles_come_from_the_vision_model_with_a_schema(settings:
         sent = google.last_schema["properties"]["photos"]
         assert (sent["minItems"], sent["maxItems"]) == (3, 3) and "right_profile" in str(sent["items"])
         with services.db.session() as session:
-            from core.adapters.db.models import CostRecord
+            from core.adapters.db.models.jobs import CostRecord
 
             assert session.scalars(select(CostRecord).where(CostRecord.capability == "vision")).all()
 
 
 def test_a_saved_avatar_becomes_the_ads_avatar_with_its_own_copies(settings: Settings, db: Database) -> None:
-    from core.adapters.db.models_ugc import UgcAvatar
-    from core.services import ugc_ads
+    from core.adapters.db.models.ads import AdAvatar
+    from core.services.ads import wizard as ads_wizard
     from core.services.avatars import wizard
     from tests.ugc_support import ugc_services
 
@@ -178,11 +178,11 @@ def test_a_saved_avatar_becomes_the_ads_avatar_with_its_own_copies(settings: Set
     avatar_id = manage.create_avatar(project, "Dana", three_views(), consent=True, user_id=owner, services=services)
     manage.update_avatar(avatar_id, dna={"hair": "copper bob"}, voice={"voice_id": "en-gb"}, user_id=owner,
                          services=services)  # fmt: skip
-    ad_id = ugc_ads.open_wizard(project, user_id=owner, services=services)
+    ad_id = ads_wizard.open_wizard(project, user_id=owner, services=services)
     wizard.choose_saved_avatar(ad_id, avatar_id, user_id=owner, services=services)
     view = manage.get_avatar(avatar_id, user_id=owner, services=services)
     with services.db.session() as session:
-        row = session.scalars(select(UgcAvatar)).one()
+        row = session.scalars(select(AdAvatar)).one()
         assert row.name == "Dana" and row.voice["voice_id"] == "en-gb" and row.dna["hair"] == "copper bob"
         assert len(row.reference_keys) == 3 and not set(row.reference_keys) & {p.image_key for p in view.photos}
         assert services.storage.read_bytes(row.reference_keys[0]) == services.storage.read_bytes(view.front_key)
@@ -193,7 +193,7 @@ def test_a_saved_avatar_becomes_the_ads_avatar_with_its_own_copies(settings: Set
 
 def test_deleting_the_project_removes_the_twins_files(world) -> None:  # type: ignore[no-untyped-def]
     from core.services.avatars import lora, sheets
-    from core.services.projects import delete_project
+    from core.services.talking.projects import delete_project
     from tests.stubs.fal import safetensors_bytes
 
     services, owner, project = world

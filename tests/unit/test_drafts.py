@@ -6,8 +6,9 @@ import pytest
 
 from core.errors import NotFound
 from core.ports_services import Services
-from core.services import drafts, projects
-from core.services.identity import ensure_user
+from core.services.accounts import drafts
+from core.services.accounts.identity import ensure_user
+from core.services.talking import projects
 
 
 def test_drafts_are_kept_per_user_and_project(services: Services, owner: str) -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.adapters.db.models import Job, VideoAsset
-from core.adapters.db.models_edit import EditExport, EditVersion
-from core.adapters.db.models_ugc import UgcOutput
+from core.adapters.db.models.ads import AdOutput
+from core.adapters.db.models.editor import EditExport, EditVersion
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.talking import VideoAsset
 from core.adapters.media.probe import probe_media
 from core.bootstrap import Services
 from core.domain import edit as ops
@@ -39,7 +40,7 @@ def _change(services: Services, view: edits.EditView, action: str, op: edits.Ope
 
 
 def world_owner(view: edits.EditView, services: Services) -> str:
-    from core.adapters.db.models_edit import Edit
+    from core.adapters.db.models.editor import Edit
 
     with services.db.session() as session:
         edit = session.get(Edit, view.id)
@@ -185,7 +186,7 @@ def test_viewers_see_and_editors_edit(services: Services, world: World) -> None:
     )
     assert done.version == 2 and done.can_edit
     with services.db.session() as session:  # the stranger is removed again: outside the project
-        from core.adapters.db.models import ProjectMember
+        from core.adapters.db.models.projects import ProjectMember
 
         session.query(ProjectMember).filter_by(user_id=stranger).delete()
     with pytest.raises(NotFound):
@@ -205,10 +206,10 @@ def test_export_renders_one_version_and_lands_beside_the_ad(services: Services, 
         row = session.get(EditExport, export_id)
         assert row is not None and row.status == "ready", row.error if row else None
         assert row.edit_version == view.version and row.result_kind == "ad_output"
-        output = session.get(UgcOutput, row.result_id)
+        output = session.get(AdOutput, row.result_id)
         assert output is not None and output.ad_id == world.ad_id and output.encode_passes == 1
         assert session.get(Job, row.job_id).progress == 1.0  # type: ignore[union-attr]
-        outputs = session.scalars(select(UgcOutput).where(UgcOutput.ad_id == world.ad_id)).all()
+        outputs = session.scalars(select(AdOutput).where(AdOutput.ad_id == world.ad_id)).all()
         assert len(outputs) == 2  # the original and the new version beside it
     data, kind = renders.export_file(export_id, user_id=world.owner, services=services)
     dest = Path(services.settings.work_dir) / "check.mp4"

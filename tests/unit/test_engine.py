@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core.adapters.db.models import CostRecord, Job, JobStep, VideoAsset, utcnow
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import CostRecord, Job, JobStep
+from core.adapters.db.models.talking import VideoAsset
 from core.domain.types import JobStatus
 from core.ports_services import Services
-from core.services.projects import create_project
-from core.services.videos import VideoRequest, create_video
+from core.services.talking.projects import create_project
+from core.services.talking.videos import VideoRequest, create_video
 from jobs import engine, sweeper
 from jobs.context import StepContext
 from tests.fakes import FakeProvider, add_actor, fake_providers, refused, transient
@@ -71,7 +73,7 @@ def test_provider_wait_stores_request_id_and_resumes_by_polling(settings, db) ->
 
     lipsync = FakeProvider("video", pending_polls=3)
     services = make_services(settings, db, providers=fake_providers(lipsync=lipsync))
-    from core.services.identity import ensure_user
+    from core.services.accounts.identity import ensure_user
 
     owner = ensure_user(services.db, "o@example.com")
     video_id = _submit(services, owner, add_actor(services))
@@ -260,7 +262,7 @@ def test_backoff_grows_and_is_capped() -> None:
 
 
 def _owner(services: Services) -> str:
-    from core.services.identity import ensure_user
+    from core.services.accounts.identity import ensure_user
 
     return ensure_user(services.db, "owner@example.com")
 

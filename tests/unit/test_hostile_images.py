@@ -11,11 +11,11 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from core.adapters.db.database import Database
-from core.adapters.db.models_ugc import UgcAvatar
+from core.adapters.db.models.ads import AdAvatar
 from core.adapters.media.images import make_thumbnail, validate_image_upload
 from core.errors import MediaRejected
 from core.ports_services import Services
-from core.services import ugc_avatar
+from core.services.ads import avatar
 from tests.ugc_support import new_ad, ugc_services, ugc_settings
 
 
@@ -57,10 +57,8 @@ def test_a_16_bit_greyscale_png_keeps_its_tones(tmp_path: Path) -> None:
 def test_a_1x1_avatar_photo_is_refused_before_anything_is_stored(services: Services) -> None:
     user, ad_id = new_ad(services)
     with pytest.raises(MediaRejected, match="at least 64"):
-        ugc_avatar.create_avatar_from_photos(
-            ad_id, "Me", [_png(Image.new("RGB", (1, 1)))], user_id=user, services=services
-        )
+        avatar.create_avatar_from_photos(ad_id, "Me", [_png(Image.new("RGB", (1, 1)))], user_id=user, services=services)
     with services.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(UgcAvatar)) == 0
+        assert session.scalar(select(func.count()).select_from(AdAvatar)) == 0
     media = services.settings.media_dir
     assert not [p for p in media.rglob("*avatar*") if p.is_file()] if media.exists() else True

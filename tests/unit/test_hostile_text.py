@@ -8,14 +8,18 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
-from core.adapters.db.models import Job, Project, VideoAsset
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.projects import Project
+from core.adapters.db.models.talking import VideoAsset
 from core.adapters.media import captions
 from core.domain import text as text_rules
-from core.domain.ugc import BriefInput, Platform
+from core.domain.ads import BriefInput, Platform
 from core.errors import ContentBlocked, ValidationError
 from core.ports_services import Services
-from core.services import content_guard, projects, ugc_script, variants, videos
-from core.services.videos import VideoRequest
+from core.services.ads import script as ads_script
+from core.services.safety import content_guard
+from core.services.talking import projects, variants, videos
+from core.services.talking.videos import VideoRequest
 from tests.fakes import add_actor
 from tests.ugc_support import new_ad
 
@@ -100,11 +104,11 @@ def test_titles_are_cleaned_and_refused_when_invisible(services: Services, owner
 def test_the_brief_is_cleaned_before_it_is_checked(services: Services) -> None:
     user, ad_id = new_ad(services)
     with pytest.raises(ValidationError, match="Describe the ad"):
-        ugc_script.save_brief(
+        ads_script.save_brief(
             ad_id, BriefInput(Platform.REELS, "testimonial", "warm", 30, INVISIBLE), user_id=user, services=services
         )
     with pytest.raises(ContentBlocked):
-        ugc_script.save_brief(
+        ads_script.save_brief(
             ad_id,
             BriefInput(Platform.REELS, "testimonial", "warm", 30, "a nu\u200bde ad"),
             user_id=user,
@@ -134,12 +138,12 @@ def test_cjk_captions_use_a_font_that_has_the_glyphs() -> None:
 
 
 def test_a_typed_script_of_invisible_characters_is_refused_and_stores_nothing(tmp_path, db) -> None:  # type: ignore[no-untyped-def]
-    from core.services import ugc_ads
+    from core.services.ads import wizard
     from tests.ugc_support import scripted_ad, ugc_services, ugc_settings
 
     services = ugc_services(ugc_settings(tmp_path / "data"), db)
     user, ad_id = scripted_ad(services)
-    before = ugc_ads.get_ad(ad_id, user_id=user, services=services).scenes
+    before = wizard.get_ad(ad_id, user_id=user, services=services).scenes
     with pytest.raises(ValidationError, match="one line per scene"):
-        ugc_script.save_typed_script(ad_id, "\u200b\ufeff\n\u00ad", user_id=user, services=services)
-    assert ugc_ads.get_ad(ad_id, user_id=user, services=services).scenes == before
+        ads_script.save_typed_script(ad_id, "\u200b\ufeff\n\u00ad", user_id=user, services=services)
+    assert wizard.get_ad(ad_id, user_id=user, services=services).scenes == before

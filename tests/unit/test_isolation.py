@@ -16,14 +16,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.adapters.db.models import ActorImageVariant, VideoAsset
+from core.adapters.db.models.talking import ActorImageVariant, VideoAsset
 from core.errors import NotFound, PermissionDenied
 from core.ports_services import Services
-from core.services import audit, estimates, library, projects, spend, team, usage, variants, videos
-from core.services.access import Right
-from core.services.identity import ensure_user
-from core.services.library import GalleryQuery
-from core.services.videos import VideoRequest
+from core.services.accounts import audit, team
+from core.services.accounts.access import Right
+from core.services.accounts.identity import ensure_user
+from core.services.talking import gallery, projects, variants, videos
+from core.services.talking.gallery import GalleryQuery
+from core.services.talking.videos import VideoRequest
+from core.services.usage import estimates, metrics, spend
 from tests.fakes import add_actor
 
 
@@ -57,7 +59,7 @@ def build_world(services: Services) -> World:
     video = videos.create_video(VideoRequest(project, actor, audio_key=upload_key), user_id=owner, services=services)
     variant = variants.create_variant(project, actor, "on a beach", user_id=owner, services=services)
     services.queue.drain()  # type: ignore[attr-defined]
-    details = library.video_details(video, user_id=owner, services=services)
+    details = gallery.video_details(video, user_id=owner, services=services)
     [view] = variants.list_variants(project, user_id=owner, services=services)
     assert details.video_key and details.poster_key and details.job
     return World(
@@ -90,14 +92,14 @@ ACTIONS: dict[str, tuple[Right, Action]] = {
     "get_project": (Right.VIEW, lambda w, u: projects.get_project(w.project, user_id=u, services=w.services)),
     "list_project_videos": (
         Right.VIEW,
-        lambda w, u: library.list_videos(GalleryQuery(project_id=w.project), user_id=u, services=w.services),
+        lambda w, u: gallery.list_videos(GalleryQuery(project_id=w.project), user_id=u, services=w.services),
     ),
-    "video_details": (Right.VIEW, lambda w, u: library.video_details(w.video, user_id=u, services=w.services)),
-    "video_bytes": (Right.VIEW, lambda w, u: library.media_bytes(w.video_key, user_id=u, services=w.services)),
-    "poster_bytes": (Right.VIEW, lambda w, u: library.media_bytes(w.poster_key, user_id=u, services=w.services)),
-    "upload_bytes": (Right.VIEW, lambda w, u: library.media_bytes(w.upload_key, user_id=u, services=w.services)),
-    "variant_bytes": (Right.VIEW, lambda w, u: library.media_bytes(w.variant_key, user_id=u, services=w.services)),
-    "video_link": (Right.VIEW, lambda w, u: library.media_link(w.video_key, user_id=u, services=w.services)),
+    "video_details": (Right.VIEW, lambda w, u: gallery.video_details(w.video, user_id=u, services=w.services)),
+    "video_bytes": (Right.VIEW, lambda w, u: gallery.media_bytes(w.video_key, user_id=u, services=w.services)),
+    "poster_bytes": (Right.VIEW, lambda w, u: gallery.media_bytes(w.poster_key, user_id=u, services=w.services)),
+    "upload_bytes": (Right.VIEW, lambda w, u: gallery.media_bytes(w.upload_key, user_id=u, services=w.services)),
+    "variant_bytes": (Right.VIEW, lambda w, u: gallery.media_bytes(w.variant_key, user_id=u, services=w.services)),
+    "video_link": (Right.VIEW, lambda w, u: gallery.media_link(w.video_key, user_id=u, services=w.services)),
     "list_variants": (Right.VIEW, lambda w, u: variants.list_variants(w.project, user_id=u, services=w.services)),
     "variant_status": (Right.VIEW, lambda w, u: variants.variant_status(w.variant, user_id=u, services=w.services)),
     "list_members": (Right.VIEW, lambda w, u: team.list_members(w.project, user_id=u, services=w.services)),
@@ -163,14 +165,14 @@ def test_lists_and_aggregates_hold_only_what_is_visible(world: World) -> None:
     )
     assert projects.list_projects(user_id=stranger, services=s) == []
     assert [p.title for p in projects.list_projects(user_id=viewer, services=s)] == ["Shared launch"]
-    assert library.list_videos(GalleryQuery(), user_id=stranger, services=s).total == 0
-    assert {v.project_id for v in library.list_videos(GalleryQuery(), user_id=viewer, services=s).items} == {
+    assert gallery.list_videos(GalleryQuery(), user_id=stranger, services=s).total == 0
+    assert {v.project_id for v in gallery.list_videos(GalleryQuery(), user_id=viewer, services=s).items} == {
         world.project
     }
-    assert library.job_statuses([world.job], user_id=stranger, services=s) == {}
-    assert set(library.job_statuses([world.job], user_id=viewer, services=s)) == {world.job}
-    assert usage.job_counts(user_id=stranger, services=s).started == 0
-    assert usage.total_cost(user_id=stranger, services=s) == 0.0 < usage.total_cost(user_id=world.owner, services=s)
+    assert gallery.job_statuses([world.job], user_id=stranger, services=s) == {}
+    assert set(gallery.job_statuses([world.job], user_id=viewer, services=s)) == {world.job}
+    assert metrics.job_counts(user_id=stranger, services=s).started == 0
+    assert metrics.total_cost(user_id=stranger, services=s) == 0.0 < metrics.total_cost(user_id=world.owner, services=s)
     assert spend.spend_today(user_id=stranger, services=s).committed_usd == 0.0
     assert audit.list_events(user_id=stranger, services=s) == []
     assert audit.list_events(user_id=world.owner, services=s)  # the owner's own log is there
@@ -194,10 +196,10 @@ def test_a_viewer_cannot_pass_off_someone_elses_upload_or_variant(world: World) 
 
 def test_a_member_removed_loses_access_at_once(world: World) -> None:
     s, viewer = world.services, world.users["viewer"]
-    library.media_bytes(world.video_key, user_id=viewer, services=s)
+    gallery.media_bytes(world.video_key, user_id=viewer, services=s)
     team.remove_member(world.project, "viewer@example.com", user_id=world.owner, services=s)
     with pytest.raises(NotFound):
-        library.media_bytes(world.video_key, user_id=viewer, services=s)
+        gallery.media_bytes(world.video_key, user_id=viewer, services=s)
     with pytest.raises(NotFound):
         projects.get_project(world.project, user_id=viewer, services=s)
 

@@ -13,14 +13,15 @@ from sqlalchemy import select
 
 from core.adapters.crypto import KeyBox, KeyDecryptionError, Sealed, generate_master_key
 from core.adapters.db.database import Database
-from core.adapters.db.models import Base
-from core.adapters.db.models_accounts import AuditEvent, ProviderKey
+from core.adapters.db.models.accounts import AuditEvent, ProviderKey
+from core.adapters.db.models.base import Base
 from core.adapters.providers.user_keys import open_keys
 from core.bootstrap import Services, build_services
 from core.config import Settings
 from core.errors import ConfigurationError, ValidationError
-from core.services import keys, library, projects, videos
-from core.services.identity import ensure_user
+from core.services.accounts.identity import ensure_user
+from core.services.connections import keys
+from core.services.talking import gallery, projects, videos
 from jobs import engine
 from scripts import rotate_master_key as rotate_cli
 from tests.conftest import make_settings
@@ -197,8 +198,8 @@ def test_a_users_own_key_pays_for_their_jobs_and_is_never_logged(
     theirs = _make_video(services, bob, actor)  # bob has no key of his own: the studio's key is used
     services.queue.drain()  # type: ignore[attr-defined]
 
-    assert library.video_details(mine, user_id=alice, services=services).status.value == "completed"
-    failed = library.video_details(theirs, user_id=bob, services=services)
+    assert gallery.video_details(mine, user_id=alice, services=services).status.value == "completed"
+    failed = gallery.video_details(theirs, user_id=bob, services=services)
     assert failed.status.value == "failed"  # the stub knows only alice's key, so the system key is refused
     headers = {req.header("Authorization") for label, req in fal.requests if label in ("submit", "status", "result")}
     assert f"Key {SECRETS['fal']}" in headers and "Key system-fal-key-0000" in headers
@@ -229,7 +230,7 @@ def test_a_job_whose_key_will_not_open_fails_loudly_before_paying(fal_services: 
     services.settings.master_key = SecretStr(NEW)  # someone swapped the master key
     video = _make_video(services, alice, actor)
     services.queue.drain()  # type: ignore[attr-defined]
-    view = library.video_details(video, user_id=alice, services=services)
+    view = gallery.video_details(video, user_id=alice, services=services)
     assert view.status.value == "failed" and view.error is not None
     assert view.error.code == "key_decryption_failed" and "another master key" in view.error.message
     assert fal.created_count() == 0

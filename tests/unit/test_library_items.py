@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 
 from core.adapters.db.database import Database
-from core.adapters.db.models import VideoAsset, utcnow
-from core.adapters.db.models_ugc import UgcOutput
+from core.adapters.db.models.ads import AdOutput
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.talking import VideoAsset
 from core.errors import NotFound
 from core.ports_services import Services
-from core.services import library_items, ugc_ads
-from core.services.identity import ensure_user
-from core.services.library_items import AdCard, LibraryQuery
+from core.services.accounts.identity import ensure_user
+from core.services.ads import wizard
+from core.services.library import items
+from core.services.library.items import AdCard, LibraryQuery
 from tests.ugc_support import actor_id, scripted_ad, ugc_services, ugc_settings
 
 
@@ -26,7 +28,7 @@ def services(tmp_path: Path, db: Database) -> Services:
 
 def _finish(services: Services, ad_id: str, minutes_ago: int) -> str:
     with services.db.session() as session:
-        output = UgcOutput(
+        output = AdOutput(
             ad_id=ad_id,
             job_id="j",
             aspect="9:16",
@@ -59,38 +61,38 @@ def _video(services: Services, project_id: str, owner: str, script: str, minutes
 
 def test_ads_and_videos_share_one_list_filtered_searched_and_paged(services: Services) -> None:
     user, ad_id = scripted_ad(services)
-    project_id = ugc_ads.get_ad(ad_id, user_id=user, services=services).project_id
+    project_id = wizard.get_ad(ad_id, user_id=user, services=services).project_id
     output = _finish(services, ad_id, minutes_ago=1)
     older = _video(services, project_id, user, "Coffee that wakes you gently.", minutes_ago=5)
-    everything = library_items.list_library(LibraryQuery(), user_id=user, services=services)
+    everything = items.list_library(LibraryQuery(), user_id=user, services=services)
     assert [type(i).__name__ for i in everything.items] == ["AdCard", "VideoView"] and everything.total == 2
     assert isinstance(everything.items[0], AdCard) and everything.items[0].output_id == output
 
     def only(**kw: object) -> list[str | None]:
-        page = library_items.list_library(LibraryQuery(**kw), user_id=user, services=services)  # type: ignore[arg-type]
+        page = items.list_library(LibraryQuery(**kw), user_id=user, services=services)  # type: ignore[arg-type]
         return [getattr(i, "output_id", getattr(i, "id", None)) for i in page.items]
 
     assert only(kind="ad") == [output] and only(kind="talking") == [older]
     assert only(search="glow serum") == [output]  # the product name
     assert only(search="vitamin c") == [output]  # the brief's prompt
-    line = ugc_ads.get_ad(ad_id, user_id=user, services=services).scenes[0].script.dialogue
+    line = wizard.get_ad(ad_id, user_id=user, services=services).scenes[0].script.dialogue
     word = max(line.split(), key=len).strip(",.!?'").lower()
     assert output in only(search=word) and older not in only(search=word)  # the script
     assert set(only(search="launch")) == {output, older}  # the project title
     assert only(search="coffee") == [older]
     assert only(statuses=("failed",)) == []
-    paged = library_items.list_library(LibraryQuery(page=2, page_size=1), user_id=user, services=services)
+    paged = items.list_library(LibraryQuery(page=2, page_size=1), user_id=user, services=services)
     assert paged.pages == 2 and [getattr(i, "id", None) for i in paged.items] == [older]
 
 
 def test_an_ads_details_list_its_scenes_and_only_for_people_who_may_see_it(services: Services) -> None:
     user, ad_id = scripted_ad(services)
     output = _finish(services, ad_id, minutes_ago=0)
-    details = library_items.ad_details(output, user_id=user, services=services)
+    details = items.ad_details(output, user_id=user, services=services)
     assert details.card.product_name == "Glow Serum" and len(details.scenes) == 3
     assert all(s.dialogue for s in details.scenes) and details.details["Length"] == "15.0 s"
     assert "vitamin C" in details.prompt
     stranger = ensure_user(services.db, "x@example.com")
     with pytest.raises(NotFound):
-        library_items.ad_details(output, user_id=stranger, services=services)
-    assert library_items.list_library(LibraryQuery(), user_id=stranger, services=services).total == 0
+        items.ad_details(output, user_id=stranger, services=services)
+    assert items.list_library(LibraryQuery(), user_id=stranger, services=services).total == 0

@@ -10,9 +10,11 @@ from starlette.testclient import TestClient
 
 from core.errors import NotFound
 from core.ports_services import Services
-from core.services import library, links, projects, team, videos
-from core.services.identity import ensure_user
-from core.services.videos import VideoRequest
+from core.services.accounts import team
+from core.services.accounts.identity import ensure_user
+from core.services.library import links
+from core.services.talking import gallery, projects, videos
+from core.services.talking.videos import VideoRequest
 from jobs.webhooks import MemorySeenIds, create_app
 from tests.fakes import add_actor
 
@@ -33,7 +35,7 @@ def _finished_video(services: Services, owner: str) -> tuple[str, str]:
         VideoRequest(project, add_actor(services), script="Hi"), user_id=owner, services=services
     )
     services.queue.drain()  # type: ignore[attr-defined]
-    key = library.video_details(video, user_id=owner, services=services).video_key
+    key = gallery.video_details(video, user_id=owner, services=services).video_key
     assert key
     return project, key
 
@@ -56,7 +58,7 @@ def test_tokens_are_signed_and_expire() -> None:
 def test_local_files_get_links_only_when_a_link_server_is_configured(services: Services) -> None:
     owner = ensure_user(services.db, "a@example.com")
     _, key = _finished_video(services, owner)
-    assert library.media_link(key, user_id=owner, services=services) is None  # bytes only, by default
+    assert gallery.media_link(key, user_id=owner, services=services) is None  # bytes only, by default
 
 
 def test_copy_link_serves_the_file_until_it_expires_and_never_to_others(linked: Services) -> None:
@@ -64,10 +66,10 @@ def test_copy_link_serves_the_file_until_it_expires_and_never_to_others(linked: 
     stranger = ensure_user(linked.db, "s@example.com")
     project, key = _finished_video(linked, owner)
     team.invite_member(project, "v@example.com", "viewer", user_id=owner, services=linked)
-    url = library.media_link(key, user_id=viewer, services=linked)
+    url = gallery.media_link(key, user_id=viewer, services=linked)
     assert url and url.startswith("http://127.0.0.1:8502/media/")
     with pytest.raises(NotFound):
-        library.media_link(key, user_id=stranger, services=linked)
+        gallery.media_link(key, user_id=stranger, services=linked)
     client = TestClient(create_app(linked, seen=MemorySeenIds()))
     path = url.removeprefix("http://127.0.0.1:8502")
 

@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 from core.ports_services import Services
-from core.services import library, projects, videos
-from core.services.identity import ensure_user
-from core.services.videos import VideoRequest
+from core.services.accounts.identity import ensure_user
+from core.services.talking import gallery, projects, videos
+from core.services.talking.videos import VideoRequest
 from tests.fakes import add_actor
 
 
 def test_the_marker_moves_with_new_videos_and_status_changes(services: Services, owner: str) -> None:
     project_id = projects.create_project("Launch", owner_id=owner, services=services).id
-    empty = library.gallery_marker(project_id, user_id=owner, services=services)
+    empty = gallery.gallery_marker(project_id, user_id=owner, services=services)
     assert empty[0] == 0
     videos.create_video(
         VideoRequest(project_id, add_actor(services), script="Hi there."), user_id=owner, services=services
     )
-    queued = library.gallery_marker(project_id, user_id=owner, services=services)
+    queued = gallery.gallery_marker(project_id, user_id=owner, services=services)
     assert queued[0] == 1 and queued != empty
-    assert library.gallery_marker(project_id, user_id=owner, services=services) == queued, "stable while idle"
+    assert gallery.gallery_marker(project_id, user_id=owner, services=services) == queued, "stable while idle"
     services.queue.drain()  # type: ignore[attr-defined]
-    assert library.gallery_marker(project_id, user_id=owner, services=services) != queued, "status changed"
+    assert gallery.gallery_marker(project_id, user_id=owner, services=services) != queued, "status changed"
     stranger = ensure_user(services.db, "stranger@example.com")
-    assert library.gallery_marker(None, user_id=stranger, services=services)[0] == 0
+    assert gallery.gallery_marker(None, user_id=stranger, services=services)[0] == 0
 
 
 def test_the_same_variant_made_twice_is_listed_once(services: Services, owner: str) -> None:
-    from core.services import variants
+    from core.services.talking import variants
 
     project_id = projects.create_project("Launch", owner_id=owner, services=services).id
     actor_id = add_actor(services)

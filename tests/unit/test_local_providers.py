@@ -16,13 +16,13 @@ from PIL import Image
 
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.probe import decode_audio_mono
-from core.adapters.providers import espeak
-from core.adapters.providers.local_image_edit import LocalImageEditor
-from core.adapters.providers.local_lipsync import LocalLipSyncer, mouth_levels
-from core.adapters.providers.local_speech import LocalSpeechSynthesizer
-from core.adapters.providers.portrait import FaceLayout, read_layout
-from core.adapters.providers.scenes import parse_prompt
-from core.adapters.providers.talking_head import MOUTH_LEVELS
+from core.adapters.providers.local import espeak
+from core.adapters.providers.local.image_edit import LocalImageEditor
+from core.adapters.providers.local.lipsync import LocalLipSyncer, mouth_levels
+from core.adapters.providers.local.portrait import FaceLayout, read_layout
+from core.adapters.providers.local.scenes import parse_prompt
+from core.adapters.providers.local.speech import LocalSpeechSynthesizer
+from core.adapters.providers.local.talking_head import MOUTH_LEVELS
 from core.domain.types import AGE_RANGES, SCENE_TAGS, Voice
 from core.errors import ValidationError
 from core.ports import ImageEditRequest, LipSyncRequest, PredictionState, Provider, SpeechRequest

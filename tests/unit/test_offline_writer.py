@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from core.adapters.providers import script_templates as templates
-from core.adapters.providers.local_llm import LocalScriptWriter
-from core.adapters.providers.script_lines import KIND_NOUNS, pain_phrase, point_form, point_sentences
+from core.adapters.providers.local import script_templates as templates
+from core.adapters.providers.local.llm import LocalScriptWriter
+from core.adapters.providers.local.script_lines import KIND_NOUNS, pain_phrase, point_form, point_sentences
 from core.ports import ScriptRequest, ScriptTask
-from core.services import ugc_parse
+from core.services.ads import parse
 from tests.grammar_rules import problems
 
 # (product name, product type, prompt, style, tone, seconds, DNA features)
@@ -184,7 +184,7 @@ def _write(context: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     creative = json.loads(
         writer.collect(brief_request, writer.poll(writer.submit(brief_request).request_id), Path(".")).text
     )
-    ugc_parse.creative_brief(creative)  # the creative brief passes the same parser a hosted model's does
+    parse.creative_brief(creative)  # the creative brief passes the same parser a hosted model's does
     request = ScriptRequest(ScriptTask.SCRIPT, "", "", context={**context, "creative_brief": creative})
     return creative, json.loads(writer.collect(request, writer.poll(writer.submit(request).request_id), Path(".")).text)
 
@@ -201,13 +201,13 @@ def test_every_line_is_grammatical_true_and_fills_its_scene(
     }
     creative, script = _write(context)
     allowed = _template_words() | _words(prompt) | _words(name) | _words(kind) | _words(" ".join(features))
-    draft = ugc_parse.script(json.dumps(script))
+    draft = parse.script(json.dumps(script))
     for scene in script["scenes"]:
         line = scene["dialogue"]
         assert problems(line, names=(name,)) == [], line
         invented = _words(line) - allowed
         assert not invented, f"{line!r} says {sorted(invented)}, which neither the brief nor the DNA gave"
-        budget = ugc_parse.max_words(scene["duration_seconds"], 150, 20)
+        budget = parse.max_words(scene["duration_seconds"], 150, 20)
         assert len(line.split()) <= budget
         if scene["scene_type"] != "cta":  # the call to action may be short; every other line fills its scene
             assert len(line.split()) >= 0.6 * budget, (line, budget)

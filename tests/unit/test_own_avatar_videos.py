@@ -13,17 +13,18 @@ import pytest
 from sqlalchemy import func, select
 
 from core.adapters.db.database import Database
-from core.adapters.db.models import ActorImageVariant, VideoAsset
+from core.adapters.db.models.talking import ActorImageVariant, VideoAsset
 from core.bootstrap import Services
 from core.config import Settings
 from core.domain.types import VideoStatus
 from core.errors import NotFound, ValidationError
 from core.ports import PollResult
-from core.services import library, team, videos
+from core.services.accounts import team
+from core.services.accounts.identity import ensure_user
 from core.services.avatars import manage
-from core.services.identity import ensure_user
-from core.services.projects import create_project
-from core.services.videos import VideoRequest
+from core.services.talking import gallery, videos
+from core.services.talking.projects import create_project
+from core.services.talking.videos import VideoRequest
 from tests.avatar_support import avatar_services, three_views
 from tests.conftest import make_services
 from tests.fakes import FakeProvider, add_actor, fake_providers
@@ -95,13 +96,13 @@ def test_an_own_avatar_video_lipsyncs_its_front_photo_in_its_voice(world: World)
     assert spoken["request"].voice.voice_id == "en-gb-x-rp+f1"
     avatar_keys = {p.image_key for p in manage.get_avatar(w.avatar, user_id=w.owner, services=w.services).photos}
     assert video.image_key and video.image_key not in avatar_keys  # the video's own copy
-    [card] = library.list_videos(library.GalleryQuery(project_id=w.project), user_id=w.owner, services=w.services).items
+    [card] = gallery.list_videos(gallery.GalleryQuery(project_id=w.project), user_id=w.owner, services=w.services).items
     assert card.actor_name == "Dana" and card.avatar_id == w.avatar and card.actor_id is None
 
     manage.delete_avatar(w.avatar, user_id=w.owner, services=w.services)
     assert w.services.storage.exists(video.image_key)  # the video stays whole
-    details = library.video_details(video.id, user_id=w.owner, services=w.services)
-    assert details.actor_name == library.FACE_GONE and details.avatar_id is None
+    details = gallery.video_details(video.id, user_id=w.owner, services=w.services)
+    assert details.actor_name == gallery.FACE_GONE and details.avatar_id is None
     with pytest.raises(NotFound, match="avatar of this video was deleted"):
         videos.regenerate_video(video.id, user_id=w.owner, services=w.services)
     videos.delete_video(video.id, user_id=w.owner, services=w.services)
@@ -131,7 +132,7 @@ def test_an_avatar_deleted_before_its_video_runs_fails_the_video_with_the_reason
                                    user_id=w.owner, services=w.services)  # fmt: skip
     manage.delete_avatar(w.avatar, user_id=w.owner, services=w.services)
     w.services.queue.drain()  # type: ignore[attr-defined]
-    view = library.video_details(video_id, user_id=w.owner, services=w.services)
+    view = gallery.video_details(video_id, user_id=w.owner, services=w.services)
     assert view.status is VideoStatus.FAILED and view.error and "avatar of this video was deleted" in view.error.message
     assert w.lipsync.seen == [] and w.speech.seen == []
 

@@ -9,11 +9,11 @@ import pytest
 
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.voice_timing import speech_of
-from core.adapters.providers.local_llm import LocalScriptWriter
-from core.adapters.providers.local_speech import LocalSpeechSynthesizer
+from core.adapters.providers.local.llm import LocalScriptWriter
+from core.adapters.providers.local.speech import LocalSpeechSynthesizer
 from core.domain.types import Voice
 from core.ports import ScriptRequest, ScriptTask
-from core.services import ugc_pacing
+from core.services.ads import pacing
 from tests.conftest import make_settings
 
 BRIEF = {
@@ -27,7 +27,7 @@ BRIEF = {
 }
 
 
-def _script(rules: ugc_pacing.Pace) -> dict:  # type: ignore[type-arg]
+def _script(rules: pacing.Pace) -> dict:  # type: ignore[type-arg]
     context = {
         "brief": BRIEF,
         "product": {"product_name": "Glow Serum", "product_type": "skincare serum"},
@@ -45,7 +45,7 @@ def _script(rules: ugc_pacing.Pace) -> dict:  # type: ignore[type-arg]
 def spoken(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[float]]:
     """The offline 30 s ad's lines at the offline pace, and their speech lengths from eSpeak."""
     root = tmp_path_factory.mktemp("pace")
-    rules = ugc_pacing.pace(make_settings(root), None)
+    rules = pacing.pace(make_settings(root), None)
     lines = [s["dialogue"] for s in _script(rules)["scenes"]]
     tts = LocalSpeechSynthesizer(FfmpegToolkit())
     lengths: list[float] = []
@@ -58,22 +58,22 @@ def spoken(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[fl
 def _speech(line: str):  # type: ignore[no-untyped-def]
     from core.ports import SpeechRequest
 
-    return SpeechRequest(line, Voice("en-us", rate_wpm=ugc_pacing.DEFAULT_RATE_WPM))
+    return SpeechRequest(line, Voice("en-us", rate_wpm=pacing.DEFAULT_RATE_WPM))
 
 
 def test_offline_the_rules_scale_to_espeaks_measured_rate(tmp_path: Path) -> None:
-    offline = ugc_pacing.pace(make_settings(tmp_path), {"rate_wpm": 165})
-    assert offline == ugc_pacing.Pace(186, 25)  # 165 x 1.13; 20 words per 8 s at 150 becomes 25 at 186
-    assert ugc_pacing.pace(make_settings(tmp_path), {"rate_wpm": 140}).words_per_minute == 158
+    offline = pacing.pace(make_settings(tmp_path), {"rate_wpm": 165})
+    assert offline == pacing.Pace(186, 25)  # 165 x 1.13; 20 words per 8 s at 150 becomes 25 at 186
+    assert pacing.pace(make_settings(tmp_path), {"rate_wpm": 140}).words_per_minute == 158
 
 
 def test_a_cloud_voice_keeps_the_spec_rules(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, speech_provider="google", gemini_api_key="test-key")
-    assert ugc_pacing.pace(settings, {"rate_wpm": 165}) == ugc_pacing.Pace(150, 20)
+    assert pacing.pace(settings, {"rate_wpm": 165}) == pacing.Pace(150, 20)
 
 
 def test_espeak_speaks_at_the_measured_rate(spoken: tuple[list[str], list[float]]) -> None:
     lines, lengths = spoken
     words = sum(len(line.split()) for line in lines)
     measured = words * 60 / sum(lengths)
-    assert measured == pytest.approx(ugc_pacing.spoken_wpm(165), rel=0.1), measured
+    assert measured == pytest.approx(pacing.spoken_wpm(165), rel=0.1), measured

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from core.adapters.providers.local_image_gen import LocalImageGenerator, _cutout
-from core.adapters.providers.portrait import Box, read_layout
-from core.adapters.providers.product_placement import SIZE_TO_FACE, fringe, holding_hand, place_product
+from core.adapters.providers.local.image_gen import LocalImageGenerator, _cutout
+from core.adapters.providers.local.portrait import Box, read_layout
+from core.adapters.providers.local.product_placement import SIZE_TO_FACE, fringe, holding_hand, place_product
 from core.ports import ImageGenRequest
 from tests.ugc_support import product_png
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from core.adapters.crypto import KeyDecryptionError
 from core.adapters.db.database import RLS_ROLE
-from core.adapters.db.models_resilience import PoolKey, ProviderEvent
+from core.adapters.db.models.resilience import PoolKey, ProviderEvent
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.providers.fallback_chains import ChainEntry, parse_entry
 from core.adapters.providers.key_pool import KeyPools
@@ -30,10 +30,10 @@ from core.errors import (
     TransientError,
     ValidationError,
 )
-from core.services import keys
-from core.services.estimates import active_unit_price
-from core.services.identity import ensure_user
+from core.services.accounts.identity import ensure_user
+from core.services.connections import keys
 from core.services.resilience import health, key_pool, policy
+from core.services.usage.estimates import active_unit_price
 from tests.conftest import make_services, make_settings
 from tests.fakes import FakeProvider
 

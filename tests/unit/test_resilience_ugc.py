@@ -9,7 +9,7 @@ from typing import Any
 from core.adapters.db.database import Database
 from core.bootstrap import ProviderChoice
 from core.errors import ProviderError, TransientError
-from core.services import ugc_ads, ugc_generation
+from core.services.ads import generation, wizard
 from tests.fakes import FakeProvider
 from tests.ugc_support import scripted_ad, ugc_services, ugc_settings
 
@@ -21,9 +21,9 @@ def _to_gate(tmp_path: Path, db: Database, primary: FakeProvider, backup: FakePr
         ProviderChoice("image_gen", backup, "fake", "backup", key_present=True, note="fallback 1")
     ]
     user, ad_id = scripted_ad(services)
-    ugc_generation.start_generation(ad_id, user_id=user, services=services)
+    generation.start_generation(ad_id, user_id=user, services=services)
     services.queue.drain()  # type: ignore[attr-defined]
-    return services, ugc_ads.get_ad(ad_id, user_id=user, services=services)
+    return services, wizard.get_ad(ad_id, user_id=user, services=services)
 
 
 def test_frames_move_to_the_fallback_while_the_primary_is_down(tmp_path: Path, db: Database) -> None:

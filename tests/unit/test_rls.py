@@ -18,9 +18,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from core.adapters.db.database import RLS_ROLE, Database
-from core.adapters.db.models import Project, VideoAsset
+from core.adapters.db.models.projects import Project
+from core.adapters.db.models.talking import VideoAsset
 from core.config import Settings
-from core.services import keys, team, ugc_ads
+from core.services.accounts import team
+from core.services.ads import wizard
+from core.services.connections import keys
 from tests.conftest import make_services, truncate_all
 from tests.unit.test_isolation import World, build_world
 
@@ -203,7 +206,7 @@ def test_audit_lines_cannot_be_forged_by_a_user_session(world: World) -> None:
 
 
 def test_ads_are_written_only_by_editors_of_their_project(world: World) -> None:
-    ad = ugc_ads.open_wizard(world.project, user_id=world.owner, services=world.services)
+    ad = wizard.open_wizard(world.project, user_id=world.owner, services=world.services)
     rename = "UPDATE ugc_ads SET title = 'pwned' WHERE id = :ad"
     with acting_as(world, world.users["stranger"]) as conn:
         assert _count(conn, "SELECT id FROM ugc_ads") == 0
@@ -219,7 +222,7 @@ def test_ads_are_written_only_by_editors_of_their_project(world: World) -> None:
 
 
 def test_drafts_are_read_and_written_only_by_their_author(world: World) -> None:
-    from core.services import drafts
+    from core.services.accounts import drafts
 
     services = world.services
     drafts.save_draft(world.project, "script", "Half a script", user_id=world.owner, services=services)
@@ -240,6 +243,7 @@ def test_drafts_are_read_and_written_only_by_their_author(world: World) -> None:
             p=world.project,
         )
 
+
 def test_the_variant_factory_tables_follow_the_project_rights(world: World) -> None:
     from core.services.variant_factory import collections, hooks
 
@@ -250,10 +254,13 @@ def test_the_variant_factory_tables_follow_the_project_rights(world: World) -> N
         assert _count(conn, "SELECT id FROM hooks") == 0
         assert _count(conn, "SELECT id FROM media_collections") == 0
         assert _rows_changed(conn, "DELETE FROM hooks") == 0
-        plant = ("INSERT INTO hooks (id, owner_id, project_id, text, text_key, category, created_at, updated_at) "
-                 "VALUES (:id, :me, :p, 'x', 'x', 'general', now(), now())")
-        assert "row-level security" in _refused(conn, plant, id=str(uuid.uuid4()), me=world.users["stranger"],
-                                                p=world.project)
+        plant = (
+            "INSERT INTO hooks (id, owner_id, project_id, text, text_key, category, created_at, updated_at) "
+            "VALUES (:id, :me, :p, 'x', 'x', 'general', now(), now())"
+        )
+        assert "row-level security" in _refused(
+            conn, plant, id=str(uuid.uuid4()), me=world.users["stranger"], p=world.project
+        )
     with acting_as(world, world.users["viewer"]) as conn:
         assert _count(conn, "SELECT id FROM hooks") == 1
         assert _rows_changed(conn, "UPDATE hooks SET text = 'pwned'") == 0
@@ -264,7 +271,7 @@ def test_the_variant_factory_tables_follow_the_project_rights(world: World) -> N
 
 
 def test_library_search_rechecks_the_right_in_the_database(world: World) -> None:
-    from core.adapters.db.models_factory import Hook
+    from core.adapters.db.models.variant_factory import Hook
     from core.services.variant_factory import hooks
     from core.services.variant_factory.search import matches, page_of
 

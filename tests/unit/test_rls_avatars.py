@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import pytest
 
 from core.adapters.db.database import Database
-from core.adapters.db.models_avatars import Avatar, AvatarPhoto, AvatarSheet, FaceSwap, LoraModel
+from core.adapters.db.models.avatars import Avatar, AvatarPhoto, AvatarSheet, FaceSwap, LoraModel
 from core.config import Settings
-from core.services import projects, team
-from core.services.identity import ensure_user
+from core.services.accounts import team
+from core.services.accounts.identity import ensure_user
+from core.services.talking import projects
 from tests.conftest import make_services, truncate_all
 from tests.unit.test_rls import _count, _refused, _rows_changed, acting_as
 

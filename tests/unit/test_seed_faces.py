@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from core.adapters.media.faces import Face, classify_angle, frontal_faces
-from core.adapters.providers.portrait import read_layout
+from core.adapters.providers.local.portrait import read_layout
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds" / "actors").glob("*_base_*.png"))
 

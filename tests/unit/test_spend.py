@@ -12,16 +12,19 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from core.adapters.db.database import Database
-from core.adapters.db.models import CostRecord, Job, VideoAsset
-from core.adapters.db.models_accounts import AuditEvent, SpendHold
+from core.adapters.db.models.accounts import AuditEvent, SpendHold
+from core.adapters.db.models.jobs import CostRecord, Job
+from core.adapters.db.models.talking import VideoAsset
 from core.config import Settings
 from core.errors import ContentBlocked, QuotaExceeded
 from core.ports_services import Services
-from core.services import estimates, library, projects, spend, team, variants, videos
-from core.services.content_guard import find_blocked
-from core.services.identity import ensure_user
-from core.services.spend import CostCeilingReached
-from core.services.videos import VideoRequest
+from core.services.accounts import team
+from core.services.accounts.identity import ensure_user
+from core.services.safety.content_guard import find_blocked
+from core.services.talking import gallery, projects, variants, videos
+from core.services.talking.videos import VideoRequest
+from core.services.usage import estimates, spend
+from core.services.usage.spend import CostCeilingReached
 from tests.conftest import make_services
 from tests.fakes import FakeProvider, add_actor, fake_providers
 
@@ -198,7 +201,7 @@ def test_no_paid_call_starts_once_the_ceiling_is_reached(settings: Settings, db:
         session.execute(delete(SpendHold))
         session.add(CostRecord(owner_id=owner, provider="fal", capability="speech", amount_usd=1.0))
     services.queue.drain()  # type: ignore[attr-defined]
-    view = library.video_details(video, user_id=owner, services=services)
+    view = gallery.video_details(video, user_id=owner, services=services)
     assert view.status.value == "failed" and view.error is not None and view.error.code == "cost_ceiling"
     assert services.providers.speech.submits == 0 and services.providers.lipsync.submits == 0
 
@@ -253,6 +256,6 @@ def test_text_reaching_a_provider_by_any_path_is_checked_at_the_call(services: S
     )
     services.settings.blocked_terms = ["formula"]  # the list changed while the job waited
     services.queue.drain()  # type: ignore[attr-defined]
-    view = library.video_details(video, user_id=owner, services=services)
+    view = gallery.video_details(video, user_id=owner, services=services)
     assert view.error is not None and view.error.code == "content_blocked" and "“formula”" in view.error.message
     assert services.providers.speech.submits == 0

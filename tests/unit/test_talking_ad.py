@@ -13,14 +13,14 @@ from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.lips import Box, mouth_box, mouth_texture, read_lips, voice_envelope
 from core.adapters.media.postprod import EditSpec, SceneCut, plan
 from core.adapters.media.voice_timing import MAX_BREATH_S, MAX_PAUSE_S, Speech, fit_breaths, speech_of
-from core.adapters.providers.local_image_gen import LocalImageGenerator
-from core.adapters.providers.local_image_to_video import LocalImageAnimator
-from core.adapters.providers.local_speech import LocalSpeechSynthesizer
-from core.adapters.providers.portrait import read_layout
+from core.adapters.providers.local.image_gen import LocalImageGenerator
+from core.adapters.providers.local.image_to_video import LocalImageAnimator
+from core.adapters.providers.local.portrait import read_layout
+from core.adapters.providers.local.speech import LocalSpeechSynthesizer
+from core.domain.ads import Transition
 from core.domain.types import Voice
-from core.domain.ugc import Transition
 from core.ports import ImageGenRequest, ImageToVideoRequest, SpeechRequest
-from core.services.ugc_assets import TALK_LEAD_DEFAULT_S, TALK_LEAD_S
+from core.services.ads.assets import TALK_LEAD_DEFAULT_S, TALK_LEAD_S
 from tests.ugc_support import product_png
 
 ACTORS = Path(__file__).resolve().parents[2] / "seeds" / "actors"
@@ -119,8 +119,8 @@ def test_a_voice_line_knows_where_its_speech_is(talking: dict[str, Path]) -> Non
 
 
 def test_the_talking_head_blinks_moves_and_lifts_its_brows_with_the_voice(talking: dict[str, Path]) -> None:
-    from core.adapters.providers.local_lipsync import talk_tracks
-    from core.adapters.providers.talking_head import PortraitRig
+    from core.adapters.providers.local.lipsync import talk_tracks
+    from core.adapters.providers.local.talking_head import PortraitRig
 
     tracks = talk_tracks(talking["voice"], 12 * FPS, FPS, 1.0, seed=3, blinks=True)
     assert (tracks.blink == 2).any()  # blinks

@@ -9,9 +9,10 @@ import pytest
 
 from core.bootstrap import ProviderChoice, Services
 from core.config import Prices
-from core.domain.ugc import AssetKind
-from core.services import estimates, ugc_spend
-from core.services.estimates import unit_price
+from core.domain.ads import AssetKind
+from core.services.ads import spend
+from core.services.usage import estimates
+from core.services.usage.estimates import unit_price
 
 TWINS = ("lora_train", "lora_image", "face_swap")
 
@@ -48,14 +49,14 @@ def test_the_notes_name_the_unit_each_model_is_charged_by() -> None:
 
 
 def test_storyboard_frames_with_a_lora_are_priced_as_lora_images() -> None:
-    prices: ugc_spend.UnitPrices = {
+    prices: spend.UnitPrices = {
         "image_gen": estimates.UnitPrice(0.003, "image", "fal_flux_schnell_per_image"),
         "lora_image": estimates.UnitPrice(0.04, "image", "fal_wan_lora_image_per_image", True),
         "vision": estimates.UnitPrice(0.0, "image", "local_per_unit"),
     }
-    plain = ugc_spend.estimate_work([ugc_spend.AssetWork(AssetKind.FRAME, 3, 0.0)], prices)
-    with_lora = ugc_spend.estimate_work([ugc_spend.AssetWork(AssetKind.FRAME, 3, 0.0, lora=True)], prices)
+    plain = spend.estimate_work([spend.AssetWork(AssetKind.FRAME, 3, 0.0)], prices)
+    with_lora = spend.estimate_work([spend.AssetWork(AssetKind.FRAME, 3, 0.0, lora=True)], prices)
     assert plain.cost_usd == pytest.approx(0.009) and with_lora.cost_usd == pytest.approx(0.12)
     prices.pop("lora_image")
-    missing = ugc_spend.estimate_work([ugc_spend.AssetWork(AssetKind.FRAME, 1, 0.0, lora=True)], prices)
+    missing = spend.estimate_work([spend.AssetWork(AssetKind.FRAME, 1, 0.0, lora=True)], prices)
     assert "lora_image" in missing.unpriced

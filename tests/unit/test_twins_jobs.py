@@ -15,19 +15,19 @@ import pytest
 from sqlalchemy import select
 
 from core.adapters.db.database import Database
-from core.adapters.db.models import CostRecord, Job, JobStep
-from core.adapters.db.models_accounts import AuditEvent
+from core.adapters.db.models.accounts import AuditEvent
+from core.adapters.db.models.jobs import CostRecord, Job, JobStep
 from core.adapters.media.faces import frontal_faces
 from core.adapters.media.safetensors_check import check_safetensors
-from core.adapters.providers.download import GuardedDownloader
-from core.adapters.providers.fal_queue import FalQueue
-from core.adapters.providers.fal_twins import FalFaceSwapper, FalLoraTrainer
-from core.adapters.providers.local_face_swap import LocalFaceSwapper
+from core.adapters.providers.fal.queue import FalQueue
+from core.adapters.providers.fal.twins import FalFaceSwapper, FalLoraTrainer
+from core.adapters.providers.http.download import GuardedDownloader
+from core.adapters.providers.local.face_swap import LocalFaceSwapper
 from core.config import Settings
 from core.errors import ConfigurationError, MediaRejected, NotFound, ValidationError
+from core.services.accounts.identity import ensure_user
 from core.services.avatars import face_swap, lora, manage
-from core.services.identity import ensure_user
-from core.services.projects import create_project
+from core.services.talking.projects import create_project
 from tests.avatar_support import avatar_services, front, three_views
 from tests.stubs import FalStub
 from tests.stubs.fal import SWAP, TRAINER, safetensors_bytes
@@ -239,10 +239,10 @@ def test_cloud_swap_runs_once_on_the_stub(settings: Settings, db: Database, fal:
 
 
 def test_storyboard_frames_with_a_lora_go_to_the_lora_model(tmp_path: Path, db: Database, fal: FalStub) -> None:
-    from core.adapters.providers.cloud_common import image_probe
-    from core.adapters.providers.fal_twins import FalLoraImageGenerator
+    from core.adapters.providers.fal.twins import FalLoraImageGenerator
+    from core.adapters.providers.http.common import image_probe
     from core.ports_services import ProviderChoice
-    from core.services import ugc_generation
+    from core.services.ads import generation
     from tests.stubs.fal import LORA_IMAGE
     from tests.ugc_support import Counting, scripted_ad, ugc_services, ugc_settings
 
@@ -254,12 +254,12 @@ def test_storyboard_frames_with_a_lora_go_to_the_lora_model(tmp_path: Path, db: 
     generator = Counting(FalLoraImageGenerator(queue, model=LORA_IMAGE, price_per_image=0.04, downloader=downloader,
                                                probe=image_probe, poll_after_s=0.0))  # fmt: skip
     services.providers.choices["lora_image"] = ProviderChoice("lora_image", generator, "fal", LORA_IMAGE, True)
-    from core.services import ugc_ads
+    from core.services.ads import wizard
 
-    project = ugc_ads.get_ad(ad_id, user_id=user, services=services).project_id
+    project = wizard.get_ad(ad_id, user_id=user, services=services).project_id
     lora_id = lora.upload_lora(project, "Dana", "dana_person", safetensors_bytes(), user_id=user, services=services)
     lora.use_lora_for_ad(ad_id, lora_id, scale=0.7, user_id=user, services=services)
-    ugc_generation.start_generation(ad_id, user_id=user, services=services)
+    generation.start_generation(ad_id, user_id=user, services=services)
     services.queue.drain()
     assert services.providers.get("image_gen").submits == 0
     assert generator.submits == fal.created_count(LORA_IMAGE) == 6

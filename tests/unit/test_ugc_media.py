@@ -16,7 +16,7 @@ from core.adapters.media.music import synthesise, write_music_bed
 from core.adapters.media.postprod import EditSpec, PostProducer, SceneCut, plan
 from core.adapters.media.probe import decode_audio_mono
 from core.adapters.media.quality import QcInputs, QcLimits, judge, scan_media
-from core.domain.ugc import Caption, Platform, RealismSettings, Transition
+from core.domain.ads import Caption, Platform, RealismSettings, Transition
 from tests.stubs.media import CountingToolkit, ffmpeg_exe, wav_bytes
 
 NASTY = "Don't \"quote\" me: it's {50%} off [today]; 100% legit \\ ok, yes 🔥🎉"

@@ -11,13 +11,13 @@ import pytest
 from PIL import Image
 
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.adapters.providers.local_image_edit import edit_portrait
-from core.adapters.providers.local_image_gen import LocalImageGenerator, read_card
-from core.adapters.providers.local_image_to_video import LocalImageAnimator, camera_move
-from core.adapters.providers.local_llm import LocalScriptWriter
-from core.adapters.providers.local_vision import LocalVisionAnalyzer
+from core.adapters.providers.local.image_edit import edit_portrait
+from core.adapters.providers.local.image_gen import LocalImageGenerator, read_card
+from core.adapters.providers.local.image_to_video import LocalImageAnimator, camera_move
+from core.adapters.providers.local.llm import LocalScriptWriter
+from core.adapters.providers.local.vision import LocalVisionAnalyzer
 from core.ports import ImageGenRequest, ImageToVideoRequest, ScriptRequest, ScriptTask, VisionRequest, VisionTask
-from core.services import ugc_parse
+from core.services.ads import parse
 from tests.ugc_support import product_png
 
 ACTORS = Path(__file__).resolve().parents[2] / "seeds" / "actors"
@@ -42,9 +42,9 @@ def test_the_offline_writer_fills_the_script_schema_within_the_word_rule(seconds
     writer = LocalScriptWriter()
     request = ScriptRequest(ScriptTask.SCRIPT, "", "", context=context)
     answer = _run(writer, request, Path("."))
-    draft = ugc_parse.script(answer.text)  # the same strict parser a hosted model's answer goes through
+    draft = parse.script(answer.text)  # the same strict parser a hosted model's answer goes through
     assert draft.total_duration_s == seconds and 3 <= len(draft.scenes) <= 8
-    assert all(0 < s.word_count <= ugc_parse.max_words(s.duration_s, 150, 20) for s in draft.scenes)
+    assert all(0 < s.word_count <= parse.max_words(s.duration_s, 150, 20) for s in draft.scenes)
     assert draft.scenes[0].setting == "gym" and json.loads(answer.text)["writer"] == "offline templates"
     assert _run(writer, request, Path(".")).text == answer.text  # deterministic
 
@@ -66,7 +66,7 @@ def test_product_dna_reads_colours_and_shape(tmp_path: Path) -> None:
     answer = _run(
         LocalVisionAnalyzer(), VisionRequest(VisionTask.PRODUCT_DNA, (tmp_path / "p.png",), hint="Blue Tonic"), tmp_path
     )
-    dna = ugc_parse.product_dna(json.loads(answer.text))
+    dna = parse.product_dna(json.loads(answer.text))
     r, g, b = (int(dna.colors["primary"][i : i + 2], 16) for i in (1, 3, 5))
     assert (
         b > 150 and r < 90 and "tall" in dna.shape and "Never change or invent label text" in dna.prohibited_variations

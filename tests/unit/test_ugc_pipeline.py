@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select, update
 
 from core.adapters.db.database import Database
-from core.adapters.db.models import Job, JobStep, utcnow
-from core.adapters.db.models_ugc import UgcScene
+from core.adapters.db.models.ads import AdScene
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import Job, JobStep
+from core.domain.ads import AdStatus, AssetKind, AssetStatus
 from core.domain.types import JobStatus
-from core.domain.ugc import AdStatus, AssetKind, AssetStatus
 from core.errors import ProviderError
 from core.ports_services import Services
-from core.services import ugc_ads, ugc_generation, ugc_scenes
+from core.services.ads import generation, scenes, wizard
 from jobs.sweeper import sweep
 from tests.fakes import FakeProvider
 from tests.ugc_support import Counting, scripted_ad, ugc_services, ugc_settings
@@ -48,26 +49,26 @@ def make_sqlite(tmp_path: Path, sqlite_db: Database) -> Any:
 
 def _scene_ids(services: Services, ad_id: str) -> list[str]:
     with services.db.session() as session:
-        return list(session.scalars(select(UgcScene.id).where(UgcScene.ad_id == ad_id).order_by(UgcScene.number)))
+        return list(session.scalars(select(AdScene.id).where(AdScene.ad_id == ad_id).order_by(AdScene.number)))
 
 
 def _job(services: Services, ad_id: str) -> Job:
     with services.db.session() as session:
-        job = session.get(Job, ugc_ads.get_ad(ad_id, user_id=_owner(services, ad_id), services=services).job.id)  # type: ignore[union-attr]
+        job = session.get(Job, wizard.get_ad(ad_id, user_id=_owner(services, ad_id), services=services).job.id)  # type: ignore[union-attr]
         session.expunge(job)
         return job
 
 
 def _owner(services: Services, ad_id: str) -> str:
-    from core.adapters.db.models_ugc import UgcAd
+    from core.adapters.db.models.ads import Ad
 
     with services.db.session() as session:
-        return session.get(UgcAd, ad_id).owner_id  # type: ignore[union-attr]
+        return session.get(Ad, ad_id).owner_id  # type: ignore[union-attr]
 
 
 def _to_gate(services: Services) -> tuple[str, str]:
     user, ad_id = scripted_ad(services)
-    ugc_generation.start_generation(ad_id, user_id=user, services=services)
+    generation.start_generation(ad_id, user_id=user, services=services)
     services.queue.drain()
     return user, ad_id
 
@@ -75,7 +76,7 @@ def _to_gate(services: Services) -> tuple[str, str]:
 def test_the_storyboard_waits_for_review_with_every_scene_drawn(make: Any) -> None:
     services = make()
     user, ad_id = _to_gate(services)
-    ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
     assert ad.status is AdStatus.REVIEW
     assert ad.job is not None and ad.job.status is JobStatus.WAITING and ad.job.current_step == "storyboard_review"
     assert len(ad.scenes) == 3
@@ -90,7 +91,7 @@ def test_low_identity_frames_are_redrawn_up_to_the_limit(make_sqlite: Any) -> No
     make = make_sqlite
     services = make(ugc_storyboard_similarity_min=0.999, ugc_max_regen_attempts=2)
     user, ad_id = _to_gate(services)
-    ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
     assert [len(s.frames) for s in ad.scenes] == [4, 4, 4]  # 2 variants + 2 automatic redraws, then it stops
     assert services.providers.get("image_gen").submits == 12
     assert ad.status is AdStatus.REVIEW
@@ -103,10 +104,10 @@ def test_edit_scene_3_at_the_gate_redraws_only_scene_3(make: Any) -> None:
     assert image_gen.submits == 6
     third = _scene_ids(services, ad_id)[2]
     edit = {"action": "Holds the serum up to the window light", "camera": {"shot_type": "close_up"}}
-    redrawn = ugc_generation.approve_storyboard(ad_id, user_id=user, services=services, edits={third: edit})
+    redrawn = generation.approve_storyboard(ad_id, user_id=user, services=services, edits={third: edit})
     assert redrawn == [3]
     services.queue.drain()
-    ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
     assert ad.status is AdStatus.COMPLETED, ad.error
     assert image_gen.submits == 8  # scene 3's two variants, nothing else
     assert services.providers.get("image_to_video").submits == 3
@@ -118,28 +119,28 @@ def test_after_completion_an_edited_scene_is_the_only_one_made_again(make_sqlite
     make = make_sqlite
     services = make()
     user, ad_id = _to_gate(services)
-    ugc_generation.approve_storyboard(ad_id, user_id=user, services=services)
+    generation.approve_storyboard(ad_id, user_id=user, services=services)
     services.queue.drain()
     counts = {c: services.providers.get(c).submits for c in ("image_gen", "image_to_video", "speech")}
     assert counts == {"image_gen": 6, "image_to_video": 3, "speech": 3}
     second, third = _scene_ids(services, ad_id)[1:]
-    assert ugc_scenes.edit_scene(third, {"dialogue": "Try it tonight. Link below."}, user_id=user, services=services)
-    ugc_generation.start_generation(ad_id, user_id=user, services=services)
+    assert scenes.edit_scene(third, {"dialogue": "Try it tonight. Link below."}, user_id=user, services=services)
+    generation.start_generation(ad_id, user_id=user, services=services)
     services.queue.drain()  # a new line keeps the approved frame: no review round
-    assert ugc_ads.get_ad(ad_id, user_id=user, services=services).status is AdStatus.COMPLETED
+    assert wizard.get_ad(ad_id, user_id=user, services=services).status is AdStatus.COMPLETED
     after = {c: services.providers.get(c).submits - counts[c] for c in counts}
     assert after == {"image_gen": 0, "image_to_video": 1, "speech": 1}
-    assert ugc_scenes.edit_scene(second, {"setting": "kitchen"}, user_id=user, services=services)
-    ugc_generation.start_generation(ad_id, user_id=user, services=services)
+    assert scenes.edit_scene(second, {"setting": "kitchen"}, user_id=user, services=services)
+    generation.start_generation(ad_id, user_id=user, services=services)
     services.queue.drain()
-    ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
     assert ad.status is AdStatus.REVIEW  # scene 2's new frame needs a look; 1 and 3 stay approved
     assert [s.approved_frame_id is not None for s in ad.scenes] == [True, False, True]
-    ugc_generation.approve_storyboard(ad_id, user_id=user, services=services)
+    generation.approve_storyboard(ad_id, user_id=user, services=services)
     services.queue.drain()
     after = {c: services.providers.get(c).submits - counts[c] for c in counts}
     assert after == {"image_gen": 2, "image_to_video": 2, "speech": 1}
-    assert ugc_ads.get_ad(ad_id, user_id=user, services=services).status is AdStatus.COMPLETED
+    assert wizard.get_ad(ad_id, user_id=user, services=services).status is AdStatus.COMPLETED
 
 
 def test_a_crash_after_the_storyboard_resumes_at_the_gate_without_redrawing(make: Any) -> None:
@@ -155,7 +156,7 @@ def test_a_crash_after_the_storyboard_resumes_at_the_gate_without_redrawing(make
     services.queue.clear()
     assert sweep(services)["resumed"] == 1
     services.queue.drain()
-    ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
     assert ad.job is not None and ad.job.status is JobStatus.WAITING and ad.job.current_step == "storyboard_review"
     assert services.providers.get("image_gen").submits == 6
     with services.db.session() as session:
@@ -168,7 +169,7 @@ def test_a_crash_after_the_storyboard_resumes_at_the_gate_without_redrawing(make
 def test_a_lost_queue_mid_storyboard_redraws_nothing_twice(make: Any) -> None:
     services = make()
     user, ad_id = scripted_ad(services)
-    ugc_generation.start_generation(ad_id, user_id=user, services=services)
+    generation.start_generation(ad_id, user_id=user, services=services)
     services.queue.drain(max_steps=2)  # the ad job queued its frames, one frame ran, then the queue was lost
     services.queue.clear()
     with services.db.session() as session:
@@ -176,7 +177,7 @@ def test_a_lost_queue_mid_storyboard_redraws_nothing_twice(make: Any) -> None:
         session.execute(update(Job).where(Job.status == "waiting").values(run_after=utcnow() - timedelta(minutes=5)))
     sweep(services)
     services.queue.drain()
-    assert ugc_ads.get_ad(ad_id, user_id=user, services=services).status is AdStatus.REVIEW
+    assert wizard.get_ad(ad_id, user_id=user, services=services).status is AdStatus.REVIEW
     assert services.providers.get("image_gen").submits == 6
 
 
@@ -199,14 +200,14 @@ class FlakyScene:
 def test_a_failed_scene_does_not_stop_the_others_and_retries_alone(make_sqlite: Any) -> None:
     make = make_sqlite
     from core.adapters.media.ffmpeg import FfmpegToolkit
-    from core.adapters.providers.local_image_to_video import LocalImageAnimator
+    from core.adapters.providers.local.image_to_video import LocalImageAnimator
 
     flaky = FlakyScene(LocalImageAnimator(FfmpegToolkit(), fps=12), scene=2)
     services = make(image_to_video=flaky)
     user, ad_id = _to_gate(services)
-    ugc_generation.approve_storyboard(ad_id, user_id=user, services=services)
+    generation.approve_storyboard(ad_id, user_id=user, services=services)
     services.queue.drain()
-    ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
     assert ad.status is AdStatus.NEEDS_ATTENTION and "scene 2" in (ad.error or "")
     assert [s.status_of(AssetKind.CLIP) for s in ad.scenes] == [
         AssetStatus.READY,
@@ -215,9 +216,9 @@ def test_a_failed_scene_does_not_stop_the_others_and_retries_alone(make_sqlite: 
     ]
     assert "refused" in (ad.scenes[1].error or "")
     flaky.healed = True
-    ugc_generation.retry_scene(ad.scenes[1].id, AssetKind.CLIP, user_id=user, services=services)
+    generation.retry_scene(ad.scenes[1].id, AssetKind.CLIP, user_id=user, services=services)
     services.queue.drain()
-    assert ugc_ads.get_ad(ad_id, user_id=user, services=services).status is AdStatus.COMPLETED
+    assert wizard.get_ad(ad_id, user_id=user, services=services).status is AdStatus.COMPLETED
     assert flaky.submits == 4  # three scenes, then scene 2 once more
 
 
@@ -225,9 +226,9 @@ def test_the_offline_run_makes_a_checked_captioned_ad(make_sqlite: Any) -> None:
     make = make_sqlite
     services = make()
     user, ad_id = _to_gate(services)
-    ugc_generation.approve_storyboard(ad_id, user_id=user, services=services)
+    generation.approve_storyboard(ad_id, user_id=user, services=services)
     services.queue.drain()
-    ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
     assert ad.status is AdStatus.COMPLETED, ad.error
     (output,) = ad.outputs
     assert (output.width, output.height) == (270, 480)
@@ -261,13 +262,13 @@ def test_redo_one_scene_after_completion_renders_that_scene_alone(make_sqlite: A
     make = make_sqlite
     services = make()
     user, ad_id = _to_gate(services)
-    ugc_generation.approve_storyboard(ad_id, user_id=user, services=services)
+    generation.approve_storyboard(ad_id, user_id=user, services=services)
     services.queue.drain()
     before = {c: services.providers.get(c).submits for c in ("image_gen", "image_to_video", "speech")}
     first = _scene_ids(services, ad_id)[0]
-    ugc_generation.redo_scene(first, user_id=user, services=services)
+    generation.redo_scene(first, user_id=user, services=services)
     services.queue.drain()
-    ad = ugc_ads.get_ad(ad_id, user_id=user, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
     assert ad.status is AdStatus.COMPLETED, ad.error
     assert {c: services.providers.get(c).submits - before[c] for c in before} == {
         "image_gen": 0,
@@ -283,13 +284,13 @@ def test_counting_wrapper_is_what_the_pipeline_uses(make: Any) -> None:
 
 
 def test_deleting_the_project_removes_the_ads_files_and_cancels_its_jobs(make: Any) -> None:
-    from core.adapters.db.models_ugc import UgcAd
-    from core.services import projects
+    from core.adapters.db.models.ads import Ad
+    from core.services.talking import projects
 
     services = make()
     user, ad_id = _to_gate(services)  # storyboard drawn, the ad job parked at the review gate
     with services.db.session() as session:
-        project_id = session.get(UgcAd, ad_id).project_id  # type: ignore[union-attr]
+        project_id = session.get(Ad, ad_id).project_id  # type: ignore[union-attr]
     media = Path(services.settings.media_dir)
     assert any(media.rglob("*.png")), "the storyboard and product images are stored"
     job_id = _job(services, ad_id).id
@@ -320,13 +321,13 @@ class SilentAnimator:
 
 def test_the_quality_check_fails_a_presenter_whose_lips_do_not_move(make_sqlite: Any) -> None:
     from core.adapters.media.ffmpeg import FfmpegToolkit
-    from core.adapters.providers.local_image_to_video import LocalImageAnimator
+    from core.adapters.providers.local.image_to_video import LocalImageAnimator
 
     services = make_sqlite(image_to_video=SilentAnimator(LocalImageAnimator(FfmpegToolkit(), fps=12)))
     user, ad_id = _to_gate(services)
-    ugc_generation.approve_storyboard(ad_id, user_id=user, services=services)
+    generation.approve_storyboard(ad_id, user_id=user, services=services)
     services.queue.drain()
-    (output,) = ugc_ads.get_ad(ad_id, user_id=user, services=services).outputs
+    (output,) = wizard.get_ad(ad_id, user_id=user, services=services).outputs
     assert output.qc is not None and not output.qc.passed
     lips = next(f for f in output.qc.findings if f.check == "lips")
     assert not lips.passed and lips.scene_numbers == [1, 2, 3] and "do not move" in lips.detail

@@ -8,14 +8,16 @@ import pytest
 from sqlalchemy import select
 
 from core.adapters.db.database import Database
-from core.adapters.db.models import Actor, JobStep, utcnow
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import JobStep
+from core.adapters.db.models.talking import Actor
 from core.config import Prices, Settings
 from core.ports_services import ProviderChoice, Providers, Services
-from core.services import estimates, usage
-from core.services.estimates import PRICE_TABLE, estimate_video, unit_price
-from core.services.identity import ensure_user
-from core.services.projects import create_project
-from core.services.videos import VideoRequest, create_video
+from core.services.accounts.identity import ensure_user
+from core.services.talking.projects import create_project
+from core.services.talking.videos import VideoRequest, create_video
+from core.services.usage import estimates, metrics
+from core.services.usage.estimates import PRICE_TABLE, estimate_video, unit_price
 from tests.conftest import make_services
 from tests.fakes import FakeProvider, fake_providers, refused, transient
 
@@ -69,30 +71,30 @@ def test_counts_failure_rate_and_cost_are_per_user(settings: Settings, db: Datab
     )
     _make_video(failing, owner, actor_id)
 
-    counts = usage.job_counts(user_id=owner, services=ok)
+    counts = metrics.job_counts(user_id=owner, services=ok)
     assert (counts.started, counts.completed, counts.failed, counts.active) == (2, 1, 1, 0)
     assert counts.failure_rate == pytest.approx(0.5)
 
-    per_day = usage.cost_per_day(user_id=owner, services=ok)
+    per_day = metrics.cost_per_day(user_id=owner, services=ok)
     # fake price 0.5 per call: tts + lipsync of the good video, tts of the failed one
     assert per_day["cost_usd"].sum() == pytest.approx(1.5)
     assert list(per_day["day"]) == [utcnow().date()]
-    assert usage.total_cost(user_id=owner, services=ok) == pytest.approx(1.5)
+    assert metrics.total_cost(user_id=owner, services=ok) == pytest.approx(1.5)
 
-    jobs = usage.jobs_per_day(user_id=owner, services=ok)
+    jobs = metrics.jobs_per_day(user_id=owner, services=ok)
     assert dict(zip(jobs["status"], jobs["jobs"], strict=True)) == {"completed": 1, "failed": 1}
 
 
 def test_nothing_yet_gives_empty_frames(services: Services, owner: str) -> None:
-    assert usage.job_counts(user_id=owner, services=services).failure_rate == 0.0
+    assert metrics.job_counts(user_id=owner, services=services).failure_rate == 0.0
     for frame in (
-        usage.step_durations(user_id=owner, services=services),
-        usage.provider_errors(user_id=owner, services=services),
-        usage.cost_per_day(user_id=owner, services=services),
-        usage.jobs_per_day(user_id=owner, services=services),
+        metrics.step_durations(user_id=owner, services=services),
+        metrics.provider_errors(user_id=owner, services=services),
+        metrics.cost_per_day(user_id=owner, services=services),
+        metrics.jobs_per_day(user_id=owner, services=services),
     ):
         assert frame.empty
-    assert usage.average_step_seconds(user_id=owner, services=services) == {}
+    assert metrics.average_step_seconds(user_id=owner, services=services) == {}
 
 
 def test_average_seconds_per_provider_step(services: Services, owner: str) -> None:
@@ -103,11 +105,11 @@ def test_average_seconds_per_provider_step(services: Services, owner: str) -> No
     _set_step_seconds(services, "lip_sync", 30.0)
     _set_step_seconds(services, "image_edit", 10.0)
 
-    frame = usage.step_durations(user_id=owner, services=services)
+    frame = metrics.step_durations(user_id=owner, services=services)
     assert list(frame["step"]) == ["image_edit", "tts", "lip_sync"]
     assert list(frame["label"]) == ["Image edit", "Speech", "Lip-sync"]
     assert list(frame["runs"]) == [1, 2, 2]
-    assert usage.average_step_seconds(user_id=owner, services=services) == pytest.approx(
+    assert metrics.average_step_seconds(user_id=owner, services=services) == pytest.approx(
         {"image_edit": 10.0, "tts": 4.0, "lip_sync": 30.0}
     )
 
@@ -123,7 +125,7 @@ def test_provider_errors_count_retries_and_failures(settings: Settings, db: Data
     _make_video(services, owner, actor_id)  # a failed poll of lip sync is polled again: no retry attempt
     _make_video(services, owner, actor_id, image_prompt="in a car")  # image edit refused at submit
 
-    frame = usage.provider_errors(user_id=owner, services=services)
+    frame = metrics.provider_errors(user_id=owner, services=services)
     rows = {(r.provider, r.step, r.error_code): (r.retries, r.failures) for r in frame.itertuples()}
     assert rows == {("not reached", "image_edit", "provider_failed"): (0, 1)}
 

@@ -17,15 +17,16 @@ import pytest
 from sqlalchemy import select
 
 from core.adapters.db.database import Database
-from core.adapters.db.models import Job
-from core.adapters.db.models_factory import BatchVariant, LibraryUpload, LibraryVideo, VariantBatch
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.variant_factory import BatchVariant, LibraryUpload, LibraryVideo, VariantBatch
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.bootstrap import Services, install_services
 from core.config import Settings
 from core.domain.media import AudioClip
 from core.errors import MediaRejected, NotFound, PermissionDenied, ValidationError
-from core.services import projects, team
-from core.services.identity import ensure_user
+from core.services.accounts import team
+from core.services.accounts.identity import ensure_user
+from core.services.talking import projects
 from core.services.variant_factory import audio as audio_lib
 from core.services.variant_factory import batches, collections, handoff, hooks, media, uploads
 from core.services.variant_factory.batches import BatchRequest
@@ -438,9 +439,9 @@ class ToneSpeech(FakeProvider):
 
 
 def test_a_voice_over_is_admitted_held_and_ledgered(world: Team) -> None:
-    from core.adapters.db.models import CostRecord
-    from core.adapters.db.models_accounts import SpendHold
-    from core.services.spend import CostCeilingReached
+    from core.adapters.db.models.accounts import SpendHold
+    from core.adapters.db.models.jobs import CostRecord
+    from core.services.usage.spend import CostCeilingReached
     from core.services.variant_factory.voiceovers import create_voiceover
     from tests.fakes import add_actor
 

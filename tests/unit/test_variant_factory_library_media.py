@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from core.adapters.db.database import Database
-from core.adapters.db.models_avatars import LoraModel
-from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcScene
+from core.adapters.db.models.ads import Ad, AdAsset, AdScene
+from core.adapters.db.models.avatars import LoraModel
 from core.bootstrap import install_services
 from core.config import Settings
 from core.domain.types import MediaKind
@@ -25,11 +25,11 @@ def _frame(services, ad_id: str) -> str:  # type: ignore[no-untyped-def]
         MediaKind.IMAGE, product_png(64, 96), name=f"ugc/{ad_id}/f", content_type="image/png"
     )
     with services.db.session() as session:
-        scene = UgcScene(ad_id=ad_id, number=1)
+        scene = AdScene(ad_id=ad_id, number=1)
         session.add(scene)
         session.flush()
         session.add(
-            UgcAsset(ad_id=ad_id, scene_id=scene.id, kind="frame", fingerprint="f" * 64, status="ready", media_key=key)
+            AdAsset(ad_id=ad_id, scene_id=scene.id, kind="frame", fingerprint="f" * 64, status="ready", media_key=key)
         )
     return key
 
@@ -43,9 +43,9 @@ def test_images_and_models_list_what_the_user_may_use_and_nothing_of_another_tea
         maker, ad = new_ad(s, "maker@example.com")
         other, other_ad = new_ad(s, "other@example.com")
         with s.db.session() as session:
-            project = session.get(UgcAd, ad).project_id  # type: ignore[union-attr]
-            other_project = session.get(UgcAd, other_ad).project_id  # type: ignore[union-attr]
-            session.get(UgcAd, ad).title = "Glow launch"  # type: ignore[union-attr]
+            project = session.get(Ad, ad).project_id  # type: ignore[union-attr]
+            other_project = session.get(Ad, other_ad).project_id  # type: ignore[union-attr]
+            session.get(Ad, ad).title = "Glow launch"  # type: ignore[union-attr]
         assert images.upload_product_photos(ad, [product_png()], user_id=maker, services=s) == 1
         images.upload_product_photos(other_ad, [product_png(colour=(20, 90, 200))], user_id=other, services=s)
         with pytest.raises(StudioError):  # probed by content: a text file named .png is refused
@@ -101,8 +101,8 @@ def test_hook_search_is_indexed_case_blind_and_never_crosses_teams(settings: Set
     maker, ad = new_ad(s, "maker@example.com")
     other, other_ad = new_ad(s, "other@example.com")
     with s.db.session() as session:
-        project = session.get(UgcAd, ad).project_id  # type: ignore[union-attr]
-        other_project = session.get(UgcAd, other_ad).project_id  # type: ignore[union-attr]
+        project = session.get(Ad, ad).project_id  # type: ignore[union-attr]
+        other_project = session.get(Ad, other_ad).project_id  # type: ignore[union-attr]
     hooks.add_hooks(
         project, "Stop SCROLLING now\nThe glow-up you need\n50% off today", category="offer", user_id=maker, services=s
     )

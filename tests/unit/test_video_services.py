@@ -7,13 +7,15 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from core.adapters.db.models import ActorImageVariant, Job, VideoAsset
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.talking import ActorImageVariant, VideoAsset
 from core.errors import MediaRejected, NotFound, QuotaExceeded, ValidationError
 from core.ports_services import Services
-from core.services import library, projects, ugc_media, variants, videos
-from core.services.identity import ensure_user
-from core.services.library import GalleryQuery
-from core.services.videos import VideoRequest
+from core.services.accounts.identity import ensure_user
+from core.services.ads import media
+from core.services.talking import gallery, projects, variants, videos
+from core.services.talking.gallery import GalleryQuery
+from core.services.talking.videos import VideoRequest
 from tests.conftest import make_services
 from tests.fakes import FakeMedia, add_actor
 
@@ -103,7 +105,7 @@ def test_audio_video_uses_the_transcoded_upload(services: Services, owner: str, 
         VideoRequest(project_id=project_id, actor_id=actor_id, audio_key=key), user_id=owner, services=services
     )
     services.queue.drain()  # type: ignore[attr-defined]
-    view = library.video_details(video_id, user_id=owner, services=services)
+    view = gallery.video_details(video_id, user_id=owner, services=services)
     assert view.status.value == "completed" and view.audio_key == key
     assert services.providers.speech.submits == 0
 
@@ -124,7 +126,7 @@ def test_deleting_a_video_removes_files_and_cancels_its_job(
 ) -> None:
     done = videos.create_video(_text(project_id, actor_id), user_id=owner, services=services)
     services.queue.drain()  # type: ignore[attr-defined]
-    details = library.video_details(done, user_id=owner, services=services)
+    details = gallery.video_details(done, user_id=owner, services=services)
     assert details.video_key and services.storage.exists(details.video_key)
     videos.delete_video(done, user_id=owner, services=services)
     assert not services.storage.exists(details.video_key) and not services.storage.exists(details.poster_key or "")
@@ -172,7 +174,7 @@ def test_variants_are_created_listed_and_reused(services: Services, owner: str, 
         services=services,
     )
     services.queue.drain()  # type: ignore[attr-defined]
-    assert library.video_details(video_id, user_id=owner, services=services).image_key == variant.image_key
+    assert gallery.video_details(video_id, user_id=owner, services=services).image_key == variant.image_key
     assert services.providers.image_edit.submits == 1  # the chosen variant is used as is
 
 
@@ -185,17 +187,17 @@ def test_gallery_filters_search_and_pages_in_the_database(
         videos.create_video(
             _text(project_id, actor, f"Script number {i} about sunscreen"), user_id=owner, services=services
         )
-    page = library.list_videos(GalleryQuery(project_id=project_id, page_size=12), user_id=owner, services=services)
+    page = gallery.list_videos(GalleryQuery(project_id=project_id, page_size=12), user_id=owner, services=services)
     assert page.total == 30 and len(page.items) == 12 and page.pages == 3
-    last = library.list_videos(
+    last = gallery.list_videos(
         GalleryQuery(project_id=project_id, page=3, page_size=12), user_id=owner, services=services
     )
     assert len(last.items) == 6
-    by_actor = library.list_videos(GalleryQuery(actor_id=other_actor), user_id=owner, services=services)
+    by_actor = gallery.list_videos(GalleryQuery(actor_id=other_actor), user_id=owner, services=services)
     assert by_actor.total == 10 and {v.actor_name for v in by_actor.items} == {"Other"}
-    found = library.list_videos(GalleryQuery(search="NUMBER 7 about"), user_id=owner, services=services)
+    found = gallery.list_videos(GalleryQuery(search="NUMBER 7 about"), user_id=owner, services=services)
     assert [v.source_text for v in found.items] == ["Script number 7 about sunscreen"]
-    queued = library.list_videos(GalleryQuery(statuses=("completed",)), user_id=owner, services=services)
+    queued = gallery.list_videos(GalleryQuery(statuses=("completed",)), user_id=owner, services=services)
     assert queued.total == 0
 
 
@@ -204,13 +206,13 @@ def test_strangers_see_nothing_and_cannot_open_files(
 ) -> None:
     video_id = videos.create_video(_text(project_id, actor_id), user_id=owner, services=services)
     services.queue.drain()  # type: ignore[attr-defined]
-    key = library.video_details(video_id, user_id=owner, services=services).video_key
-    assert key and library.media_bytes(key, user_id=owner, services=services)
+    key = gallery.video_details(video_id, user_id=owner, services=services).video_key
+    assert key and gallery.media_bytes(key, user_id=owner, services=services)
     stranger = ensure_user(services.db, "stranger@example.com")
-    assert library.list_videos(GalleryQuery(), user_id=stranger, services=services).total == 0
+    assert gallery.list_videos(GalleryQuery(), user_id=stranger, services=services).total == 0
     for attempt in (
-        lambda: library.media_bytes(key, user_id=stranger, services=services),
-        lambda: library.video_details(video_id, user_id=stranger, services=services),
+        lambda: gallery.media_bytes(key, user_id=stranger, services=services),
+        lambda: gallery.video_details(video_id, user_id=stranger, services=services),
         lambda: videos.delete_video(video_id, user_id=stranger, services=services),
         lambda: projects.delete_project(project_id, user_id=stranger, services=services),
         lambda: videos.create_video(_text(project_id, actor_id), user_id=stranger, services=services),
@@ -226,9 +228,9 @@ def test_strangers_see_nothing_and_cannot_open_files(
 def test_hostile_media_keys_are_refused_cleanly(services: Services, owner: str, project_id: str, key: str) -> None:
     key = key.format(owner=owner)
     with pytest.raises(ValidationError):
-        library.media_bytes(key, user_id=owner, services=services)
+        gallery.media_bytes(key, user_id=owner, services=services)
     with pytest.raises(ValidationError):
-        ugc_media.media_bytes(key, user_id=owner, services=services)
+        media.media_bytes(key, user_id=owner, services=services)
 
 
 def test_create_video_refuses_an_audio_key_that_is_not_this_users_upload(

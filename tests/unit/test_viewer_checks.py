@@ -6,7 +6,7 @@ from core.adapters.media.captions import PlacedCaption, Rect, place
 from core.adapters.media.lips import LipReading
 from core.adapters.media.postprod import Timeline
 from core.adapters.media.viewer_checks import SceneView, ViewerInputs, judge_viewer
-from core.domain.ugc import Caption, Platform
+from core.domain.ads import Caption, Platform
 
 FACE, PRODUCT = Rect(80, 90, 110, 150), Rect(190, 260, 60, 200)
 TALKING = LipReading(4.0, 0.7, 60)

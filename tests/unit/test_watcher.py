@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core.adapters.db.models import Job, JobStep, VideoAsset, utcnow
-from core.services import projects, videos
-from core.services.identity import ensure_user
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import Job, JobStep
+from core.adapters.db.models.talking import VideoAsset
+from core.services.accounts.identity import ensure_user
+from core.services.talking import projects, videos
 from jobs import engine
 from jobs.watcher import ProviderWatcher, lease_due
 from tests.conftest import make_services
@@ -22,7 +24,8 @@ def _waiting_job(settings, db, pending_polls: int, poll_after_s: float = 0.01): 
     project = projects.create_project("W", owner_id=owner, services=services)
     video_id = videos.create_video(
         videos.VideoRequest(project_id=project.id, actor_id=add_actor(services), script="Watch me."),
-        user_id=owner, services=services,
+        user_id=owner,
+        services=services,
     )
     with services.db.session() as session:
         job_id = session.get(VideoAsset, video_id).job_id  # type: ignore[union-attr]

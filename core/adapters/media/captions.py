@@ -18,8 +18,8 @@ from pathlib import Path
 
 from PIL import ImageFont
 
+from core.domain.ads import Caption, Platform
 from core.domain.text import speakable
-from core.domain.ugc import Caption, Platform
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +29,16 @@ MAX_CAPTION_CHARS = 120
 NO_GLYPHS_FROM = 0x1F000  # emoji and pictographs: not in DejaVu Sans
 # Han, kana, Hangul, CJK punctuation and full-width forms: drawn with Noto Sans CJK.
 CJK_RANGES = (
-    (0x1100, 0x11FF), (0x2E80, 0x2FDF), (0x3000, 0x30FF), (0x3130, 0x318F), (0x31F0, 0x31FF),
-    (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF),
+    (0x1100, 0x11FF),
+    (0x2E80, 0x2FDF),
+    (0x3000, 0x30FF),
+    (0x3130, 0x318F),
+    (0x31F0, 0x31FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7AF),
+    (0xF900, 0xFAFF),
+    (0xFF00, 0xFFEF),
     (0x20000, 0x2FA1F),
 )
 # Share of the frame kept clear of platform UI, (top, bottom, left, right), for 9:16.

@@ -15,7 +15,7 @@ from typing import Any
 
 from core.adapters.media.captions import Rect
 from core.adapters.media.images import load_image_safely
-from core.adapters.providers.portrait import read_layout
+from core.adapters.providers.local.portrait import read_layout
 
 logger = logging.getLogger(__name__)
 

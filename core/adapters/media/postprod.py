@@ -35,8 +35,8 @@ from core.adapters.media.files import atomic_output
 from core.adapters.media.mixdown import VoicePlacement, mix
 from core.adapters.media.probe import decode_audio_mono
 from core.adapters.media.voice_timing import CUT_AFTER_S, Speech, fit_breaths
+from core.domain.ads import Caption, Platform, RealismSettings, Transition
 from core.domain.media import VideoFile
-from core.domain.ugc import Caption, Platform, RealismSettings, Transition
 from core.ports import PostProduction
 
 logger = logging.getLogger(__name__)

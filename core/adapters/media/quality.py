@@ -31,8 +31,8 @@ from core.adapters.media.captions import PlacedCaption, Rect
 from core.adapters.media.ffmpeg import graph_args
 from core.adapters.media.postprod import Timeline
 from core.adapters.media.probe import open_container, require_sniff
+from core.domain.ads import QcFinding, QcReport
 from core.domain.media import MediaInfo
-from core.domain.ugc import QcFinding, QcReport
 from core.ports import PostProduction
 
 logger = logging.getLogger(__name__)

@@ -36,8 +36,8 @@ from core.adapters.media.files import atomic_output
 from core.adapters.media.library_video import StreamFacts, stream_facts
 from core.adapters.media.mixdown import RATE, mix
 from core.adapters.media.probe import decode_audio_mono
+from core.domain.ads import Platform
 from core.domain.media import VideoFile
-from core.domain.ugc import Platform
 from core.ports import PostProduction
 
 logger = logging.getLogger(__name__)
@@ -215,8 +215,13 @@ class VariantRenderer:
         return options | tuned | {"threads": str(self.toolkit.threads)}
 
     def _full(
-        self, spec: VariantSpec, facts: StreamFacts, hook: dict[str, str], sound: tuple[Path, int] | None,
-        duration: float, dest: Path,
+        self,
+        spec: VariantSpec,
+        facts: StreamFacts,
+        hook: dict[str, str],
+        sound: tuple[Path, int] | None,
+        duration: float,
+        dest: Path,
     ) -> VideoFile:
         picture = self.toolkit.source(spec.video)["v:0"].filter("drawtext", **hook)
         streams: list[Any] = [picture]
@@ -234,8 +239,15 @@ class VariantRenderer:
         return VideoFile(Path(dest), result.duration_s, result.width, result.height)
 
     def _partial(
-        self, spec: VariantSpec, facts: StreamFacts, hook: dict[str, str], sound: tuple[Path, int] | None,
-        cut: float, duration: float, dest: Path, work: Path,
+        self,
+        spec: VariantSpec,
+        facts: StreamFacts,
+        hook: dict[str, str],
+        sound: tuple[Path, int] | None,
+        cut: float,
+        duration: float,
+        dest: Path,
+        work: Path,
     ) -> VideoFile:
         head_frames = sum(1 for t in facts.frame_times if t < cut - _KEY_EPS)
         head = work / "head.ts"

@@ -16,7 +16,7 @@ from core.adapters.media.captions import PlacedCaption, Rect, clean_text
 from core.adapters.media.lips import LipReading
 from core.adapters.media.postprod import Timeline
 from core.adapters.media.voice_timing import MAX_BREATH_S, MAX_PAUSE_S
-from core.domain.ugc import QcFinding
+from core.domain.ads import QcFinding
 
 logger = logging.getLogger(__name__)
 

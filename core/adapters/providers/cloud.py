@@ -45,7 +45,7 @@ def _http(settings: Settings) -> httpx.Client:
 
 
 def _downloader(settings: Settings) -> Any:
-    from core.adapters.providers.download import GuardedDownloader
+    from core.adapters.providers.http.download import GuardedDownloader
 
     return GuardedDownloader(
         _http(settings),
@@ -56,14 +56,14 @@ def _downloader(settings: Settings) -> Any:
 
 
 def _image_probe() -> Callable[[Path], Any]:
-    from core.adapters.providers.cloud_common import image_probe
+    from core.adapters.providers.http.common import image_probe
 
     return image_probe
 
 
 @functools.lru_cache(maxsize=4)
 def _fal_queue_for(key: str, queue_url: str, rest_url: str, cdn_url: str, timeout_s: float) -> Any:
-    from core.adapters.providers.fal_queue import FalQueue
+    from core.adapters.providers.fal.queue import FalQueue
 
     # fal-client keeps its hosts in module globals: one queue object per process and settings.
     http = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=10.0))
@@ -85,7 +85,7 @@ def _genai(settings: Settings) -> Any:
 
 
 def _genai_on(settings: Settings, http: httpx.Client) -> Any:
-    from core.adapters.providers.google_common import make_genai_client
+    from core.adapters.providers.google.common import make_genai_client
 
     return make_genai_client(
         settings.gemini_api_key.get_secret_value(),
@@ -97,7 +97,7 @@ def _genai_on(settings: Settings, http: httpx.Client) -> Any:
 
 @_builder("image_edit", "fal")
 def _fal_image_edit(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.fal_image_edit import FalImageEditor
+    from core.adapters.providers.fal.image_edit import FalImageEditor
 
     model = settings.fal_image_edit_model
     price = settings.prices.fal_nano_banana_edit_per_image
@@ -109,7 +109,7 @@ def _fal_image_edit(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("image_gen", "fal")
 def _fal_image_gen(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.fal_image_gen import FalImageGenerator
+    from core.adapters.providers.fal.image_gen import FalImageGenerator
 
     model = settings.fal_image_gen_model
     price = settings.prices.fal_flux_schnell_per_image if "schnell" in model else settings.prices.fal_flux_dev_per_image
@@ -121,7 +121,7 @@ def _fal_image_gen(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("speech", "fal")
 def _fal_speech(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.fal_speech import FalSpeechSynthesizer
+    from core.adapters.providers.fal.speech import FalSpeechSynthesizer
 
     model = settings.fal_tts_model
     provider = FalSpeechSynthesizer(
@@ -136,7 +136,7 @@ def _fal_speech(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("lipsync", "fal")
 def _fal_lipsync(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.fal_lipsync import FalLipSyncer
+    from core.adapters.providers.fal.lipsync import FalLipSyncer
 
     model = settings.fal_lipsync_model
     provider = FalLipSyncer(
@@ -151,7 +151,7 @@ def _fal_lipsync(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("lipsync", "wavespeed")
 def _wavespeed_lipsync(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.wavespeed_lipsync import WaveSpeedLipSyncer
+    from core.adapters.providers.wavespeed.lipsync import WaveSpeedLipSyncer
 
     model = settings.wavespeed_lipsync_model
     provider = WaveSpeedLipSyncer(
@@ -168,7 +168,7 @@ def _wavespeed_lipsync(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("image_edit", "google")
 def _google_image_edit(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.google_image import GoogleImageEditor
+    from core.adapters.providers.google.image import GoogleImageEditor
 
     model = settings.google_image_model
     provider = GoogleImageEditor(
@@ -179,7 +179,7 @@ def _google_image_edit(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("image_gen", "google")
 def _google_image_gen(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.google_image import GoogleImageGenerator
+    from core.adapters.providers.google.image import GoogleImageGenerator
 
     model = settings.google_imagen_model
     provider = GoogleImageGenerator(
@@ -195,7 +195,7 @@ def _google_image_gen(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("speech", "google")
 def _google_speech(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.google_speech import GeminiSpeechSynthesizer
+    from core.adapters.providers.google.speech import GeminiSpeechSynthesizer
 
     model = settings.google_tts_model
     provider = GeminiSpeechSynthesizer(
@@ -206,7 +206,7 @@ def _google_speech(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("speech", "gcloud")
 def _gcloud_speech(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.google_speech import GoogleCloudSpeechSynthesizer
+    from core.adapters.providers.google.speech import GoogleCloudSpeechSynthesizer
 
     provider = GoogleCloudSpeechSynthesizer(
         settings.cloud_tts_key.get_secret_value(),
@@ -220,7 +220,7 @@ def _gcloud_speech(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("image_to_video", "google")
 def _google_veo(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.google_veo import GoogleVeoAnimator
+    from core.adapters.providers.google.veo import GoogleVeoAnimator
 
     model = settings.google_veo_model
     provider = GoogleVeoAnimator(
@@ -237,7 +237,7 @@ def _google_veo(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("llm", "google")
 def _google_llm(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.google_llm import GoogleScriptWriter
+    from core.adapters.providers.google.llm import GoogleScriptWriter
 
     model = settings.google_llm_model
     return GoogleScriptWriter(_genai(settings), model=model, price_per_call=settings.prices.google_llm_per_call), model
@@ -245,7 +245,7 @@ def _google_llm(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("vision", "google")
 def _google_vision(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.google_llm import GoogleVisionAnalyzer
+    from core.adapters.providers.google.llm import GoogleVisionAnalyzer
 
     model = settings.google_llm_model
     return GoogleVisionAnalyzer(
@@ -255,7 +255,7 @@ def _google_vision(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("copilot", "google")
 def _google_copilot(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.google_copilot import GoogleCopilot
+    from core.adapters.providers.google.copilot import GoogleCopilot
 
     def fresh_client() -> tuple[Any, httpx.Client]:
         http = _http(settings)  # one per streamed answer: closing it ends that stream's connection
@@ -297,7 +297,7 @@ def _publisher(settings: Settings, storage: BlobStorage | None) -> Callable[[Pat
 
 @_storage_builder("image_to_video", "kie")
 def _kie_video(settings: Settings, media: Any, storage: BlobStorage | None) -> tuple[Any, str]:
-    from core.adapters.providers.kie_video import KieMarketAnimator
+    from core.adapters.providers.kie.video import KieMarketAnimator
 
     publish = _publisher(settings, storage)
 
@@ -318,7 +318,7 @@ def _kie_video(settings: Settings, media: Any, storage: BlobStorage | None) -> t
 
 @_builder("lora_train", "fal")
 def _fal_lora_train(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.fal_twins import FalLoraTrainer
+    from core.adapters.providers.fal.twins import FalLoraTrainer
 
     model = settings.fal_lora_trainer_model
     provider = FalLoraTrainer(
@@ -334,7 +334,7 @@ def _fal_lora_train(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("lora_image", "fal")
 def _fal_lora_image(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.fal_twins import FalLoraImageGenerator
+    from core.adapters.providers.fal.twins import FalLoraImageGenerator
 
     model = settings.fal_lora_image_model
     provider = FalLoraImageGenerator(
@@ -349,7 +349,7 @@ def _fal_lora_image(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("face_swap", "fal")
 def _fal_face_swap(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.fal_twins import FalFaceSwapper
+    from core.adapters.providers.fal.twins import FalFaceSwapper
 
     model = settings.fal_face_swap_model
     provider = FalFaceSwapper(

@@ -29,8 +29,9 @@ def _judge(vendor: str, response: httpx.Response, what: str) -> str:
     if response.status_code in (401, 403) or body_code in (401, 403):
         raise ProviderError(f"{vendor} refused the API key. Check it in your settings or secrets.", provider=vendor)
     if response.status_code >= 500:
-        raise ProviderError(f"{vendor} answered with a server error ({response.status_code}); try again later.",
-                            provider=vendor)
+        raise ProviderError(
+            f"{vendor} answered with a server error ({response.status_code}); try again later.", provider=vendor
+        )
     return f"{vendor} answered and accepted the key ({what})."
 
 
@@ -45,7 +46,7 @@ def _get(settings: Settings, vendor: str, url: str, headers: dict[str, str], wha
 
 
 def _fal(settings: Settings, model: str) -> str:
-    from core.adapters.providers.fal_queue import app_path
+    from core.adapters.providers.fal.queue import app_path
 
     url = f"{settings.fal_queue_url.rstrip('/')}/{app_path(model)}/requests/{PROBE_ID}/status"
     return _get(settings, "fal.ai", url, {"Authorization": f"Key {settings.fal_key.get_secret_value()}"}, model)
@@ -76,7 +77,11 @@ def _kie(settings: Settings, model: str) -> str:
 
 
 CHECKS: dict[str, Callable[[Settings, str], str]] = {
-    "fal": _fal, "wavespeed": _wavespeed, "google": _google, "gcloud": _gcloud, "kie": _kie,
+    "fal": _fal,
+    "wavespeed": _wavespeed,
+    "google": _google,
+    "gcloud": _gcloud,
+    "kie": _kie,
 }
 
 

@@ -26,8 +26,8 @@ from sqlalchemy import or_, select
 
 from core.adapters.crypto import KeyBox, Sealed
 from core.adapters.db.database import Database
-from core.adapters.db.models import utcnow
-from core.adapters.db.models_resilience import (
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.resilience import (
     ACTIVE,
     ERROR,
     EXHAUSTED,

@@ -73,54 +73,60 @@ def _build(settings: Settings, capability: str, vendor: str, *, media: Any, stor
 
 def _local_builder(capability: str) -> Builder | None:
     def speech(settings: Settings, media: Any) -> tuple[Any, str]:
-        from core.adapters.providers.local_speech import LocalSpeechSynthesizer
+        from core.adapters.providers.local.speech import LocalSpeechSynthesizer
 
         return LocalSpeechSynthesizer(media, max_chars=settings.script_max_chars), "eSpeak NG"
 
     def image_edit(settings: Settings, media: Any) -> tuple[Any, str]:
-        from core.adapters.providers.local_image_edit import LocalImageEditor
+        from core.adapters.providers.local.image_edit import LocalImageEditor
 
         return LocalImageEditor(), "Pillow scene compositor"
 
     def lipsync(settings: Settings, media: Any) -> tuple[Any, str]:
-        from core.adapters.providers.local_lipsync import LocalLipSyncer
+        from core.adapters.providers.local.lipsync import LocalLipSyncer
 
         return LocalLipSyncer(media), "loudness-driven mouth animation"
 
     def image_gen(settings: Settings, media: Any) -> tuple[Any, str]:
-        from core.adapters.providers.local_image_gen import LocalImageGenerator
+        from core.adapters.providers.local.image_gen import LocalImageGenerator
 
         return LocalImageGenerator(), "offline storyboard compositor"
 
     def image_to_video(settings: Settings, media: Any) -> tuple[Any, str]:
-        from core.adapters.providers.local_image_to_video import LocalImageAnimator
+        from core.adapters.providers.local.image_to_video import LocalImageAnimator
 
         return LocalImageAnimator(media, fps=settings.ugc_fps), "offline camera-move animator"
 
     def llm(settings: Settings, media: Any) -> tuple[Any, str]:
-        from core.adapters.providers.local_llm import LocalScriptWriter
+        from core.adapters.providers.local.llm import LocalScriptWriter
 
         return LocalScriptWriter(), "offline template writer"
 
     def vision(settings: Settings, media: Any) -> tuple[Any, str]:
-        from core.adapters.providers.local_vision import LocalVisionAnalyzer
+        from core.adapters.providers.local.vision import LocalVisionAnalyzer
 
         return LocalVisionAnalyzer(max_pixels=settings.image_max_pixels), "offline Pillow analysis"
 
     def copilot(settings: Settings, media: Any) -> tuple[Any, str]:
-        from core.adapters.providers.local_copilot import LocalCopilot
+        from core.adapters.providers.local.copilot import LocalCopilot
 
         return LocalCopilot(word_delay_s=settings.copilot_offline_word_delay_s), "offline rules and templates"
 
     def face_swap(settings: Settings, media: Any) -> tuple[Any, str]:
-        from core.adapters.providers.local_face_swap import LocalFaceSwapper
+        from core.adapters.providers.local.face_swap import LocalFaceSwapper
 
         return LocalFaceSwapper(max_seconds=settings.face_swap_max_seconds), "offline face swap (OpenCV)"
 
     builders: dict[str, Builder] = {
         "face_swap": face_swap,
-        "speech": speech, "image_edit": image_edit, "lipsync": lipsync, "image_gen": image_gen,
-        "image_to_video": image_to_video, "llm": llm, "vision": vision, "copilot": copilot,
+        "speech": speech,
+        "image_edit": image_edit,
+        "lipsync": lipsync,
+        "image_gen": image_gen,
+        "image_to_video": image_to_video,
+        "llm": llm,
+        "vision": vision,
+        "copilot": copilot,
     }
     return builders.get(capability)
 

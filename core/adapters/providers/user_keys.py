@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from core.adapters.crypto import KeyBox, Sealed
 from core.adapters.db.database import Database
-from core.adapters.db.models_accounts import ProviderKey
+from core.adapters.db.models.accounts import ProviderKey
 from core.config import Settings
 from core.ports_services import Providers
 

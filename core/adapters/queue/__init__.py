@@ -1,0 +1,1 @@
+"""Job queues: the embedded runner (threads in this process) and RQ on Redis."""

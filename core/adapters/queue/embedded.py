@@ -38,8 +38,7 @@ class EmbeddedQueue:
         self._stopped = False
         self._stop_event = threading.Event()
         self._threads = [
-            threading.Thread(target=self._work, name=f"studio-worker-{i}", daemon=True)
-            for i in range(workers)
+            threading.Thread(target=self._work, name=f"studio-worker-{i}", daemon=True) for i in range(workers)
         ]
         self._periodic = [
             threading.Thread(target=self._every, args=(path, interval), daemon=True, name=f"studio-{path}")

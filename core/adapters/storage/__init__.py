@@ -1,0 +1,1 @@
+"""File storage: local disk with expiring links, or Supabase Storage."""

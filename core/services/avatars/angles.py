@@ -12,7 +12,7 @@ from core.domain.avatars import ANGLES
 from core.errors import ProviderError, ValidationError
 from core.ports import VisionRequest, VisionTask
 from core.ports_services import Services
-from core.services import ugc_calls
+from core.services.ads import calls
 
 MIN_SIDE = 64  # smaller than this cannot show a recognisable face
 
@@ -54,7 +54,7 @@ def classify(paths: list[Path], *, user_id: str, services: Services) -> list[Cla
     schema = {**SCHEMA, "properties": {"photos": {**SCHEMA["properties"]["photos"], "minItems": len(paths),
                                                   "maxItems": len(paths)}}}  # fmt: skip
     request = VisionRequest(VisionTask.ANGLES, tuple(paths), schema=schema)
-    answer = ugc_calls.ask(services, "vision", request, user_id=user_id)
+    answer = calls.ask(services, "vision", request, user_id=user_id)
     try:
         body = json.loads(answer.text)
         photos = body["photos"]

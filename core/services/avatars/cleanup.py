@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models_avatars import Avatar, AvatarPhoto, AvatarSheet, FaceSwap, LoraModel
+from core.adapters.db.models.avatars import Avatar, AvatarPhoto, AvatarSheet, FaceSwap, LoraModel
 
 
 def twin_contents(session: Session, project_id: str) -> tuple[list[str], set[str]]:

@@ -9,18 +9,20 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.adapters.db.models import Job, VideoAsset
-from core.adapters.db.models_avatars import AvatarPhoto, AvatarSheet, FaceSwap
-from core.adapters.db.models_ugc import UgcAd, UgcOutput
+from core.adapters.db.models.ads import Ad, AdOutput
+from core.adapters.db.models.avatars import AvatarPhoto, AvatarSheet, FaceSwap
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.talking import VideoAsset
 from core.domain.avatars import FaceSwapView
 from core.domain.types import MediaKind
 from core.errors import NotFound, ValidationError
 from core.ports_services import Services
-from core.services import audit, estimates, spend
-from core.services.access import Right, project_with_right
+from core.services.accounts import audit
+from core.services.accounts.access import Right, project_with_right
 from core.services.avatars.rights import avatar_with_right
-from core.services.projects import cancel_jobs, remove_files
 from core.services.scratch import scratch_dir
+from core.services.talking.projects import cancel_jobs, remove_files
+from core.services.usage import estimates, spend
 
 JOB_KIND = "face_swap"
 RESOLUTIONS = ("360p", "540p", "720p")
@@ -51,8 +53,8 @@ def swap_sources(project_id: str, *, user_id: str, services: Services) -> list[S
             select(VideoAsset).where(VideoAsset.project_id == project_id, VideoAsset.status == "completed")
         ).all()
         outputs = session.execute(
-            select(UgcOutput, UgcAd.title).join(UgcAd, UgcAd.id == UgcOutput.ad_id)
-            .where(UgcAd.project_id == project_id, UgcOutput.status == "ready")
+            select(AdOutput, Ad.title).join(Ad, Ad.id == AdOutput.ad_id)
+            .where(Ad.project_id == project_id, AdOutput.status == "ready")
         ).all()  # fmt: skip
         swaps = session.scalars(
             select(FaceSwap).where(FaceSwap.project_id == project_id, FaceSwap.status == "ready")

@@ -10,19 +10,21 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.adapters.db.models import Job
-from core.adapters.db.models_avatars import AvatarPhoto, LoraModel
+from core.adapters.db.models.avatars import AvatarPhoto, LoraModel
+from core.adapters.db.models.jobs import Job
 from core.adapters.media.safetensors_check import check_safetensors
 from core.domain.avatars import LoraView
 from core.domain.types import MediaKind
 from core.errors import ConfigurationError, NotFound, ValidationError
 from core.ports_services import Services
-from core.services import audit, content_guard, estimates, spend
-from core.services.access import Right, project_with_right
+from core.services.accounts import audit
+from core.services.accounts.access import Right, project_with_right
+from core.services.ads.product import validated_images
 from core.services.avatars.rights import avatar_with_right
-from core.services.projects import cancel_jobs, remove_files
+from core.services.safety import content_guard
 from core.services.scratch import scratch_dir
-from core.services.ugc_product import validated_images
+from core.services.talking.projects import cancel_jobs, remove_files
+from core.services.usage import estimates, spend
 
 JOB_KIND = "lora_training"
 MIN_UPLOADS, MAX_IMAGES = 10, 30
@@ -194,7 +196,7 @@ def delete_lora(lora_id: str, *, user_id: str, services: Services) -> None:
 
 def use_lora_for_ad(ad_id: str, lora_id: str | None, *, scale: float = 1.0, user_id: str, services: Services) -> None:
     """Choose a ready LoRA (or None) for the ad's storyboard frames; they then go to the LoRA image model."""
-    from core.services.ugc_ads import ad_with_right
+    from core.services.ads.wizard import ad_with_right
 
     choice, lora_project = None, None
     if lora_id is not None:

@@ -10,19 +10,20 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.adapters.db.models import Actor
-from core.adapters.db.models_avatars import Avatar, AvatarPhoto, AvatarSheet
+from core.adapters.db.models.avatars import Avatar, AvatarPhoto, AvatarSheet
+from core.adapters.db.models.talking import Actor
 from core.domain.avatars import ANGLES, AvatarView, PhotoView, UsableAvatar
 from core.domain.types import MediaKind
 from core.errors import NotFound, ValidationError
 from core.ports_services import Services
-from core.services import audit, content_guard
-from core.services.access import Right, project_with_right
+from core.services.accounts import audit
+from core.services.accounts.access import Right, project_with_right
+from core.services.ads.product import validated_images
 from core.services.avatars import angles
 from core.services.avatars.rights import avatar_with_right, visible_to
-from core.services.projects import remove_files
+from core.services.safety import content_guard
 from core.services.scratch import scratch_dir
-from core.services.ugc_product import validated_images
+from core.services.talking.projects import remove_files
 
 logger = logging.getLogger(__name__)
 

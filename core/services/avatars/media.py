@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.adapters.db.models_avatars import AvatarPhoto, AvatarSheet, FaceSwap, LoraModel
+from core.adapters.db.models.avatars import AvatarPhoto, AvatarSheet, FaceSwap, LoraModel
 from core.errors import NotFound
 from core.ports_services import Services
-from core.services.access import Right, project_with_right
+from core.services.accounts.access import Right, project_with_right
 from core.services.avatars.rights import avatar_with_right
 
 GONE = "That file does not exist or is not shared with you."

@@ -9,9 +9,9 @@ from sqlalchemy import or_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.adapters.db.models_avatars import Avatar
+from core.adapters.db.models.avatars import Avatar
 from core.errors import NotFound
-from core.services.access import Right, project_with_right
+from core.services.accounts.access import Right, project_with_right
 
 GONE = "That avatar does not exist or is not shared with you."
 

@@ -9,19 +9,21 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.adapters.db.models import CostRecord
-from core.adapters.db.models_avatars import AvatarPhoto, AvatarSheet
+from core.adapters.db.models.avatars import AvatarPhoto, AvatarSheet
+from core.adapters.db.models.jobs import CostRecord
 from core.adapters.media.sheet import SheetPhoto, compose_sheet
 from core.domain.avatars import SheetView
 from core.domain.types import MediaKind
 from core.errors import NotFound, ProviderError, ProviderTimeout, ValidationError
 from core.ports import ImageEditRequest, PredictionState
 from core.ports_services import Services
-from core.services import content_guard, spend, ugc_calls
-from core.services.access import Right
+from core.services.accounts.access import Right
+from core.services.ads import calls
 from core.services.avatars.rights import avatar_with_right
-from core.services.projects import remove_files
+from core.services.safety import content_guard
 from core.services.scratch import scratch_dir
+from core.services.talking.projects import remove_files
+from core.services.usage import spend
 
 ORDER = ("front", "three_quarter_left", "three_quarter_right", "left_profile", "right_profile", "back")
 
@@ -47,10 +49,10 @@ def _generated(services: Services, request: ImageEditRequest, dest_dir: Path, *,
     which cleans its folder away; here the image must outlive the call)."""
     content_guard.check_request(services.settings, request)
     spend.before_paid_call(services, owner_id=user_id)
-    provider = ugc_calls.provider_for(services, "image_edit", user_id)
+    provider = calls.provider_for(services, "image_edit", user_id)
     started, request_id = time.monotonic(), provider.submit(request).request_id
     while (result := provider.poll(request_id)).state is PredictionState.PENDING:
-        if time.monotonic() - started > ugc_calls.INLINE_TIMEOUT_S:
+        if time.monotonic() - started > calls.INLINE_TIMEOUT_S:
             raise ProviderTimeout(f"{provider.name} did not answer in time.", provider=provider.name)
         time.sleep(min(max(result.poll_after_s, 0.2), 5.0))
     if result.state is PredictionState.FAILED:

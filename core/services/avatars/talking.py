@@ -15,16 +15,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models_avatars import Avatar, AvatarPhoto
+from core.adapters.db.models.avatars import Avatar, AvatarPhoto
 from core.domain import voices
 from core.domain.avatars import AvatarView
 from core.errors import NotFound, StudioError, ValidationError
 from core.ports_services import Services
-from core.services import voices as voice_service
-from core.services.access import Right
+from core.services.accounts.access import Right
+from core.services.ads.assets import DEFAULT_VOICE
 from core.services.avatars import manage
 from core.services.avatars.rights import GONE, avatar_with_right
-from core.services.ugc_assets import DEFAULT_VOICE
+from core.services.talking import voices as voice_service
 
 logger = logging.getLogger(__name__)
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import uuid
 
-from core.adapters.db.models_ugc import UgcAvatar
+from core.adapters.db.models.ads import AdAvatar
+from core.domain.ads import CharacterDNA
 from core.domain.types import MediaKind
-from core.domain.ugc import CharacterDNA
 from core.errors import NotFound
 from core.ports_services import Services
-from core.services import ugc_avatar
-from core.services.access import Right
+from core.services.accounts.access import Right
+from core.services.ads import avatar as ads_avatar
+from core.services.ads.assets import DEFAULT_VOICE
+from core.services.ads.wizard import ad_with_right
 from core.services.avatars import manage
-from core.services.ugc_ads import ad_with_right
-from core.services.ugc_assets import DEFAULT_VOICE
 
 
 def choose_saved_avatar(ad_id: str, avatar_id: str, *, user_id: str, services: Services) -> str:
@@ -32,13 +32,13 @@ def choose_saved_avatar(ad_id: str, avatar_id: str, *, user_id: str, services: S
     voice = {**DEFAULT_VOICE, **{k: v for k, v in avatar.voice.items() if k in ("voice_id", "language") and v}}
     with services.db.session() as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
-        row = UgcAvatar(owner_id=user_id, project_id=ad.project_id, name=avatar.name, reference_keys=keys, voice=voice)
+        row = AdAvatar(owner_id=user_id, project_id=ad.project_id, name=avatar.name, reference_keys=keys, voice=voice)
         session.add(row)
         session.flush()
         ad.avatar_id, new_id = row.id, row.id
-    dna = ugc_avatar.extract_character_dna(ad_id, user_id=user_id, services=services)
+    dna = ads_avatar.extract_character_dna(ad_id, user_id=user_id, services=services)
     saved = {k: v for k, v in avatar.dna.items() if k in CharacterDNA.__dataclass_fields__ and v}
     if saved:  # what the creator wrote on the Avatars page wins over the fresh analysis
-        ugc_avatar.save_character_dna(ad_id, CharacterDNA(**{**dna.to_dict(), **saved}), user_id=user_id,
+        ads_avatar.save_character_dna(ad_id, CharacterDNA(**{**dna.to_dict(), **saved}), user_id=user_id,
                                       services=services)  # fmt: skip
     return new_id

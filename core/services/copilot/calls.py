@@ -14,11 +14,13 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 
-from core.adapters.db.models import CostRecord
+from core.adapters.db.models.jobs import CostRecord
 from core.errors import StudioError
 from core.ports import Copilot, CopilotRequest, EditAnswer, EditRequest, IntentAnswer
 from core.ports_services import Services
-from core.services import content_guard, spend, ugc_calls
+from core.services.ads import calls
+from core.services.safety import content_guard
+from core.services.usage import spend
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ CAPABILITY = "copilot"
 
 
 def copilot_for(services: Services, user_id: str) -> Copilot:
-    return ugc_calls.provider_for(services, CAPABILITY, user_id)
+    return calls.provider_for(services, CAPABILITY, user_id)
 
 
 def _before(services: Services, copilot: Copilot, call: str, user_id: str) -> None:

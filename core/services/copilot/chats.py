@@ -13,15 +13,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import utcnow
-from core.adapters.db.models_copilot import CopilotChat, CopilotMessage
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.copilot import CopilotChat, CopilotMessage
 from core.domain import text as text_rules
 from core.domain.copilot import ChatSummary, ChatView, MessageKind, MessageView
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.ports import ChatTurn
 from core.ports_services import Services
-from core.services import content_guard
-from core.services.access import Right, project_with_right
+from core.services.accounts.access import Right, project_with_right
+from core.services.safety import content_guard
 
 logger = logging.getLogger(__name__)
 

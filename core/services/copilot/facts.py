@@ -13,18 +13,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import Actor
-from core.adapters.db.models_avatars import Avatar
-from core.adapters.db.models_copilot import CopilotChat
-from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcProductImage
+from core.adapters.db.models.ads import Ad, AdAvatar, AdProductImage
+from core.adapters.db.models.avatars import Avatar
+from core.adapters.db.models.copilot import CopilotChat
+from core.adapters.db.models.talking import Actor
+from core.domain.ads import STYLES, TONES, Platform
 from core.domain.copilot import Mode
-from core.domain.ugc import STYLES, TONES, Platform
 from core.ports_services import Services
-from core.services.access import Right
+from core.services.accounts.access import Right
+from core.services.ads.script import DURATIONS
+from core.services.ads.wizard import scenes_of
 from core.services.avatars.rights import visible_to
 from core.services.copilot.chats import chat_with_right
-from core.services.ugc_ads import scenes_of
-from core.services.ugc_script import DURATIONS
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def own_avatar_names(session: Session, project_id: str, user_id: str) -> list[st
 
 def facts_of(session: Session, chat: CopilotChat, user_id: str | None = None) -> dict[str, Any]:
     state = dict(chat.state or {})
-    ad = session.get(UgcAd, chat.ad_id) if chat.ad_id else None
+    ad = session.get(Ad, chat.ad_id) if chat.ad_id else None
     facts: dict[str, Any] = {
         "product_name": "",
         "has_product_photo": False,
@@ -66,8 +66,8 @@ def facts_of(session: Session, chat: CopilotChat, user_id: str | None = None) ->
     }
     if ad is None:
         return facts
-    photos = session.scalar(select(func.count()).select_from(UgcProductImage).where(UgcProductImage.ad_id == ad.id))
-    avatar = session.get(UgcAvatar, ad.avatar_id) if ad.avatar_id else None
+    photos = session.scalar(select(func.count()).select_from(AdProductImage).where(AdProductImage.ad_id == ad.id))
+    avatar = session.get(AdAvatar, ad.avatar_id) if ad.avatar_id else None
     brief = (ad.options or {}).get("brief") or {}
     facts.update(
         product_name=ad.product_name,

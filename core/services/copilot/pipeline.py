@@ -14,21 +14,24 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.adapters.db.models import Actor
-from core.adapters.db.models_avatars import Avatar
-from core.adapters.db.models_ugc import UgcAd, UgcAvatar, UgcProductImage
+from core.adapters.db.models.ads import Ad, AdAvatar, AdProductImage
+from core.adapters.db.models.avatars import Avatar
+from core.adapters.db.models.talking import Actor
+from core.domain.ads import STYLES, TONES, AdStatus, BriefInput, Platform
 from core.domain.copilot import MessageKind
 from core.domain.types import ACTIVE_JOB_STATUSES
-from core.domain.ugc import STYLES, TONES, AdStatus, BriefInput, Platform
 from core.errors import ValidationError
 from core.ports_services import Services
-from core.services import ugc_ads, ugc_avatar, ugc_generation, ugc_product, ugc_script
-from core.services.access import Right
+from core.services.accounts.access import Right
+from core.services.ads import avatar as ads_avatar
+from core.services.ads import generation, script
+from core.services.ads import product as ads_product
+from core.services.ads import wizard as ads_wizard
+from core.services.ads.script import PROMPT_MAX
 from core.services.avatars import wizard
 from core.services.avatars.rights import visible_to
 from core.services.copilot.chats import add_message, chat_with_right, lock_chat
 from core.services.copilot.facts import DEFAULT_SECONDS
-from core.services.ugc_script import PROMPT_MAX
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +40,10 @@ def ensure_ad(chat_id: str, *, user_id: str, services: Services) -> str:
     """The chat's ad, made (as a fresh wizard draft in the chat's project) on first need."""
     with services.db.session() as session:
         chat = chat_with_right(session, chat_id, user_id, Right.EDIT)
-        if chat.ad_id and session.get(UgcAd, chat.ad_id) is not None:
+        if chat.ad_id and session.get(Ad, chat.ad_id) is not None:
             return chat.ad_id
         project_id = chat.project_id
-    ad_id = ugc_ads.open_wizard(project_id, user_id=user_id, services=services, fresh=True)
+    ad_id = ads_wizard.open_wizard(project_id, user_id=user_id, services=services, fresh=True)
     with services.db.session() as session:
         chat_with_right(session, chat_id, user_id, Right.EDIT).ad_id = ad_id
     return ad_id
@@ -52,16 +55,16 @@ def attach(
     """Photos from the chat input, checked and stored exactly as wizard uploads. Returns their keys."""
     ad_id = ensure_ad(chat_id, user_id=user_id, services=services)
     if as_avatar:
-        avatar_id = ugc_avatar.create_avatar_from_photos(ad_id, name, files, user_id=user_id, services=services)
+        avatar_id = ads_avatar.create_avatar_from_photos(ad_id, name, files, user_id=user_id, services=services)
         with services.db.session() as session:
-            avatar = session.get(UgcAvatar, avatar_id)
+            avatar = session.get(AdAvatar, avatar_id)
             return list(avatar.reference_keys) if avatar else []
     with services.db.session() as session:
-        before = set(session.scalars(select(UgcProductImage.image_key).where(UgcProductImage.ad_id == ad_id)))
-    ugc_product.add_product_images(ad_id, files, user_id=user_id, services=services)
+        before = set(session.scalars(select(AdProductImage.image_key).where(AdProductImage.ad_id == ad_id)))
+    ads_product.add_product_images(ad_id, files, user_id=user_id, services=services)
     with services.db.session() as session:
         after = session.scalars(
-            select(UgcProductImage.image_key).where(UgcProductImage.ad_id == ad_id).order_by(UgcProductImage.position)
+            select(AdProductImage.image_key).where(AdProductImage.ad_id == ad_id).order_by(AdProductImage.position)
         )
         keys = [k for k in after if k not in before]
     _refresh_product_dna(ad_id, user_id, services)
@@ -70,9 +73,9 @@ def attach(
 
 def _refresh_product_dna(ad_id: str, user_id: str, services: Services) -> None:
     with services.db.session() as session:
-        named = bool(session.get(UgcAd, ad_id).product_name)  # type: ignore[union-attr]
+        named = bool(session.get(Ad, ad_id).product_name)  # type: ignore[union-attr]
     if named:  # the vision call needs the name as its hint; without one it runs when the name comes
-        ugc_product.extract_product_dna(ad_id, user_id=user_id, services=services)
+        ads_product.extract_product_dna(ad_id, user_id=user_id, services=services)
 
 
 def apply_slots(chat_id: str, slots: dict[str, Any], *, user_id: str, services: Services) -> list[str]:
@@ -80,9 +83,9 @@ def apply_slots(chat_id: str, slots: dict[str, Any], *, user_id: str, services: 
     done: list[str] = []
     if slots.get("product_name") or slots.get("actor"):
         ad_id = ensure_ad(chat_id, user_id=user_id, services=services)
-        ad = ugc_ads.get_ad(ad_id, user_id=user_id, services=services, with_scenes=False)
+        ad = ads_wizard.get_ad(ad_id, user_id=user_id, services=services, with_scenes=False)
         if slots.get("product_name") and slots["product_name"] != ad.product_name:
-            ugc_product.save_product_info(
+            ads_product.save_product_info(
                 ad_id, name=slots["product_name"], brand=ad.brand_name, user_id=user_id, services=services
             )
             done.append(f"product: {slots['product_name']}")
@@ -103,7 +106,7 @@ def _choose_face(ad_id: str, name: str, *, user_id: str, services: Services) -> 
     """An own avatar of that name (in the ad's project, visible to this user) first, else the catalog
     actor; the wizard's services copy its photos and check the rights again."""
     with services.db.session() as session:  # ads are read by the services' role (0003_ugc_rls)
-        project_id = session.scalar(select(UgcAd.project_id).where(UgcAd.id == ad_id))
+        project_id = session.scalar(select(Ad.project_id).where(Ad.id == ad_id))
         own_id = session.scalar(
             select(Avatar.id)
             .where(Avatar.project_id == project_id, Avatar.name == name, visible_to(user_id))
@@ -115,7 +118,7 @@ def _choose_face(ad_id: str, name: str, *, user_id: str, services: Services) -> 
         wizard.choose_saved_avatar(ad_id, own_id, user_id=user_id, services=services)
         return [f"avatar: {name} (your avatar)"]
     if actor_id:
-        ugc_avatar.choose_catalog_actor(ad_id, actor_id, user_id=user_id, services=services)
+        ads_avatar.choose_catalog_actor(ad_id, actor_id, user_id=user_id, services=services)
         return [f"avatar: {name}"]
     return []
 
@@ -138,18 +141,18 @@ def fill_and_start(chat_id: str, *, user_id: str, services: Services) -> str:
     """Brief, creative brief, script, then the generation job, all through the wizard's services.
     Posts what happened to the chat; returns the job's id."""
     ad_id = ensure_ad(chat_id, user_id=user_id, services=services)
-    ad = ugc_ads.get_ad(ad_id, user_id=user_id, services=services, with_scenes=False)
+    ad = ads_wizard.get_ad(ad_id, user_id=user_id, services=services, with_scenes=False)
     if ad.job is not None and ad.job.status in ACTIVE_JOB_STATUSES:
         raise ValidationError("This chat's ad is already being made; I'll post here when it moves on.")
     if ad.product_dna is None:
-        ugc_product.extract_product_dna(ad_id, user_id=user_id, services=services)
+        ads_product.extract_product_dna(ad_id, user_id=user_id, services=services)
     with services.db.session() as session:
         state = dict(chat_with_right(session, chat_id, user_id, Right.EDIT).state or {})
     brief = _brief(state, ad.product_name)
-    ugc_script.save_brief(ad_id, brief, user_id=user_id, services=services)
-    ugc_script.expand_brief(ad_id, user_id=user_id, services=services)
-    draft = ugc_script.generate_script(ad_id, user_id=user_id, services=services)
-    job_id = ugc_generation.start_generation(ad_id, user_id=user_id, services=services)
+    script.save_brief(ad_id, brief, user_id=user_id, services=services)
+    script.expand_brief(ad_id, user_id=user_id, services=services)
+    draft = script.generate_script(ad_id, user_id=user_id, services=services)
+    job_id = generation.start_generation(ad_id, user_id=user_id, services=services)
     text = (
         f"Script written: “{draft.title}”, {len(draft.scenes)} scenes, about {draft.total_duration_s:.0f} s for "
         f"{brief.platform.value}. I'm drawing the storyboard now; you'll approve it here before the clips are made."
@@ -164,10 +167,10 @@ def fill_and_start(chat_id: str, *, user_id: str, services: Services) -> str:
 def approve(chat_id: str, *, user_id: str, services: Services) -> list[int]:
     """Approve the chat's storyboard (each scene's best frame, as the wizard's default)."""
     ad_id = ensure_ad(chat_id, user_id=user_id, services=services)
-    ad = ugc_ads.get_ad(ad_id, user_id=user_id, services=services, with_scenes=False)
+    ad = ads_wizard.get_ad(ad_id, user_id=user_id, services=services, with_scenes=False)
     if ad.status is not AdStatus.REVIEW:
         raise ValidationError("There is no storyboard waiting for approval.")
-    redrawn = ugc_generation.approve_storyboard(ad_id, user_id=user_id, services=services)
+    redrawn = generation.approve_storyboard(ad_id, user_id=user_id, services=services)
     pending = ", ".join(map(str, redrawn))
     note = f" Scene(s) {pending} are still being drawn and will use their best frame." if redrawn else ""
     with services.db.session() as session:
@@ -205,7 +208,7 @@ def sync_progress(chat_id: str, *, user_id: str, services: Services) -> bool:
     Returns whether one was posted."""
     with services.db.session() as session:
         chat = chat_with_right(session, chat_id, user_id, Right.EDIT)
-        ad = session.get(UgcAd, chat.ad_id) if chat.ad_id else None
+        ad = session.get(Ad, chat.ad_id) if chat.ad_id else None
         if ad is None or not ad.job_id:
             return False
         lock_chat(session, chat.id)

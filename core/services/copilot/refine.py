@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 
+from core.domain.ad_views import AdView
+from core.domain.ads import AdStatus
 from core.domain.copilot import MessageKind
-from core.domain.ugc import AdStatus
-from core.domain.ugc_views import AdView
 from core.errors import StudioError, ValidationError
 from core.ports import EditRequest
 from core.ports_services import Services
-from core.services import ugc_ads, ugc_generation, ugc_parse, ugc_scenes
-from core.services.access import Right
+from core.services.accounts.access import Right
+from core.services.ads import generation, parse, wizard
+from core.services.ads import scenes as ads_scenes
 from core.services.copilot import calls
 from core.services.copilot.chats import add_message, chat_with_right
 
@@ -28,7 +29,7 @@ VISUAL = ("camera", "action", "setting", "lighting", "expression", "product_acti
 
 
 def _request(ad: AdView, instruction: str, services: Services) -> EditRequest:
-    scenes = tuple({"number": s.number, **ugc_parse.canonical(s.script)} for s in ad.scenes)
+    scenes = tuple({"number": s.number, **parse.canonical(s.script)} for s in ad.scenes)
     limits = {
         "words_per_minute": services.settings.words_per_minute,
         "max_words_per_8s": services.settings.ugc_scene_max_words_per_8s,
@@ -47,7 +48,7 @@ def _apply(ad: AdView, request: EditRequest, *, user_id: str, services: Services
             problems.append(f"there is no scene {edit.number}")
             continue
         try:
-            if ugc_scenes.edit_scene(scene.id, edit.changes, user_id=user_id, services=services):
+            if ads_scenes.edit_scene(scene.id, edit.changes, user_id=user_id, services=services):
                 changed.append(edit.number)
                 if any(k in VISUAL for k in edit.changes):
                     redraw.add(edit.number)
@@ -63,7 +64,7 @@ def refine(chat_id: str, instruction: str, *, user_id: str, services: Services) 
         ad_id = chat_with_right(session, chat_id, user_id, Right.EDIT).ad_id
     if not ad_id:
         raise ValidationError("There is no script in this chat yet to change.")
-    ad = ugc_ads.get_ad(ad_id, user_id=user_id, services=services)
+    ad = wizard.get_ad(ad_id, user_id=user_id, services=services)
     if ad.status is AdStatus.GENERATING:
         raise ValidationError("The ad is being made right now; ask again at the storyboard review or when it's done.")
     changed, redraw, summary = _apply(ad, _request(ad, instruction, services), user_id=user_id, services=services)
@@ -71,14 +72,14 @@ def refine(chat_id: str, instruction: str, *, user_id: str, services: Services) 
     after = summary
     if ad.status is AdStatus.REVIEW:
         for number in redraw:
-            ugc_generation.regenerate_frame(scene_ids[number], user_id=user_id, services=services)
+            generation.regenerate_frame(scene_ids[number], user_id=user_id, services=services)
         if redraw:
             after += f" Redrawing the storyboard of scene(s) {', '.join(map(str, redraw))}."
     elif ad.job is not None and (changed or redraw):
         if not changed and len(redraw) == 1:
-            ugc_generation.redo_scene(scene_ids[redraw[0]], user_id=user_id, services=services, frame=True)
+            generation.redo_scene(scene_ids[redraw[0]], user_id=user_id, services=services, frame=True)
         else:
-            ugc_generation.start_generation(ad_id, user_id=user_id, services=services)
+            generation.start_generation(ad_id, user_id=user_id, services=services)
         remade = sorted(set(changed) | set(redraw))
         after += f" Making scene(s) {', '.join(map(str, remade))} again; the others are reused."
     elif changed:

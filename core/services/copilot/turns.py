@@ -13,17 +13,17 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from core.adapters.db.models_copilot import CopilotMessage
+from core.adapters.db.models.copilot import CopilotMessage
 from core.domain import text as text_rules
 from core.domain.copilot import MessageKind
 from core.errors import StudioError, ValidationError
 from core.ports import CopilotRequest, Intent, IntentAnswer
 from core.ports_services import Services
-from core.services import content_guard
-from core.services.access import Right
+from core.services.accounts.access import Right
 from core.services.copilot import calls, facts, pipeline, refine
 from core.services.copilot.calls import AnswerStream
 from core.services.copilot.chats import MESSAGE_MAX, add_message, chat_with_right, history
+from core.services.safety import content_guard
 
 logger = logging.getLogger(__name__)
 

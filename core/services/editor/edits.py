@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.locks import lock_row
-from core.adapters.db.models_edit import Edit, EditVersion
+from core.adapters.db.models.editor import Edit, EditVersion
 from core.domain.edit import EditDoc, validate
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.ports_services import Services
-from core.services.access import Right, project_with_right, visible_project_ids
+from core.services.accounts.access import Right, project_with_right, visible_project_ids
 from core.services.editor import sources
-from core.services.projects import remove_files
+from core.services.talking.projects import remove_files
 
 Operation = Callable[[EditDoc], EditDoc]
 STALE = "This edit was changed in another window; it has been reloaded. Make your change again."

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.adapters.db.models import Job
-from core.adapters.db.models_edit import Edit, EditExport
-from core.adapters.db.models_factory import LibraryAudio, LibraryVideo
-from core.adapters.db.models_ugc import UgcAsset, UgcOutput
+from core.adapters.db.models.ads import AdAsset, AdOutput
+from core.adapters.db.models.editor import Edit, EditExport
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.variant_factory import LibraryAudio, LibraryVideo
 from core.adapters.media.edit_render import EditRenderer, export_settings, proxy_settings
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.probe import validate_audio_upload
@@ -27,12 +27,12 @@ from core.domain.edit import AudioItem, EditDoc, source_keys, total_s
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound, ValidationError
 from core.ports_services import Services
-from core.services import audit
-from core.services.access import Right, project_with_right
+from core.services.accounts import audit
+from core.services.accounts.access import Right, project_with_right
 from core.services.editor import edits
 from core.services.editor.sources import scratch, short_id
-from core.services.projects import remove_files
 from core.services.scratch import scratch_dir
+from core.services.talking.projects import remove_files
 
 EXPORT_JOB = "edit_export"
 
@@ -214,12 +214,12 @@ def clip_choices(edit_id: str, *, user_id: str, services: Services) -> list[Medi
     out: list[MediaChoice] = []
     with services.db.session(user_id=user_id) as session:
         if view.source_kind == "ad_output":
-            output = session.get(UgcOutput, view.source_id)
+            output = session.get(AdOutput, view.source_id)
             takes = session.scalars(
-                select(UgcAsset).where(
-                    UgcAsset.ad_id == (output.ad_id if output else ""),
-                    UgcAsset.kind == "clip",
-                    UgcAsset.status == "ready",
+                select(AdAsset).where(
+                    AdAsset.ad_id == (output.ad_id if output else ""),
+                    AdAsset.kind == "clip",
+                    AdAsset.status == "ready",
                 )
             )
             out += [

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import JobStep, VideoAsset
-from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcOutput
+from core.adapters.db.models.ads import Ad, AdAsset, AdOutput
+from core.adapters.db.models.jobs import JobStep
+from core.adapters.db.models.talking import VideoAsset
 from core.adapters.media.music import BPM, write_music_bed
 from core.domain.edit import (
     MIN_CLIP_S,
@@ -35,9 +36,9 @@ from core.domain.edit import (
 from core.domain.types import MediaKind
 from core.errors import NotFound, ValidationError
 from core.ports_services import Services
-from core.services.access import Right, project_with_right
+from core.services.accounts.access import Right, project_with_right
+from core.services.ads.wizard import scenes_of
 from core.services.scratch import scratch_dir
-from core.services.ugc_ads import scenes_of
 
 SOURCE_KINDS = ("ad_output", "video")
 FADE_NAMES = {"dissolve": "dissolve", "crossfade": "fade", "dip_to_black": "fade to black"}
@@ -57,8 +58,8 @@ def short_id() -> str:
 
 def find_source(session: Session, kind: str, source_id: str, user_id: str, need: Right) -> Source:
     if kind == "ad_output":
-        row = session.get(UgcOutput, source_id)
-        ad = session.get(UgcAd, row.ad_id) if row is not None else None
+        row = session.get(AdOutput, source_id)
+        ad = session.get(Ad, row.ad_id) if row is not None else None
         if row is None or ad is None or row.status != "ready" or not row.video_key:
             raise NotFound("That ad is not finished or no longer exists.")
         project_with_right(session, ad.project_id, user_id, need)
@@ -92,23 +93,23 @@ def _at(values: list[Any] | None, index: int, default: float) -> float:
     return float(values[index]) if values and index < len(values) else default
 
 
-def _ad_assets(session: Session, ad: UgcAd, outputs: dict[str, dict[str, Any]], kind: str, step: str) -> list:  # type: ignore[type-arg]
+def _ad_assets(session: Session, ad: Ad, outputs: dict[str, dict[str, Any]], kind: str, step: str) -> list:  # type: ignore[type-arg]
     """Per scene, the asset the ad's job used (else the newest ready one)."""
     chosen = (outputs.get(step) or {}).get("clips" if kind == "clip" else "voices", {})
     found = []
     for scene in scenes_of(session, ad.id):
-        asset = session.get(UgcAsset, chosen[str(scene.number)]) if str(scene.number) in chosen else None
+        asset = session.get(AdAsset, chosen[str(scene.number)]) if str(scene.number) in chosen else None
         if asset is None:
             asset = session.scalars(
-                select(UgcAsset)
-                .where(UgcAsset.scene_id == scene.id, UgcAsset.kind == kind, UgcAsset.status == "ready")
-                .order_by(UgcAsset.updated_at.desc())
+                select(AdAsset)
+                .where(AdAsset.scene_id == scene.id, AdAsset.kind == kind, AdAsset.status == "ready")
+                .order_by(AdAsset.updated_at.desc())
             ).first()
         found.append(asset if asset is not None and asset.media_key else None)
     return found
 
 
-def _ad_clips(clips: list[UgcAsset | None], timeline: dict[str, Any], transition: str) -> list[VideoClip]:
+def _ad_clips(clips: list[AdAsset | None], timeline: dict[str, Any], transition: str) -> list[VideoClip]:
     out, fades = [], timeline.get("fades")
     for index, asset in enumerate(a for a in clips if a is not None):
         length = float(asset.duration_s or 0.0)
@@ -133,7 +134,7 @@ def _ad_clips(clips: list[UgcAsset | None], timeline: dict[str, Any], transition
     return out
 
 
-def _ad_voices(voices: list[UgcAsset | None], timeline: dict[str, Any]) -> tuple[AudioItem, ...]:
+def _ad_voices(voices: list[AdAsset | None], timeline: dict[str, Any]) -> tuple[AudioItem, ...]:
     items = []
     for index, asset in enumerate(voices):
         if asset is None or not asset.duration_s:
@@ -180,8 +181,8 @@ def scratch(services: Services) -> Path:
 
 
 def ad_document(session: Session, output_id: str, services: Services, edit_id: str) -> EditDoc:
-    output = session.get(UgcOutput, output_id)
-    ad = session.get(UgcAd, output.ad_id) if output else None
+    output = session.get(AdOutput, output_id)
+    ad = session.get(Ad, output.ad_id) if output else None
     if output is None or ad is None:
         raise NotFound("That ad no longer exists.")
     steps = _step_outputs(session, output.job_id)

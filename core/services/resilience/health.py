@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select
 
-from core.adapters.db.models import utcnow
-from core.adapters.db.models_resilience import ProviderCircuit, ProviderEvent
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.resilience import ProviderCircuit, ProviderEvent
 from core.errors import ProviderError, TransientError
 from core.ports_services import ProviderChoice, Services
 from core.services.resilience import policy

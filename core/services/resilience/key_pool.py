@@ -15,13 +15,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.adapters.crypto import KeyBox
-from core.adapters.db.models import new_id
-from core.adapters.db.models_resilience import ACTIVE, PoolKey, pool_seal_context
+from core.adapters.db.models.base import new_id
+from core.adapters.db.models.resilience import ACTIVE, PoolKey, pool_seal_context
 from core.domain.text import clean
 from core.errors import NotFound, ValidationError
 from core.ports_services import Services
-from core.services import audit
-from core.services.keys import VENDORS, _clean
+from core.services.accounts import audit
+from core.services.connections.keys import VENDORS, _clean
 
 logger = logging.getLogger(__name__)
 

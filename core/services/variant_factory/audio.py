@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from core.adapters.db.models_factory import LibraryAudio
+from core.adapters.db.models.variant_factory import LibraryAudio
 from core.adapters.media.files import format_mb, format_seconds
 from core.adapters.media.probe import measure_audio_duration, probe_media, require_sniff
 from core.domain.types import MediaKind
 from core.errors import MediaRejected
 from core.ports_services import Services
-from core.services.access import Right, project_with_right
+from core.services.accounts.access import Right, project_with_right
 from core.services.scratch import scratch_dir
 from core.services.variant_factory.media import clean_title
 from core.services.variant_factory.search import list_library
@@ -113,7 +113,7 @@ def list_audio(
     page: int = 1,
     per_page: int = 24,
 ) -> Page:
-    from core.adapters.db.models_factory import CollectionAudio
+    from core.adapters.db.models.variant_factory import CollectionAudio
 
     rows, total = list_library(
         services,

@@ -14,14 +14,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import Job, utcnow
-from core.adapters.db.models_factory import BatchVariant, Hook, LibraryAudio, LibraryVideo, VariantBatch
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.variant_factory import BatchVariant, Hook, LibraryAudio, LibraryVideo, VariantBatch
 from core.adapters.media.variants import COLOURS, POSITIONS, SIZES, HookStyle
+from core.domain.ads import Platform
 from core.domain.types import JobStatus
-from core.domain.ugc import Platform
 from core.errors import NotFound, ValidationError
 from core.ports_services import Services
-from core.services.access import Right, project_with_right
+from core.services.accounts.access import Right, project_with_right
 from core.services.variant_factory import collections
 from core.services.variant_factory.naming import DEFAULT_PATTERN, check_pattern, file_names
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from core.adapters.db.models_factory import (
+from core.adapters.db.models.variant_factory import (
     CollectionAudio,
     CollectionVideo,
     LibraryAudio,
@@ -16,7 +16,7 @@ from core.adapters.db.models_factory import (
 )
 from core.errors import NotFound, ValidationError
 from core.ports_services import Services
-from core.services.access import Right, project_with_right
+from core.services.accounts.access import Right, project_with_right
 from core.services.variant_factory.views import CollectionView
 
 KINDS = ("video", "audio")
@@ -72,11 +72,7 @@ def set_members(collection_id: str, item_ids: list[str], *, add: bool, user_id: 
         collection = _collection(session, collection_id, user_id, Right.EDIT)
         link, column, model = _LINKS[collection.kind]
         wanted = set(
-            session.scalars(
-                select(model.id).where(
-                    model.id.in_(item_ids), model.project_id == collection.project_id
-                )
-            )
+            session.scalars(select(model.id).where(model.id.in_(item_ids), model.project_id == collection.project_id))
         )
         if len(wanted) != len(set(item_ids)):
             raise NotFound("Some of those items are not in this project's library.")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, or_, select
 
-from core.adapters.db.models_factory import BatchVariant, LibraryAudio, LibraryVideo, VariantBatch
+from core.adapters.db.models.variant_factory import BatchVariant, LibraryAudio, LibraryVideo, VariantBatch
 from core.errors import NotFound
 from core.ports_services import Services
-from core.services.access import visible_project_ids
+from core.services.accounts.access import visible_project_ids
 
 
 def check_right(key: str, user_id: str, services: Services) -> None:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.adapters.db.models import utcnow
-from core.adapters.db.models_factory import BatchVariant, VariantBatch
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.variant_factory import BatchVariant, VariantBatch
 from core.adapters.media.files import format_mb
 from core.domain.types import MediaKind
 from core.errors import ValidationError
 from core.ports_services import Services
-from core.services.access import Right
+from core.services.accounts.access import Right
 from core.services.scratch import scratch_dir
 from core.services.variant_factory.batches import batch_of, time_left
 from core.services.variant_factory.media import _copy_in
@@ -128,7 +128,7 @@ def batch_status(batch_id: str, *, user_id: str, services: Services) -> BatchSta
 
 
 def list_batches(project_id: str, *, user_id: str, services: Services, limit: int = 20) -> list[BatchStatus]:
-    from core.services.access import project_with_right
+    from core.services.accounts.access import project_with_right
 
     with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.VIEW)

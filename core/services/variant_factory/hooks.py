@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from core.adapters.db.models_factory import Hook
+from core.adapters.db.models.variant_factory import Hook
 from core.errors import NotFound, ValidationError
 from core.ports_services import Services
-from core.services.access import Right, project_with_right
+from core.services.accounts.access import Right, project_with_right
 from core.services.variant_factory.search import matches, page_of
 from core.services.variant_factory.views import HookView, Page
 

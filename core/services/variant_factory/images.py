@@ -14,11 +14,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from core.adapters.db.models_ugc import UgcAd, UgcAsset, UgcProductImage, UgcScene
+from core.adapters.db.models.ads import Ad, AdAsset, AdProductImage, AdScene
 from core.domain.avatars import LoraView
 from core.ports_services import Services
-from core.services import ugc_media, ugc_product
-from core.services.access import Right, project_with_right
+from core.services.accounts.access import Right, project_with_right
+from core.services.ads import media, product
 from core.services.avatars import lora, manage
 from core.services.avatars.media import twin_media_bytes
 from core.services.variant_factory.views import Page
@@ -38,31 +38,31 @@ class ImageView:
     created_at: datetime
 
 
-def _ad_label(ad: UgcAd) -> str:
+def _ad_label(ad: Ad) -> str:
     return ad.title or ad.product_name or "Untitled ad"
 
 
 def _ad_images(session, project_id: str, source: str) -> list[ImageView]:  # type: ignore[no-untyped-def]
     if source == "product":
         rows = session.execute(
-            select(UgcProductImage, UgcAd)
-            .join(UgcAd, UgcAd.id == UgcProductImage.ad_id)
-            .where(UgcAd.project_id == project_id)
-            .order_by(UgcProductImage.created_at.desc())
+            select(AdProductImage, Ad)
+            .join(Ad, Ad.id == AdProductImage.ad_id)
+            .where(Ad.project_id == project_id)
+            .order_by(AdProductImage.created_at.desc())
             .limit(MAX_PER_SOURCE)
         ).all()
         return [ImageView(i.id, "product", _ad_label(a), i.image_key, i.width, i.height, i.created_at) for i, a in rows]
     rows = session.execute(
-        select(UgcAsset, UgcScene.number, UgcAd)
-        .join(UgcScene, UgcScene.id == UgcAsset.scene_id)
-        .join(UgcAd, UgcAd.id == UgcAsset.ad_id)
+        select(AdAsset, AdScene.number, Ad)
+        .join(AdScene, AdScene.id == AdAsset.scene_id)
+        .join(Ad, Ad.id == AdAsset.ad_id)
         .where(
-            UgcAd.project_id == project_id,
-            UgcAsset.kind == "frame",
-            UgcAsset.status == "ready",
-            UgcAsset.media_key.is_not(None),
+            Ad.project_id == project_id,
+            AdAsset.kind == "frame",
+            AdAsset.status == "ready",
+            AdAsset.media_key.is_not(None),
         )
-        .order_by(UgcAsset.created_at.desc())
+        .order_by(AdAsset.created_at.desc())
         .limit(MAX_PER_SOURCE)
     ).all()
     return [
@@ -116,7 +116,7 @@ def image_bytes(image: ImageView, *, user_id: str, services: Services) -> bytes:
     """The image's bytes through its own feature's rights check."""
     if image.source == "avatar":
         return twin_media_bytes(image.image_key, user_id=user_id, services=services)
-    return ugc_media.media_bytes(image.image_key, user_id=user_id, services=services)
+    return media.media_bytes(image.image_key, user_id=user_id, services=services)
 
 
 def ads_for_upload(project_id: str, *, user_id: str, services: Services) -> list[tuple[str, str]]:
@@ -124,14 +124,14 @@ def ads_for_upload(project_id: str, *, user_id: str, services: Services) -> list
     with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.VIEW)
         ads = session.scalars(
-            select(UgcAd).where(UgcAd.project_id == project_id).order_by(UgcAd.created_at.desc()).limit(200)
+            select(Ad).where(Ad.project_id == project_id).order_by(Ad.created_at.desc()).limit(200)
         ).all()
         return [(a.id, _ad_label(a)) for a in ads]
 
 
 def upload_product_photos(ad_id: str, files: list[bytes], *, user_id: str, services: Services) -> int:
     """Product photos of an ad, checked by content by the ads' own upload (all or none)."""
-    return ugc_product.add_product_images(ad_id, files, user_id=user_id, services=services)
+    return product.add_product_images(ad_id, files, user_id=user_id, services=services)
 
 
 def list_models(project_id: str, *, user_id: str, services: Services) -> list[LoraView]:

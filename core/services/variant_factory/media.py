@@ -12,16 +12,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models import VideoAsset
-from core.adapters.db.models_factory import LibraryUpload, LibraryVideo
-from core.adapters.db.models_ugc import UgcAd, UgcOutput
+from core.adapters.db.models.ads import Ad, AdOutput
+from core.adapters.db.models.talking import VideoAsset
+from core.adapters.db.models.variant_factory import LibraryUpload, LibraryVideo
 from core.adapters.media.library_video import normalise_video, validate_video_upload
 from core.domain.media import VideoFile
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound
 from core.ports_services import Services
-from core.services import audit
-from core.services.access import Right, project_with_right
+from core.services.accounts import audit
+from core.services.accounts.access import Right, project_with_right
 from core.services.scratch import scratch_dir
 from core.services.variant_factory.search import list_library
 from core.services.variant_factory.views import Page, VideoView
@@ -106,8 +106,8 @@ def _studio_source(session: Session, project_id: str, source_id: str) -> tuple[s
     video = session.get(VideoAsset, source_id)
     if video is not None and video.project_id == project_id and video.status == "ready" and video.video_key:
         return video.video_key, (video.source_text or "Talking video")[:60], video.duration_s
-    output = session.get(UgcOutput, source_id)
-    ad = session.get(UgcAd, output.ad_id) if output else None
+    output = session.get(AdOutput, source_id)
+    ad = session.get(Ad, output.ad_id) if output else None
     if output is not None and ad is not None and ad.project_id == project_id and output.video_key:
         return output.video_key, f"{ad.title or ad.product_name or 'Ad'} {output.aspect}", output.duration_s
     raise NotFound("That studio video is not finished in this project.")
@@ -179,7 +179,7 @@ def list_videos(
     page: int = 1,
     per_page: int = 24,
 ) -> Page:
-    from core.adapters.db.models_factory import CollectionVideo
+    from core.adapters.db.models.variant_factory import CollectionVideo
 
     rows, total = list_library(
         services,
@@ -247,10 +247,10 @@ def studio_sources(project_id: str, *, user_id: str, services: Services) -> list
             .limit(100)
         ).all()
         ads = session.execute(
-            select(UgcOutput.id, UgcAd.title, UgcAd.product_name, UgcOutput.aspect)
-            .join(UgcAd, UgcAd.id == UgcOutput.ad_id)
-            .where(UgcAd.project_id == project_id, UgcOutput.video_key.is_not(None))
-            .order_by(UgcOutput.created_at.desc())
+            select(AdOutput.id, Ad.title, Ad.product_name, AdOutput.aspect)
+            .join(Ad, Ad.id == AdOutput.ad_id)
+            .where(Ad.project_id == project_id, AdOutput.video_key.is_not(None))
+            .order_by(AdOutput.created_at.desc())
             .limit(100)
         ).all()
     out = [(vid, f"Talking video: {(text or 'recorded audio')[:50]}") for vid, text in talking]
@@ -262,6 +262,6 @@ def delete_video(video_id: str, *, user_id: str, services: Services) -> None:
 
 
 def delete_audio(audio_id: str, *, user_id: str, services: Services) -> None:
-    from core.adapters.db.models_factory import LibraryAudio
+    from core.adapters.db.models.variant_factory import LibraryAudio
 
     delete_item(LibraryAudio, audio_id, user_id=user_id, services=services)

@@ -126,7 +126,7 @@ def list_library(
     """One page of a library table (videos, audio): the project's rows matching the title search,
     the caller's `filters` and, with `collection_id`, the collection's members (`membership` is
     the link table's (member id, collection id) columns)."""
-    from core.services.access import Right, project_with_right
+    from core.services.accounts.access import Right, project_with_right
 
     with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.VIEW)
@@ -138,6 +138,12 @@ def list_library(
         where.append(model.id.in_(select(member_id).where(member_collection == collection_id)))
     order_by = (model.created_at.desc(), model.id)
     return page_of(
-        services, user_id=user_id, model=model, project_id=project_id, where=where, order_by=order_by,
-        page=page, per_page=per_page,
+        services,
+        user_id=user_id,
+        model=model,
+        project_id=project_id,
+        where=where,
+        order_by=order_by,
+        page=page,
+        per_page=per_page,
     )

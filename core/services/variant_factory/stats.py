@@ -11,12 +11,14 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy import or_, select
 
-from core.adapters.db.models import CostRecord, Job, VideoAsset, utcnow
-from core.adapters.db.models_factory import BatchVariant, LibraryAudio, LibraryVideo, VariantBatch
-from core.adapters.db.models_ugc import UgcAd, UgcOutput
+from core.adapters.db.models.ads import Ad, AdOutput
+from core.adapters.db.models.base import utcnow
+from core.adapters.db.models.jobs import CostRecord, Job
+from core.adapters.db.models.talking import VideoAsset
+from core.adapters.db.models.variant_factory import BatchVariant, LibraryAudio, LibraryVideo, VariantBatch
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES
 from core.ports_services import Services
-from core.services.access import visible_project_ids
+from core.services.accounts.access import visible_project_ids
 
 KIND_LABELS = {
     "talking_video": "Talking videos",
@@ -51,7 +53,7 @@ def storage_used(*, user_id: str, services: Services) -> pd.DataFrame:
     totals: dict[tuple[str, str], int] = defaultdict(int)
     with services.db.session(user_id=user_id) as session:
         visible = visible_project_ids(user_id)
-        from core.adapters.db.models import Project
+        from core.adapters.db.models.projects import Project
 
         titles = dict(session.execute(select(Project.id, Project.title).where(Project.id.in_(visible))).all())
         for pid, *keys in session.execute(
@@ -61,9 +63,9 @@ def storage_used(*, user_id: str, services: Services) -> pd.DataFrame:
         ):
             totals[(pid, "Talking videos")] += sum(_size(services, k) for k in keys)
         for pid, key, poster in session.execute(
-            select(UgcAd.project_id, UgcOutput.video_key, UgcOutput.poster_key)
-            .join(UgcAd, UgcAd.id == UgcOutput.ad_id)
-            .where(UgcAd.project_id.in_(visible))
+            select(Ad.project_id, AdOutput.video_key, AdOutput.poster_key)
+            .join(Ad, Ad.id == AdOutput.ad_id)
+            .where(Ad.project_id.in_(visible))
         ):
             totals[(pid, "Ads")] += _size(services, key) + _size(services, poster)
         for pid, key, poster, size in session.execute(
@@ -101,7 +103,7 @@ def _visible_job_ids(user_id: str):  # type: ignore[no-untyped-def]
     visible = visible_project_ids(user_id)
     return [
         select(VideoAsset.job_id).where(VideoAsset.project_id.in_(visible)),
-        select(UgcAd.job_id).where(UgcAd.project_id.in_(visible)),
+        select(Ad.job_id).where(Ad.project_id.in_(visible)),
         select(LibraryAudio.job_id).where(LibraryAudio.project_id.in_(visible)),
         select(BatchVariant.job_id)
         .join(VariantBatch, VariantBatch.id == BatchVariant.batch_id)

@@ -16,14 +16,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from core.adapters.db.models import Job
-from core.adapters.db.models_factory import LibraryUpload
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.variant_factory import LibraryUpload
 from core.adapters.media.files import format_mb
 from core.adapters.media.library_video import precheck_video_upload
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound, ValidationError
 from core.ports_services import Services
-from core.services.access import Right, project_with_right
+from core.services.accounts.access import Right, project_with_right
 from core.services.scratch import scratch_dir
 from core.services.variant_factory.media import clean_title
 

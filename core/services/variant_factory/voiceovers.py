@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from core.adapters.db.models import Actor, Job
-from core.adapters.db.models_factory import LibraryAudio
+from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.talking import Actor
+from core.adapters.db.models.variant_factory import LibraryAudio
 from core.errors import NotFound
 from core.ports_services import Services
-from core.services import audit, content_guard, estimates, spend
-from core.services.access import Right, project_with_right
+from core.services.accounts import audit
+from core.services.accounts.access import Right, project_with_right
+from core.services.safety import content_guard
+from core.services.talking.videos import spoken_seconds, validate_script
+from core.services.usage import estimates, spend
 from core.services.variant_factory.media import clean_title
-from core.services.videos import spoken_seconds, validate_script
 
 VOICEOVER_JOB = "factory_voiceover"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from core.adapters.db.models import Base
+from core.adapters.db.models.base import Base
 
 config = context.config
 target_metadata = Base.metadata

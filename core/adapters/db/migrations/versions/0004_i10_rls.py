@@ -2,7 +2,7 @@
 
 - `users`: a user session sees only itself and the people it shares a project with, and
   may rename only itself (before, every row was readable and renamable).
-- `audit_events`: written only by the studio's own role (`core.services.audit` switches to
+- `audit_events`: written only by the studio's own role (`core.services.accounts.audit` switches to
   it for the one insert); `studio_user` may read its lines, never insert one, so nobody
   can forge a line into another owner's Activity log.
 - The mass-generator tables: services now open user-scoped sessions, so `studio_user` may

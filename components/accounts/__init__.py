@@ -1,0 +1,1 @@
+"""Widgets of accounts and connections: sign-in, own keys, test connection."""

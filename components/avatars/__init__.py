@@ -1,0 +1,1 @@
+"""Widgets of digital twins: avatar management and LoRA models."""

@@ -1,0 +1,1 @@
+"""Widgets of the Library: the grid of videos and ads."""

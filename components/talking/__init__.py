@@ -1,0 +1,1 @@
+"""Widgets of talking videos: actor cards and filters, the composer, variants, the gallery."""

@@ -1,0 +1,1 @@
+"""KIE adapters: image-to-video over its task API."""

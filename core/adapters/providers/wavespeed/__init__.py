@@ -1,0 +1,1 @@
+"""WaveSpeed adapters: InfiniteTalk lip-sync over its prediction API."""

@@ -1,0 +1,1 @@
+"""The Library: every video and ad in one list, and expiring links to local files."""

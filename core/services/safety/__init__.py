@@ -1,0 +1,1 @@
+"""Safety checks run before any provider call: the content guard's block list."""
