@@ -4,7 +4,7 @@
     python3 dev.py run     install what is missing, migrate, seed, serve on http://localhost:8501
                            (--host/--port, or STUDIO_HOST and PORT, choose where it listens)
     python3 dev.py test    install what is missing (with test tools), run the whole test suite
-    python3 dev.py check   install what is missing (with test tools), type-check the product code (mypy)
+    python3 dev.py check   install what is missing (with test tools), then ruff check, ruff format --check, mypy
     python3 dev.py worker  start an RQ worker (needs REDIS_URL)
 
 Dependencies come from pyproject.toml, pinned by constraints.txt, into ./.venv.
@@ -84,7 +84,13 @@ def main(argv: list[str]) -> int:
         return _run("-m", "pytest", *argv[1:])
     if command == "check":
         ensure_environment(with_test=True)
-        return _run("-m", "mypy", *(argv[1:] or TYPED_CODE))
+        if argv[1:]:
+            return _run("-m", "mypy", *argv[1:])
+        # Lint, formatting (checked, never rewritten here) and types, stopping at the first failure.
+        for tool in (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy", *TYPED_CODE)):
+            if code := _run("-m", *tool):
+                return code
+        return 0
     if command == "worker":
         ensure_environment(with_test=False)
         return _run("-m", "jobs.worker", *argv[1:])
