@@ -26,8 +26,9 @@ from core.adapters.db.models.base import utcnow
 from core.adapters.db.models.jobs import Job
 from core.adapters.db.models.projects import User
 from core.adapters.queue.embedded import EmbeddedQueue
-from core.bootstrap import Services, build_services, install_services
+from core.bootstrap import build_services, install_services
 from core.config import Settings
+from core.ports_services import Services
 from core.services.talking.gallery import job_statuses
 from jobs.pipeline import Pipeline, Step, register
 from tests.fakes import FakeMedia, fake_providers

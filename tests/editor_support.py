@@ -14,8 +14,8 @@ from core.adapters.db.models.ads import Ad, AdAsset, AdOutput, AdScene
 from core.adapters.db.models.jobs import Job, JobStep
 from core.adapters.db.models.projects import ProjectMember
 from core.adapters.db.models.talking import Actor, VideoAsset
-from core.bootstrap import Services
 from core.domain.types import MediaKind
+from core.ports_services import Services
 from core.services.accounts.identity import ensure_user
 from core.services.talking.projects import create_project
 

@@ -9,8 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.adapters.db.database import Database
-from core.bootstrap import Services, install_services
+from core.bootstrap import install_services
 from core.config import Settings
+from core.ports_services import Services
 from core.services.accounts.identity import ensure_user
 from seeds.loader import seed_actors
 from tests.conftest import make_services

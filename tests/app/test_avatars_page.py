@@ -63,7 +63,7 @@ def test_creating_without_consent_is_refused_on_the_page(
 
 
 def test_the_twins_fal_prices_show_as_estimated(open_page: OpenPage, app_services: Services, creator: str) -> None:
-    from core.bootstrap import ProviderChoice
+    from core.ports_services import ProviderChoice
 
     _vision(app_services)
     for capability in ("lora_train", "face_swap"):

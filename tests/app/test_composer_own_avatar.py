@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.adapters.db.models.talking import VideoAsset
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.avatars import manage
 from core.services.talking.projects import create_project
 from tests.app.test_avatars_page import _vision

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.editor import edits
 from tests.editor_support import World, add_member, finished_ad
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from core.adapters.db.models.resilience import PoolKey
 from core.adapters.providers.key_pool import KeyLedger
-from core.bootstrap import ProviderChoice, Services
 from core.errors import ProviderError
+from core.ports_services import ProviderChoice, Services
 from core.services.resilience import health, key_pool
 from tests.fakes import FakeProvider
 

@@ -10,8 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.adapters.db.database import Database
-from core.bootstrap import Services, install_services
+from core.bootstrap import install_services
 from core.domain.ads import AdStatus
+from core.ports_services import Services
 from core.services.accounts.identity import ensure_user
 from core.services.ads import wizard
 from core.services.talking.projects import create_project

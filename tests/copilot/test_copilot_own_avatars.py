@@ -11,8 +11,8 @@ import pytest
 
 from core.adapters.db.database import Database
 from core.adapters.db.models.copilot import CopilotChat
-from core.bootstrap import Services
 from core.domain.ad_views import AdView
+from core.ports_services import Services
 from core.services.accounts import team
 from core.services.accounts.identity import ensure_user
 from core.services.ads import wizard

@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 from core.adapters.db.models.jobs import Job, JobStep
 from core.adapters.db.models.talking import VideoAsset
 from core.adapters.queue.rq_queue import RqQueue
-from core.bootstrap import Services, build_services
+from core.bootstrap import build_services
+from core.ports_services import Services
 from core.services.accounts.identity import ensure_user
 from core.services.talking.projects import create_project
 from core.services.talking.videos import VideoRequest, create_video

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from core.bootstrap import Services, build_services
+from core.bootstrap import build_services
 from core.domain.ads import AdStatus, BriefInput, Platform
+from core.ports_services import Services
 from core.services.accounts.identity import ensure_user
 from core.services.ads import avatar, generation, product, script, wizard
 from core.services.talking.projects import create_project

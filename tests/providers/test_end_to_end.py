@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from core.adapters.db.models.jobs import CostRecord, JobStep
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.bootstrap import Services, build_services, describe
+from core.bootstrap import build_services, describe
+from core.ports_services import Services
 from core.services.accounts.identity import ensure_user
 from core.services.talking import gallery, projects, videos
 from jobs import engine

@@ -21,9 +21,10 @@ from core.adapters.db.models.accounts import AuditEvent
 from core.adapters.db.models.jobs import CostRecord, Job, JobStep
 from core.adapters.db.models.talking import Actor
 from core.adapters.providers.http.webhooks import JwksCache
-from core.bootstrap import Services, build_services
+from core.bootstrap import build_services
 from core.errors import PaidCallUncertain
 from core.ports import ScriptRequest, ScriptTask
+from core.ports_services import Services
 from core.services.accounts.identity import ensure_user
 from core.services.ads import calls
 from core.services.talking import gallery, projects, videos

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from core.adapters.db.models.jobs import CostRecord, JobStep
 from core.adapters.db.models.resilience import ERROR, RATE_LIMITED, PoolKey, ProviderCircuit, ProviderEvent
-from core.bootstrap import Services, build_services
+from core.bootstrap import build_services
+from core.ports_services import Services
 from core.services.accounts.identity import ensure_user
 from core.services.resilience import key_pool
 from core.services.talking import gallery

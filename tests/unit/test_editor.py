@@ -16,9 +16,9 @@ from core.adapters.db.models.editor import EditExport, EditVersion
 from core.adapters.db.models.jobs import Job
 from core.adapters.db.models.talking import VideoAsset
 from core.adapters.media.probe import probe_media
-from core.bootstrap import Services
 from core.domain import edit as ops
 from core.errors import NotFound, PermissionDenied, ValidationError
+from core.ports_services import Services
 from core.services.editor import edits, renders
 from tests.editor_support import World, add_member, finished_ad, make_tone, talking_video
 

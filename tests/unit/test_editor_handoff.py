@@ -12,8 +12,8 @@ import opentimelineio as otio
 import pytest
 
 from core.adapters.media.edit_otio import read_clips
-from core.bootstrap import Services
 from core.domain import edit as ops
+from core.ports_services import Services
 from core.services.editor import edits, handoff
 from tests.editor_support import finished_ad
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from core.adapters.db.database import RLS_ROLE
-from core.bootstrap import Services
+from core.ports_services import Services
 from core.services.editor import edits
 from tests.editor_support import add_member, finished_ad
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from sqlalchemy import event, select
 
 from core.adapters.db.models.jobs import Job, JobStep
-from core.bootstrap import Services
+from core.ports_services import Services
 from jobs import engine
 from jobs.pipeline import Pipeline, Step, register
 

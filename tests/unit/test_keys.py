@@ -16,9 +16,10 @@ from core.adapters.db.database import Database
 from core.adapters.db.models.accounts import AuditEvent, ProviderKey
 from core.adapters.db.models.base import Base
 from core.adapters.providers.user_keys import open_keys
-from core.bootstrap import Services, build_services
+from core.bootstrap import build_services
 from core.config import Settings
 from core.errors import ConfigurationError, ValidationError
+from core.ports_services import Services
 from core.services.accounts.identity import ensure_user
 from core.services.connections import keys
 from core.services.talking import gallery, projects, videos

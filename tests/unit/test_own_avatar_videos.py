@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from core.adapters.db.database import Database
 from core.adapters.db.models.talking import ActorImageVariant, VideoAsset
-from core.bootstrap import Services
 from core.config import Settings
 from core.domain.types import VideoStatus
 from core.errors import NotFound, ValidationError
 from core.ports import PollResult
+from core.ports_services import Services
 from core.services.accounts import team
 from core.services.accounts.identity import ensure_user
 from core.services.avatars import manage

@@ -18,7 +18,6 @@ from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.providers.fallback_chains import ChainEntry, parse_entry
 from core.adapters.providers.key_pool import KeyPools
 from core.adapters.providers.registry import build_providers
-from core.bootstrap import ProviderChoice
 from core.domain.media import VideoFile
 from core.errors import (
     AnswerLost,
@@ -30,6 +29,7 @@ from core.errors import (
     TransientError,
     ValidationError,
 )
+from core.ports_services import ProviderChoice
 from core.services.accounts.identity import ensure_user
 from core.services.connections import keys
 from core.services.resilience import health, key_pool, policy

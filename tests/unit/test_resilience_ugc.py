@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from core.adapters.db.database import Database
-from core.bootstrap import ProviderChoice
 from core.errors import ProviderError, TransientError
+from core.ports_services import ProviderChoice
 from core.services.ads import generation, wizard
 from tests.fakes import FakeProvider
 from tests.ugc_support import scripted_ad, ugc_services, ugc_settings

@@ -7,9 +7,9 @@ from typing import cast
 
 import pytest
 
-from core.bootstrap import ProviderChoice, Services
 from core.config import Prices
 from core.domain.ads import AssetKind
+from core.ports_services import ProviderChoice, Services
 from core.services.ads import spend
 from core.services.usage import estimates
 from core.services.usage.estimates import unit_price

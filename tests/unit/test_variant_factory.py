@@ -20,10 +20,11 @@ from core.adapters.db.database import Database
 from core.adapters.db.models.jobs import Job
 from core.adapters.db.models.variant_factory import BatchVariant, LibraryUpload, LibraryVideo, VariantBatch
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.bootstrap import Services, install_services
+from core.bootstrap import install_services
 from core.config import Settings
 from core.domain.media import AudioClip
 from core.errors import MediaRejected, NotFound, PermissionDenied, ValidationError
+from core.ports_services import Services
 from core.services.accounts import team
 from core.services.accounts.identity import ensure_user
 from core.services.talking import projects
