@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
+from components.charts import chart_with_data
 from components.runtime import current_user_id, studio
 from components.variant_factory.stats_panel import studio_stats
 from core.services.usage import metrics
@@ -36,17 +37,18 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Generations per day")
     per_day = metrics.jobs_per_day(user_id=user_id, services=services, days=days).astype({"day": "string"})
-    st.altair_chart(
-        alt.Chart(per_day)
-        .mark_bar(size=28)
-        .encode(
-            x=alt.X("day:O", title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("jobs:Q", title="Jobs", axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color("status:N", title="Status"),
-            tooltip=["day", "status", "jobs"],
-        ),
-        width="stretch",
-    )
+    with chart_with_data(per_day):
+        st.altair_chart(
+            alt.Chart(per_day)
+            .mark_bar(size=28)
+            .encode(
+                x=alt.X("day:O", title=None, axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("jobs:Q", title="Jobs", axis=alt.Axis(tickMinStep=1)),
+                color=alt.Color("status:N", title="Status"),
+                tooltip=["day", "status", "jobs"],
+            ),
+            width="stretch",
+        )
 with right:
     st.subheader("Average time per step")
     steps = metrics.step_durations(user_id=user_id, services=services, days=days)
@@ -63,7 +65,8 @@ with left:
         st.caption("Nothing charged: every step so far ran on this machine, which is free.")
     else:
         cost = cost.astype({"day": "string"})
-        st.bar_chart(cost, x="day", y="cost_usd", color="provider", x_label="Day", y_label="USD", stack=True)
+        with chart_with_data(cost):
+            st.bar_chart(cost, x="day", y="cost_usd", color="provider", x_label="Day", y_label="USD", stack=True)
 with right:
     st.subheader("Provider errors and retries")
     errors = metrics.provider_errors(user_id=user_id, services=services, days=days)

@@ -243,6 +243,9 @@ def test_usage_renders_charts_after_a_completed_job(open_page: OpenPage, app_ser
     assert not at.exception, at.exception
     assert [m.value for m in at.metric][:2] == ["1", "1"]
     assert charts(at) >= 3  # per day, step times, cost per day
+    # the jobs-per-day chart carries its numbers and a CSV export (streamlit-extras' chart container)
+    assert {t.label for t in at.tabs} >= {":material/bar_chart: Chart", ":material/table: Numbers"}
+    assert any(list(df.value.columns) == ["day", "status", "jobs"] for df in at.dataframe)
 
 
 def _actor_names(at: AppTest) -> list[str]:
