@@ -16,7 +16,9 @@ import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import ffmpeg
 import numpy as np
 from PIL import Image
 
@@ -25,12 +27,11 @@ from core.adapters.media.captions import (
     Rect,
     between,
     chunk_line,
-    filter_value,
     font_for,
     place,
     safe_file_stem,
 )
-from core.adapters.media.ffmpeg import BITEXACT_ARGS, FASTSTART, file_url
+from core.adapters.media.ffmpeg import BITEXACT_OPTIONS, FASTSTART_OPTIONS, file_url, graph_args
 from core.adapters.media.files import atomic_output
 from core.adapters.media.mixdown import VoicePlacement, mix
 from core.adapters.media.probe import decode_audio_mono
@@ -212,50 +213,63 @@ def shake_margin(spec: EditSpec) -> int:
     return math.ceil(spec.realism.shake_px * spec.width / 1080) + 1 if spec.realism.shake_px > 0 else 0
 
 
-def _scene_chain(spec: EditSpec, index: int, timeline: Timeline, margin: int) -> str:
+def _scene_stream(spec: EditSpec, index: int, timeline: Timeline, margin: int, clip: Any) -> Any:
+    """One scene's picture: back to its own zero, trimmed, at the edit's rate and size, held on its
+    last frame when it is shorter than its slot, cut to the slot."""
     w, h = spec.width + 2 * margin, spec.height + 2 * margin
     scene, slot = spec.scenes[index], timeline.slots[index]
     trim = timeline.trims[index] if timeline.trims else 0.0
     pad = slot - (scene.clip_duration_s - trim)
-    tpad = f",tpad=stop_mode=clone:stop_duration={pad + 0.1:.3f}" if pad > -0.05 else ""
     # Back to zero first: the clip's input timestamps are offset to its place in the ad (see `arguments`).
-    head = "setpts=PTS-STARTPTS," + (f"trim=start={trim:.3f},setpts=PTS-STARTPTS," if trim > 0 else "")
+    stream = clip["v:0"].filter("setpts", "PTS-STARTPTS")
+    if trim > 0:
+        stream = stream.filter("trim", start=f"{trim:.3f}").filter("setpts", "PTS-STARTPTS")
     # Growing a clip by the few pixels of shake margin: bilinear looks the same and costs less than bicubic.
     near = scene.clip_size is not None and max(w / scene.clip_size[0], h / scene.clip_size[1]) < 1.02
-    flags = "bilinear" if near else "bicubic"
+    stream = (
+        stream.filter("fps", spec.fps)
+        .filter("scale", w, h, force_original_aspect_ratio="increase", flags="bilinear" if near else "bicubic")
+        .filter("crop", w, h)
+        .filter("setsar", 1)
+        .filter("format", "yuv420p")
+    )
+    if pad > -0.05:
+        stream = stream.filter("tpad", stop_mode="clone", stop_duration=f"{pad + 0.1:.3f}")
     return (
-        f"[{index}:v]{head}fps={spec.fps},scale={w}:{h}:force_original_aspect_ratio=increase:flags={flags},"
-        f"crop={w}:{h},setsar=1,format=yuv420p{tpad},trim=duration={slot:.3f},setpts=PTS-STARTPTS,"
-        f"settb=1/{spec.fps}[s{index}]"
+        stream.filter("trim", duration=f"{slot:.3f}").filter("setpts", "PTS-STARTPTS").filter("settb", f"1/{spec.fps}")
     )
 
 
-def _joins(spec: EditSpec, timeline: Timeline) -> tuple[list[str], str]:
-    parts, acc = [], "s0"
-    for index in range(1, len(spec.scenes)):
-        kind, fade, out = spec.scenes[index].transition.xfade, timeline.fades[index], f"x{index}"
+def _joined(spec: EditSpec, timeline: Timeline, scenes: list[Any]) -> Any:
+    """The scenes in order: a cross-transition (`xfade`) where the script asks for one, else a cut."""
+    joined = scenes[0]
+    for index in range(1, len(scenes)):
+        kind, fade = spec.scenes[index].transition.xfade, timeline.fades[index]
         if kind and fade > 0:
-            parts.append(
-                f"[{acc}][s{index}]xfade=transition={kind}:duration={fade:.3f}:offset={timeline.starts[index]:.3f}[{out}]"
+            joined = ffmpeg.filter(
+                [joined, scenes[index]],
+                "xfade",
+                transition=kind,
+                duration=f"{fade:.3f}",
+                offset=f"{timeline.starts[index]:.3f}",
             )
         else:
-            parts.append(f"[{acc}][s{index}]concat=n=2:v=1:a=0,settb=1/{spec.fps}[{out}]")
-        acc = out
-    return parts, acc
+            joined = ffmpeg.concat(joined, scenes[index], v=1, a=0).filter("settb", f"1/{spec.fps}")
+    return joined
 
 
-def _realism(spec: EditSpec, margin: int) -> list[str]:
-    real, filters = spec.realism, []
+def _realism(spec: EditSpec, stream: Any, margin: int) -> Any:
+    real = spec.realism
     if margin:
         amp = spec.realism.shake_px * spec.width / 1080
         x = f"{margin}+{amp:.3f}*(0.7*sin(2*PI*1.3*t)+0.3*sin(2*PI*3.1*t+1))"
         y = f"{margin}+{amp:.3f}*(0.7*sin(2*PI*1.1*t+2)+0.3*sin(2*PI*2.7*t))"
-        filters.append(f"crop={spec.width}:{spec.height}:x={filter_value(x)}:y={filter_value(y)}")
+        stream = stream.filter("crop", spec.width, spec.height, x=x, y=y)
     if abs(real.saturation - 1.0) > 1e-3:
-        filters.append(f"eq=saturation={real.saturation:.3f}")
+        stream = stream.filter("eq", saturation=f"{real.saturation:.3f}")
     if real.grain > 0:
-        filters.append(f"noise=alls={max(1, round(real.grain))}:allf=t+u")
-    return filters
+        stream = stream.filter("noise", alls=max(1, round(real.grain)), allf="t+u")
+    return stream
 
 
 def vignette_angle(realism: RealismSettings) -> float:
@@ -275,30 +289,31 @@ def write_vignette_mask(width: int, height: int, angle: float, path: Path) -> Pa
     return path
 
 
-def _drawtext(placed: PlacedCaption, text_file: Path) -> str:
+def _drawtext(stream: Any, placed: PlacedCaption, text_file: Path) -> Any:
+    """A caption read from its file (`textfile=`, `expansion=none`): the words never enter the graph."""
     pad = round(placed.font_size * 0.25)
-    options = [
-        f"fontfile={filter_value(str(font_for(placed.caption.text)))}",
-        f"textfile={filter_value(str(text_file))}",
-        "expansion=none",
-        "text_align=C",
-        f"fontsize={placed.font_size}",
-        "fontcolor=white",
-        f"borderw={max(1, round(placed.font_size * 0.09))}",
-        "bordercolor=black@0.85",
-        f"line_spacing={placed.line_spacing}",
-        f"x={placed.box.x + pad}+({placed.box.w - 2 * pad}-text_w)/2",
-        f"y={placed.box.y + pad}",
-        f"enable={filter_value(between(placed.caption.start_s, placed.caption.end_s))}",
-    ]
-    return "drawtext=" + ":".join(options)
+    return stream.filter(
+        "drawtext",
+        fontfile=str(font_for(placed.caption.text)),
+        textfile=str(text_file),
+        expansion="none",
+        text_align="C",
+        fontsize=placed.font_size,
+        fontcolor="white",
+        borderw=max(1, round(placed.font_size * 0.09)),
+        bordercolor="black@0.85",
+        line_spacing=placed.line_spacing,
+        x=f"{placed.box.x + pad}+({placed.box.w - 2 * pad}-text_w)/2",
+        y=placed.box.y + pad,
+        enable=between(placed.caption.start_s, placed.caption.end_s),
+    )
 
 
-def _output_args(spec: EditSpec, timeline: Timeline, threads: int) -> list[str]:
+def _output_options(spec: EditSpec, timeline: Timeline, threads: int) -> dict[str, Any]:
     """The one lossy video encode (x264), the sound to AAC stereo, cut to the planned length."""
-    video = f"-map [vout] -c:v libx264 -preset {spec.preset} -crf {spec.crf} -pix_fmt yuv420p -r {spec.fps}"
-    audio = f"-map {len(spec.scenes)}:a:0 -c:a aac -b:a 160k -ar 48000 -ac 2"
-    return [*video.split(), "-threads", str(threads), *audio.split(), "-t", f"{timeline.total_s:.3f}"]
+    video = {"c:v": "libx264", "preset": spec.preset, "crf": spec.crf, "pix_fmt": "yuv420p", "r": spec.fps}
+    audio = {"c:a": "aac", "b:a": "160k", "ar": 48000, "ac": 2}
+    return {**video, "threads": threads, **audio, "t": f"{timeline.total_s:.3f}"}
 
 
 class PostProducer:
@@ -343,42 +358,37 @@ class PostProducer:
         # Each clip's timestamps start where its scene shows (-itsoffset), so FFmpeg's scheduler reads a
         # clip only when the edit reaches it instead of decoding every clip from its start at once
         # (memory then stays flat with the scene count); one decoder thread each, as clips play in turn.
-        inputs = [
-            arg
+        clips = [
+            self.toolkit.source(scene.clip, threads=1, itsoffset=f"{max(0.0, timeline.starts[k]):.3f}")
             for k, scene in enumerate(spec.scenes)
-            for arg in [
-                "-threads",
-                "1",
-                "-itsoffset",
-                f"{max(0.0, timeline.starts[k]):.3f}",
-                *self.toolkit.input_args(scene.clip),
-            ]
         ]
-        inputs += self.toolkit.input_args(self.mixdown(spec, timeline, work_dir))
-        vignette = spec.realism.vignette > 0
-        if vignette:
-            mask = write_vignette_mask(spec.width, spec.height, vignette_angle(spec.realism), work_dir / "vignette.png")
-            inputs += ["-f", "png_pipe", "-protocol_whitelist", "file", "-i", file_url(mask)]  # our own still
+        sound = self.toolkit.source(self.mixdown(spec, timeline, work_dir))
         timed, clear = self.captions_for(spec, timeline) if spec.captions else [], keep_clear_boxes(spec)
         avoid = [clear[index] for _, index in timed]
         placed = place([c for c, _ in timed], spec.platform, spec.width, spec.height, avoid)
-        graph = [_scene_chain(spec, i, timeline, margin) for i in range(len(spec.scenes))]
-        joins, last = _joins(spec, timeline)
-        texts = [_drawtext(p, self._text_file(p, i, work_dir)) for i, p in enumerate(placed)]
-        look = _realism(spec, margin)
-        if vignette:
-            mask_in = len(spec.scenes) + 1
-            graph += joins + [
-                f"[{last}]{','.join([*look, 'format=yuv420p'])}[look]",
-                f"[{mask_in}:v]format=yuva420p[vmask]",
-                f"[look][vmask]overlay=eof_action=repeat:format=yuv420,{','.join([*texts, 'format=yuv420p'])}[vout]",
-            ]
-        else:
-            graph += joins + [f"[{last}]{','.join([*look, *texts, 'format=yuv420p'])}[vout]"]
-        output = _output_args(spec, timeline, self.threads)
-        args = [*inputs, "-filter_complex", ";".join(graph), *output, *FASTSTART, *BITEXACT_ARGS, "-f", "mp4"]
-        args.append(file_url(out))
-        return args, timeline, placed
+        scenes = [_scene_stream(spec, i, timeline, margin, clip) for i, clip in enumerate(clips)]
+        picture = _realism(spec, _joined(spec, timeline, scenes), margin)
+        if spec.realism.vignette > 0:
+            mask = write_vignette_mask(spec.width, spec.height, vignette_angle(spec.realism), work_dir / "vignette.png")
+            still = ffmpeg.input(file_url(mask), format="png_pipe", protocol_whitelist="file")  # our own still
+            picture = ffmpeg.overlay(
+                picture.filter("format", "yuv420p"),
+                still["v:0"].filter("format", "yuva420p"),
+                eof_action="repeat",
+                format="yuv420",
+            )
+        for i, p in enumerate(placed):
+            picture = _drawtext(picture, p, self._text_file(p, i, work_dir))
+        graph = ffmpeg.output(
+            picture.filter("format", "yuv420p"),
+            sound["a:0"],
+            file_url(out),
+            format="mp4",
+            **_output_options(spec, timeline, self.threads),
+            **FASTSTART_OPTIONS,
+            **BITEXACT_OPTIONS,
+        )
+        return graph_args(graph), timeline, placed
 
     @staticmethod
     def _text_file(placed: PlacedCaption, index: int, work_dir: Path) -> Path:
