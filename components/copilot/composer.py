@@ -72,13 +72,16 @@ def error_banner(chat: ChatView) -> None:
 
 def stream_reply(reply: AnswerStream) -> None:
     stop = st.empty()
-    stop.button("Stop generating", key="copilot_stop", icon="⏹️")  # its click reruns: the stream below stops
-    with st.chat_message("assistant", avatar="🎬"):
-        chunks = reply.chunks()
-        try:
-            st.write_stream(chunks)
-        finally:
-            chunks.close()  # on a stop, a rerun or an error: the model's stream is closed, the text saved
+    try:
+        stop.button("Stop generating", key="copilot_stop", icon="⏹️")  # its click reruns: the stream below stops
+        with st.chat_message("assistant", avatar="🎬"):
+            chunks = reply.chunks()
+            try:
+                st.write_stream(chunks)
+            finally:
+                chunks.close()  # on a stop, a rerun or an error: the model's stream is closed, the text saved
+    finally:
+        reply.abandon()  # a stop that landed before the first word still leaves "(stopped)"
     stop.empty()
 
 

@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 from core.bootstrap import build_services
 from core.config import Settings
-from core.services import projects
+from core.services.talking import projects
 from core.services.accounts.identity import ensure_user
 from core.adapters.db.models.variant_factory import LibraryUpload
 from core.services.variant_factory import audio, hooks, uploads

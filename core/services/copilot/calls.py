@@ -79,6 +79,7 @@ class AnswerStream:
         self.text = ""
         self.stopped = False
         self.error: StudioError | None = None
+        self._finished = False
 
     def stop(self) -> None:
         self._stop.set()
@@ -108,7 +109,16 @@ class AnswerStream:
             if source is not None:
                 source.close()  # stops the model: the adapter closes its stream and connection
             self.text, self.stopped = "".join(parts), not complete and self.error is None
+            self._finished = True
             self._finish(self.text, self.stopped, self.error)
+
+    def abandon(self) -> None:
+        """Stopped before its first word (a Stop click can land before the stream starts, and a
+        generator never started runs no `finally`): saved as a stopped, empty answer all the same.
+        Does nothing once the stream has ended."""
+        if not self._finished:
+            self._finished, self.stopped = True, True
+            self._finish("", True, None)
 
 
 def answer_stream(services: Services, request: CopilotRequest, *, user_id: str, finish: Finish) -> AnswerStream:
