@@ -81,8 +81,10 @@ def test_typed_work_is_kept_and_a_second_tab_follows(guarded_studio: tuple[str, 
             # every card finished (a busy machine may take a while), so the layout is measured at rest
             # (status chips only: the gallery's status filter has "Queued" and "Generating" pills too)
             page.wait_for_function(
-                """() => ![...document.querySelectorAll('[data-testid="stMarkdownContainer"]')]
-                    .some(e => /Queued|Generating/.test(e.textContent) && !e.closest('button'))""",
+                # Counting the finished chips, not looking for unfinished ones: a chip slot is empty for
+                # a moment while its fragment redraws, and "no Generating chip" was then true too early.
+                """() => [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')]
+                    .filter(e => /Completed$/.test(e.textContent.trim()) && !e.closest('button')).length >= 4""",
                 timeout=180_000,
             )
             _settle(page)

@@ -277,7 +277,7 @@ def test_library_search_rechecks_the_right_in_the_database(world: World) -> None
 
     services = world.services
     hooks.add_hooks(world.project, "Find me\nAnd me", category="offer", user_id=world.owner, services=services)
-    where = [Hook.project_id == world.project, matches(Hook.text, "me")]
+    where = [Hook.project_id == world.project, matches(services, Hook.text, "me")]
     args = dict(model=Hook, project_id=world.project, where=where, order_by=(Hook.created_at,), page=1, per_page=10)
     assert page_of(services, user_id=world.users["viewer"], **args)[1] == 2  # type: ignore[arg-type]
     assert page_of(services, user_id=world.users["stranger"], **args) == ([], 0)  # type: ignore[arg-type]
