@@ -40,3 +40,22 @@ def choose_vendor(settings: Settings, capability: str) -> tuple[str, str]:
     if not settings.has_key(wanted):
         return "local", f"offline: {wanted} chosen but its key is missing"
     return wanted, "chosen in settings"
+
+
+# (capability, vendor) -> the setting naming the model that vendor runs (fallback chains set it,
+# and a user's own key reports it)
+MODEL_SETTINGS: dict[tuple[str, str], str] = {
+    ("image_edit", "fal"): "fal_image_edit_model",
+    ("image_edit", "google"): "google_image_model",
+    ("speech", "fal"): "fal_tts_model",
+    ("speech", "google"): "google_tts_model",
+    ("lipsync", "fal"): "fal_lipsync_model",
+    ("lipsync", "wavespeed"): "wavespeed_lipsync_model",
+    ("image_gen", "fal"): "fal_image_gen_model",
+    ("image_gen", "google"): "google_imagen_model",
+    ("image_to_video", "google"): "google_veo_model",
+    ("image_to_video", "kie"): "kie_video_model",
+    ("llm", "google"): "google_llm_model",
+    ("vision", "google"): "google_llm_model",
+    ("copilot", "google"): "google_copilot_model",
+}

@@ -17,28 +17,13 @@ from typing import Any
 
 from core.config import Settings
 from core.errors import ConfigurationError
+from core.vendor_choice import MODEL_SETTINGS
 
 logger = logging.getLogger(__name__)
 
 Builder = Callable[[Settings, Any], tuple[Any, str]]
 BuilderFor = Callable[[str, str], Builder | None]
 
-# (capability, vendor) -> the setting naming the model that vendor runs
-MODEL_SETTINGS: dict[tuple[str, str], str] = {
-    ("image_edit", "fal"): "fal_image_edit_model",
-    ("image_edit", "google"): "google_image_model",
-    ("speech", "fal"): "fal_tts_model",
-    ("speech", "google"): "google_tts_model",
-    ("lipsync", "fal"): "fal_lipsync_model",
-    ("lipsync", "wavespeed"): "wavespeed_lipsync_model",
-    ("image_gen", "fal"): "fal_image_gen_model",
-    ("image_gen", "google"): "google_imagen_model",
-    ("image_to_video", "google"): "google_veo_model",
-    ("image_to_video", "kie"): "kie_video_model",
-    ("llm", "google"): "google_llm_model",
-    ("vision", "google"): "google_llm_model",
-    ("copilot", "google"): "google_copilot_model",
-}
 # (capability, vendor) -> the `Prices` field its builder charges by
 PRICE_SETTINGS: dict[tuple[str, str], str] = {
     ("image_edit", "fal"): "fal_nano_banana_edit_per_image",

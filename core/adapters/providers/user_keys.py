@@ -25,6 +25,7 @@ from core.adapters.db.database import Database
 from core.adapters.db.models.accounts import ProviderKey
 from core.config import Settings
 from core.ports_services import Providers
+from core.vendor_choice import MODEL_SETTINGS
 
 logger = logging.getLogger(__name__)
 
@@ -34,20 +35,6 @@ VENDOR_KEY_SETTINGS: dict[str, str] = {
     "wavespeed": "wavespeed_api_key",
     "google": "gemini_api_key",
     "kie": "kie_api_key",
-}
-# (capability, vendor) -> the setting naming the model that vendor runs
-MODEL_SETTINGS: dict[tuple[str, str], str] = {
-    ("image_edit", "fal"): "fal_image_edit_model",
-    ("image_edit", "google"): "google_image_model",
-    ("speech", "fal"): "fal_tts_model",
-    ("speech", "google"): "google_tts_model",
-    ("lipsync", "fal"): "fal_lipsync_model",
-    ("lipsync", "wavespeed"): "wavespeed_lipsync_model",
-    ("image_gen", "fal"): "fal_image_gen_model",
-    ("image_gen", "google"): "google_imagen_model",
-    ("image_to_video", "google"): "google_veo_model",
-    ("image_to_video", "kie"): "kie_video_model",
-    ("copilot", "google"): "google_copilot_model",
 }
 Versions = tuple[tuple[str, int, str], ...]
 
