@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.copilot.chat_list import chat_list, open_chat
-from components.copilot.composer import composer, mode_indicator, sync
+from components.copilot.composer import composer, mode_indicator, settle_stopped_answer, sync
 from components.copilot.history import history
 from components.runtime import current_user_id, show_error, studio
 from core.errors import StudioError
@@ -40,6 +40,7 @@ chat_list(project_id, chat_id, user_id=user_id, services=services)
 if chat_id is None:
     st.info("No chats here yet; ask an editor of this project to start one.")
     st.stop()
+settle_stopped_answer(chat_id)  # after a Stop click, the stopped answer is saved before the history is read
 try:
     chat = chats.get_chat(chat_id, user_id=user_id, services=services)
     if sync(chat, user_id=user_id, services=services):

@@ -70,8 +70,26 @@ def error_banner(chat: ChatView) -> None:
             st.button("Dismiss", key="copilot_dismiss", on_click=_dismiss)
 
 
-def stream_reply(reply: AnswerStream) -> None:
+# chat id -> the answer this process is streaming into it. A Stop click reruns the page while
+# the run it interrupted may still be saving the stopped answer; the new run waits for that
+# (`settle_stopped_answer`) so the history it draws includes the answer.
+_STREAMING: dict[str, AnswerStream] = {}
+_SAVE_WAIT_S = 5.0
+
+
+def settle_stopped_answer(chat_id: str) -> None:
+    """On the rerun a Stop click makes: stop the answer and wait until it is saved."""
+    if not st.session_state.get("copilot_stop"):
+        return
+    stream = _STREAMING.get(chat_id)
+    if stream is not None:
+        stream.stop()
+        stream.wait_saved(_SAVE_WAIT_S)
+
+
+def stream_reply(reply: AnswerStream, chat_id: str) -> None:
     stop = st.empty()
+    _STREAMING[chat_id] = reply
     try:
         stop.button("Stop generating", key="copilot_stop", icon="⏹️")  # its click reruns: the stream below stops
         with st.chat_message("assistant", avatar="🎬"):
@@ -82,6 +100,8 @@ def stream_reply(reply: AnswerStream) -> None:
                 chunks.close()  # on a stop, a rerun or an error: the model's stream is closed, the text saved
     finally:
         reply.abandon()  # a stop that landed before the first word still leaves "(stopped)"
+        if _STREAMING.get(chat_id) is reply:
+            del _STREAMING[chat_id]
     stop.empty()
 
 
@@ -89,7 +109,7 @@ def _run(chat: ChatView, action: Callable[[], turns.Turn]) -> None:
     try:
         turn = action()
         if turn.reply is not None:
-            stream_reply(turn.reply)
+            stream_reply(turn.reply, chat.id)
     except StudioError as exc:
         retryable = isinstance(exc, ProviderError) and not isinstance(exc, ContentBlocked | ValidationError)
         st.session_state[ERROR_KEY] = (chat.id, exc.message, retryable)

@@ -41,3 +41,18 @@ def test_a_stop_mid_answer_saves_what_was_shown() -> None:
     chunks.close()
     stream.abandon()
     assert saved == [("one ", True, None)]
+
+
+def test_another_run_can_wait_until_the_stopped_answer_is_saved() -> None:
+    """A Stop click reruns the page while the interrupted run may still be saving the answer."""
+    import threading
+
+    stream, saved = _stream()
+    assert not stream.wait_saved(0.01)
+    chunks = stream.chunks()
+    next(chunks)
+    closer = threading.Thread(target=chunks.close)
+    closer.start()
+    assert stream.wait_saved(5.0)
+    closer.join()
+    assert saved == [("one ", True, None)]

@@ -80,6 +80,7 @@ class AnswerStream:
         self.stopped = False
         self.error: StudioError | None = None
         self._finished = False
+        self._saved = threading.Event()
 
     def stop(self) -> None:
         self._stop.set()
@@ -110,7 +111,10 @@ class AnswerStream:
                 source.close()  # stops the model: the adapter closes its stream and connection
             self.text, self.stopped = "".join(parts), not complete and self.error is None
             self._finished = True
-            self._finish(self.text, self.stopped, self.error)
+            try:
+                self._finish(self.text, self.stopped, self.error)
+            finally:
+                self._saved.set()
 
     def abandon(self) -> None:
         """Stopped before its first word (a Stop click can land before the stream starts, and a
@@ -118,7 +122,14 @@ class AnswerStream:
         Does nothing once the stream has ended."""
         if not self._finished:
             self._finished, self.stopped = True, True
-            self._finish("", True, None)
+            try:
+                self._finish("", True, None)
+            finally:
+                self._saved.set()
+
+    def wait_saved(self, timeout_s: float) -> bool:
+        """Until the answer is saved (by whichever run streamed it), at most `timeout_s`."""
+        return self._saved.wait(timeout_s)
 
 
 def answer_stream(services: Services, request: CopilotRequest, *, user_id: str, finish: Finish) -> AnswerStream:
