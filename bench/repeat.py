@@ -55,10 +55,24 @@ def run_once(command: list[str]) -> tuple[list[dict[str, Any]], float, float]:
         line = line.strip()
         if line.startswith("{"):
             try:
-                lines.append(json.loads(line))
+                parsed = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if isinstance(parsed, dict):
+                lines.append(flatten(parsed))
     return lines, wall, cpu
+
+
+def flatten(line: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested figures (`{"ours": {"wall_s": ...}}`) become dotted fields (`ours.wall_s`), so
+    they are gathered across runs too; a list of per-run samples is detail, not a key."""
+    flat: dict[str, Any] = {}
+    for name, value in line.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{name}."))
+        elif not isinstance(value, list):
+            flat[f"{prefix}{name}"] = value
+    return flat
 
 
 def _key(line: dict[str, Any]) -> Key:

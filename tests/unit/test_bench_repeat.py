@@ -32,3 +32,13 @@ def test_a_run_reports_commit_load_and_the_process_trees_cpu(capsys) -> None:  #
     assert report["figures"] == [{"bench": "x", "ms": {"min": 5, "median": 5.0, "max": 5}, "runs": 2}]
     assert len(report["cpu_s_per_run"]) == 2 and all(cpu > 0.05 for cpu in report["cpu_s_per_run"])
     assert report["commit"] and len(report["load_start"]) == 3
+
+
+def test_nested_figures_are_gathered_as_dotted_fields_and_sample_lists_are_not_a_key() -> None:
+    lines = [
+        {"bench": "postprod", "ours": {"cpu_s": c, "n": 1}, "all_walls_s": {"ours": [c]}, "samples": [c, c]}
+        for c in (3.0, 1.0, 2.0)
+    ]
+    (figure,) = repeat.summarise([[repeat.flatten(line)] for line in lines])
+    assert figure["ours.cpu_s"] == {"min": 1.0, "median": 2.0, "max": 3.0}
+    assert figure["runs"] == 3 and "samples" not in figure
