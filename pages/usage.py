@@ -9,6 +9,7 @@ from components.charts import chart_with_data
 from components.runtime import current_user_id, studio
 from components.variant_factory.stats_panel import studio_stats
 from core.services.usage import metrics
+from core.services.variant_factory.stats import KIND_LABELS
 
 services = studio()
 user_id = current_user_id()
@@ -19,12 +20,29 @@ st.caption(f"Your own generations in the last {days} days.")
 
 counts = metrics.job_counts(user_id=user_id, services=services, days=days)
 spent = metrics.total_cost(user_id=user_id, services=services, days=days)
-cols = st.columns(5)
+uncertain = metrics.possibly_charged_calls(user_id=user_id, services=services, days=days)
+cols = st.columns(6)
 cols[0].metric("Started", counts.started, border=True)
 cols[1].metric("Completed", counts.completed, border=True)
 cols[2].metric("Failed", counts.failed, border=True)
 cols[3].metric("Failure rate", f"{counts.failure_rate:.0%}", border=True, help="Failed ÷ (completed + failed)")
-cols[4].metric("Spent", f"${spent:.2f}", border=True)
+cols[4].metric("Spent", f"${spent:.2f}", border=True, help="Charges the providers confirmed")
+cols[5].metric(
+    "Possibly charged",
+    len(uncertain),
+    border=True,
+    help="Paid calls whose answer never reached us: the provider may have charged, amount unknown",
+)
+if not uncertain.empty:
+    with st.container(border=True):
+        st.warning(
+            f"{len(uncertain)} paid call(s) may have been charged without a result reaching the studio. "
+            "They are not in “Spent”, because the amount is unknown: check them in each provider's dashboard. "
+            "Nothing was retried without your consent.",
+            icon=":material/help:",
+        )
+        shown = uncertain.assign(work=uncertain["work"].map(lambda k: KIND_LABELS.get(k, k or "outside a job")))
+        st.dataframe(shown.drop(columns=["job_id"]), hide_index=True, width="stretch")
 
 if counts.started == 0:
     with st.container(border=True):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.jobs import CostRecord, Job
 from core.adapters.db.models.talking import VideoAsset
 from core.ports_services import Services
 from core.services.talking.projects import create_project, list_projects
@@ -246,6 +246,30 @@ def test_usage_renders_charts_after_a_completed_job(open_page: OpenPage, app_ser
     # the jobs-per-day chart carries its numbers and a CSV export (streamlit-extras' chart container)
     assert {t.label for t in at.tabs} >= {":material/bar_chart: Chart", ":material/table: Numbers"}
     assert any(list(df.value.columns) == ["day", "status", "jobs"] for df in at.dataframe)
+
+
+def test_usage_shows_possibly_charged_calls_apart_from_what_was_spent(
+    open_page: OpenPage, app_services: Services, creator: str
+) -> None:
+    project = create_project("Launch", owner_id=creator, services=app_services)
+    create_video(
+        VideoRequest(project.id, _first_actor_id(app_services), script="It just works."),
+        user_id=creator,
+        services=app_services,
+    )
+    app_services.queue.drain()
+    with app_services.db.session() as session:
+        session.add(
+            CostRecord(
+                owner_id=creator, provider="wavespeed", capability="lipsync", amount_usd=0.0, status="possibly_charged"
+            )
+        )
+    at = open_page("pages/usage.py")
+    assert not at.exception, at.exception
+    by_label = {m.label: m.value for m in at.metric}
+    assert by_label["Possibly charged"] == "1"
+    assert any("may have been charged" in w.value for w in at.warning)
+    assert any(list(df.value.columns) == ["when", "provider", "capability", "work"] for df in at.dataframe)
 
 
 def _actor_names(at: AppTest) -> list[str]:

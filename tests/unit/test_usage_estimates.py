@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.adapters.db.database import Database
 from core.adapters.db.models.base import utcnow
-from core.adapters.db.models.jobs import JobStep
+from core.adapters.db.models.jobs import CostRecord, JobStep
 from core.adapters.db.models.talking import Actor
 from core.config import Prices, Settings
 from core.ports_services import ProviderChoice, Providers, Services
@@ -206,3 +206,25 @@ def test_time_uses_defaults_then_the_users_history(services: Services, owner: st
     after = estimate_video(10, with_image_edit=False, services=services, user_id=owner)
     init, finalize = estimates.DEFAULT_STEP_SECONDS["init"][0], estimates.DEFAULT_STEP_SECONDS["finalize"][0]
     assert after.from_history and after.seconds == pytest.approx(init + 5.0 + 50.0 + finalize, abs=0.1)
+
+
+def test_possibly_charged_calls_are_listed_apart_and_left_out_of_the_spent_total(
+    services: Services, owner: str
+) -> None:
+    stranger = ensure_user(services.db, "stranger@example.com")
+    with services.db.session() as session:
+        session.add(CostRecord(owner_id=owner, provider="fal", capability="lipsync", amount_usd=0.4))
+        session.add(
+            CostRecord(
+                owner_id=owner, provider="wavespeed", capability="lipsync", amount_usd=0.0, status="possibly_charged"
+            )
+        )
+        session.add(
+            CostRecord(owner_id=stranger, provider="fal", capability="tts", amount_usd=0.0, status="possibly_charged")
+        )
+
+    assert metrics.total_cost(user_id=owner, services=services) == pytest.approx(0.4)
+    uncertain = metrics.possibly_charged_calls(user_id=owner, services=services)
+    assert list(uncertain.columns) == ["when", "provider", "capability", "work", "job_id"]
+    assert list(uncertain["provider"]) == ["wavespeed"]  # the stranger's call is not the owner's to see
+    assert metrics.possibly_charged_calls(user_id=stranger, services=services)["capability"].tolist() == ["tts"]

@@ -25,6 +25,8 @@ DEFAULT_WINDOW_DAYS = 30
 # Step names of the talking-video pipeline that call a provider, in the order they run.
 PROVIDER_STEPS = {"image_edit": "Image edit", "tts": "Speech", "lip_sync": "Lip-sync"}
 NOT_PROVIDER_ERRORS = ("cancelled",)
+# Ledger statuses (jobs.paid_calls writes them): a lost answer leaves "possibly_charged".
+CHARGED, POSSIBLY_CHARGED = "charged", "possibly_charged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +163,30 @@ def cost_per_day(*, user_id: str, services: Services, days: int = DEFAULT_WINDOW
 
 
 def total_cost(*, user_id: str, services: Services, days: int = DEFAULT_WINDOW_DAYS) -> float:
+    """What was charged for certain; a possibly-charged call has no known amount and is not in it."""
     query = select(func.coalesce(func.sum(CostRecord.amount_usd), 0.0)).where(
-        CostRecord.owner_id == user_id, CostRecord.created_at >= _since(days)
+        CostRecord.owner_id == user_id, CostRecord.created_at >= _since(days), CostRecord.status == CHARGED
     )
     with services.db.session(user_id=user_id) as session:
         return float(session.scalar(query) or 0.0)
+
+
+def possibly_charged_calls(*, user_id: str, services: Services, days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
+    """Paid calls whose answer was lost: the provider may have charged, for an amount we never learnt.
+
+    Columns: when, provider, capability, work (the job's kind), job_id — newest first, so the
+    creator can check each against the provider's own dashboard.
+    """
+    query = (
+        select(CostRecord.created_at, CostRecord.provider, CostRecord.capability, Job.kind, CostRecord.job_id)
+        .outerjoin(Job, Job.id == CostRecord.job_id)
+        .where(
+            CostRecord.owner_id == user_id,
+            CostRecord.created_at >= _since(days),
+            CostRecord.status == POSSIBLY_CHARGED,
+        )
+        .order_by(CostRecord.created_at.desc())
+    )
+    with services.db.session(user_id=user_id) as session:
+        rows = session.execute(query).all()
+    return pd.DataFrame(rows, columns=["when", "provider", "capability", "work", "job_id"])
