@@ -186,16 +186,29 @@ def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
             st.error(f"Scene {scene.number}: {scene.error}", icon=":material/block:")  # a retry would be refused too
             continue
         for kind in AssetKind:
-            if scene.status_of(kind).value == "failed" and st.button(
-                f"Retry scene {scene.number} {kind.value}",
-                key=f"retry_{scene.id}_{kind.value}",
-                icon=":material/replay:",
-            ):
-                try:
-                    generation.retry_scene(scene.id, kind, user_id=user_id, services=services)
-                    st.rerun()
-                except StudioError as exc:
-                    show_error(exc)
+            if scene.status_of(kind).value == "failed":
+                _retry_button(scene, kind, user_id=user_id, services=services)
+
+
+def _retry_button(scene: SceneView, kind: AssetKind, *, user_id: str, services: Services) -> None:
+    """A plain retry, or (when the provider may already have charged) one behind a consent popover."""
+    label = f"Retry scene {scene.number} {kind.value}"
+    charge_again = scene.may_have_been_charged(kind)
+    if charge_again:
+        with st.popover(label, icon=":material/replay:", help="The provider may have started this already"):
+            st.caption(
+                "The provider may have started this and charged for it, but its answer never reached us. "
+                "Retrying may charge again."
+            )
+            clicked = st.button("Retry (may charge again)", key=f"retry_paid_{scene.id}_{kind.value}", type="primary")
+    else:
+        clicked = st.button(label, key=f"retry_{scene.id}_{kind.value}", icon=":material/replay:")
+    if clicked:
+        try:
+            generation.retry_scene(scene.id, kind, user_id=user_id, services=services, charge_again=charge_again)
+            st.rerun()
+        except StudioError as exc:
+            show_error(exc)
 
 
 def generate_step(ad: AdView, *, user_id: str, services: Services) -> None:

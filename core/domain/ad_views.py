@@ -18,6 +18,7 @@ from core.domain.ads import (
     SceneScript,
 )
 from core.domain.types import JobView
+from core.errors import PaidCallUncertain
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class AssetView:
     error: str | None
     job_id: str | None
     made_by: str = ""  # the provider and model that rendered it (a fallback shows here, issue 18)
+    error_code: str | None = None  # e.g. "provider_may_have_started": a retry may charge again
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,13 @@ class SceneView:
             if state in states:
                 return state
         return AssetStatus.READY
+
+    def may_have_been_charged(self, kind: AssetKind) -> bool:
+        """Whether the failed asset of this kind stopped on a paid call whose answer was lost."""
+        assets = self.frames if kind is AssetKind.FRAME else [self.clip if kind is AssetKind.CLIP else self.audio]
+        return any(
+            a is not None and a.status is AssetStatus.FAILED and a.error_code == PaidCallUncertain.code for a in assets
+        )
 
     @property
     def error(self) -> str | None:

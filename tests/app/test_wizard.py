@@ -226,6 +226,38 @@ def test_a_scene_stopped_by_a_limit_says_so_and_offers_no_retry(studio: Services
     assert not [b for b in at.button if (b.key or "").startswith(f"retry_{first}")]
 
 
+def test_a_scene_whose_paid_answer_was_lost_retries_only_with_consent(studio: Services) -> None:
+    from sqlalchemy import func, select
+
+    from core.adapters.db.models.accounts import AuditEvent
+    from core.adapters.db.models.ads import Ad, AdAsset, AdScene
+    from core.domain.ads import AssetKind
+    from core.services.ads import studio as ads_studio
+
+    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
+    _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
+    ads_studio.generate_all(ad_id, AssetKind.AUDIO, user_id=creator, services=studio)
+    lost = "fal may have started this, but its answer never reached us."
+    with studio.db.session() as session:
+        first = session.scalar(select(AdScene.id).where(AdScene.ad_id == ad_id, AdScene.number == 1))
+        asset = session.scalar(select(AdAsset).where(AdAsset.scene_id == first))
+        asset.status, asset.error = "failed", {"code": "provider_may_have_started", "message": lost}  # type: ignore[union-attr]
+        ad = session.get(Ad, ad_id)
+        ad.status, ad.wizard_step = "needs_attention", "generate"  # type: ignore[union-attr]
+    project_id = wizard.get_ad(ad_id, user_id=creator, services=studio).project_id
+    at = _open("pages/wizard.py", project_id=project_id)
+    assert not [b for b in at.button if b.key == f"retry_{first}_audio"]  # no plain one-click retry
+    _click(at, f"retry_paid_{first}_audio")
+    with studio.db.session() as session:
+        attempts = session.scalar(
+            select(func.count()).select_from(AdAsset).where(AdAsset.scene_id == first, AdAsset.kind == "audio")
+        )
+        consents = session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "paid_call.retry_consented")
+        )
+    assert attempts == 2 and consents == 1
+
+
 def test_next_waits_for_a_complete_step_and_back_stays_in_the_wizard(studio: Services) -> None:
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
     project = create_project("Serum launch", owner_id=creator, services=studio)

@@ -331,3 +331,38 @@ def test_the_quality_check_fails_a_presenter_whose_lips_do_not_move(make_sqlite:
     assert output.qc is not None and not output.qc.passed
     lips = next(f for f in output.qc.findings if f.check == "lips")
     assert not lips.passed and lips.scene_numbers == [1, 2, 3] and "do not move" in lips.detail
+
+
+def test_a_scene_stopped_on_a_lost_paid_answer_is_not_retried_without_consent(make: Any) -> None:
+    from sqlalchemy import func
+
+    from core.adapters.db.models.accounts import AuditEvent
+    from core.adapters.db.models.ads import AdAsset
+    from core.errors import ValidationError
+
+    services = make()
+    user, ad_id = _to_gate(services)
+    second = _scene_ids(services, ad_id)[1]
+    with services.db.session() as session:
+        frames = session.scalars(select(AdAsset).where(AdAsset.scene_id == second, AdAsset.kind == "frame")).all()
+        for frame in frames:
+            frame.status = "failed"
+            frame.error = {"code": "provider_may_have_started", "message": "fal may have started this."}
+
+    def counts() -> tuple[int, int]:
+        with services.db.session() as session:
+            assets = session.scalar(select(func.count()).select_from(AdAsset).where(AdAsset.scene_id == second))
+            consents = session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "paid_call.retry_consented")
+            )
+            return int(assets or 0), int(consents or 0)
+
+    before = counts()
+    scene = wizard.get_ad(ad_id, user_id=user, services=services).scenes[1]
+    assert scene.may_have_been_charged(AssetKind.FRAME) and not scene.may_have_been_charged(AssetKind.CLIP)
+    with pytest.raises(ValidationError, match="may charge again"):
+        generation.retry_scene(second, AssetKind.FRAME, user_id=user, services=services)
+    assert counts() == before  # refused: nothing new, nothing logged
+
+    jobs = generation.retry_scene(second, AssetKind.FRAME, user_id=user, services=services, charge_again=True)
+    assert jobs and counts() == (before[0] + len(jobs), 1)

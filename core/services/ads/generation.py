@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models.ads import Ad, AdProductImage, AdScene
+from core.adapters.db.models.ads import Ad, AdAsset, AdProductImage, AdScene
 from core.adapters.db.models.jobs import Job
-from core.domain.ads import AdStatus, AssetKind
+from core.domain.ads import AdStatus, AssetKind, AssetStatus
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES
-from core.errors import ValidationError
+from core.errors import PaidCallUncertain, ValidationError
 from core.ports_services import Services
 from core.services.accounts import audit
 from core.services.accounts.access import Right
@@ -147,19 +147,51 @@ def redo_scene(scene_id: str, *, user_id: str, services: Services, frame: bool =
     return start_generation(ad_id, user_id=user_id, services=services)
 
 
-def retry_scene(scene_id: str, kind: AssetKind, *, user_id: str, services: Services) -> list[str]:
-    """New attempts for a scene's failed frames, clip or voice line; wakes the generation if waiting."""
+def retry_scene(
+    scene_id: str, kind: AssetKind, *, user_id: str, services: Services, charge_again: bool = False
+) -> list[str]:
+    """New attempts for a scene's failed frames, clip or voice line; wakes the generation if waiting.
+
+    A failure whose paid answer was lost (the provider may have started, and charged) is retried
+    only with the creator's explicit `charge_again`, which the audit log records.
+    """
     prices = ads_spend.unit_prices(services, user_id)
     with (
         audit.refusals(services, user_id=user_id, project_id=None, what="scene retry"),
         services.db.session(user_id=user_id) as session,
     ):
         scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
+        uncertain = _uncertain_jobs(session, scene.id, kind)
+        if uncertain and not charge_again:
+            raise ValidationError(
+                f"The provider may have started scene {scene.number}'s {kind.value} already, and charged for it. "
+                "Choose “Retry (may charge again)” to pay for another try."
+            )
         jobs = retry_in_session(session, services, ad, scene, kind, user_id, prices)
-        ad_id = ad.id
+        ad_id, project_id, owner_id, number = ad.id, ad.project_id, ad.owner_id, scene.number
+    if uncertain:
+        audit.record_now(
+            services,
+            "paid_call.retry_consented",
+            actor_id=user_id,
+            owner_id=owner_id,
+            project_id=project_id,
+            subject=f"ad scene {number} {kind.value}",
+            detail={"ad_id": ad_id, "scene_id": scene_id, "stopped_jobs": uncertain, "new_jobs": jobs},
+        )
     assets.enqueue_all(services, jobs)
     _wake(services, ad_id)
     return jobs
+
+
+def _uncertain_jobs(session: Session, scene_id: str, kind: AssetKind) -> list[str]:
+    """Jobs of the scene's failed assets of this kind that stopped on a lost paid answer."""
+    failed = session.scalars(
+        select(AdAsset).where(
+            AdAsset.scene_id == scene_id, AdAsset.kind == kind.value, AdAsset.status == AssetStatus.FAILED.value
+        )
+    )
+    return sorted({a.job_id or "" for a in failed if (a.error or {}).get("code") == PaidCallUncertain.code})
 
 
 def retry_in_session(

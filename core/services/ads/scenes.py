@@ -57,6 +57,7 @@ def asset_view(asset: AdAsset | None, made_by: dict[str, str] | None = None) -> 
         (asset.error or {}).get("message"),
         asset.job_id,
         (made_by or {}).get(asset.job_id or "", ""),
+        (asset.error or {}).get("code"),
     )
 
 
