@@ -232,13 +232,7 @@ def test_library_search_narrows_across_projects(open_page: OpenPage, app_service
 
 
 def test_usage_renders_charts_after_a_completed_job(open_page: OpenPage, app_services: Services, creator: str) -> None:
-    project = create_project("Launch", owner_id=creator, services=app_services)
-    create_video(
-        VideoRequest(project.id, _first_actor_id(app_services), script="It just works."),
-        user_id=creator,
-        services=app_services,
-    )
-    app_services.queue.drain()
+    _one_finished_video(app_services, creator)
     at = open_page("pages/usage.py")
     assert not at.exception, at.exception
     assert [m.value for m in at.metric][:2] == ["1", "1"]
@@ -251,13 +245,7 @@ def test_usage_renders_charts_after_a_completed_job(open_page: OpenPage, app_ser
 def test_usage_shows_possibly_charged_calls_apart_from_what_was_spent(
     open_page: OpenPage, app_services: Services, creator: str
 ) -> None:
-    project = create_project("Launch", owner_id=creator, services=app_services)
-    create_video(
-        VideoRequest(project.id, _first_actor_id(app_services), script="It just works."),
-        user_id=creator,
-        services=app_services,
-    )
-    app_services.queue.drain()
+    _one_finished_video(app_services, creator)
     with app_services.db.session() as session:
         session.add(
             CostRecord(
@@ -270,6 +258,16 @@ def test_usage_shows_possibly_charged_calls_apart_from_what_was_spent(
     assert by_label["Possibly charged"] == "1"
     assert any("may have been charged" in w.value for w in at.warning)
     assert any(list(df.value.columns) == ["when", "provider", "capability", "work"] for df in at.dataframe)
+
+
+def _one_finished_video(services: Services, creator: str) -> None:
+    project = create_project("Launch", owner_id=creator, services=services)
+    create_video(
+        VideoRequest(project.id, _first_actor_id(services), script="It just works."),
+        user_id=creator,
+        services=services,
+    )
+    services.queue.drain()
 
 
 def _actor_names(at: AppTest) -> list[str]:

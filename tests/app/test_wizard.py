@@ -203,7 +203,8 @@ def test_step_4_takes_a_script_typed_from_scratch(studio: Services) -> None:
     assert any("one line per scene" in e.value for e in at.error)
 
 
-def test_a_scene_stopped_by_a_limit_says_so_and_offers_no_retry(studio: Services) -> None:
+def _scene_one_failed(studio: Services, error: dict[str, str]) -> tuple[str, AppTest]:
+    """An ad waiting on its first scene's failed voice line, opened in the wizard."""
     from sqlalchemy import select
 
     from core.adapters.db.models.ads import Ad, AdAsset, AdScene
@@ -213,15 +214,19 @@ def test_a_scene_stopped_by_a_limit_says_so_and_offers_no_retry(studio: Services
     creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
     _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
     ads_studio.generate_all(ad_id, AssetKind.AUDIO, user_id=creator, services=studio)
-    message = "Today's spending limit of $1.00 is reached. It resets at midnight UTC (in 3.0 h)."
     with studio.db.session() as session:
         first = session.scalar(select(AdScene.id).where(AdScene.ad_id == ad_id, AdScene.number == 1))
         asset = session.scalar(select(AdAsset).where(AdAsset.scene_id == first))
-        asset.status, asset.error = "failed", {"code": "cost_ceiling", "message": message}  # type: ignore[union-attr]
+        asset.status, asset.error = "failed", error  # type: ignore[union-attr]
         ad = session.get(Ad, ad_id)
         ad.status, ad.wizard_step = "needs_attention", "generate"  # type: ignore[union-attr]
     project_id = wizard.get_ad(ad_id, user_id=creator, services=studio).project_id
-    at = _open("pages/wizard.py", project_id=project_id)
+    return str(first), _open("pages/wizard.py", project_id=project_id)
+
+
+def test_a_scene_stopped_by_a_limit_says_so_and_offers_no_retry(studio: Services) -> None:
+    message = "Today's spending limit of $1.00 is reached. It resets at midnight UTC (in 3.0 h)."
+    first, at = _scene_one_failed(studio, {"code": "cost_ceiling", "message": message})
     assert any("resets at midnight UTC" in e.value for e in at.error)
     assert not [b for b in at.button if (b.key or "").startswith(f"retry_{first}")]
 
@@ -230,22 +235,10 @@ def test_a_scene_whose_paid_answer_was_lost_retries_only_with_consent(studio: Se
     from sqlalchemy import func, select
 
     from core.adapters.db.models.accounts import AuditEvent
-    from core.adapters.db.models.ads import Ad, AdAsset, AdScene
-    from core.domain.ads import AssetKind
-    from core.services.ads import studio as ads_studio
+    from core.adapters.db.models.ads import AdAsset
 
-    creator = ensure_user(studio.db, studio.settings.local_user_email, display_name="Creator")
-    _user, ad_id = scripted_ad(studio, email=studio.settings.local_user_email)
-    ads_studio.generate_all(ad_id, AssetKind.AUDIO, user_id=creator, services=studio)
     lost = "fal may have started this, but its answer never reached us."
-    with studio.db.session() as session:
-        first = session.scalar(select(AdScene.id).where(AdScene.ad_id == ad_id, AdScene.number == 1))
-        asset = session.scalar(select(AdAsset).where(AdAsset.scene_id == first))
-        asset.status, asset.error = "failed", {"code": "provider_may_have_started", "message": lost}  # type: ignore[union-attr]
-        ad = session.get(Ad, ad_id)
-        ad.status, ad.wizard_step = "needs_attention", "generate"  # type: ignore[union-attr]
-    project_id = wizard.get_ad(ad_id, user_id=creator, services=studio).project_id
-    at = _open("pages/wizard.py", project_id=project_id)
+    first, at = _scene_one_failed(studio, {"code": "provider_may_have_started", "message": lost})
     assert not [b for b in at.button if b.key == f"retry_{first}_audio"]  # no plain one-click retry
     _click(at, f"retry_paid_{first}_audio")
     with studio.db.session() as session:
