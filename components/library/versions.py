@@ -12,7 +12,9 @@ from core.services.ads import media
 from core.services.library import versions as ad_versions
 
 
-def _player(version: ad_versions.AdVersion, *, together: bool, user_id: str, services: Services) -> None:
+def _player(
+    version: ad_versions.AdVersion, side: str, *, together: bool, user_id: str, services: Services
+) -> None:
     st.markdown(f"**{version.label}**")
     try:
         data = media.media_bytes(version.video_key, user_id=user_id, services=services) if version.video_key else None
@@ -21,7 +23,8 @@ def _player(version: ad_versions.AdVersion, *, together: bool, user_id: str, ser
     if data is None:
         st.info("This version's file is not available.", icon=":material/hourglass_top:")
         return
-    st.video(data, format="video/mp4", autoplay=together, muted=together)
+    # `alt` names the side too: two autoplaying players of one file need distinct identities.
+    st.video(data, format="video/mp4", autoplay=together, muted=together, alt=f"{side}: {version.label}")
     if version.duration_s:
         st.caption(f"{version.duration_s:.1f} s")
 
@@ -55,9 +58,9 @@ def versions_panel(output_id: str, *, user_id: str, services: Services) -> None:
     )
     together = st.toggle("Play both together (muted)", key=f"lib_v_together_{found.ad_id}")
     players = st.columns(2, gap="small")
-    for column, chosen in zip(players, (left, right), strict=True):
+    for column, side, chosen in zip(players, ("Left", "Right"), (left, right), strict=True):
         with column:
-            _player(by_id[chosen], together=together, user_id=user_id, services=services)
+            _player(by_id[chosen], side, together=together, user_id=user_id, services=services)
             if found.can_edit:
                 st.page_link(
                     "pages/editor.py",
