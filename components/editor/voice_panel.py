@@ -41,7 +41,10 @@ def say_again_form(view: edits.EditView, *, user_id: str, services: Services) ->
         return
     ids = [i.id for i in items]
     item_id = st.selectbox(
-        "Voice line", ids, format_func=lambda i: _line_label(ops.voice_item(view.document, i)), key=_key(view, "ed_line")
+        "Voice line",
+        ids,
+        format_func=lambda i: _line_label(ops.voice_item(view.document, i)),
+        key=_key(view, "ed_line"),
     )
     item = ops.voice_item(view.document, item_id)
     text = st.text_area("New words", item.text, key=_key(view, "ed_line_text", item_id))

@@ -12,9 +12,7 @@ from core.services.ads import media
 from core.services.library import versions as ad_versions
 
 
-def _player(
-    version: ad_versions.AdVersion, side: str, *, together: bool, user_id: str, services: Services
-) -> None:
+def _player(version: ad_versions.AdVersion, side: str, *, together: bool, user_id: str, services: Services) -> None:
     st.markdown(f"**{version.label}**")
     try:
         data = media.media_bytes(version.video_key, user_id=user_id, services=services) if version.video_key else None
@@ -48,7 +46,9 @@ def versions_panel(output_id: str, *, user_id: str, services: Services) -> None:
     ids = [v.output_id for v in found.versions]
     here = by_id.get(output_id)
     left_default = ids.index(here.parent_id) if here and here.parent_id in by_id else 0
-    right_default = ids.index(output_id) if output_id in by_id and ids.index(output_id) != left_default else len(ids) - 1
+    right_default = (
+        ids.index(output_id) if output_id in by_id and ids.index(output_id) != left_default else len(ids) - 1
+    )
     pick = st.columns(2)
     left = pick[0].selectbox(
         "Left", ids, index=left_default, format_func=lambda i: by_id[i].label, key=f"lib_v_left_{found.ad_id}"

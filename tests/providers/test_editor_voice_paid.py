@@ -5,6 +5,7 @@ itself, and leaves the edit unchanged; a reached ceiling refuses before anything
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +14,13 @@ from sqlalchemy import func, select
 
 from core.adapters.db.models.accounts import SpendHold
 from core.adapters.db.models.jobs import CostRecord, Job
-
 from core.ports_services import Services
 from core.services.editor import edits, voice
 from core.services.usage.spend import CostCeilingReached
 from jobs import engine
 from tests.editor_support import finished_ad, talking_video
-from tests.providers.test_paid_calls import _ava, google, google_speech, stubs  # noqa: F401  (fixtures)
-from tests.stubs import GoogleStub
+from tests.providers.test_paid_calls import _ava, cloud, google_speech
+from tests.stubs import FalStub, GoogleStub, WaveSpeedStub
 
 
 def _edit(services: Services, tmp_path: Path) -> tuple[str, str, str]:
@@ -40,13 +40,27 @@ def _ledger(services: Services) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def paid(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> Services:  # noqa: F811
+def stubs() -> Iterator[tuple[FalStub, WaveSpeedStub]]:
+    with FalStub(completes_after_s=0.0) as fal, WaveSpeedStub(completes_after_s=0.0) as wavespeed:
+        yield fal, wavespeed
+
+
+@pytest.fixture
+def google() -> Iterator[GoogleStub]:
+    with GoogleStub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def paid(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> Services:
     (tmp_path / "media").mkdir()
     return google_speech(tmp_path, db, stubs, google)
 
 
 def test_a_cloud_line_is_estimated_admitted_and_charged_once(
-    paid: Services, google: GoogleStub, tmp_path: Path  # noqa: F811
+    paid: Services,
+    google: GoogleStub,
+    tmp_path: Path,
 ) -> None:
     owner, edit_id, item_id = _edit(paid, tmp_path)
     words = "Try the serum for a week and see."
@@ -66,7 +80,9 @@ def test_a_cloud_line_is_estimated_admitted_and_charged_once(
 
 
 def test_a_lost_answer_is_possibly_charged_and_never_sent_again(
-    paid: Services, google: GoogleStub, tmp_path: Path  # noqa: F811
+    paid: Services,
+    google: GoogleStub,
+    tmp_path: Path,
 ) -> None:
     owner, edit_id, item_id = _edit(paid, tmp_path)
     before = edits.get_edit(edit_id, user_id=owner, services=paid)
@@ -86,12 +102,10 @@ def test_a_lost_answer_is_possibly_charged_and_never_sent_again(
 def test_a_reached_ceiling_refuses_before_anything_is_created(
     tmp_path: Path,
     db: Any,
-    stubs: Any,  # noqa: F811
-    google: GoogleStub,  # noqa: F811
+    stubs: Any,
+    google: GoogleStub,
 ) -> None:
     fal, wavespeed = stubs
-    from tests.providers.test_paid_calls import cloud
-
     (tmp_path / "media").mkdir()
     services = cloud(
         tmp_path,

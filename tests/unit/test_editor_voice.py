@@ -89,9 +89,7 @@ def test_a_line_said_again_is_a_new_version_with_its_captions_retimed(services: 
         ("line 1", "already says these words"),
     ],
 )
-def test_bad_words_are_refused_and_change_nothing(
-    services: Services, world: World, words: str, message: str
-) -> None:
+def test_bad_words_are_refused_and_change_nothing(services: Services, world: World, words: str, message: str) -> None:
     view = _open(services, world)
     with pytest.raises(ValidationError, match=message):
         voice.start_line(view.id, view.document.voice.items[0].id, words, user_id=world.owner, services=services)
@@ -115,7 +113,9 @@ def test_a_line_gone_and_a_viewer_are_refused(services: Services, world: World) 
 def test_a_failed_voice_leaves_the_edit_unchanged(services: Services, world: World) -> None:
     view = _open(services, world)
     _speak_with(services, FakeProvider("speech", fail_message="The voice service refused the line."), "fake")
-    voice.start_line(view.id, view.document.voice.items[0].id, "Brand new words", user_id=world.owner, services=services)
+    voice.start_line(
+        view.id, view.document.voice.items[0].id, "Brand new words", user_id=world.owner, services=services
+    )
     services.queue.drain()  # type: ignore[attr-defined]
     [job] = voice.line_jobs(view.id, user_id=world.owner, services=services)
     assert job.status == "failed" and job.error and not job.possibly_charged
@@ -183,9 +183,7 @@ def test_captions_need_words_and_a_fresh_view(services: Services, world: World) 
     assert _counts(services, view.id) == (2, 0)
 
 
-def test_a_talking_videos_line_is_said_again_with_its_voice(
-    services: Services, world: World, tmp_path: Path
-) -> None:
+def test_a_talking_videos_line_is_said_again_with_its_voice(services: Services, world: World, tmp_path: Path) -> None:
     video_id = talking_video(services, tmp_path, world)
     edit_id = edits.open_edit("video", video_id, user_id=world.owner, services=services)
     view = edits.get_edit(edit_id, user_id=world.owner, services=services)

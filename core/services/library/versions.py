@@ -89,11 +89,13 @@ def ad_versions(output_id: str, *, user_id: str, services: Services) -> AdVersio
         if output is None or ad is None:
             raise NotFound("That ad no longer exists.")
         project_with_right(session, ad.project_id, user_id, Right.VIEW)
-        rows = session.scalars(
-            select(AdOutput)
-            .where(AdOutput.ad_id == ad.id, AdOutput.status == "ready", AdOutput.video_key.is_not(None))
-            .order_by(AdOutput.created_at, AdOutput.id)
-        ).all()
+        rows = list(
+            session.scalars(
+                select(AdOutput)
+                .where(AdOutput.ad_id == ad.id, AdOutput.status == "ready", AdOutput.video_key.is_not(None))
+                .order_by(AdOutput.created_at, AdOutput.id)
+            )
+        )
         exports = _exports(session, [r.id for r in rows])
         numbers = {row.id: index + 1 for index, row in enumerate(rows)}
         versions: list[AdVersion] = []
