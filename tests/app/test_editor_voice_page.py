@@ -97,3 +97,26 @@ def test_captions_are_rebuilt_from_the_voice(editor: AppTest, app_services: Serv
     assert "Saved: Captions from the voice timing" in editor.success[0].value
     click(editor, "Undo")
     assert _view(app_services, world).document == before.document
+
+
+def test_a_cloud_estimate_and_a_possibly_charged_line_are_shown(
+    open_page: Callable[..., AppTest], app_services: Services, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = _view(app_services, world)
+    with app_services.db.session() as session:  # a line whose answer was lost at the voice service
+        session.add(
+            Job(
+                owner_id=world.owner,
+                kind=voice.VOICE_JOB,
+                subject_id=view.id,
+                status="failed",
+                payload={"item_id": view.document.voice.items[0].id, "text": "Lost words", "estimate_usd": 0.01},
+                error={"code": voice.MAY_HAVE_STARTED, "message": "The voice service may have started it."},
+            )
+        )
+    monkeypatch.setattr(voice, "estimate_line", lambda text, **_: 0.012)  # as a cloud voice prices it
+    at = open_page("pages/editor.py", editor_open=("ad_output", world.output_id))
+    assert "Estimated cost: about $0.012" in _text(at, "caption")
+    warning = _text(at, "warning")
+    assert "“Lost words”" in warning and "not sent again" in warning and "charged a second time" in warning
+    assert _view(app_services, world).version == view.version
