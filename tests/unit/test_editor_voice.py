@@ -196,3 +196,18 @@ def test_a_talking_videos_line_is_said_again_with_its_voice(services: Services, 
     services.queue.drain()  # type: ignore[attr-defined]
     after = edits.get_edit(edit_id, user_id=world.owner, services=services)
     assert after.version == 2 and after.document.voice.items[0].text == "Hello again, friend"
+
+
+def test_a_resumed_apply_step_saves_the_line_once(services: Services, world: World) -> None:
+    view = _open(services, world)
+    job_id = voice.start_line(
+        view.id, view.document.voice.items[0].id, "Said only once", user_id=world.owner, services=services
+    )
+    services.queue.drain()  # type: ignore[attr-defined]
+    with services.db.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        payload = dict(job.payload)
+        spoken = next(dict(s.output or {}) for s in job.steps if s.name == "speech")
+    again = voice.apply_line(payload, spoken, user_id=world.owner, services=services)  # as a resumed step would
+    assert again == 2 and _counts(services, view.id) == (2, 1)
