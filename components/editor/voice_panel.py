@@ -59,7 +59,22 @@ def say_again_form(view: edits.EditView, *, user_id: str, services: Services) ->
             show_error(error)
         else:
             st.toast("Saying the line again; the edit gets a new version when it is ready.")
+    if view.source_kind == "video":
+        st.caption("The picture keeps its lip movement; only the voice and its captions change.")
+    for note in overlaps(view.document):
+        st.warning(note, icon=":material/warning:")
     line_status(view, user_id=user_id, services=services)
+
+
+def overlaps(doc: ops.EditDoc) -> list[str]:
+    """Lines that now run into the next one (a longer new line keeps its start)."""
+    items = sorted(doc.voice.items, key=lambda i: i.start_s)
+    return [
+        f"{a.label or 'A line'} runs {a.start_s + a.length_s - b.start_s:.1f} s into {b.label or 'the next line'}; "
+        "shorter words fit better."
+        for a, b in zip(items, items[1:], strict=False)
+        if a.start_s + a.length_s > b.start_s + 0.05
+    ]
 
 
 def _show(job: voice_lines.LineJob) -> None:

@@ -120,3 +120,16 @@ def test_a_cloud_estimate_and_a_possibly_charged_line_are_shown(
     warning = _text(at, "warning")
     assert "“Lost words”" in warning and "not sent again" in warning and "charged a second time" in warning
     assert _view(app_services, world).version == view.version
+
+
+def test_a_line_running_into_the_next_is_pointed_out(app_services: Services, world: World) -> None:
+    from dataclasses import replace
+
+    from components.editor.voice_panel import overlaps
+
+    doc = _view(app_services, world).document
+    assert overlaps(doc) == []
+    first, second = doc.voice.items
+    longer = replace(first, source_s=3.2, out_s=3.2)  # 0.12 + 3.2 s ends 0.52 s after line 2 starts
+    notes = overlaps(replace(doc, voice=replace(doc.voice, items=(longer, second))))
+    assert notes == ["Line 1 runs 0.5 s into Line 2; shorter words fit better."]
