@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.editor import panels
+from components.editor import panels, voice_panel
 from components.editor.export_panel import export_form, exports_list, handoff_panel, history_panel
 from components.editor.timeline import timeline_chart
 from components.runtime import current_user_id, show_error, studio
@@ -125,8 +125,10 @@ with properties:
         with tabs[1]:
             panels.transitions_panel(view, user_id=user_id, services=services)
         with tabs[2]:
+            voice_panel.captions_from_voice_button(view, user_id=user_id, services=services)
             panels.captions_panel(view, user_id=user_id, services=services)
         with tabs[3]:
+            voice_panel.say_again_form(view, user_id=user_id, services=services)
             panels.audio_panel(view, user_id=user_id, services=services)
     with tabs[4]:
         export_form(view, user_id=user_id, services=services)

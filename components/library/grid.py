@@ -1,5 +1,5 @@
 """The Library's grid: talking videos and finished ads together, a type filter, one search,
-pagination, and an ad's details dialog (Preview / Scenes / Details)."""
+pagination, and an ad's details dialog (Preview / Versions / Scenes / Details)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.ads import media
 from components.job_progress import WatchedChip, job_progress
+from components.library.versions import versions_panel
 from components.runtime import show_error
 from components.talking.filters import gallery_filters
 from components.talking.gallery import act_on_card
@@ -41,10 +42,12 @@ def ad_dialog(output_id: str, user_id: str, services: Services) -> None:
         show_error(exc)
         return
     st.markdown(f"**{ad.card.title}** · {ad.card.aspect}")
-    preview, scenes, details = st.tabs(["Preview", "Scenes", "Details"])
+    preview, versions, scenes, details = st.tabs(["Preview", "Versions", "Scenes", "Details"])
     with preview:
         media.video(ad.card.video_key, user_id=user_id, services=services)
         edit_link(ad_output=output_id)
+    with versions:
+        versions_panel(output_id, user_id=user_id, services=services)
     with scenes:
         for scene in ad.scenes:
             st.markdown(f"**Scene {scene.number}** · “{scene.dialogue or '(no line)'}”")

@@ -38,6 +38,7 @@ MAX_TRANSITION_S = 2.0
 MAX_CLIPS = 40
 MAX_CAPTIONS = 200
 MAX_CAPTION_CHARS = 200
+MAX_LINE_CHARS = 600  # one voice line said again by text-to-speech
 MIN_CLIP_S = 0.2
 MAX_EDIT_S = 180.0
 FONTS = ("sans bold", "noto sans cjk")
@@ -82,6 +83,7 @@ class AudioItem:
     in_s: float = 0.0
     out_s: float = 0.0
     label: str = ""
+    text: str = ""  # a voice line's words ("" when unknown): captions are made from them
 
     @property
     def length_s(self) -> float:
@@ -440,6 +442,56 @@ def set_music(doc: EditDoc, item: AudioItem | None) -> EditDoc:
 
 def set_aspect(doc: EditDoc, aspect: str) -> EditDoc:
     return validate(replace(doc, aspect=aspect))
+
+
+def clean_line_text(text: str) -> str:
+    """The words of a voice line to say again: NFC, spaces collapsed; empty, too long or holding
+    control characters is refused (a control character is never silently dropped from speech)."""
+    normal = unicodedata.normalize("NFC", str(text))
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t\r" for c in normal):
+        raise ValidationError("The line holds control characters; type the words again without them.")
+    cleaned = " ".join(normal.split())
+    if not cleaned:
+        raise ValidationError("Write the words the voice should say.")
+    if len(cleaned) > MAX_LINE_CHARS:
+        raise ValidationError(
+            f"A voice line holds up to {MAX_LINE_CHARS} characters; this one has {len(cleaned):,}. "
+            "Split it across lines or shorten it."
+        )
+    if not any(c.isalnum() for c in cleaned):
+        raise ValidationError("The line has nothing a voice can say (symbols and emoji are not spoken). Add words.")
+    return cleaned
+
+
+def voice_item(doc: EditDoc, item_id: str) -> AudioItem:
+    for item in doc.voice.items:
+        if item.id == item_id:
+            return item
+    raise ValidationError("That voice line is no longer in the edit.")
+
+
+def _outside(captions: tuple[CaptionItem, ...], start_s: float, end_s: float) -> list[CaptionItem]:
+    """The captions whose middle is not inside start..end (a line's own captions are inside)."""
+    return [c for c in captions if not start_s <= (c.start_s + c.end_s) / 2 <= end_s]
+
+
+def replace_voice_line(doc: EditDoc, item_id: str, new: AudioItem, captions: list[CaptionItem]) -> EditDoc:
+    """The voice line said again: `new` takes the old item's place (same start on the timeline) and
+    `captions` (timed to the new speech) replace the captions that were over the old line."""
+    old = voice_item(doc, item_id)
+    items = tuple(new if i.id == item_id else i for i in doc.voice.items)
+    kept = _outside(doc.captions, old.start_s, old.start_s + old.length_s)
+    total = total_s(doc)
+    fitted = [c for c in captions if c.start_s < total - 0.1]
+    fitted = [replace(c, end_s=min(c.end_s, total)) for c in fitted]
+    return _sorted_captions(replace(doc, voice=replace(doc.voice, items=items)), [*kept, *fitted])
+
+
+def set_captions(doc: EditDoc, captions: list[CaptionItem]) -> EditDoc:
+    """The whole caption track replaced (the caption style is kept)."""
+    if not captions:
+        raise ValidationError("The voice lines have no words to make captions from; nothing was changed.")
+    return _sorted_captions(doc, captions)
 
 
 def source_keys(doc: EditDoc) -> set[str]:

@@ -17,16 +17,15 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models.ads import Ad, AdAsset, AdAvatar, AdScene
 from core.adapters.db.models.jobs import Job
 from core.domain.ads import AssetKind, AssetStatus
-from core.domain.text import speakable
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES, ErrorInfo, MediaKind, Voice
 from core.errors import JobCancelled
-from core.ports import ImageGenRequest, ImageToVideoRequest, LoraWeights, SpeechRequest, VisionRequest, VisionTask
+from core.ports import ImageGenRequest, ImageToVideoRequest, LoraWeights, VisionRequest, VisionTask
 from core.ports_services import Services
 from core.services.ads import assets
 from core.services.ads.schemas import identity_schema
 from jobs.context import StepContext
 from jobs.pipeline import Pipeline, Step, register
-from jobs.pipelines.common import delete_keys, error_dict, stored_keys_of
+from jobs.pipelines.common import delete_keys, error_dict, speak_line, stored_keys_of
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +72,7 @@ def render(ctx: StepContext) -> dict[str, Any]:
         video = ctx.call_provider("image_to_video", clip_request)
         key = ctx.store(MediaKind.VIDEO, video.path, label="clip", content_type="video/mp4")
         return {"media_key": key, "duration_s": video.duration_s, "width": video.width, "height": video.height}
-    speech_request = SpeechRequest(text=speakable(inputs["text"]), voice=Voice(**inputs["voice"]), seed=seed)
-    clip = ctx.call_provider("speech", speech_request)
-    key = ctx.store(MediaKind.AUDIO, clip.path, label="voice", content_type=clip.content_type)
+    key, clip = speak_line(ctx, inputs["text"], Voice(**inputs["voice"]), seed)
     return {"media_key": key, "duration_s": clip.duration_s}
 
 

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models.jobs import JobStep
 from core.adapters.db.models.talking import Actor
-from core.domain.types import Voice
+from core.domain.media import AudioClip
+from core.domain.text import speakable
+from core.domain.types import MediaKind, Voice
 from core.domain.voices import voices_for_actor
+from core.ports import SpeechRequest
 from core.ports_services import Services
+
+if TYPE_CHECKING:
+    from jobs.context import StepContext
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +27,14 @@ def actor_voice(actor: Actor) -> Voice:
     return Voice(
         actor.voice_id, actor.voice_language, actor.voice_rate_wpm, actor.voice_pitch, voices_for_actor(actor.key)
     )
+
+
+def speak_line(ctx: StepContext, text: str, voice: Voice, seed: int, *, label: str = "voice") -> tuple[str, AudioClip]:
+    """A voice line through the speech port (one durable call: paid at most once), stored.
+    An ad's scene lines and the editor's lines said again both come through here."""
+    clip = ctx.call_provider("speech", SpeechRequest(text=speakable(text), voice=voice, seed=seed))
+    key = ctx.store(MediaKind.AUDIO, clip.path, label=label, content_type=clip.content_type)
+    return key, clip
 
 
 def stored_keys_of(session: Session, job_id: str) -> set[str]:

@@ -493,4 +493,4 @@ def test_the_library_holds_finished_ads_beside_videos(
     assert shown(at, "1 video ·")
     at.button(key=f"adplay_{output_id}").click().run()
     assert not at.exception, at.exception
-    assert [t.label for t in at.tabs] == ["Preview", "Scenes", "Details"]
+    assert [t.label for t in at.tabs] == ["Preview", "Versions", "Scenes", "Details"]

@@ -151,15 +151,16 @@ def get_edit(edit_id: str, *, user_id: str, services: Services) -> EditView:
 
 
 def change(
-    edit_id: str, action: str, operation: Operation, *, base_version: int, user_id: str, services: Services
+    edit_id: str, action: str, operation: Operation, *, base_version: int | None, user_id: str, services: Services
 ) -> EditView:
     """Apply one operation to the current document and save it as the next version.
 
     The operation validates and raises before anything is written; `base_version` is the version
-    the creator was looking at, so a change from a stale view is refused."""
+    the creator was looking at, so a change from a stale view is refused (None: a job's change,
+    such as a voice line said again, applies to whatever version is current when it lands)."""
     with services.db.session(user_id=user_id) as session:
         edit = _locked(session, edit_id, user_id)
-        if edit.current_version != base_version:
+        if base_version is not None and edit.current_version != base_version:
             raise ValidationError(STALE)
         current = EditDoc.from_dict(_version(session, edit_id, edit.current_version).document)
         updated = validate(operation(current))

@@ -134,15 +134,23 @@ def _ad_clips(clips: list[AdAsset | None], timeline: dict[str, Any], transition:
     return out
 
 
-def _ad_voices(voices: list[AdAsset | None], timeline: dict[str, Any]) -> tuple[AudioItem, ...]:
+def _ad_voices(voices: list[AdAsset | None], timeline: dict[str, Any], lines: list[str]) -> tuple[AudioItem, ...]:
     items = []
     for index, asset in enumerate(voices):
         if asset is None or not asset.duration_s:
             continue
         start = _at(timeline.get("voice_at"), index, 0.0)
+        words = str((asset.inputs or {}).get("text") or (lines[index] if index < len(lines) else ""))
         items.append(
             AudioItem(
-                short_id(), asset.media_key or "", asset.duration_s, start, 0.0, asset.duration_s, f"Line {index + 1}"
+                short_id(),
+                asset.media_key or "",
+                asset.duration_s,
+                start,
+                0.0,
+                asset.duration_s,
+                f"Line {index + 1}",
+                " ".join(words.split()),
             )
         )
     return tuple(items)
@@ -195,7 +203,8 @@ def ad_document(session: Session, output_id: str, services: Services, edit_id: s
         raise ValidationError("This ad has no scene clips left to edit.")
     aspect = output.aspect if output.aspect in ("9:16", "1:1", "16:9") else "9:16"
     total = total_s(EditDoc(tuple(clips)))
-    voices = _ad_voices(_ad_assets(session, ad, steps, "audio", "voiceover"), timeline)
+    lines = [str((scene.spec or {}).get("dialogue") or "") for scene in scenes_of(session, ad.id)]
+    voices = _ad_voices(_ad_assets(session, ad, steps, "audio", "voiceover"), timeline, lines)
     music = AudioTrack(volume=0.35)
     if options.get("music", True):
         music = AudioTrack((_music_bed(services, edit_id, total, ad.id),), volume=0.35, fade_in_s=0.5, fade_out_s=1.0)
@@ -212,5 +221,6 @@ def video_document(session: Session, video_id: str) -> EditDoc:
     clip = VideoClip(short_id(), video.video_key, length, 0.0, length, "Talking video")
     voice: tuple[AudioItem, ...] = ()
     if video.audio_key:
-        voice = (AudioItem(short_id(), video.audio_key, length, 0.0, 0.0, length, "Voice"),)
+        words = " ".join((video.source_text or "").split()) if video.source_type == "text" else ""
+        voice = (AudioItem(short_id(), video.audio_key, length, 0.0, 0.0, length, "Voice", words),)
     return validate(EditDoc((clip,), AudioTrack(voice)))

@@ -27,6 +27,7 @@ KIND_LABELS = {
     "ugc_asset": "Ad scenes",
     "factory_variant": "Ad variants",
     "factory_voiceover": "Voice-overs",
+    "edit_voice": "Editor voice lines",
 }
 
 

@@ -1,0 +1,63 @@
+"""A voice line of an edit said again with new words: speech (the studio's speech port, one
+durable call, admitted and ledgered like an ad's voice lines), then apply (the new line saved as
+the next version of the edit). A failure anywhere leaves the edit as it was."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.adapters.db.models.editor import Edit
+from core.adapters.db.models.jobs import Job
+from core.adapters.media.voice_timing import speech_of
+from core.domain.types import ErrorInfo, Voice
+from core.errors import JobCancelled
+from core.ports_services import Services
+from core.services.editor import voice
+from jobs.context import StepContext
+from jobs.pipeline import Pipeline, Step, register
+from jobs.pipelines.common import delete_keys, speak_line, stored_keys_of
+
+logger = logging.getLogger(__name__)
+
+
+def speech(ctx: StepContext) -> dict[str, Any]:
+    payload = ctx.payload
+    with ctx.services.db.session() as session:
+        if session.get(Edit, payload["edit_id"]) is None:
+            raise JobCancelled("The edit was deleted.")
+    key, clip = speak_line(ctx, payload["text"], Voice(**payload["voice"]), int(payload["seed"]))
+    spoken = speech_of(clip.path)  # where the words are inside the file: the captions follow them
+    return {
+        "audio_key": key,
+        "duration_s": clip.duration_s,
+        "speech_start_s": spoken.start_s,
+        "speech_end_s": min(spoken.end_s, clip.duration_s),
+    }
+
+
+def apply(ctx: StepContext) -> dict[str, Any]:
+    version = voice.apply_line(ctx.payload, ctx.output_of("speech"), user_id=ctx.owner_id, services=ctx.services)
+    return {"version": version}
+
+
+def _applied(job: Job) -> bool:
+    return any(s.name == "apply" and s.status == "completed" for s in job.steps)
+
+
+def on_failed(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
+    if not _applied(job):
+        delete_keys(services, stored_keys_of(session, job.id))  # no version holds the new line
+
+
+PIPELINE = register(
+    Pipeline(
+        kind=voice.VOICE_JOB,
+        steps=(Step("speech", speech), Step("apply", apply)),
+        on_failed=on_failed,
+        on_cancelled=on_failed,
+        admission_limited=False,  # one short line; the ceilings admitted it when it was queued
+    )
+)
