@@ -10,10 +10,10 @@ raises `ValidationError` with a plain message before anything changes.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from core.domain.text import required, speakable
 from core.errors import ValidationError
 
 # The cut plus FFmpeg `xfade` transitions (name shown -> xfade name; None: a hard cut).
@@ -180,19 +180,23 @@ def _finite(value: float, what: str) -> float:
     return float(value)
 
 
-def clean_caption_text(text: str) -> str:
-    """NFC, printable characters only, whitespace collapsed; refused (not cut) when too long."""
-    normal = unicodedata.normalize("NFC", str(text))
-    kept = "".join(" " if c.isspace() else c for c in normal if unicodedata.category(c)[0] != "C" or c.isspace())
-    cleaned = " ".join(kept.split())
-    if not cleaned:
-        raise ValidationError("A caption needs some text.")
-    if len(cleaned) > MAX_CAPTION_CHARS:
-        raise ValidationError(
-            f"A caption holds up to {MAX_CAPTION_CHARS} characters; this one has {len(cleaned):,}. "
-            "Split it into shorter captions."
-        )
+def _words(text: str, *, field: str, empty: str, limit: int, split_hint: str) -> str:
+    """The studio's one text cleaning (core.domain.text: NFC, invisible characters dropped,
+    control characters refused), spaces collapsed; empty or over `limit` refused, never cut."""
+    cleaned = " ".join(required(str(text), field=field, message=empty).split())
+    if len(cleaned) > limit:
+        raise ValidationError(f"A {field} holds up to {limit} characters; this one has {len(cleaned):,}. {split_hint}")
     return cleaned
+
+
+def clean_caption_text(text: str) -> str:
+    return _words(
+        text,
+        field="caption",
+        empty="A caption needs some text.",
+        limit=MAX_CAPTION_CHARS,
+        split_hint="Split it into shorter captions.",
+    )
 
 
 def _check_clip(clip: VideoClip, index: int) -> None:
@@ -445,20 +449,15 @@ def set_aspect(doc: EditDoc, aspect: str) -> EditDoc:
 
 
 def clean_line_text(text: str) -> str:
-    """The words of a voice line to say again: NFC, spaces collapsed; empty, too long or holding
-    control characters is refused (a control character is never silently dropped from speech)."""
-    normal = unicodedata.normalize("NFC", str(text))
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t\r" for c in normal):
-        raise ValidationError("The line holds control characters; type the words again without them.")
-    cleaned = " ".join(normal.split())
-    if not cleaned:
-        raise ValidationError("Write the words the voice should say.")
-    if len(cleaned) > MAX_LINE_CHARS:
-        raise ValidationError(
-            f"A voice line holds up to {MAX_LINE_CHARS} characters; this one has {len(cleaned):,}. "
-            "Split it across lines or shorten it."
-        )
-    if not any(c.isalnum() for c in cleaned):
+    """The words of a voice line to say again; one with nothing a voice can say is refused."""
+    cleaned = _words(
+        text,
+        field="voice line",
+        empty="Write the words the voice should say.",
+        limit=MAX_LINE_CHARS,
+        split_hint="Split it across lines or shorten it.",
+    )
+    if not speakable(cleaned) or not any(c.isalnum() for c in cleaned):
         raise ValidationError("The line has nothing a voice can say (symbols and emoji are not spoken). Add words.")
     return cleaned
 

@@ -66,7 +66,7 @@ def test_a_voice_line_is_said_again_from_the_audio_tab(editor: AppTest, app_serv
     before = _view(app_services, world)
     assert _widget(editor, "text_area", "ed_line_text").value == "line 1"
     assert "Estimated cost: free" in _text(editor, "caption")
-    for bad, message in (("x" * 10_000, "up to 600 characters"), ("Glow\x00 works", "control characters")):
+    for bad, message in (("x" * 10_000, "up to 600 characters"), ("Glow\x00 works", "control character")):
         _widget(editor, "text_area", "ed_line_text").set_value(bad)
         click(editor, "Say it again")
         assert message in _text(editor, "error")
