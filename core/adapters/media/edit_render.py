@@ -1,11 +1,14 @@
 """Render an editor document from its sources in one FFmpeg run: one lossy encode, always.
 
+The graph is built with ffmpeg-python (`FfmpegToolkit.source` inputs, checked by `graph_args`).
+
 Each clip is an input trimmed by `-ss`/`-t`, cropped by its percentages, scaled to cover the
 output and cropped to it; clips join by `concat` (cuts) or `xfade` (transitions). Voice lines
 are delayed to their places and mixed, the music bed is trimmed, faded and (when ducking is on)
 compressed under the voice by `sidechaincompress`. Captions are `drawtext` filters reading
 generated text files with `expansion=none`: no user text is ever part of the filter graph or
-of a file name. Progress comes from `-progress pipe:1`.
+of a file name. The mix starts from a short silent WAV of our own padded to the edit's length
+(no `lavfi` input). Progress comes from `-progress pipe:1`.
 """
 
 from __future__ import annotations
@@ -15,12 +18,16 @@ import subprocess
 import tempfile
 import textwrap
 import threading
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from core.adapters.media.captions import FONT, _cjk_font, between, filter_value, font_for, safe_file_stem
-from core.adapters.media.ffmpeg import BITEXACT_ARGS, FfmpegToolkit, file_url
+import ffmpeg
+
+from core.adapters.media.captions import FONT, _cjk_font, between, font_for, safe_file_stem
+from core.adapters.media.ffmpeg import BITEXACT_OPTIONS, FASTSTART_OPTIONS, FfmpegToolkit, file_url, graph_args
 from core.adapters.media.files import atomic_output
 from core.domain.edit import TRANSITIONS, AudioTrack, CaptionItem, EditDoc, VideoClip, clip_starts, total_s
 from core.domain.media import VideoFile
@@ -38,8 +45,7 @@ _QUALITY = {
     "high": ("medium", 18, 28, 2, 192),
 }
 PROXY_SHORT_SIDE = 360
-DUCK = "sidechaincompress=threshold=0.03:ratio=8:attack=20:release=350"
-AUDIO_FORMAT = "aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo"
+DUCK = {"threshold": 0.03, "ratio": 8, "attack": 20, "release": 350}  # sidechaincompress
 
 Progress = Callable[[float], None]
 
@@ -88,31 +94,61 @@ def proxy_settings(aspect: str) -> RenderSettings:
 # --------------------------------------------------------------------------- the graph
 
 
-def _clip_filter(index: int, clip: VideoClip, s: RenderSettings) -> str:
+class _Inputs:
+    """Every input of one graph, each distinct: ffmpeg-python merges inputs with equal options,
+    and a clip used twice (a duplicate, a voice file placed twice) would then be one input whose
+    stream feeds two chains. A queue size that differs per input (a harmless demuxer option)
+    keeps them apart, so each use decodes its own part of the file instead of buffering frames."""
+
+    def __init__(self, toolkit: FfmpegToolkit) -> None:
+        self.toolkit, self.count = toolkit, 0
+
+    def open(self, path: Path, in_s: float | None = None, length_s: float | None = None) -> Any:
+        self.count += 1
+        options: dict[str, Any] = {"thread_queue_size": 8 + self.count}
+        if in_s is not None and length_s is not None:
+            options |= {"ss": f"{in_s:.3f}", "t": f"{length_s:.3f}"}
+        return self.toolkit.source(path, **options)
+
+
+def _clip_stream(clip: VideoClip, source: Any, s: RenderSettings) -> Any:
+    """One clip's picture: cropped by its percentages, scaled to cover the output, at its rate, from zero."""
     c = clip.crop
     keep_w, keep_h = (100 - c.left - c.right) / 100, (100 - c.top - c.bottom) / 100
-    crop = f"crop=iw*{keep_w:.4f}:ih*{keep_h:.4f}:iw*{c.left / 100:.4f}:ih*{c.top / 100:.4f}"
-    cover = f"scale={s.width}:{s.height}:force_original_aspect_ratio=increase,crop={s.width}:{s.height}"
-    return f"[{index}:v]{crop},{cover},setsar=1,fps={s.fps},format=yuv420p,settb=AVTB,setpts=PTS-STARTPTS[v{index}]"
+    return (
+        source["v:0"]
+        .filter(
+            "crop", w=f"iw*{keep_w:.4f}", h=f"ih*{keep_h:.4f}", x=f"iw*{c.left / 100:.4f}", y=f"ih*{c.top / 100:.4f}"
+        )
+        .filter("scale", w=s.width, h=s.height, force_original_aspect_ratio="increase")
+        .filter("crop", w=s.width, h=s.height)
+        .filter("setsar", "1")
+        .filter("fps", fps=s.fps)
+        .filter("format", pix_fmts="yuv420p")
+        .filter("settb", expr="AVTB")
+        .filter("setpts", "PTS-STARTPTS")
+    )
 
 
-def _join_clips(doc: EditDoc) -> list[str]:
+def _joined(doc: EditDoc, streams: list[Any]) -> Any:
     """Cuts by concat, transitions by xfade at the running length minus the transition."""
-    parts, current, length = [], "[v0]", doc.clips[0].length_s
+    current, length = streams[0], doc.clips[0].length_s
     for index, clip in enumerate(doc.clips[1:], start=1):
-        label = f"[j{index}]"
         xfade = TRANSITIONS[clip.transition]
         if xfade:
             offset = length - clip.transition_s
-            parts.append(
-                f"{current}[v{index}]xfade=transition={xfade}:duration={clip.transition_s:.3f}:offset={offset:.3f}{label}"
+            current = ffmpeg.filter(
+                [current, streams[index]],
+                "xfade",
+                transition=xfade,
+                duration=f"{clip.transition_s:.3f}",
+                offset=f"{offset:.3f}",
             )
             length += clip.length_s - clip.transition_s
         else:
-            parts.append(f"{current}[v{index}]concat=n=2:v=1:a=0{label}")
+            current = ffmpeg.concat(current, streams[index], n=2, v=1, a=0)
             length += clip.length_s
-        current = label
-    return [*parts, f"{current}null[vjoined]"]
+    return current
 
 
 def _wrap(text: str, style_size: int, width: int) -> str:
@@ -126,7 +162,9 @@ def _caption_font(doc: EditDoc, text: str) -> Path:
     return font_for(text)
 
 
-def _caption_filter(doc: EditDoc, index: int, cap: CaptionItem, s: RenderSettings, folder: Path) -> str:
+def _caption(stream: Any, doc: EditDoc, index: int, cap: CaptionItem, s: RenderSettings, folder: Path) -> Any:
+    """One caption read from its generated file (`textfile=`, `expansion=none`): the words never
+    enter the graph or a file name."""
     style = doc.caption_style
     size = max(8, round(style.size * s.width / 1080))
     text_file = folder / f"{safe_file_stem(index)}.txt"
@@ -134,109 +172,124 @@ def _caption_filter(doc: EditDoc, index: int, cap: CaptionItem, s: RenderSetting
     y = {"top": "h*0.12", "middle": "(h-text_h)/2", "bottom": "h*0.80-text_h"}[style.position]
     start = f"{cap.start_s:.3f}"
     if style.animation == "pop":
-        y = f"{y}+max(0\\,{start}+0.2-t)*{size}"
-    options = [
-        f"fontfile={filter_value(str(_caption_font(doc, cap.text)))}",
-        f"textfile={filter_value(str(text_file))}",
-        "expansion=none",
-        f"fontsize={size}",
-        f"fontcolor=0x{style.colour[1:]}",
-        f"borderw={round(style.outline * s.width / 1080)}",
-        f"bordercolor=0x{style.outline_colour[1:]}",
-        "x=(w-text_w)/2",
-        f"y={y}",
-        f"line_spacing={size // 5}",
-        f"enable='{between(cap.start_s, cap.end_s)}'",
-    ]
+        y = f"{y}+max(0,{start}+0.2-t)*{size}"
+    options: dict[str, Any] = {
+        "fontfile": str(_caption_font(doc, cap.text)),
+        "textfile": str(text_file),
+        "expansion": "none",
+        "fontsize": size,
+        "fontcolor": f"0x{style.colour[1:]}",
+        "borderw": round(style.outline * s.width / 1080),
+        "bordercolor": f"0x{style.outline_colour[1:]}",
+        "x": "(w-text_w)/2",
+        "y": y,
+        "line_spacing": size // 5,
+        "enable": between(cap.start_s, cap.end_s),
+    }
     if style.box:
-        options += ["box=1", "boxcolor=0x000000@0.55", f"boxborderw={size // 3}"]
+        options.update(box=1, boxcolor="0x000000@0.55", boxborderw=size // 3)
     if style.animation in ("fade in", "pop"):
-        options.append(f"alpha='min(1\\,(t-{start})/0.25)'")
-    return "drawtext=" + ":".join(options)
+        options["alpha"] = f"min(1,(t-{start})/0.25)"
+    return stream.filter("drawtext", **options)
 
 
-def _track_bus(track: AudioTrack, first_input: int, name: str, total: float) -> list[str]:
-    parts, labels = [], []
-    for k, item in enumerate(track.items):
-        delay = round(item.start_s * 1000)
-        parts.append(f"[{first_input + k}:a]{AUDIO_FORMAT},adelay=delays={delay}:all=1[{name}{k}]")
-        labels.append(f"[{name}{k}]")
-    mixed = f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=longest" if len(labels) > 1 else labels[0]
-    chain = [f"apad=whole_dur={total:.3f}", f"atrim=0:{total:.3f}", f"volume={track.volume:.3f}"]
+def _captioned(picture: Any, doc: EditDoc, s: RenderSettings, folder: Path) -> Any:
+    total = total_s(doc)
+    for index, cap in enumerate(doc.captions):
+        if cap.start_s < total:
+            picture = _caption(picture, doc, index, cap, s, folder)
+    return picture
+
+
+def _audio_in(source: Any) -> Any:
+    return source["a:0"].filter("aresample", "48000").filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+
+
+def _track_bus(track: AudioTrack, sources: list[Any], total: float) -> Any:
+    delayed = [
+        _audio_in(source).filter("adelay", delays=str(round(item.start_s * 1000)), all=1)
+        for item, source in zip(track.items, sources, strict=True)
+    ]
+    bus = delayed[0]
+    if len(delayed) > 1:
+        bus = ffmpeg.filter(delayed, "amix", inputs=len(delayed), normalize=0, duration="longest")
+    bus = bus.filter("apad", whole_dur=f"{total:.3f}").filter("atrim", start=0, end=f"{total:.3f}")
+    bus = bus.filter("volume", volume=f"{track.volume:.3f}")
     if track.fade_in_s > 0:
-        chain.append(f"afade=t=in:st=0:d={track.fade_in_s:.3f}")
+        bus = bus.filter("afade", t="in", st=0, d=f"{track.fade_in_s:.3f}")
     if track.fade_out_s > 0:
-        chain.append(f"afade=t=out:st={max(0.0, total - track.fade_out_s):.3f}:d={track.fade_out_s:.3f}")
-    joined = ",".join(chain)
-    parts.append(f"{mixed},{joined}[{name}]" if len(labels) > 1 else f"{mixed}{joined}[{name}]")
-    return parts
+        bus = bus.filter("afade", t="out", st=f"{max(0.0, total - track.fade_out_s):.3f}", d=f"{track.fade_out_s:.3f}")
+    return bus
 
 
-def _audio_graph(doc: EditDoc, first_input: int, silence_input: int, total: float) -> list[str]:
-    parts, buses = [f"[{silence_input}:a]{AUDIO_FORMAT},atrim=0:{total:.3f}[silence]"], ["[silence]"]
-    voice_at, music_at = first_input, first_input + len(doc.voice.items)
-    if doc.voice.items:
-        parts += _track_bus(doc.voice, voice_at, "voice", total)
-    if doc.music.items:
-        parts += _track_bus(doc.music, music_at, "music", total)
-    if doc.voice.items and doc.music.items and doc.ducking:
-        parts += ["[voice]asplit=2[voicemix][voicekey]", f"[music][voicekey]{DUCK}[ducked]"]
-        buses += ["[voicemix]", "[ducked]"]
-    else:
-        buses += ["[voice]"] if doc.voice.items else []
-        buses += ["[music]"] if doc.music.items else []
-    mix = f"amix=inputs={len(buses)}:normalize=0:duration=first" if len(buses) > 1 else "anull"
-    parts.append(f"{''.join(buses)}{mix},volume={doc.master_volume:.3f},atrim=0:{total:.3f}[aout]")
-    return parts
+def _silence(folder: Path) -> Path:
+    """A tenth of a second of silence, our own file, padded to the edit's length in the graph."""
+    path = folder / "silence.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(48000)
+        out.writeframes(b"\0" * 4 * 4800)
+    return path
 
 
-def _encoder_args(s: RenderSettings, threads: int) -> list[str]:
+def _sound(opener: _Inputs, doc: EditDoc, sources: dict[str, Path], folder: Path) -> Any:
+    total = total_s(doc)
+
+    def inputs(track: AudioTrack) -> list[Any]:
+        return [opener.open(sources[i.source_key], i.in_s, i.length_s) for i in track.items]
+
+    silence = _audio_in(opener.open(_silence(folder)))
+    buses = [silence.filter("apad", whole_dur=f"{total:.3f}").filter("atrim", start=0, end=f"{total:.3f}")]
+    voice = _track_bus(doc.voice, inputs(doc.voice), total) if doc.voice.items else None
+    music = _track_bus(doc.music, inputs(doc.music), total) if doc.music.items else None
+    if voice is not None and music is not None and doc.ducking:
+        split = voice.filter_multi_output("asplit", 2)
+        voice = split[0]
+        music = ffmpeg.filter([music, split[1]], "sidechaincompress", **DUCK)
+    buses += [bus for bus in (voice, music) if bus is not None]
+    mixed = buses[0]
+    if len(buses) > 1:
+        mixed = ffmpeg.filter(buses, "amix", inputs=len(buses), normalize=0, duration="first")
+    return mixed.filter("volume", volume=f"{doc.master_volume:.3f}").filter("atrim", start=0, end=f"{total:.3f}")
+
+
+def _picture(opener: _Inputs, doc: EditDoc, sources: dict[str, Path], s: RenderSettings) -> Any:
+    inputs = [opener.open(sources[c.source_key], c.in_s, c.length_s) for c in doc.clips]
+    return _joined(doc, [_clip_stream(c, source, s) for c, source in zip(doc.clips, inputs, strict=True)])
+
+
+def _encoder_options(s: RenderSettings, threads: int) -> dict[str, Any]:
     preset, crf, vp9_crf, cpu_used, kbits = _QUALITY[s.quality]
     if s.proxy:
         preset, crf, kbits = "ultrafast", 32, 64
     if s.container == "webm":
         deadline = "realtime" if s.quality == "draft" else "good"
-        video = [
-            "-c:v",
-            "libvpx-vp9",
-            "-b:v",
-            "0",
-            "-crf",
-            str(vp9_crf),
-            "-deadline",
-            deadline,
-            "-cpu-used",
-            str(cpu_used),
-            "-row-mt",
-            "1",
-            "-pix_fmt",
-            "yuv420p",
-        ]
-        return [*video, "-c:a", "libopus", "-b:a", f"{kbits}k", "-threads", str(threads), "-f", "webm"]
-    video = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
-    audio = ["-c:a", "aac", "-b:a", f"{kbits}k", "-movflags", "+faststart"]
-    return [*video, *audio, "-threads", str(threads), "-f", "mp4"]
+        video = {"c:v": "libvpx-vp9", "b:v": 0, "crf": vp9_crf, "deadline": deadline, "cpu-used": cpu_used}
+        video |= {"row-mt": 1, "pix_fmt": "yuv420p"}
+        return {**video, "c:a": "libopus", "b:a": f"{kbits}k", "threads": threads, "format": "webm"}
+    video = {"c:v": "libx264", "preset": preset, "crf": crf, "pix_fmt": "yuv420p"}
+    audio = {"c:a": "aac", "b:a": f"{kbits}k", **FASTSTART_OPTIONS}
+    return {**video, **audio, "threads": threads, "format": "mp4"}
+
+
+def build_graph(
+    toolkit: FfmpegToolkit, doc: EditDoc, sources: dict[str, Path], s: RenderSettings, folder: Path, out: Path
+) -> Any:
+    """The whole render as one ffmpeg-python output graph. `sources`: storage key -> local file;
+    `folder` receives the generated caption text files and the silence the mix starts from."""
+    opener = _Inputs(toolkit)
+    picture = _captioned(_picture(opener, doc, sources, s), doc, s, folder)
+    sound = _sound(opener, doc, sources, folder)
+    options = {**_encoder_options(s, toolkit.threads), "t": f"{total_s(doc):.3f}", **BITEXACT_OPTIONS}
+    return ffmpeg.output(picture, sound, file_url(out), **options)
 
 
 def build_command(
-    toolkit: FfmpegToolkit, doc: EditDoc, sources: dict[str, Path], s: RenderSettings, folder: Path
+    toolkit: FfmpegToolkit, doc: EditDoc, sources: dict[str, Path], s: RenderSettings, folder: Path, out: Path
 ) -> list[str]:
-    """The whole argv (after the executable's global options). `sources`: storage key -> local file."""
-    total = total_s(doc)
-    args: list[str] = []
-    for clip in doc.clips:
-        args += ["-ss", f"{clip.in_s:.3f}", "-t", f"{clip.length_s:.3f}", *toolkit.input_args(sources[clip.source_key])]
-    for item in doc.voice.items + doc.music.items:
-        args += ["-ss", f"{item.in_s:.3f}", "-t", f"{item.length_s:.3f}", *toolkit.input_args(sources[item.source_key])]
-    silence = len(doc.clips) + len(doc.voice.items) + len(doc.music.items)
-    args += ["-f", "lavfi", "-t", f"{total:.3f}", "-i", "anullsrc=r=48000:cl=stereo"]
-    graph = [_clip_filter(i, clip, s) for i, clip in enumerate(doc.clips)]
-    graph += _join_clips(doc)
-    drawn = [_caption_filter(doc, i, cap, s, folder) for i, cap in enumerate(doc.captions) if cap.start_s < total]
-    graph.append("[vjoined]" + ",".join(drawn or ["null"]) + "[vout]")
-    graph += _audio_graph(doc, len(doc.clips), silence, total)
-    maps = ["-map", "[vout]", "-map", "[aout]", "-t", f"{total:.3f}"]
-    return [*args, "-filter_complex", ";".join(graph), *maps, *_encoder_args(s, toolkit.threads), *BITEXACT_ARGS]
+    """The whole argv (after the executable's global options), checked by `graph_args`."""
+    return graph_args(build_graph(toolkit, doc, sources, s, folder, out))
 
 
 def _starts_ok(doc: EditDoc) -> None:
@@ -261,8 +314,8 @@ class EditRenderer:
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest.parent) as work, atomic_output(dest) as tmp:
-            args = build_command(self.toolkit, doc, sources, settings, Path(work))
-            self._run([*args, "-progress", "pipe:1", "-nostats", file_url(tmp)], total_s(doc), on_progress)
+            args = build_command(self.toolkit, doc, sources, settings, Path(work), tmp)
+            self._run(["-progress", "pipe:1", "-nostats", *args], total_s(doc), on_progress)
             result = self.toolkit.video_file(tmp)
         return VideoFile(dest, result.duration_s, result.width, result.height, settings.content_type)
 
