@@ -25,11 +25,21 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg
+from PIL import ImageFont
 
 from core.adapters.media.captions import FONT, _cjk_font, between, font_for, safe_file_stem
 from core.adapters.media.ffmpeg import BITEXACT_OPTIONS, FASTSTART_OPTIONS, FfmpegToolkit, file_url, graph_args
 from core.adapters.media.files import atomic_output
-from core.domain.edit import TRANSITIONS, AudioTrack, CaptionItem, EditDoc, VideoClip, clip_starts, total_s
+from core.domain.edit import (
+    TRANSITIONS,
+    AudioTrack,
+    CaptionItem,
+    EditDoc,
+    SfxItem,
+    VideoClip,
+    clip_starts,
+    total_s,
+)
 from core.domain.media import VideoFile
 from core.errors import ProviderTimeout, ValidationError
 
@@ -193,11 +203,78 @@ def _caption(stream: Any, doc: EditDoc, index: int, cap: CaptionItem, s: RenderS
     return stream.filter("drawtext", **options)
 
 
+def word_times(cap: CaptionItem, words: list[str]) -> list[float]:
+    """When each word starts, the caption's span shared out by the words' lengths (a long word
+    takes longer to say), and the caption's end last."""
+    weights = [len(word) + 1 for word in words]
+    span, total, out, done = cap.end_s - cap.start_s, sum(weights), [], 0
+    for weight in weights:
+        out.append(cap.start_s + span * done / total)
+        done += weight
+    return [*out, cap.end_s]
+
+
+def _highlighted(stream: Any, doc: EditDoc, index: int, cap: CaptionItem, s: RenderSettings, folder: Path) -> Any:
+    """Word by word: each line drawn in the caption colour at a position computed here (Pillow
+    measures it with the same font), then, while a word is spoken, the line up to that word in
+    the highlight colour and the line up to the word before in the caption colour again, both
+    from the same left edge, so exactly the spoken word changes colour. Every text is a
+    generated file read with `textfile=` and `expansion=none`."""
+    style = doc.caption_style
+    size = max(8, round(style.size * s.width / 1080))
+    font_path = _caption_font(doc, cap.text)
+    font = ImageFont.truetype(str(font_path), size)
+    lines = _wrap(cap.text, size, s.width).split("\n")
+    step = size + size // 5
+    block = len(lines) * step
+    top = {"top": s.height * 0.12, "middle": (s.height - block) / 2, "bottom": s.height * 0.80 - block}[style.position]
+    common: dict[str, Any] = {
+        "fontfile": str(font_path),
+        "expansion": "none",
+        "fontsize": size,
+        "borderw": round(style.outline * s.width / 1080),
+        "bordercolor": f"0x{style.outline_colour[1:]}",
+    }
+    stem = safe_file_stem(index)
+
+    def draw(stream: Any, name: str, text: str, x: int, y: int, colour: str, start: float, end: float) -> Any:
+        text_file = folder / f"{stem}-{name}.txt"
+        text_file.write_text(text, encoding="utf-8")
+        extra = {"box": 1, "boxcolor": "0x000000@0.55", "boxborderw": size // 3} if style.box and name[0] == "l" else {}
+        return stream.filter(
+            "drawtext",
+            textfile=str(text_file),
+            fontcolor=f"0x{colour[1:]}",
+            x=x,
+            y=y,
+            enable=between(start, end),
+            **common,
+            **extra,
+        )
+
+    placed = []
+    for number, line in enumerate(lines):
+        x, y = max(0, round((s.width - font.getlength(line)) / 2)), round(top + number * step)
+        stream = draw(stream, f"l{number}", line, x, y, style.colour, cap.start_s, cap.end_s)
+        placed += [(position, line.split(), x, y) for position in range(len(line.split()))]
+    times = word_times(cap, [words[position] for position, words, _, _ in placed])
+    for g, (position, words, x, y) in enumerate(placed):
+        start, end = times[g], times[g + 1]
+        said = " ".join(words[: position + 1])
+        stream = draw(stream, f"w{g}a", said, x, y, style.highlight_colour, start, end)
+        if position:
+            stream = draw(stream, f"w{g}b", " ".join(words[:position]), x, y, style.colour, start, end)
+    return stream
+
+
 def _captioned(picture: Any, doc: EditDoc, s: RenderSettings, folder: Path) -> Any:
     total = total_s(doc)
     for index, cap in enumerate(doc.captions):
         if cap.start_s < total:
-            picture = _caption(picture, doc, index, cap, s, folder)
+            if doc.caption_style.animation == "word highlight":
+                picture = _highlighted(picture, doc, index, cap, s, folder)
+            else:
+                picture = _caption(picture, doc, index, cap, s, folder)
     return picture
 
 
@@ -220,6 +297,23 @@ def _track_bus(track: AudioTrack, sources: list[Any], total: float) -> Any:
     if track.fade_out_s > 0:
         bus = bus.filter("afade", t="out", st=f"{max(0.0, total - track.fade_out_s):.3f}", d=f"{track.fade_out_s:.3f}")
     return bus
+
+
+def _sfx_bus(items: list[SfxItem], sources: list[Any], total: float) -> Any:
+    """Each sound effect at its own volume and fades, delayed to its place, mixed (never ducked)."""
+    placed = []
+    for item, source in zip(items, sources, strict=True):
+        sound = _audio_in(source).filter("volume", volume=f"{item.volume:.3f}")
+        if item.fade_in_s > 0:
+            sound = sound.filter("afade", t="in", st=0, d=f"{item.fade_in_s:.3f}")
+        if item.fade_out_s > 0:
+            at = max(0.0, item.length_s - item.fade_out_s)
+            sound = sound.filter("afade", t="out", st=f"{at:.3f}", d=f"{item.fade_out_s:.3f}")
+        placed.append(sound.filter("adelay", delays=str(round(item.start_s * 1000)), all=1))
+    bus = placed[0]
+    if len(placed) > 1:
+        bus = ffmpeg.filter(placed, "amix", inputs=len(placed), normalize=0, duration="longest")
+    return bus.filter("apad", whole_dur=f"{total:.3f}").filter("atrim", start=0, end=f"{total:.3f}")
 
 
 def _silence(folder: Path) -> Path:
@@ -248,6 +342,11 @@ def _sound(opener: _Inputs, doc: EditDoc, sources: dict[str, Path], folder: Path
         voice = split[0]
         music = ffmpeg.filter([music, split[1]], "sidechaincompress", **DUCK)
     buses += [bus for bus in (voice, music) if bus is not None]
+    effects = [item for item in doc.sfx if item.start_s < total]
+    if effects:
+        buses.append(
+            _sfx_bus(effects, [opener.open(sources[i.source_key], i.in_s, i.length_s) for i in effects], total)
+        )
     mixed = buses[0]
     if len(buses) > 1:
         mixed = ffmpeg.filter(buses, "amix", inputs=len(buses), normalize=0, duration="first")
