@@ -13,14 +13,19 @@ of a file name. The mix starts from a short silent WAV of our own padded to the 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import math
+import os
 import subprocess
 import tempfile
 import textwrap
 import threading
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,7 @@ from core.domain.edit import (
     TRANSITIONS,
     AudioTrack,
     CaptionItem,
+    Crop,
     EditDoc,
     SfxItem,
     VideoClip,
@@ -55,6 +61,10 @@ _QUALITY = {
     "high": ("medium", 18, 28, 2, 192),
 }
 PROXY_SHORT_SIDE = 360
+FRAME_SHORT_SIDE = 540
+SEGMENT_VERSION = 1  # bump when the segment chain changes: old segments are then never reused
+SEGMENT_CRF = 20  # a proxy's intermediate: close to clean, encoded again by the join
+SEGMENTS_KEPT = 400
 DUCK = {"threshold": 0.03, "ratio": 8, "attack": 20, "release": 350}  # sidechaincompress
 
 Progress = Callable[[float], None]
@@ -94,6 +104,14 @@ def export_settings(resolution: str, container: str, quality: str, aspect: str) 
     return RenderSettings(width, height, container, quality)
 
 
+def frame_settings(aspect: str) -> RenderSettings:
+    """The still at the playhead: sharper than the proxy, at the proxy's frame rate."""
+    short, long_side = FRAME_SHORT_SIDE, FRAME_SHORT_SIDE * 16 // 9 // 2 * 2
+    sizes = {"9:16": (short, long_side), "1:1": (short, short), "16:9": (long_side, short)}
+    width, height = sizes.get(aspect, sizes["9:16"])
+    return RenderSettings(width, height, "mp4", "draft", fps=24, proxy=True)
+
+
 def proxy_settings(aspect: str) -> RenderSettings:
     short, long_side = PROXY_SHORT_SIDE, PROXY_SHORT_SIDE * 16 // 9 // 2 * 2
     sizes = {"9:16": (short, long_side), "1:1": (short, short), "16:9": (long_side, short)}
@@ -110,12 +128,14 @@ class _Inputs:
     stream feeds two chains. A queue size that differs per input (a harmless demuxer option)
     keeps them apart, so each use decodes its own part of the file instead of buffering frames."""
 
-    def __init__(self, toolkit: FfmpegToolkit) -> None:
-        self.toolkit, self.count = toolkit, 0
+    def __init__(self, toolkit: FfmpegToolkit, *, fast_decode: bool = False) -> None:
+        self.toolkit, self.count, self.fast_decode = toolkit, 0, fast_decode
 
     def open(self, path: Path, in_s: float | None = None, length_s: float | None = None) -> Any:
         self.count += 1
         options: dict[str, Any] = {"thread_queue_size": 8 + self.count}
+        if self.fast_decode:  # proxy only: H.264 without its deblocking filter decodes much faster
+            options |= {"skip_loop_filter": "all", "flags2": "+fast"}
         if in_s is not None and length_s is not None:
             options |= {"ss": f"{in_s:.3f}", "t": f"{length_s:.3f}"}
         return self.toolkit.source(path, **options)
@@ -391,6 +411,66 @@ def build_command(
     return graph_args(build_graph(toolkit, doc, sources, s, folder, out))
 
 
+# --------------------------------------------------------------------------- the frame at the playhead
+
+
+def frame_window(doc: EditDoc, at_s: float, fps: int) -> tuple[EditDoc, float]:
+    """The few clips the picture at `at_s` is made of, cut around it, with the captions showing
+    then moved to the window's time, and where in the window the frame is: the clip under the
+    playhead starting at it, or (inside a transition) both clips from the transition's start."""
+    total = total_s(doc)
+    at = min(max(0.0, float(at_s)), max(0.0, total - 1.0 / fps))
+    starts = clip_starts(doc)
+    k = max(i for i, start in enumerate(starts) if start <= at + 1e-9)
+    clip = doc.clips[k]
+    # The clip's frames show from its start, one per 1/fps: the frame on screen at `at` is the last
+    # one that started by then.
+    shown = math.floor((at - starts[k]) * fps + 1e-6) / fps
+    if k and TRANSITIONS[clip.transition] and at < starts[k] + clip.transition_s:
+        before = doc.clips[k - 1]
+        head = replace(before, in_s=before.out_s - clip.transition_s, transition="cut", transition_s=0.0)
+        tail = replace(clip, out_s=min(clip.out_s, clip.in_s + clip.transition_s + 0.2))
+        clips, shift, local = (head, tail), starts[k], shown
+    else:
+        into = min(clip.in_s + shown, clip.out_s - 1.0 / fps)
+        single = replace(clip, in_s=into, out_s=min(clip.out_s, into + 0.5), transition="cut", transition_s=0.0)
+        clips, shift, local = (single,), at, 0.0
+    showing = tuple(
+        replace(c, start_s=c.start_s - shift, end_s=c.end_s - shift) for c in doc.captions if c.start_s <= at < c.end_s
+    )
+    window = replace(doc, clips=clips, captions=showing, voice=AudioTrack(), music=AudioTrack(), sfx=())
+    return window, local
+
+
+# --------------------------------------------------------------------------- proxy segments
+
+
+def segment_fingerprint(clip: VideoClip, source: Path, s: RenderSettings) -> str:
+    """What a clip's proxy segment depends on: its source file, its cut, its crop and the size."""
+    stat = Path(source).stat()
+    facts = [SEGMENT_VERSION, clip.source_key, stat.st_size, stat.st_mtime_ns, clip.in_s, clip.out_s]
+    facts += [clip.crop.left, clip.crop.right, clip.crop.top, clip.crop.bottom, s.width, s.height, s.fps]
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:32]
+
+
+def _segment_doc(doc: EditDoc, keys: list[str], lengths: list[float]) -> EditDoc:
+    """The edit with each clip replaced by its segment (already cut, cropped and scaled)."""
+    clips = tuple(
+        replace(c, source_key=key, source_s=length, in_s=0.0, out_s=length, crop=Crop())
+        for c, key, length in zip(doc.clips, keys, lengths, strict=True)
+    )
+    return replace(doc, clips=clips)
+
+
+def prune_segments(folder: Path, keep: int = SEGMENTS_KEPT) -> None:
+    """Only the most recently used segments stay (each is a few hundred kB)."""
+    if not folder.is_dir():
+        return
+    files = sorted(folder.glob("*.mp4"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
+
+
 def _starts_ok(doc: EditDoc) -> None:
     if any(start < -1e-6 for start in clip_starts(doc)):
         raise ValidationError("A transition is longer than the clip before it.")
@@ -417,6 +497,66 @@ class EditRenderer:
             self._run(["-progress", "pipe:1", "-nostats", *args], total_s(doc), on_progress)
             result = self.toolkit.video_file(tmp)
         return VideoFile(dest, result.duration_s, result.width, result.height, settings.content_type)
+
+    def frame(self, doc: EditDoc, sources: dict[str, Path], at_s: float, dest: Path, settings: RenderSettings) -> Path:
+        """The one picture of the edit at `at_s` (JPEG): only the clips showing then are read, each
+        input seeked to its place (an accurate seek: FFmpeg decodes from the keyframe before)."""
+        _starts_ok(doc)
+        window, local = frame_window(doc, at_s, settings.fps)
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest.parent) as work, atomic_output(dest) as tmp:
+            picture = _captioned(
+                _picture(_Inputs(self.toolkit), window, sources, settings), window, settings, Path(work)
+            )
+            if local > 0:
+                picture = picture.filter("trim", start=f"{local - 0.5 / settings.fps:.4f}")
+            still = {"c:v": "mjpeg", "q:v": 3, "pix_fmt": "yuvj420p", "frames:v": 1, "update": 1}
+            graph = ffmpeg.output(picture, file_url(tmp), format="image2", **still, **BITEXACT_OPTIONS)
+            self.toolkit.run_graph(graph, what="edit frame")
+        return dest
+
+    def render_proxy(
+        self, doc: EditDoc, sources: dict[str, Path], dest: Path, settings: RenderSettings, segments: Path
+    ) -> VideoFile:
+        """The preview in two stages: each clip cut, cropped and scaled to the proxy size once and
+        kept under `segments` by a fingerprint of its inputs, then the segments joined with the
+        transitions, the captions and the mix. A changed caption re-runs only the join; a changed
+        trim re-renders that clip's segment alone. (Exports never use segments: one encode.)"""
+        _starts_ok(doc)
+        segments.mkdir(parents=True, exist_ok=True)
+        keys, lengths, todo = [], [], {}
+        for clip in doc.clips:
+            key = "segment:" + segment_fingerprint(clip, sources[clip.source_key], settings)
+            path = segments / f"{key[8:]}.mp4"
+            keys.append(key)
+            lengths.append(clip.length_s)
+            if not path.exists():
+                todo[key] = (clip, path)
+        workers = max(1, min(len(todo), self.toolkit.threads))
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # one FFmpeg per core: decoding is the cost
+            done = [
+                pool.submit(self._segment, clip, sources[clip.source_key], path, settings)
+                for clip, path in todo.values()
+            ]
+            for future in done:
+                future.result()
+        joined_sources = {**sources, **{key: segments / f"{key[8:]}.mp4" for key in keys}}
+        joined = self.render(_segment_doc(doc, keys, lengths), joined_sources, dest, settings)
+        for key in keys:
+            os.utime(joined_sources[key])  # recently used: kept by `prune_segments`
+        return joined
+
+    def _segment(self, clip: VideoClip, source: Path, dest: Path, s: RenderSettings) -> None:
+        single = replace(clip, transition="cut", transition_s=0.0)
+        opener = _Inputs(self.toolkit, fast_decode=True)
+        picture = _clip_stream(single, opener.open(source, clip.in_s, clip.length_s), s)
+        options = {"c:v": "libx264", "preset": "ultrafast", "crf": SEGMENT_CRF, "pix_fmt": "yuv420p", "threads": 1}
+        with atomic_output(dest) as tmp:
+            graph = ffmpeg.output(
+                picture, file_url(tmp), format="mp4", t=f"{clip.length_s:.3f}", **options, **BITEXACT_OPTIONS
+            )
+            self.toolkit.run_graph(graph, what="proxy segment")
 
     def _run(self, args: list[str], total: float, on_progress: Progress | None) -> None:
         """Like FfmpegToolkit.run, reading FFmpeg's progress lines as it encodes."""
