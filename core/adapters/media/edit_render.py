@@ -423,18 +423,28 @@ def frame_window(doc: EditDoc, at_s: float, fps: int) -> tuple[EditDoc, float]:
     starts = clip_starts(doc)
     k = max(i for i, start in enumerate(starts) if start <= at + 1e-9)
     clip = doc.clips[k]
-    # The clip's frames show from its start, one per 1/fps: the frame on screen at `at` is the last
-    # one that started by then.
-    shown = math.floor((at - starts[k]) * fps + 1e-6) / fps
+    # A clip's frames show from its start, one per 1/fps: the frame on screen at `at` is the last
+    # one that started by then. Seeks are written to the millisecond, so each starts half a
+    # millisecond early and lands on the frame meant, not the next.
+    early = 0.0005
     if k and TRANSITIONS[clip.transition] and at < starts[k] + clip.transition_s:
         before = doc.clips[k - 1]
-        head = replace(before, in_s=before.out_s - clip.transition_s, transition="cut", transition_s=0.0)
+        # From the frame of the clip before that precedes the first blended one: xfade then blends
+        # the same frames at the same progress as in the whole render.
+        blend_from = before.length_s - clip.transition_s
+        j = max(0, math.ceil(blend_from * fps - 1e-6) - 1)
+        head_in = max(0.0, before.in_s + j / fps - early)
+        head = replace(before, in_s=head_in, out_s=before.out_s - early, transition="cut", transition_s=0.0)
         tail = replace(clip, out_s=min(clip.out_s, clip.in_s + clip.transition_s + 0.2))
-        clips, shift, local = (head, tail), starts[k], shown
+        shift = starts[k - 1] + j / fps
+        clips, local = (head, tail), math.floor((at - shift) * fps + 1e-6) / fps
     else:
-        into = min(clip.in_s + shown, clip.out_s - 1.0 / fps)
-        single = replace(clip, in_s=into, out_s=min(clip.out_s, into + 0.5), transition="cut", transition_s=0.0)
-        clips, shift, local = (single,), at, 0.0
+        shown = math.floor((at - starts[k]) * fps + 1e-6) / fps
+        into = min(clip.in_s + shown - early, clip.out_s - 1.0 / fps)
+        single = replace(
+            clip, in_s=max(0.0, into), out_s=min(clip.out_s, into + 0.5), transition="cut", transition_s=0.0
+        )
+        clips, shift, local = (single,), starts[k] + shown, 0.0
     showing = tuple(
         replace(c, start_s=c.start_s - shift, end_s=c.end_s - shift) for c in doc.captions if c.start_s <= at < c.end_s
     )
