@@ -45,10 +45,16 @@ def _rows(doc: EditDoc) -> list[dict[str, object]]:
         for item in track.items:
             end = min(item.start_s + item.length_s, total_s(doc)) if name == "Music" else item.start_s + item.length_s
             rows.append({"track": name, "start": item.start_s, "end": end, "label": item.label, "kind": name})
-    for item in doc.sfx:
-        end = min(item.start_s + item.length_s, total_s(doc))
+    for effect in doc.sfx:
+        end = min(effect.start_s + effect.length_s, total_s(doc))
         rows.append(
-            {"track": "Sound effects", "start": item.start_s, "end": end, "label": item.label, "kind": "Sound effects"}
+            {
+                "track": "Sound effects",
+                "start": effect.start_s,
+                "end": end,
+                "label": effect.label,
+                "kind": "Sound effects",
+            }
         )
     for cap in doc.captions:
         rows.append(

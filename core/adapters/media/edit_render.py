@@ -437,7 +437,8 @@ def frame_window(doc: EditDoc, at_s: float, fps: int) -> tuple[EditDoc, float]:
         head = replace(before, in_s=head_in, out_s=before.out_s - early, transition="cut", transition_s=0.0)
         tail = replace(clip, out_s=min(clip.out_s, clip.in_s + clip.transition_s + 0.2))
         shift = starts[k - 1] + j / fps
-        clips, local = (head, tail), math.floor((at - shift) * fps + 1e-6) / fps
+        clips: tuple[VideoClip, ...] = (head, tail)
+        local = math.floor((at - shift) * fps + 1e-6) / fps
     else:
         shown = math.floor((at - starts[k]) * fps + 1e-6) / fps
         into = min(clip.in_s + shown - early, clip.out_s - 1.0 / fps)
