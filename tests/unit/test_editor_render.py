@@ -247,3 +247,19 @@ def test_the_frame_service_follows_the_playhead(services: Services, world: World
     for bad in (-1.0, 99.0, float("nan")):
         with pytest.raises(ValidationError, match="playhead"):
             renders.frame_at(view.id, bad, user_id=world.owner, services=services)
+
+
+def test_overlapping_sound_effects_go_on_separate_otio_tracks() -> None:
+    from core.adapters.media.edit_otio import timeline_of
+
+    doc = _doc()
+    for sfx_id, start in (("s1", 1.0), ("s2", 1.5), ("s3", 3.0)):
+        doc = ops.add_sfx(doc, ops.SfxItem(sfx_id, "tone", 1.0, start, 0.0, 1.0, sfx_id))
+    media = {key: f"media/{key}.mp4" for key in ops.source_keys(doc)}
+    timeline = timeline_of(doc, media, "Edit")  # kept alive: its tracks belong to it
+    tracks = {t.name: t for t in timeline.tracks}
+    assert [c.name for c in tracks["Sound effects 1"].find_clips()] == ["s1", "s3"]
+    assert [c.name for c in tracks["Sound effects 2"].find_clips()] == ["s2"]
+    lane = tracks["Sound effects 1"]
+    placed = lane.range_of_child(list(lane.find_clips())[1]).start_time.to_seconds()  # after its gap
+    assert placed == pytest.approx(3.0, abs=1 / 30)
