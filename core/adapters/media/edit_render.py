@@ -473,12 +473,17 @@ def _segment_doc(doc: EditDoc, keys: list[str], lengths: list[float]) -> EditDoc
     return replace(doc, clips=clips)
 
 
-def prune_segments(folder: Path, keep: int = SEGMENTS_KEPT) -> None:
-    """Only the most recently used segments stay (each is a few hundred kB)."""
+def prune_segments(folder: Path, keep: int = SEGMENTS_KEPT, pattern: str = "*.mp4") -> None:
+    """Only the most recently used files stay (a segment is a few hundred kB, a frame tens)."""
     if not folder.is_dir():
         return
-    files = sorted(folder.glob("*.mp4"), key=lambda f: f.stat().st_mtime, reverse=True)
-    for old in files[keep:]:
+    files = []
+    for path in folder.glob(pattern):
+        try:
+            files.append((path.stat().st_mtime, path))
+        except FileNotFoundError:  # pruned by another render meanwhile
+            continue
+    for _, old in sorted(files, reverse=True)[keep:]:
         old.unlink(missing_ok=True)
 
 

@@ -115,6 +115,7 @@ def frame_at(edit_id: str, at_s: float, *, user_id: str, services: Services) -> 
     dest = scratch(services) / "frames" / f"{_digest(doc)}-{index:05d}.jpg"
     if not dest.exists():
         _renderer(services).frame(doc, fetch_sources(doc, services), index / settings.fps, dest, settings)
+        prune_segments(dest.parent, pattern="*.jpg")
     return dest
 
 
