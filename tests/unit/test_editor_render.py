@@ -17,6 +17,7 @@ from PIL import Image
 
 from core.adapters.media.edit_render import (
     EditRenderer,
+    WordClock,
     build_command,
     frame_settings,
     frame_window,
@@ -87,6 +88,32 @@ def test_word_times_share_the_span() -> None:
     times = word_times(cap, cap.text.split())
     assert times[0] == 1.0 and times[-1] == 3.0 and times == sorted(times) and len(times) == 4
     assert times[2] - times[1] > times[1] - times[0]  # "longer" takes longer than "a"
+
+
+def _late_voice(dest: Path) -> Path:
+    """Two seconds: one of silence, then one of speech (a tone)."""
+    graph = "sine=f=300:d=1,adelay=1000:all=1,apad=whole_dur=2"
+    subprocess.run(
+        [FFMPEG, "-loglevel", "error", "-y", "-f", "lavfi", "-i", graph, "-ar", "44100", str(dest)], check=True
+    )
+    return dest
+
+
+def test_the_highlight_follows_the_voice(media: dict[str, Path], tmp_path: Path) -> None:
+    sources = {**media, "late": _late_voice(tmp_path / "late.wav")}
+    voice = ops.AudioTrack((ops.AudioItem("v", "late", 2.0, 0.2, 0.0, 2.0, "Line"),))  # speech from 1.2 s
+    style = ops.CaptionStyle(animation="word highlight")
+    doc = _doc(voice=voice, caption_style=style, clips=(ops.VideoClip("c1", "black", 3.0, 0.0, 3.0),))
+    cap = doc.captions[0]
+    times = WordClock(doc, sources).times(cap, cap.text.split())
+    assert times[0] == pytest.approx(1.2, abs=0.05) and times[-1] == cap.end_s and times == sorted(times)
+    assert all(1.15 <= t <= 2.2 for t in times)  # the words share the speech, not the silence before it
+    renderer, settings = EditRenderer(FfmpegToolkit()), frame_settings("9:16")
+    before = _frame(renderer.frame(doc, sources, 0.7, tmp_path / "before.jpg", settings))
+    during = _frame(renderer.frame(doc, sources, 1.9, tmp_path / "during.jpg", settings))
+    assert _highlight_x(during) > 0
+    with pytest.raises(AssertionError, match="no highlighted word"):
+        _highlight_x(before)  # the caption shows, no word lit yet: the voice has not started
 
 
 def _highlight_x(frame: np.ndarray) -> float:

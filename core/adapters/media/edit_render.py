@@ -7,12 +7,14 @@ output and cropped to it; clips join by `concat` (cuts) or `xfade` (transitions)
 are delayed to their places and mixed, the music bed is trimmed, faded and (when ducking is on)
 compressed under the voice by `sidechaincompress`. Captions are `drawtext` filters reading
 generated text files with `expansion=none`: no user text is ever part of the filter graph or
-of a file name. The mix starts from a short silent WAV of our own padded to the edit's length
+of a file name. The word-by-word highlight redraws the spoken word in the highlight colour,
+the words timed over the speech of the voice lines under the caption (`WordClock`). The mix starts from a short silent WAV of our own padded to the edit's length
 (no `lavfi` input). Progress comes from `-progress pipe:1`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -30,11 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg
+import numpy as np
 from PIL import ImageFont
 
 from core.adapters.media.captions import FONT, _cjk_font, between, font_for, safe_file_stem
 from core.adapters.media.ffmpeg import BITEXACT_OPTIONS, FASTSTART_OPTIONS, FfmpegToolkit, file_url, graph_args
 from core.adapters.media.files import atomic_output
+from core.adapters.media.probe import decode_audio_mono
+from core.adapters.media.voice_timing import ENVELOPE_RATE, FRAME_S, envelope_db, voiced
 from core.domain.edit import (
     TRANSITIONS,
     AudioTrack,
@@ -47,7 +52,7 @@ from core.domain.edit import (
     total_s,
 )
 from core.domain.media import VideoFile
-from core.errors import ProviderTimeout, ValidationError
+from core.errors import MediaRejected, ProviderTimeout, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +239,53 @@ def word_times(cap: CaptionItem, words: list[str]) -> list[float]:
     return [*out, cap.end_s]
 
 
-def _highlighted(stream: Any, doc: EditDoc, index: int, cap: CaptionItem, s: RenderSettings, folder: Path) -> Any:
+@functools.lru_cache(maxsize=256)
+def _voiced_frames(path: str, size: int, mtime_ns: int) -> np.ndarray:
+    """Which 10 ms frames of a voice file are speech (the studio's voice timing), per file version."""
+    samples = decode_audio_mono(Path(path), rate=ENVELOPE_RATE)
+    return voiced(envelope_db(samples, ENVELOPE_RATE))
+
+
+class WordClock:
+    """When each word of a caption is said. The words share the voiced part of the caption's
+    span (where a voice line is speech, 10 ms steps, from the lines placed on the timeline), each
+    by its length, so a pause in the voice holds the highlight and the first word lights when the
+    speech starts; with no speech under the caption, the whole span is shared out instead.
+
+    Built from the whole edit, so a window of it (the frame at the playhead) times its captions
+    (matched by id, moved by the window's shift) exactly as the whole render does."""
+
+    def __init__(self, doc: EditDoc, sources: dict[str, Path]) -> None:
+        self.starts = {c.id: c.start_s for c in doc.captions}
+        self.mask = np.zeros(int(math.ceil(total_s(doc) / FRAME_S)) + 1, bool)
+        for item in doc.voice.items:
+            path = sources.get(item.source_key)
+            if path is None:
+                continue
+            stat = Path(path).stat()
+            try:
+                frames = _voiced_frames(str(path), stat.st_size, stat.st_mtime_ns)
+            except MediaRejected:
+                continue
+            played = frames[round(item.in_s / FRAME_S) : round(item.out_s / FRAME_S)]
+            at = round(item.start_s / FRAME_S)
+            room = max(0, min(len(played), len(self.mask) - at))
+            self.mask[at : at + room] |= played[:room]
+
+    def times(self, cap: CaptionItem, words: list[str]) -> list[float]:
+        shift = self.starts.get(cap.id, cap.start_s) - cap.start_s
+        first, last = round((cap.start_s + shift) / FRAME_S), round((cap.end_s + shift) / FRAME_S)
+        on = np.flatnonzero(self.mask[max(0, first) : max(0, last)]) + max(0, first)
+        if on.size < 5 * len(words):  # under 50 ms of speech a word: not this caption's voice
+            return word_times(cap, words)
+        weights = np.cumsum([0] + [len(word) + 1 for word in words[:-1]]) / sum(len(w) + 1 for w in words)
+        said = [float(on[min(on.size - 1, int(f * on.size))]) * FRAME_S - shift for f in weights]
+        return [*(max(cap.start_s, t) for t in said), cap.end_s]
+
+
+def _highlighted(
+    stream: Any, doc: EditDoc, index: int, cap: CaptionItem, s: RenderSettings, folder: Path, clock: WordClock | None
+) -> Any:
     """Word by word: each line drawn in the caption colour at a position computed here (Pillow
     measures it with the same font), then, while a word is spoken, the line up to that word in
     the highlight colour and the line up to the word before in the caption colour again, both
@@ -277,7 +328,8 @@ def _highlighted(stream: Any, doc: EditDoc, index: int, cap: CaptionItem, s: Ren
         x, y = max(0, round((s.width - font.getlength(line)) / 2)), round(top + number * step)
         stream = draw(stream, f"l{number}", line, x, y, style.colour, cap.start_s, cap.end_s)
         placed += [(position, line.split(), x, y) for position in range(len(line.split()))]
-    times = word_times(cap, [words[position] for position, words, _, _ in placed])
+    spoken = [words[position] for position, words, _, _ in placed]
+    times = clock.times(cap, spoken) if clock is not None else word_times(cap, spoken)
     for g, (position, words, x, y) in enumerate(placed):
         start, end = times[g], times[g + 1]
         said = " ".join(words[: position + 1])
@@ -287,12 +339,12 @@ def _highlighted(stream: Any, doc: EditDoc, index: int, cap: CaptionItem, s: Ren
     return stream
 
 
-def _captioned(picture: Any, doc: EditDoc, s: RenderSettings, folder: Path) -> Any:
+def _captioned(picture: Any, doc: EditDoc, s: RenderSettings, folder: Path, clock: WordClock | None = None) -> Any:
     total = total_s(doc)
     for index, cap in enumerate(doc.captions):
         if cap.start_s < total:
             if doc.caption_style.animation == "word highlight":
-                picture = _highlighted(picture, doc, index, cap, s, folder)
+                picture = _highlighted(picture, doc, index, cap, s, folder, clock)
             else:
                 picture = _caption(picture, doc, index, cap, s, folder)
     return picture
@@ -398,7 +450,8 @@ def build_graph(
     """The whole render as one ffmpeg-python output graph. `sources`: storage key -> local file;
     `folder` receives the generated caption text files and the silence the mix starts from."""
     opener = _Inputs(toolkit)
-    picture = _captioned(_picture(opener, doc, sources, s), doc, s, folder)
+    clock = WordClock(doc, sources) if doc.caption_style.animation == "word highlight" else None
+    picture = _captioned(_picture(opener, doc, sources, s), doc, s, folder, clock)
     sound = _sound(opener, doc, sources, folder)
     options = {**_encoder_options(s, toolkit.threads), "t": f"{total_s(doc):.3f}", **BITEXACT_OPTIONS}
     return ffmpeg.output(picture, sound, file_url(out), **options)
@@ -522,9 +575,9 @@ class EditRenderer:
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest.parent) as work, atomic_output(dest) as tmp:
-            picture = _captioned(
-                _picture(_Inputs(self.toolkit), window, sources, settings), window, settings, Path(work)
-            )
+            clock = WordClock(doc, sources) if doc.caption_style.animation == "word highlight" else None
+            picture = _picture(_Inputs(self.toolkit), window, sources, settings)
+            picture = _captioned(picture, window, settings, Path(work), clock)
             if local > 0:
                 picture = picture.filter("trim", start=f"{local - 0.5 / settings.fps:.4f}")
             still = {"c:v": "mjpeg", "q:v": 3, "pix_fmt": "yuvj420p", "frames:v": 1, "update": 1}
