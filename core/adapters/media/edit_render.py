@@ -8,8 +8,13 @@ are delayed to their places and mixed, the music bed is trimmed, faded and (when
 compressed under the voice by `sidechaincompress`. Captions are `drawtext` filters reading
 generated text files with `expansion=none`: no user text is ever part of the filter graph or
 of a file name. The word-by-word highlight redraws the spoken word in the highlight colour,
-the words timed over the speech of the voice lines under the caption (`WordClock`). The mix starts from a short silent WAV of our own padded to the edit's length
-(no `lavfi` input). Progress comes from `-progress pipe:1`.
+the words timed over the speech of the voice lines under the caption (`WordClock`). The mix
+starts from a short silent WAV of our own padded to the edit's length (no `lavfi` input).
+Progress comes from `-progress pipe:1`.
+
+Exports are that one run. The preview proxy is made in two stages (`render_proxy`: per-clip
+segments cached by fingerprint, then the join), and the frame at the playhead reads only the
+clips showing then (`frame`).
 """
 
 from __future__ import annotations
