@@ -30,7 +30,7 @@ from core.domain import edit as ops
 from core.errors import ValidationError
 from core.ports_services import Services
 from core.services.editor import edits, renders
-from tests.editor_support import FFMPEG, World, finished_ad, make_clip, make_tone
+from tests.editor_support import FFMPEG, World, add_member, finished_ad, make_clip, make_tone
 
 HOSTILE = "Hi'; drawtext=text=%{pts}: [x],ok\\ $(rm -rf /)"
 
@@ -290,3 +290,31 @@ def test_overlapping_sound_effects_go_on_separate_otio_tracks() -> None:
     lane = tracks["Sound effects 1"]
     placed = lane.range_of_child(list(lane.find_clips())[1]).start_time.to_seconds()  # after its gap
     assert placed == pytest.approx(3.0, abs=1 / 30)
+
+
+def test_an_export_mixes_the_sound_effects(services: Services, world: World, tmp_path: Path) -> None:
+    view = _open(services, world)
+    viewer = add_member(services, world.project_id, "viewer@example.com", "viewer")
+    ding = make_tone(tmp_path / "ding.wav", 0.5, 1200).read_bytes()
+    with pytest.raises(ValidationError, match="viewer"):
+        renders.sfx_upload(view.id, ding, at_s=1.0, user_id=viewer, services=services)
+    item = renders.sfx_upload(view.id, ding, at_s=4.6, user_id=world.owner, services=services)
+    view = edits.change(
+        view.id,
+        "sfx",
+        lambda d: ops.add_sfx(d, item),
+        base_version=view.version,
+        user_id=world.owner,
+        services=services,
+    )
+    export_id = renders.start_export(
+        view.id, resolution="720p", container="mp4", quality="draft", user_id=world.owner, services=services
+    )
+    services.queue.drain()  # type: ignore[attr-defined]
+    data, _ = renders.export_file(export_id, user_id=world.owner, services=services)
+    out = tmp_path / "export.mp4"
+    out.write_bytes(data)
+    samples = decode_audio_mono(out, rate=8000)
+    spectrum = np.abs(np.fft.rfft(samples[int(4.7 * 8000) : int(5.0 * 8000)]))
+    frequencies = np.fft.rfftfreq(int(0.3 * 8000), 1 / 8000)
+    assert abs(frequencies[int(np.argmax(spectrum))] - 1200) < 30  # the effect's tone, at its place
