@@ -72,7 +72,7 @@ _QUALITY = {
 }
 PROXY_SHORT_SIDE = 360
 FRAME_SHORT_SIDE = 540
-SEGMENT_VERSION = 1  # bump when the segment chain changes: old segments are then never reused
+SEGMENT_VERSION = 2  # bump when the segment chain changes: old segments are then never reused
 SEGMENT_CRF = 20  # a proxy's intermediate: close to clean, encoded again by the join
 SEGMENTS_KEPT = 400
 DUCK = {"threshold": 0.03, "ratio": 8, "attack": 20, "release": 350}  # sidechaincompress
@@ -151,16 +151,18 @@ class _Inputs:
         return self.toolkit.source(path, **options)
 
 
-def _clip_stream(clip: VideoClip, source: Any, s: RenderSettings) -> Any:
-    """One clip's picture: cropped by its percentages, scaled to cover the output, at its rate, from zero."""
+def _clip_stream(clip: VideoClip, source: Any, s: RenderSettings, scaler: str | None = None) -> Any:
+    """One clip's picture: cropped by its percentages, scaled to cover the output, at its rate, from zero.
+    `scaler`: the scale filter's algorithm (FFmpeg's default, bicubic, unless named)."""
     c = clip.crop
+    scaling = {"flags": scaler} if scaler else {}
     keep_w, keep_h = (100 - c.left - c.right) / 100, (100 - c.top - c.bottom) / 100
     return (
         source["v:0"]
         .filter(
             "crop", w=f"iw*{keep_w:.4f}", h=f"ih*{keep_h:.4f}", x=f"iw*{c.left / 100:.4f}", y=f"ih*{c.top / 100:.4f}"
         )
-        .filter("scale", w=s.width, h=s.height, force_original_aspect_ratio="increase")
+        .filter("scale", w=s.width, h=s.height, force_original_aspect_ratio="increase", **scaling)
         .filter("crop", w=s.width, h=s.height)
         .filter("setsar", "1")
         .filter("fps", fps=s.fps)
@@ -624,7 +626,8 @@ class EditRenderer:
     def _segment(self, clip: VideoClip, source: Path, dest: Path, s: RenderSettings) -> None:
         single = replace(clip, transition="cut", transition_s=0.0)
         opener = _Inputs(self.toolkit, fast_decode=True)
-        picture = _clip_stream(single, opener.open(source, clip.in_s, clip.length_s), s)
+        # Area averaging: a clean downscale to the proxy size for about a quarter less CPU than bicubic.
+        picture = _clip_stream(single, opener.open(source, clip.in_s, clip.length_s), s, scaler="area")
         options = {"c:v": "libx264", "preset": "ultrafast", "crf": SEGMENT_CRF, "pix_fmt": "yuv420p", "threads": 1}
         with atomic_output(dest) as tmp:
             graph = ffmpeg.output(
