@@ -101,6 +101,12 @@ with preview:
             )
         except StudioError as error:
             show_error(error)
+    try:
+        frame = renders.frame_at(view.id, playhead, user_id=user_id, services=services)
+    except StudioError as error:
+        show_error(error)
+    else:  # the exact frame of this version at the playhead, redrawn whenever the playhead moves
+        st.image(frame.read_bytes(), caption=f"Frame at {playhead:.2f} s", width="stretch")
     shown = st.session_state.get("ed_proxy")
     if shown and shown[0] == view.id and shown[1] == view.version:
         st.video(shown[2], start_time=int(playhead))
@@ -130,6 +136,7 @@ with properties:
         with tabs[3]:
             voice_panel.say_again_form(view, user_id=user_id, services=services)
             panels.audio_panel(view, user_id=user_id, services=services)
+            panels.sfx_panel(view, playhead, user_id=user_id, services=services)
     with tabs[4]:
         export_form(view, user_id=user_id, services=services)
         exports_list(view, user_id=user_id, services=services)

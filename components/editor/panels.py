@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 import streamlit as st
 
@@ -251,10 +252,14 @@ def _style_form(view: edits.EditView, *, user_id: str, services: Services) -> No
             "Animation", ops.ANIMATIONS, index=ops.ANIMATIONS.index(style.animation), key=k(view, "ed_anim")
         )
         box = st.checkbox("Background box", style.box, key=k(view, "ed_box"))
+        highlight = st.color_picker(
+            "Spoken word colour (word highlight)", style.highlight_colour, key=k(view, "ed_highlight")
+        )
         if st.form_submit_button("Apply style", icon=":material/format_paint:"):
             new = ops.CaptionStyle(
                 font, int(size), colour.upper(), int(outline), outline_colour.upper(), box, position, animation
             )
+            new = replace(new, highlight_colour=highlight.upper())
             apply(view, "Caption style", lambda d: ops.set_caption_style(d, new), user_id=user_id, services=services)
 
 
@@ -330,3 +335,63 @@ def _music_source(view: edits.EditView, *, user_id: str, services: Services) -> 
                 renders.discard_upload(item, services)  # reached only when the change was refused
     if view.document.music.items and st.button("Remove the music", key="ed_music_off", icon=":material/music_off:"):
         apply(view, "Remove music", lambda d: ops.set_music(d, None), user_id=user_id, services=services)
+
+
+def _sfx_label(doc: ops.EditDoc, sfx_id: str) -> str:
+    item = next(i for i in doc.sfx if i.id == sfx_id)
+    return f"{item.start_s:.1f}s {item.label or 'Sound'} ({item.length_s:.1f} s)"
+
+
+def sfx_panel(view: edits.EditView, playhead_s: float, *, user_id: str, services: Services) -> None:
+    """Sound effects: added at the playhead from the audio library or an upload, then moved,
+    given a volume and fades, or removed; each change a version of the edit."""
+    doc = view.document
+    st.markdown(f"**Sound effects** ({len(doc.sfx)}) · new ones start at the playhead ({playhead_s:.1f} s)")
+    choices = renders.music_choices(view.id, user_id=user_id, services=services)
+    if choices:
+        with st.form("ed_sfx_lib"):
+            pick = st.selectbox(
+                "From the audio library", range(len(choices)), format_func=lambda i: choices[i].label, key="ed_sfx_pick"
+            )
+            if st.form_submit_button("Add this sound", icon=":material/library_music:"):
+                item = renders.sfx_from_library(choices[pick], playhead_s)
+                apply(view, "Add a sound effect", lambda d: ops.add_sfx(d, item), user_id=user_id, services=services)
+    with st.form("ed_sfx_upload", clear_on_submit=True):
+        upload = st.file_uploader("Upload a sound effect (MP3 or WAV)", type=["mp3", "wav"], key="ed_sfx_file")
+        if st.form_submit_button("Add the upload", icon=":material/upload:") and upload is not None:
+            try:
+                item = renders.sfx_upload(
+                    view.id, upload.getvalue(), at_s=playhead_s, user_id=user_id, services=services
+                )
+            except StudioError as error:
+                show_error(error)
+            else:
+                apply(view, "Upload a sound effect", lambda d: ops.add_sfx(d, item), user_id=user_id, services=services)
+                renders.discard_upload(item, services)  # reached only when the change was refused
+    if not doc.sfx:
+        return
+    sfx_id = st.selectbox(
+        "Sound effect", [i.id for i in doc.sfx], format_func=lambda i: _sfx_label(doc, i), key="ed_sfx_item"
+    )
+    item = next(i for i in doc.sfx if i.id == sfx_id)
+    with st.form("ed_sfx_edit"):
+        cols = st.columns(4)
+        start = cols[0].number_input(
+            "Starts at (s)", value=float(item.start_s), step=0.1, format="%.2f", key=k(view, "ed_sfx_at", sfx_id)
+        )
+        volume = cols[1].slider("Volume %", 0, 200, round(item.volume * 100), key=k(view, "ed_sfx_vol", sfx_id))
+        fade_in = cols[2].number_input(
+            "Fade in (s)", value=float(item.fade_in_s), step=0.1, key=k(view, "ed_sfx_fi", sfx_id)
+        )
+        fade_out = cols[3].number_input(
+            "Fade out (s)", value=float(item.fade_out_s), step=0.1, key=k(view, "ed_sfx_fo", sfx_id)
+        )
+        if st.form_submit_button("Apply to the sound", icon=":material/tune:"):
+
+            def changed(d: ops.EditDoc) -> ops.EditDoc:
+                moved = ops.move_sfx(d, sfx_id, start) if start != item.start_s else d
+                return ops.set_sfx(moved, sfx_id, volume=volume / 100, fade_in_s=fade_in, fade_out_s=fade_out)
+
+            apply(view, "Sound effect: place, volume and fades", changed, user_id=user_id, services=services)
+    if st.button("Remove the sound", key="ed_sfx_del", icon=":material/delete:"):
+        apply(view, "Remove a sound effect", lambda d: ops.remove_sfx(d, sfx_id), user_id=user_id, services=services)

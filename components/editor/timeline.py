@@ -8,12 +8,13 @@ import pandas as pd
 
 from core.domain.edit import TRANSITIONS, EditDoc, clip_starts, total_s
 
-TRACKS = ["Video", "Voiceover", "Music", "Captions"]
+TRACKS = ["Video", "Voiceover", "Music", "Sound effects", "Captions"]
 COLOURS = {
     "Video": "#4C78A8",
     "Transition": "#F58518",
     "Voiceover": "#54A24B",
     "Music": "#B279A2",
+    "Sound effects": "#EECA3B",
     "Captions": "#E45756",
 }
 
@@ -44,6 +45,17 @@ def _rows(doc: EditDoc) -> list[dict[str, object]]:
         for item in track.items:
             end = min(item.start_s + item.length_s, total_s(doc)) if name == "Music" else item.start_s + item.length_s
             rows.append({"track": name, "start": item.start_s, "end": end, "label": item.label, "kind": name})
+    for effect in doc.sfx:
+        end = min(effect.start_s + effect.length_s, total_s(doc))
+        rows.append(
+            {
+                "track": "Sound effects",
+                "start": effect.start_s,
+                "end": end,
+                "label": effect.label,
+                "kind": "Sound effects",
+            }
+        )
     for cap in doc.captions:
         rows.append(
             {"track": "Captions", "start": cap.start_s, "end": cap.end_s, "label": cap.text[:40], "kind": "Captions"}

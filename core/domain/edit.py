@@ -43,7 +43,8 @@ MIN_CLIP_S = 0.2
 MAX_EDIT_S = 180.0
 FONTS = ("sans bold", "noto sans cjk")
 POSITIONS = ("top", "middle", "bottom")
-ANIMATIONS = ("none", "fade in", "pop")
+ANIMATIONS = ("none", "fade in", "pop", "word highlight")
+MAX_SFX = 40
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -91,6 +92,26 @@ class AudioItem:
 
 
 @dataclass(frozen=True, slots=True)
+class SfxItem:
+    """A sound effect at its place on the timeline, with its own volume and fades."""
+
+    id: str
+    source_key: str
+    source_s: float
+    start_s: float
+    in_s: float = 0.0
+    out_s: float = 0.0
+    label: str = ""
+    volume: float = 1.0
+    fade_in_s: float = 0.0
+    fade_out_s: float = 0.0
+
+    @property
+    def length_s(self) -> float:
+        return self.out_s - self.in_s
+
+
+@dataclass(frozen=True, slots=True)
 class AudioTrack:
     items: tuple[AudioItem, ...] = ()
     volume: float = 1.0
@@ -108,6 +129,7 @@ class CaptionStyle:
     box: bool = False
     position: str = "bottom"
     animation: str = "none"
+    highlight_colour: str = "#FFD400"  # the spoken word, with "word highlight"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +150,7 @@ class EditDoc:
     master_volume: float = 1.0
     ducking: bool = True
     aspect: str = "9:16"
+    sfx: tuple[SfxItem, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,6 +171,7 @@ class EditDoc:
             master_volume=raw.get("master_volume", 1.0),
             ducking=raw.get("ducking", True),
             aspect=raw.get("aspect", "9:16"),
+            sfx=tuple(SfxItem(**i) for i in raw.get("sfx", ())),
         )
 
 
@@ -266,8 +290,28 @@ def _check_captions(doc: EditDoc) -> None:
         raise ValidationError("Pick a caption font, position and animation from the lists.")
     if not 16 <= style.size <= 160 or not 0 <= style.outline <= 12:
         raise ValidationError("Caption size goes from 16 to 160 and the outline from 0 to 12.")
-    if not (_COLOUR.match(style.colour) and _COLOUR.match(style.outline_colour)):
+    if not all(_COLOUR.match(c) for c in (style.colour, style.outline_colour, style.highlight_colour)):
         raise ValidationError("Colours are written like #FFCC00.")
+
+
+def _check_sfx(doc: EditDoc) -> None:
+    if len(doc.sfx) > MAX_SFX:
+        raise ValidationError(f"An edit holds up to {MAX_SFX} sound effects.")
+    for item in doc.sfx:
+        name = f"The sound effect “{item.label or item.id}”"
+        start = _finite(item.start_s, f"{name}'s start")
+        in_s, out_s = _finite(item.in_s, f"{name}'s in point"), _finite(item.out_s, f"{name}'s out point")
+        if start < 0:
+            raise ValidationError(f"{name} cannot start before the timeline ({start:.2f} s).")
+        if in_s < 0 or out_s > item.source_s + 0.01:
+            raise ValidationError(f"{name}: play it between 0 and {item.source_s:.2f} s of the file.")
+        if out_s - in_s < 0.05:
+            raise ValidationError(f"{name} would last {out_s - in_s:.2f} s; it must end after it starts.")
+        if not 0 <= _finite(item.volume, f"{name}'s volume") <= 2:
+            raise ValidationError(f"{name}: the volume goes from 0 to 200 %.")
+        fades = (_finite(item.fade_in_s, f"{name}'s fade"), _finite(item.fade_out_s, f"{name}'s fade"))
+        if min(fades) < 0 or sum(fades) > out_s - in_s + 1e-6:
+            raise ValidationError(f"{name}: its fades (0 s or more) together last at most its length.")
 
 
 def validate(doc: EditDoc) -> EditDoc:
@@ -287,6 +331,7 @@ def validate(doc: EditDoc) -> EditDoc:
     if not 0 <= _finite(doc.master_volume, "The master volume") <= 2:
         raise ValidationError("The master volume goes from 0 to 200 %.")
     _check_captions(doc)
+    _check_sfx(doc)
     return doc
 
 
@@ -493,7 +538,58 @@ def set_captions(doc: EditDoc, captions: list[CaptionItem]) -> EditDoc:
     return _sorted_captions(doc, captions)
 
 
+def _sfx_index(doc: EditDoc, sfx_id: str) -> int:
+    for index, item in enumerate(doc.sfx):
+        if item.id == sfx_id:
+            return index
+    raise ValidationError("That sound effect is no longer in the edit.")
+
+
+def _on_timeline(doc: EditDoc, start_s: float) -> float:
+    """A sound effect's start inside the edit (one placed later would never be heard)."""
+    start, total = _finite(start_s, "The sound effect's start"), total_s(doc)
+    if not 0 <= start < total:
+        raise ValidationError(
+            f"Place the sound effect between 0 and {total:.2f} s (the edit's length); not {start:.2f} s."
+        )
+    return start
+
+
+def _with_sfx(doc: EditDoc, items: list[SfxItem]) -> EditDoc:
+    return validate(replace(doc, sfx=tuple(sorted(items, key=lambda i: (i.start_s, i.id)))))
+
+
+def add_sfx(doc: EditDoc, item: SfxItem) -> EditDoc:
+    """A sound effect at its start, cut to the edit's end (it never runs past the picture)."""
+    start = _on_timeline(doc, item.start_s)
+    room = total_s(doc) - start
+    if item.length_s > room:
+        item = replace(item, out_s=item.in_s + room)
+    return _with_sfx(doc, [*doc.sfx, item])
+
+
+def move_sfx(doc: EditDoc, sfx_id: str, start_s: float) -> EditDoc:
+    items = list(doc.sfx)
+    index = _sfx_index(doc, sfx_id)
+    items[index] = replace(items[index], start_s=_on_timeline(doc, start_s))
+    return _with_sfx(doc, items)
+
+
+def set_sfx(doc: EditDoc, sfx_id: str, *, volume: float, fade_in_s: float, fade_out_s: float) -> EditDoc:
+    items = list(doc.sfx)
+    index = _sfx_index(doc, sfx_id)
+    items[index] = replace(items[index], volume=float(volume), fade_in_s=float(fade_in_s), fade_out_s=float(fade_out_s))
+    return _with_sfx(doc, items)
+
+
+def remove_sfx(doc: EditDoc, sfx_id: str) -> EditDoc:
+    items = list(doc.sfx)
+    items.pop(_sfx_index(doc, sfx_id))
+    return _with_sfx(doc, items)
+
+
 def source_keys(doc: EditDoc) -> set[str]:
     keys = {c.source_key for c in doc.clips}
     keys |= {i.source_key for i in doc.voice.items + doc.music.items}
+    keys |= {i.source_key for i in doc.sfx}
     return keys

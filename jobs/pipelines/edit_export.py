@@ -16,7 +16,7 @@ from core.adapters.db.models.jobs import Job
 from core.adapters.db.models.talking import VideoAsset
 from core.adapters.media.edit_render import EditRenderer, export_settings
 from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.domain.edit import EditDoc
+from core.domain.edit import EditDoc, source_keys
 from core.domain.types import ErrorInfo, MediaKind
 from core.errors import JobCancelled
 from core.ports_services import Services
@@ -62,10 +62,7 @@ def _progress_writer(ctx: StepContext):  # type: ignore[no-untyped-def]
 def render(ctx: StepContext) -> dict[str, Any]:
     doc, chosen = _load(ctx)
     settings = export_settings(chosen["resolution"], chosen["container"], chosen["quality"], doc.aspect)
-    sources = {
-        key: ctx.fetch(key)
-        for key in {c.source_key for c in doc.clips} | {i.source_key for i in doc.voice.items + doc.music.items}
-    }
+    sources = {key: ctx.fetch(key) for key in source_keys(doc)}  # clips, voice, music and sound effects
     toolkit = FfmpegToolkit(timeout_s=1800.0)
     dest = ctx.work_dir / f"export.{settings.container}"
     video = EditRenderer(toolkit).render(doc, sources, dest, settings, on_progress=_progress_writer(ctx))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import opentimelineio as otio
 
-from core.domain.edit import TRANSITIONS, EditDoc
+from core.domain.edit import TRANSITIONS, EditDoc, SfxItem
 
 RATE = 30.0
 STUDIO = "ugc_studio"
@@ -99,7 +99,21 @@ def timeline_of(doc: EditDoc, media: dict[str, str], name: str) -> otio.schema.T
         timeline.tracks.append(_audio_track("Voiceover", doc.voice.items, media))
     if doc.music.items:
         timeline.tracks.append(_audio_track("Music", doc.music.items, media))
+    for number, lane in enumerate(_sfx_lanes(doc), start=1):
+        timeline.tracks.append(_audio_track(f"Sound effects {number}", tuple(lane), media))
     return timeline
+
+
+def _sfx_lanes(doc: EditDoc) -> list[list[SfxItem]]:
+    """Sound effects that overlap go on separate audio tracks (a track plays one item at a time)."""
+    lanes: list[list[SfxItem]] = []
+    for item in sorted(doc.sfx, key=lambda i: i.start_s):
+        free = next((lane for lane in lanes if lane[-1].start_s + lane[-1].length_s <= item.start_s + 1e-6), None)
+        if free is None:
+            lanes.append([item])
+        else:
+            free.append(item)
+    return lanes
 
 
 def video_only(timeline: otio.schema.Timeline) -> otio.schema.Timeline:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +21,16 @@ from core.adapters.db.models.ads import AdAsset, AdOutput
 from core.adapters.db.models.editor import Edit, EditExport
 from core.adapters.db.models.jobs import Job
 from core.adapters.db.models.variant_factory import LibraryAudio, LibraryVideo
-from core.adapters.media.edit_render import EditRenderer, export_settings, proxy_settings
+from core.adapters.media.edit_render import (
+    EditRenderer,
+    export_settings,
+    frame_settings,
+    proxy_settings,
+    prune_segments,
+)
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.probe import validate_audio_upload
-from core.domain.edit import AudioItem, EditDoc, source_keys, total_s
+from core.domain.edit import AudioItem, EditDoc, SfxItem, source_keys, total_s
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound, ValidationError
 from core.ports_services import Services
@@ -35,6 +42,7 @@ from core.services.scratch import scratch_dir
 from core.services.talking.projects import remove_files
 
 EXPORT_JOB = "edit_export"
+SFX_MAX_S = 60.0  # a sound effect, not a song
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +88,34 @@ def _renderer(services: Services) -> EditRenderer:
     return EditRenderer(FfmpegToolkit(timeout_s=900.0))
 
 
+def _digest(doc: EditDoc) -> str:
+    return hashlib.sha256(json.dumps(doc.to_dict(), sort_keys=True).encode()).hexdigest()[:24]
+
+
 def proxy(edit_id: str, *, user_id: str, services: Services) -> Path:
-    """The low-resolution preview of the edit's current version (made once per document)."""
+    """The low-resolution preview of the edit's current version (made once per document; the
+    clips' segments are kept across versions, so a changed caption or trim re-renders little)."""
     doc = edits.get_edit(edit_id, user_id=user_id, services=services).document
-    digest = hashlib.sha256(json.dumps(doc.to_dict(), sort_keys=True).encode()).hexdigest()[:24]
-    dest = scratch(services) / "proxies" / f"{digest}.mp4"
+    dest = scratch(services) / "proxies" / f"{_digest(doc)}.mp4"
     if not dest.exists():
-        _renderer(services).render(doc, fetch_sources(doc, services), dest, proxy_settings(doc.aspect))
+        segments = scratch(services) / "segments"
+        _renderer(services).render_proxy(doc, fetch_sources(doc, services), dest, proxy_settings(doc.aspect), segments)
+        prune_segments(segments)
+    return dest
+
+
+def frame_at(edit_id: str, at_s: float, *, user_id: str, services: Services) -> Path:
+    """The frame of the edit's current version at `at_s` seconds (JPEG), made once per frame."""
+    doc = edits.get_edit(edit_id, user_id=user_id, services=services).document
+    settings = frame_settings(doc.aspect)
+    at = float(at_s)
+    if at != at or not 0 <= at <= total_s(doc) + 0.05:
+        raise ValidationError(f"The playhead goes from 0 to {total_s(doc):.2f} s.")
+    index = math.floor(at * settings.fps + 1e-6)
+    dest = scratch(services) / "frames" / f"{_digest(doc)}-{index:05d}.jpg"
+    if not dest.exists():
+        _renderer(services).frame(doc, fetch_sources(doc, services), index / settings.fps, dest, settings)
+        prune_segments(dest.parent, pattern="*.jpg")
     return dest
 
 
@@ -195,7 +224,35 @@ def music_upload(edit_id: str, data: bytes, *, user_id: str, services: Services)
     return AudioItem(short_id(), key, info.duration_s, 0.0, 0.0, length, "Uploaded music")
 
 
-def discard_upload(item: AudioItem, services: Services) -> None:
+def sfx_upload(edit_id: str, data: bytes, *, at_s: float, user_id: str, services: Services) -> SfxItem:
+    """An uploaded sound effect, checked as music uploads are (MP3 or WAV with sound, by content:
+    a playlist, a video or anything else is refused) and capped in size and length, stored for
+    this edit and placed at `at_s`."""
+    view = edits.get_edit(edit_id, user_id=user_id, services=services)
+    if not view.can_edit:
+        raise ValidationError("As a viewer of this project you cannot change its edits.")
+    limit = services.settings.factory_audio_max_bytes
+    if len(data) > limit:
+        raise ValidationError(f"The sound file is over {limit / 1e6:.0f} MB.")
+    with scratch_dir(services) as tmp:
+        path = tmp / "upload.bin"
+        path.write_bytes(data)
+        longest = min(SFX_MAX_S, services.settings.factory_audio_max_seconds)
+        try:
+            info = validate_audio_upload(path, max_bytes=limit, max_duration_s=longest)
+        except MediaRejected as exc:
+            raise ValidationError(f"That sound file cannot be used: {exc}") from exc
+        name = f"edits/{edit_id}/sfx-{uuid.uuid4().hex[:12]}"
+        kind = "audio/wav" if info.container == "wav" else "audio/mpeg"
+        key = services.storage.put_file(MediaKind.AUDIO, path, name=name, content_type=kind)
+    return SfxItem(short_id(), key, info.duration_s, float(at_s), 0.0, info.duration_s, "Uploaded sound")
+
+
+def sfx_from_library(choice: MediaChoice, at_s: float) -> SfxItem:
+    return SfxItem(short_id(), choice.key, choice.duration_s, float(at_s), 0.0, choice.duration_s, choice.label)
+
+
+def discard_upload(item: AudioItem | SfxItem, services: Services) -> None:
     remove_files(services, {item.source_key})
 
 
