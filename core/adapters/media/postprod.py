@@ -210,7 +210,16 @@ def keep_clear_boxes(spec: EditSpec) -> list[list[Rect]]:
 
 
 def shake_margin(spec: EditSpec) -> int:
-    return math.ceil(spec.realism.shake_px * spec.width / 1080) + 1 if spec.realism.shake_px > 0 else 0
+    """Pixels each scene is grown by on every side: room for the shake, and for the lens distortion to
+    pull its edges inwards without showing the frame's border."""
+    shake = math.ceil(spec.realism.shake_px * spec.width / 1080) + 1 if spec.realism.shake_px > 0 else 0
+    return shake + lens_margin(spec)
+
+
+def lens_margin(spec: EditSpec) -> int:
+    """A barrel of strength k samples up to (1 + k) times further out at the corners: that much room, in pixels."""
+    k = spec.realism.lens_distortion
+    return math.ceil(k * max(spec.width, spec.height) / 2) + 2 if k > 0 else 0
 
 
 def _scene_stream(spec: EditSpec, index: int, timeline: Timeline, margin: int, clip: Any) -> Any:
@@ -260,15 +269,41 @@ def _joined(spec: EditSpec, timeline: Timeline, scenes: list[Any]) -> Any:
 
 def _realism(spec: EditSpec, stream: Any, margin: int) -> Any:
     real = spec.realism
+    # The joins run in 4:4:4 (`xfade` has no 4:2:0): back to 4:2:0 before the per-frame work, so the look
+    # filters touch half the chroma and the encoder gets the format it wants without another conversion.
+    stream = _whip_blur(spec, stream.filter("format", "yuv420p"))
+    if real.lens_distortion > 0:  # on the grown frame, so the pulled-in edges stay outside the picture
+        stream = stream.filter("lenscorrection", k1=f"{real.lens_distortion:.3f}", k2="0", i="bilinear")
     if margin:
         amp = spec.realism.shake_px * spec.width / 1080
         x = f"{margin}+{amp:.3f}*(0.7*sin(2*PI*1.3*t)+0.3*sin(2*PI*3.1*t+1))"
         y = f"{margin}+{amp:.3f}*(0.7*sin(2*PI*1.1*t+2)+0.3*sin(2*PI*2.7*t))"
         stream = stream.filter("crop", spec.width, spec.height, x=x, y=y)
+    if real.chromatic_aberration > 0:  # colour fringes: blue-difference one way, red-difference the other
+        shift = max(1, round(real.chromatic_aberration * spec.width / 1080 / 2))  # chroma is half size
+        stream = stream.filter("chromashift", cbh=-shift, crh=shift, edge="smear")
+    if real.lut:  # the grade: our own .cube (see core.adapters.media.lut), in RGB, back to 4:2:0
+        stream = stream.filter("format", "gbrp").filter("lut3d", file=str(real.lut), interp="tetrahedral")
+        stream = stream.filter("format", "yuv420p")
     if abs(real.saturation - 1.0) > 1e-3:
         stream = stream.filter("eq", saturation=f"{real.saturation:.3f}")
     if real.grain > 0:
         stream = stream.filter("noise", alls=max(1, round(real.grain)), allf="t+u")
+    return stream
+
+
+WHIP_BLUR = 24.0  # horizontal Gaussian blur (sigma in pixels at 1080 wide) over a whip
+
+
+def _whip_blur(spec: EditSpec, stream: Any) -> Any:
+    """A whip pan's motion blur: a horizontal-only blur over each whip transition (timeline `enable`)."""
+    timeline = plan(spec)
+    for index, scene in enumerate(spec.scenes):
+        fade = timeline.fades[index]
+        if scene.transition is Transition.WHIP and fade > 0:
+            start = timeline.starts[index]
+            sigma = f"{WHIP_BLUR * spec.width / 1080:.1f}"
+            stream = stream.filter("gblur", sigma=sigma, sigmaV="0", steps=1, enable=between(start, start + fade))
     return stream
 
 
@@ -307,6 +342,17 @@ def _drawtext(stream: Any, placed: PlacedCaption, text_file: Path) -> Any:
         y=placed.box.y + pad,
         enable=between(placed.caption.start_s, placed.caption.end_s),
     )
+
+
+CONVERSION_FLAGS = "fast_bilinear"  # 4:2:0 <-> 4:4:4 at the same size: only chroma is resampled, unseen
+
+
+def cheap_conversions(args: list[str]) -> list[str]:
+    """The scalers FFmpeg inserts for pixel-format conversions (around `xfade`, for the LUT) get the cheapest
+    resampling: they only move chroma between 4:2:0 and 4:4:4 at the same size, where bicubic buys nothing
+    visible. Our own `scale` filters name their flags and keep them."""
+    index = args.index("-filter_complex") + 1
+    return [*args[:index], f"sws_flags={CONVERSION_FLAGS};{args[index]}", *args[index + 1 :]]
 
 
 def _output_options(spec: EditSpec, timeline: Timeline, threads: int) -> dict[str, Any]:
@@ -388,7 +434,7 @@ class PostProducer:
             **FASTSTART_OPTIONS,
             **BITEXACT_OPTIONS,
         )
-        return graph_args(graph), timeline, placed
+        return cheap_conversions(graph_args(graph)), timeline, placed
 
     @staticmethod
     def _text_file(placed: PlacedCaption, index: int, work_dir: Path) -> Path:
