@@ -70,7 +70,7 @@ def test_each_new_filter_is_in_the_graph_only_when_switched_on(media: Path, tmp_
 
 def test_the_lens_gets_room_to_pull_its_edges_in(media: Path) -> None:
     spec = _spec(media, lens_distortion=0.1)
-    assert lens_margin(spec) == 26 and shake_margin(spec) == lens_margin(spec) + 2  # 0.1 * 480 / 2 + 2; shake 1+1
+    assert lens_margin(spec) == 26 and shake_margin(spec) == 28  # 0.1 * 480 / 2 + 2, the shake 1 + 1, even
     assert lens_margin(_spec(media)) == 0
 
 
@@ -99,3 +99,49 @@ def test_the_transitions_keep_their_planned_lengths(media: Path) -> None:
     timeline = plan(_spec(media, (Transition.WHIP, Transition.ZOOM)))
     assert timeline.total_s == pytest.approx(6.0)
     assert timeline.fades[1] == pytest.approx(4 / 12, abs=1e-3) and timeline.fades[2] == pytest.approx(4 / 12, abs=1e-3)
+
+
+def test_a_clip_at_the_output_size_is_not_resampled_and_others_are_cropped_before_scaling(
+    media: Path, tmp_path: Path
+) -> None:
+    exact = _spec(media, ())
+    exact = replace(exact, scenes=(replace(exact.scenes[0], clip_size=(270, 480)),))
+    graph = _graph(exact, tmp_path)
+    assert "fillborders=" in graph and "pad=" in graph and "scale=" not in graph.split("sws_flags=")[1].split(";", 1)[1]
+    wide = replace(exact, scenes=(replace(exact.scenes[0], clip_size=(640, 360)),))
+    graph = _graph(wide, tmp_path)  # 16:9 into 9:16 (with 2 px of shake room on each side): crop, then scale
+    assert "crop=204:360" in graph and graph.index("crop=204:360") < graph.index("scale=274:484")
+    lens = replace(exact, realism=RealismSettings(lens_distortion=0.1))
+    assert "fillborders=" not in _graph(lens, tmp_path)  # the lens needs real pixels beyond the edge
+
+
+def test_a_wide_clip_renders_at_the_output_size(media: Path, tmp_path: Path) -> None:
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=12:duration=2.6",
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(tmp_path / "wide.mp4")],
+        check=True,
+    )  # fmt: skip
+    spec = _spec(media, ())
+    spec = replace(spec, scenes=(replace(spec.scenes[0], clip=tmp_path / "wide.mp4", clip_size=(320, 180)),))
+    result = PostProducer(CountingToolkit()).render(spec, tmp_path / "w.mp4", tmp_path / "work")
+    assert (result.video.width, result.video.height) == (270, 480)
+
+
+def test_the_strongest_lens_shows_no_border_in_the_corners(tmp_path: Path) -> None:
+    import av
+    import numpy as np
+
+    clip = tmp_path / "grey.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0xc8c8c8:s=270x480:r=12:d=2.6",
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)],
+        check=True,
+    )  # fmt: skip
+    look = RealismSettings(grain=0, vignette=0, shake_px=1.5, saturation=1.0, lens_distortion=0.3)
+    scene = SceneCut(clip, 2.6, None, 0.0, "", duration_s=2.0, clip_size=(270, 480))
+    spec = EditSpec((scene,), 270, 480, fps=12, realism=look, preset="ultrafast", captions=False)
+    PostProducer(CountingToolkit()).render(spec, tmp_path / "lens.mp4", tmp_path / "work")
+    with av.open(str(tmp_path / "lens.mp4")) as container:
+        luma = next(container.decode(video=0)).to_ndarray(format="gray")
+    corners = [luma[:4, :4], luma[:4, -4:], luma[-4:, :4], luma[-4:, -4:]]
+    assert min(float(np.mean(c)) for c in corners) > 150  # grey everywhere: no black from outside the frame

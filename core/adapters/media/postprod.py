@@ -213,7 +213,8 @@ def shake_margin(spec: EditSpec) -> int:
     """Pixels each scene is grown by on every side: room for the shake, and for the lens distortion to
     pull its edges inwards without showing the frame's border."""
     shake = math.ceil(spec.realism.shake_px * spec.width / 1080) + 1 if spec.realism.shake_px > 0 else 0
-    return shake + lens_margin(spec)
+    room = shake + lens_margin(spec)
+    return room + room % 2  # even: the picture then sits on whole chroma samples of the grown 4:2:0 frame
 
 
 def lens_margin(spec: EditSpec) -> int:
@@ -225,7 +226,6 @@ def lens_margin(spec: EditSpec) -> int:
 def _scene_stream(spec: EditSpec, index: int, timeline: Timeline, margin: int, clip: Any) -> Any:
     """One scene's picture: back to its own zero, trimmed, at the edit's rate and size, held on its
     last frame when it is shorter than its slot, cut to the slot."""
-    w, h = spec.width + 2 * margin, spec.height + 2 * margin
     scene, slot = spec.scenes[index], timeline.slots[index]
     trim = timeline.trims[index] if timeline.trims else 0.0
     pad = slot - (scene.clip_duration_s - trim)
@@ -233,20 +233,31 @@ def _scene_stream(spec: EditSpec, index: int, timeline: Timeline, margin: int, c
     stream = clip["v:0"].filter("setpts", "PTS-STARTPTS")
     if trim > 0:
         stream = stream.filter("trim", start=f"{trim:.3f}").filter("setpts", "PTS-STARTPTS")
-    # Growing a clip by the few pixels of shake margin: bilinear looks the same and costs less than bicubic.
-    near = scene.clip_size is not None and max(w / scene.clip_size[0], h / scene.clip_size[1]) < 1.02
-    stream = (
-        stream.filter("fps", spec.fps)
-        .filter("scale", w, h, force_original_aspect_ratio="increase", flags="bilinear" if near else "bicubic")
-        .filter("crop", w, h)
-        .filter("setsar", 1)
-        .filter("format", "yuv420p")
-    )
+    stream = _fit(spec, scene, stream.filter("fps", spec.fps), margin).filter("setsar", 1).filter("format", "yuv420p")
     if pad > -0.05:
         stream = stream.filter("tpad", stop_mode="clone", stop_duration=f"{pad + 0.1:.3f}")
     return (
         stream.filter("trim", duration=f"{slot:.3f}").filter("setpts", "PTS-STARTPTS").filter("settb", f"1/{spec.fps}")
     )
+
+
+def _fit(spec: EditSpec, scene: SceneCut, stream: Any, margin: int) -> Any:
+    """The clip covering the grown canvas (the output plus `margin` on every side), centred."""
+    w, h, size = spec.width + 2 * margin, spec.height + 2 * margin, scene.clip_size
+    if size == (spec.width, spec.height) and margin > 0 and lens_margin(spec) == 0:
+        # A clip made at the output's size needs only the shake's few pixels of room: its edges mirrored
+        # outwards, no resampling of the whole frame (they show only at the edge, a pixel or two at a time).
+        room = dict(left=margin, right=margin, top=margin, bottom=margin)
+        return stream.filter("pad", w, h, margin, margin).filter("fillborders", **room, mode="mirror")
+    # Growing a clip by a few pixels: bilinear looks the same and costs less than bicubic.
+    near = size is not None and max(w / size[0], h / size[1]) < 1.02
+    flags = "bilinear" if near else "bicubic"
+    if size is None:
+        return stream.filter("scale", w, h, force_original_aspect_ratio="increase", flags=flags).filter("crop", w, h)
+    # Crop to the canvas's aspect first, so the scaler reads only the pixels that stay.
+    cw, ch = min(size[0], round(size[1] * w / h)), min(size[1], round(size[0] * h / w))
+    stream = stream.filter("crop", cw - cw % 2, ch - ch % 2) if (cw, ch) != size else stream
+    return stream.filter("scale", w, h, flags=flags) if (cw, ch) != (w, h) else stream
 
 
 def _joined(spec: EditSpec, timeline: Timeline, scenes: list[Any]) -> Any:
@@ -287,8 +298,8 @@ def _realism(spec: EditSpec, stream: Any, margin: int) -> Any:
         stream = stream.filter("format", "yuv420p")
     if abs(real.saturation - 1.0) > 1e-3:
         stream = stream.filter("eq", saturation=f"{real.saturation:.3f}")
-    if real.grain > 0:
-        stream = stream.filter("noise", alls=max(1, round(real.grain)), allf="t+u")
+    if real.grain > 0:  # luma grain, as a phone's sensor leaves it (its processing wipes out colour noise)
+        stream = stream.filter("noise", c0s=max(1, round(real.grain)), c0f="t+u")
     return stream
 
 
