@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from components.ads import media
 from components.labels import literal
@@ -83,7 +85,7 @@ def _options_form(ad: AdView, *, user_id: str, services: Services) -> None:
                 show_error(exc)
 
 
-def _grade_inputs(lut: dict) -> tuple[bool, object]:  # type: ignore[type-arg]
+def _grade_inputs(lut: dict[str, Any]) -> tuple[bool, UploadedFile | None]:
     """The colour grade: an on/off switch and a .cube upload (a new file replaces the ad's LUT and switches it on)."""
     left, right = st.columns(2)
     name = lut.get("name")
