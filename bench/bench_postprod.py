@@ -145,7 +145,7 @@ def reference_command(toolkit: FfmpegToolkit, cuts: list[SceneCut], music: Path,
         f"y='{m}+1.5*(0.7*sin(2*PI*1.1*t+2)+0.3*sin(2*PI*2.7*t))'"
     )
     parts.append(
-        f"[{acc}]{shake},eq=saturation=0.93,noise=alls=4:allf=t+u,vignette=angle=0.2,{','.join(texts)},format=yuv420p[vout]"
+        f"[{acc}]{shake},eq=saturation=0.93,noise=c0s=4:c0f=t+u,vignette=angle=0.2,{','.join(texts)},format=yuv420p[vout]"
     )
     total = SCENE_S * n
     for i in range(n):

@@ -226,6 +226,9 @@ class Settings(BaseSettings):
     ugc_vignette: float = Field(default=0.25, ge=0, le=1)
     ugc_shake_px: float = Field(default=1.5, ge=0, le=8)
     ugc_saturation: float = Field(default=0.93, ge=0.5, le=1.5)
+    ugc_chromatic_aberration: float = Field(default=0.0, ge=0, le=6)  # colour fringes in px at 1080 wide (0: off)
+    ugc_lens_distortion: float = Field(default=0.0, ge=0, le=0.3)  # phone-lens barrel (0: off)
+    ugc_lut_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)  # an uploaded .cube
     ugc_recheck_s: float = Field(default=3.0, gt=0)  # how often a waiting ad job re-checks its scenes
     google_llm_model: str = "gemini-2.5-flash"
     # --- copilot (chat): intent detection falls back to CHAT after this many seconds (spec 12.2)

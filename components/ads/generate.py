@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from components.ads import media
 from components.labels import literal
@@ -58,6 +60,10 @@ def _options_form(ad: AdView, *, user_id: str, services: Services) -> None:
         vignette = b.slider("Vignette", 0.0, 1.0, float(realism.get("vignette", 0.25)), 0.05)
         shake = c.slider("Handheld shake (px)", 0.0, 4.0, float(realism.get("shake_px", 1.5)), 0.5)
         saturation = d.slider("Saturation", 0.8, 1.1, float(realism.get("saturation", 0.93)), 0.01)
+        e, f = st.columns(2)
+        fringes = e.slider("Colour fringes (px)", 0.0, 6.0, float(realism.get("chromatic_aberration", 0.0)), 0.5)
+        lens = f.slider("Lens distortion", 0.0, 0.3, float(realism.get("lens_distortion", 0.0)), 0.02)
+        lut_on, upload = _grade_inputs(saved.get("lut") or {})
         _show_estimate(ad, user_id=user_id, services=services)
         if st.form_submit_button("Generate the ad", type="primary", icon=":material/movie:"):
             try:
@@ -67,14 +73,26 @@ def _options_form(ad: AdView, *, user_id: str, services: Services) -> None:
                     transition=transition,
                     captions=captions,
                     music=music,
-                    realism=RealismSettings(grain, vignette, shake, saturation),
+                    realism=RealismSettings(grain, vignette, shake, saturation, fringes, lens),
                     user_id=user_id,
                     services=services,
+                    lut_on=lut_on,
+                    lut_upload=wizard.LutUpload(upload.getvalue(), upload.name) if upload is not None else None,
                 )
                 generation.start_generation(ad.id, user_id=user_id, services=services)
                 st.rerun()
             except StudioError as exc:
                 show_error(exc)
+
+
+def _grade_inputs(lut: dict[str, Any]) -> tuple[bool, UploadedFile | None]:
+    """The colour grade: an on/off switch and a .cube upload (a new file replaces the ad's LUT and switches it on)."""
+    left, right = st.columns(2)
+    name = lut.get("name")
+    lut_on = left.toggle("Colour grade (LUT)", bool(lut.get("on")), disabled=not name, help="Upload a .cube first")
+    left.caption(f"Current LUT: {literal(name)} ({lut.get('size')}-point)" if name else "No LUT uploaded yet")
+    upload = right.file_uploader("LUT file (.cube)", type=["cube"], key="ugc_lut")
+    return lut_on, upload
 
 
 def scene_row(scene: SceneView) -> None:

@@ -68,15 +68,20 @@ class Transition(str, Enum):
     DISSOLVE = "dissolve"
     CROSSFADE = "crossfade"
     DIP_TO_BLACK = "dip_to_black"
+    WHIP = "whip"  # a fast pan: the next scene slides in under a horizontal motion blur
+    ZOOM = "zoom"  # a punch-in: the outgoing scene zooms into the incoming one
 
     @property
     def seconds(self) -> float:
-        """Spec 8.5's durations: dissolve 0.3-1.0 s, crossfade 0.8 s, dip to black 0.5 s."""
-        return {"cut": 0.0, "dissolve": 0.4, "crossfade": 0.8, "dip_to_black": 0.5}[self.value]
+        """Spec 8.5's durations: dissolve 0.3-1.0 s, crossfade 0.8 s, dip to black 0.5 s; whip and zoom are quick."""
+        return {"cut": 0.0, "dissolve": 0.4, "crossfade": 0.8, "dip_to_black": 0.5, "whip": 0.3, "zoom": 0.4}[
+            self.value
+        ]
 
     @property
     def xfade(self) -> str | None:
-        return {"cut": None, "dissolve": "dissolve", "crossfade": "fade", "dip_to_black": "fadeblack"}[self.value]
+        names = {"cut": None, "dissolve": "dissolve", "crossfade": "fade", "dip_to_black": "fadeblack"}
+        return {**names, "whip": "slideleft", "zoom": "zoomin"}[self.value]
 
 
 class AdStatus(str, Enum):
@@ -235,6 +240,12 @@ class RealismSettings:
     vignette: float = 0.25  # 0..1 of the strongest edge darkening we allow
     shake_px: float = 1.5  # handheld micro-shake amplitude in pixels at 1080 wide
     saturation: float = 0.93  # 1.0 leaves colours alone; spec: reduce 5-10 %
+    chromatic_aberration: float = 0.0  # colour fringes: chroma shifted this many pixels at 1080 wide (0: off)
+    lens_distortion: float = 0.0  # barrel distortion of a phone lens, 0..0.3 (0: off)
+    lut: str | None = None  # a validated .cube of our own writing (a path at render time; None: no grade)
+
+
+REALISM_KEYS = ("grain", "vignette", "shake_px", "saturation", "chromatic_aberration", "lens_distortion")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from core.adapters.db.models.ads import Ad, AdAsset, AdAvatar, AdOutput, AdQcRep
 from core.adapters.media.captions import PlacedCaption, Rect, safe_area
 from core.adapters.media.frame_facts import FrameFacts, read_frame_facts
 from core.adapters.media.lips import watch_shrink
+from core.adapters.media.lut import Lut3d
 from core.adapters.media.music import BPM, write_music_bed
 from core.adapters.media.postprod import EditResult, EditSpec, PostProducer, SceneCut, Timeline
 from core.adapters.media.quality import QcInputs, QcLimits, judge, sample_frames, scan_media
@@ -152,6 +153,16 @@ def _store(ctx: StepContext, aspect: str, result: EditResult) -> dict[str, Any]:
     }
 
 
+def _realism(ctx: StepContext, options: dict[str, Any]) -> RealismSettings:
+    """The ad's realism layer; with grading on, its stored LUT checked again and written as our own .cube."""
+    realism = RealismSettings(**options.get("realism", {}))
+    lut = options.get("lut") or {}
+    if not (lut.get("on") and lut.get("key")):
+        return realism
+    cube = Lut3d.from_json(ctx.fetch(lut["key"]).read_bytes()).write_cube(ctx.work_dir / "grade.cube")
+    return replace(realism, lut=str(cube))
+
+
 def _edit_spec(
     ctx: StepContext, cuts: tuple[SceneCut, ...], options: dict[str, Any], aspect: str, music: Path | None
 ) -> EditSpec:
@@ -159,7 +170,7 @@ def _edit_spec(
     width, height = Aspect(aspect).size(settings.ugc_long_side)
     return EditSpec(
         cuts, width, height, fps=settings.ugc_fps, platform=Platform(options["platform"]),
-        realism=RealismSettings(**options.get("realism", {})), music=music, music_volume=settings.ugc_music_volume,
+        realism=_realism(ctx, options), music=music, music_volume=settings.ugc_music_volume,
         captions=options.get("captions", True), preset=settings.ugc_x264_preset, crf=settings.ugc_crf,
         loudness_lufs=settings.ugc_loudness_target_lufs, target_s=options.get("target_s"), follow_voice=True,
     )  # fmt: skip

@@ -210,13 +210,22 @@ def keep_clear_boxes(spec: EditSpec) -> list[list[Rect]]:
 
 
 def shake_margin(spec: EditSpec) -> int:
-    return math.ceil(spec.realism.shake_px * spec.width / 1080) + 1 if spec.realism.shake_px > 0 else 0
+    """Pixels each scene is grown by on every side: room for the shake, and for the lens distortion to
+    pull its edges inwards without showing the frame's border."""
+    shake = math.ceil(spec.realism.shake_px * spec.width / 1080) + 1 if spec.realism.shake_px > 0 else 0
+    room = shake + lens_margin(spec)
+    return room + room % 2  # even: the picture then sits on whole chroma samples of the grown 4:2:0 frame
+
+
+def lens_margin(spec: EditSpec) -> int:
+    """A barrel of strength k samples up to (1 + k) times further out at the corners: that much room, in pixels."""
+    k = spec.realism.lens_distortion
+    return math.ceil(k * max(spec.width, spec.height) / 2) + 2 if k > 0 else 0
 
 
 def _scene_stream(spec: EditSpec, index: int, timeline: Timeline, margin: int, clip: Any) -> Any:
     """One scene's picture: back to its own zero, trimmed, at the edit's rate and size, held on its
     last frame when it is shorter than its slot, cut to the slot."""
-    w, h = spec.width + 2 * margin, spec.height + 2 * margin
     scene, slot = spec.scenes[index], timeline.slots[index]
     trim = timeline.trims[index] if timeline.trims else 0.0
     pad = slot - (scene.clip_duration_s - trim)
@@ -224,20 +233,31 @@ def _scene_stream(spec: EditSpec, index: int, timeline: Timeline, margin: int, c
     stream = clip["v:0"].filter("setpts", "PTS-STARTPTS")
     if trim > 0:
         stream = stream.filter("trim", start=f"{trim:.3f}").filter("setpts", "PTS-STARTPTS")
-    # Growing a clip by the few pixels of shake margin: bilinear looks the same and costs less than bicubic.
-    near = scene.clip_size is not None and max(w / scene.clip_size[0], h / scene.clip_size[1]) < 1.02
-    stream = (
-        stream.filter("fps", spec.fps)
-        .filter("scale", w, h, force_original_aspect_ratio="increase", flags="bilinear" if near else "bicubic")
-        .filter("crop", w, h)
-        .filter("setsar", 1)
-        .filter("format", "yuv420p")
-    )
+    stream = _fit(spec, scene, stream.filter("fps", spec.fps), margin).filter("setsar", 1).filter("format", "yuv420p")
     if pad > -0.05:
         stream = stream.filter("tpad", stop_mode="clone", stop_duration=f"{pad + 0.1:.3f}")
     return (
         stream.filter("trim", duration=f"{slot:.3f}").filter("setpts", "PTS-STARTPTS").filter("settb", f"1/{spec.fps}")
     )
+
+
+def _fit(spec: EditSpec, scene: SceneCut, stream: Any, margin: int) -> Any:
+    """The clip covering the grown canvas (the output plus `margin` on every side), centred."""
+    w, h, size = spec.width + 2 * margin, spec.height + 2 * margin, scene.clip_size
+    if size == (spec.width, spec.height) and margin > 0 and lens_margin(spec) == 0:
+        # A clip made at the output's size needs only the shake's few pixels of room: its edges mirrored
+        # outwards, no resampling of the whole frame (they show only at the edge, a pixel or two at a time).
+        room = dict(left=margin, right=margin, top=margin, bottom=margin)
+        return stream.filter("pad", w, h, margin, margin).filter("fillborders", **room, mode="mirror")
+    # Growing a clip by a few pixels: bilinear looks the same and costs less than bicubic.
+    near = size is not None and max(w / size[0], h / size[1]) < 1.02
+    flags = "bilinear" if near else "bicubic"
+    if size is None:
+        return stream.filter("scale", w, h, force_original_aspect_ratio="increase", flags=flags).filter("crop", w, h)
+    # Crop to the canvas's aspect first, so the scaler reads only the pixels that stay.
+    cw, ch = min(size[0], round(size[1] * w / h)), min(size[1], round(size[0] * h / w))
+    stream = stream.filter("crop", cw - cw % 2, ch - ch % 2) if (cw, ch) != size else stream
+    return stream.filter("scale", w, h, flags=flags) if (cw, ch) != (w, h) else stream
 
 
 def _joined(spec: EditSpec, timeline: Timeline, scenes: list[Any]) -> Any:
@@ -260,15 +280,41 @@ def _joined(spec: EditSpec, timeline: Timeline, scenes: list[Any]) -> Any:
 
 def _realism(spec: EditSpec, stream: Any, margin: int) -> Any:
     real = spec.realism
+    # The joins run in 4:4:4 (`xfade` has no 4:2:0): back to 4:2:0 before the per-frame work, so the look
+    # filters touch half the chroma and the encoder gets the format it wants without another conversion.
+    stream = _whip_blur(spec, stream.filter("format", "yuv420p"))
+    if real.lens_distortion > 0:  # on the grown frame, so the pulled-in edges stay outside the picture
+        stream = stream.filter("lenscorrection", k1=f"{real.lens_distortion:.3f}", k2="0", i="bilinear")
     if margin:
         amp = spec.realism.shake_px * spec.width / 1080
         x = f"{margin}+{amp:.3f}*(0.7*sin(2*PI*1.3*t)+0.3*sin(2*PI*3.1*t+1))"
         y = f"{margin}+{amp:.3f}*(0.7*sin(2*PI*1.1*t+2)+0.3*sin(2*PI*2.7*t))"
         stream = stream.filter("crop", spec.width, spec.height, x=x, y=y)
+    if real.chromatic_aberration > 0:  # colour fringes: blue-difference one way, red-difference the other
+        shift = max(1, round(real.chromatic_aberration * spec.width / 1080 / 2))  # chroma is half size
+        stream = stream.filter("chromashift", cbh=-shift, crh=shift, edge="smear")
+    if real.lut:  # the grade: our own .cube (see core.adapters.media.lut), in RGB, back to 4:2:0
+        stream = stream.filter("format", "gbrp").filter("lut3d", file=str(real.lut), interp="tetrahedral")
+        stream = stream.filter("format", "yuv420p")
     if abs(real.saturation - 1.0) > 1e-3:
         stream = stream.filter("eq", saturation=f"{real.saturation:.3f}")
-    if real.grain > 0:
-        stream = stream.filter("noise", alls=max(1, round(real.grain)), allf="t+u")
+    if real.grain > 0:  # luma grain, as a phone's sensor leaves it (its processing wipes out colour noise)
+        stream = stream.filter("noise", c0s=max(1, round(real.grain)), c0f="t+u")
+    return stream
+
+
+WHIP_BLUR = 24.0  # horizontal Gaussian blur (sigma in pixels at 1080 wide) over a whip
+
+
+def _whip_blur(spec: EditSpec, stream: Any) -> Any:
+    """A whip pan's motion blur: a horizontal-only blur over each whip transition (timeline `enable`)."""
+    timeline = plan(spec)
+    for index, scene in enumerate(spec.scenes):
+        fade = timeline.fades[index]
+        if scene.transition is Transition.WHIP and fade > 0:
+            start = timeline.starts[index]
+            sigma = f"{WHIP_BLUR * spec.width / 1080:.1f}"
+            stream = stream.filter("gblur", sigma=sigma, sigmaV="0", steps=1, enable=between(start, start + fade))
     return stream
 
 
@@ -307,6 +353,17 @@ def _drawtext(stream: Any, placed: PlacedCaption, text_file: Path) -> Any:
         y=placed.box.y + pad,
         enable=between(placed.caption.start_s, placed.caption.end_s),
     )
+
+
+CONVERSION_FLAGS = "fast_bilinear"  # 4:2:0 <-> 4:4:4 at the same size: only chroma is resampled, unseen
+
+
+def cheap_conversions(args: list[str]) -> list[str]:
+    """The scalers FFmpeg inserts for pixel-format conversions (around `xfade`, for the LUT) get the cheapest
+    resampling: they only move chroma between 4:2:0 and 4:4:4 at the same size, where bicubic buys nothing
+    visible. Our own `scale` filters name their flags and keep them."""
+    index = args.index("-filter_complex") + 1
+    return [*args[:index], f"sws_flags={CONVERSION_FLAGS};{args[index]}", *args[index + 1 :]]
 
 
 def _output_options(spec: EditSpec, timeline: Timeline, threads: int) -> dict[str, Any]:
@@ -388,7 +445,7 @@ class PostProducer:
             **FASTSTART_OPTIONS,
             **BITEXACT_OPTIONS,
         )
-        return graph_args(graph), timeline, placed
+        return cheap_conversions(graph_args(graph)), timeline, placed
 
     @staticmethod
     def _text_file(placed: PlacedCaption, index: int, work_dir: Path) -> Path:

@@ -8,6 +8,7 @@ resumes where the creator left off.
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,9 +18,19 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models.ads import Ad, AdAvatar, AdOutput, AdProductImage, AdQcReport, AdScene
 from core.adapters.db.models.jobs import Job
+from core.adapters.media.lut import parse_cube
 from core.domain.ad_views import AdView, AvatarView, OutputView, ProductImageView
-from core.domain.ads import WIZARD_STEPS, AdStatus, Aspect, QcFinding, QcReport, RealismSettings, Transition
-from core.domain.types import ErrorInfo, JobStatus, JobView
+from core.domain.ads import (
+    REALISM_KEYS,
+    WIZARD_STEPS,
+    AdStatus,
+    Aspect,
+    QcFinding,
+    QcReport,
+    RealismSettings,
+    Transition,
+)
+from core.domain.types import ErrorInfo, JobStatus, JobView, MediaKind
 from core.errors import NotFound, ValidationError
 from core.ports_services import Services
 from core.services.accounts.access import Right, project_with_right
@@ -38,13 +49,16 @@ def ad_with_right(session: Session, ad_id: str, user_id: str, need: Right) -> Ad
 
 def default_options(services: Services) -> dict[str, Any]:
     s = services.settings
-    realism = RealismSettings(s.ugc_grain, s.ugc_vignette, s.ugc_shake_px, s.ugc_saturation)
+    realism = RealismSettings(
+        s.ugc_grain, s.ugc_vignette, s.ugc_shake_px, s.ugc_saturation, s.ugc_chromatic_aberration, s.ugc_lens_distortion
+    )
     return {
         "aspects": [Aspect.VERTICAL.value],
         "transition": "auto",
         "captions": True,
         "music": True,
-        "realism": {k: getattr(realism, k) for k in ("grain", "vignette", "shake_px", "saturation")},
+        "realism": {k: getattr(realism, k) for k in REALISM_KEYS},
+        "lut": {"on": False},
     }
 
 
@@ -74,6 +88,35 @@ def save_step(ad_id: str, step: str, *, user_id: str, services: Services) -> Non
         ad_with_right(session, ad_id, user_id, Right.EDIT).wizard_step = step
 
 
+@dataclass(frozen=True, slots=True)
+class LutUpload:
+    """A `.cube` file as the creator chose it: its bytes and its file name (shown back, never used as a path)."""
+
+    data: bytes
+    name: str
+
+
+def _realism_ok(realism: RealismSettings) -> bool:
+    return (
+        0 <= realism.grain <= 20
+        and 0 <= realism.vignette <= 1
+        and 0 <= realism.shake_px <= 8
+        and 0.5 <= realism.saturation <= 1.5
+        and 0 <= realism.chromatic_aberration <= 6
+        and 0 <= realism.lens_distortion <= 0.3
+    )
+
+
+def _stored_lut(ad_id: str, upload: LutUpload, services: Services) -> dict[str, Any]:
+    """Parse and check the upload (a clear error, nothing stored, if it is not a good 3D LUT); store the numbers."""
+    lut = parse_cube(upload.data, max_bytes=services.settings.ugc_lut_max_bytes)
+    key = services.storage.put_bytes(
+        MediaKind.IMAGE, lut.to_json(), name=f"ugc/{ad_id}/lut-{uuid.uuid4().hex}", content_type="application/json"
+    )
+    name = "".join(c for c in upload.name if c.isprintable())[:80] or "LUT"
+    return {"key": key, "name": name, "size": lut.size}
+
+
 def save_output_options(
     ad_id: str,
     *,
@@ -84,20 +127,25 @@ def save_output_options(
     music: bool,
     user_id: str,
     services: Services,
+    lut_on: bool | None = None,
+    lut_upload: LutUpload | None = None,
 ) -> None:
-    """The generate step's choices: output aspect ratios (first = the one drawn), transitions, realism layer."""
+    """The generate step's choices: output aspect ratios (first = the one drawn), transitions, realism layer,
+    and the colour grade (a new `.cube` replaces the ad's LUT; `lut_on` switches grading on or off)."""
     if not aspects:
         raise ValidationError("Pick at least one output format.")
     chosen = [Aspect(a).value for a in dict.fromkeys(aspects)]
     if transition != "auto":
         Transition(transition)
-    if not (
-        0 <= realism.grain <= 20
-        and 0 <= realism.vignette <= 1
-        and 0 <= realism.shake_px <= 8
-        and 0.5 <= realism.saturation <= 1.5
-    ):
+    if not _realism_ok(realism):
         raise ValidationError("A realism setting is out of range.")
+    with services.db.session(user_id=user_id) as session:  # the right to edit, before anything is parsed or stored
+        old = dict(ad_with_right(session, ad_id, user_id, Right.EDIT).options or {}).get("lut") or {"on": False}
+    lut = {**old, **_stored_lut(ad_id, lut_upload, services)} if lut_upload is not None else dict(old)
+    if lut_upload is not None:
+        lut["on"] = True  # a new LUT is uploaded to be used
+    elif lut_on is not None:
+        lut["on"] = bool(lut_on) and "key" in lut
     with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         ad.options = {
@@ -106,8 +154,11 @@ def save_output_options(
             "transition": transition,
             "captions": captions,
             "music": music,
-            "realism": {k: getattr(realism, k) for k in ("grain", "vignette", "shake_px", "saturation")},
+            "realism": {k: getattr(realism, k) for k in REALISM_KEYS},
+            "lut": lut,
         }
+    if lut_upload is not None and old.get("key") and old["key"] != lut.get("key"):
+        services.storage.delete(old["key"])  # the LUT it replaced
 
 
 def _job_view(job: Job | None) -> JobView | None:
