@@ -154,7 +154,7 @@ def _scene_assets(ctx: StepContext, kind: AssetKind) -> dict[str, Any]:
     with ctx.services.db.session() as session:
         ad = _ad(session, ctx)
         context = assets.load_context(session, ad, ctx.services.settings)
-        jobs, found = [], {}
+        jobs, found, chained = [], {}, []
         for scene in scenes_of(session, ad.id):
             if kind is AssetKind.CLIP:
                 frame = assets.chosen_frame(session, context, scene, approved=True)
@@ -162,6 +162,9 @@ def _scene_assets(ctx: StepContext, kind: AssetKind) -> dict[str, Any]:
             else:
                 inputs = assets.audio_inputs(context, scene)
             if inputs is None:
+                continue
+            if "first_frame_key" in inputs and not inputs["first_frame_key"]:
+                chained.append(scene.number)  # chained: starts once the previous clip's last frame exists
                 continue
             asset, job = assets.ensure_single(session, scene, kind, inputs, ctx.owner_id)
             jobs += [job] if job else []
@@ -173,6 +176,13 @@ def _scene_assets(ctx: StepContext, kind: AssetKind) -> dict[str, Any]:
         what = "clip" if kind is AssetKind.CLIP else "voice line"
         details = "; ".join(f"scene {n}: {m or 'failed'}" for n, m in sorted(failed.items()))
         _park(ctx, AdStatus.NEEDS_ATTENTION, f"The {what} of {len(failed)} scene(s) failed ({details}). Retry them.")
+    if chained:
+        waiting = ", ".join(map(str, chained))
+        _park(
+            ctx,
+            AdStatus.NEEDS_ATTENTION,
+            f"Scene {waiting} starts from the previous clip's last frame, which is missing; retry the scene before it.",
+        )
     _resume_status(ctx)
     return {str(n): asset_id for n, (asset_id, _, _) in found.items()}
 

@@ -23,7 +23,7 @@ from core.errors import ValidationError
 from core.ports_services import Services
 from core.services.accounts import audit
 from core.services.accounts.access import Right
-from core.services.ads import assets
+from core.services.ads import assets, continuity
 from core.services.ads import spend as ads_spend
 from core.services.ads.scenes import edit_scene, scene_with_right
 from core.services.ads.wizard import ad_with_right, scenes_of
@@ -57,6 +57,7 @@ def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
     """Queue the ad's generation job (or return the one already running), admitted like a talking
     video: the daily quota and the cost ceilings, with its estimate held until the job ends."""
     prices = ads_spend.unit_prices(services, user_id)
+    model = continuity.animator_continuity(services, user_id)  # read outside the transaction (user keys)
     with (
         audit.refusals(services, user_id=user_id, project_id=None, what="ad"),
         services.db.session(user_id=user_id) as session,
@@ -66,6 +67,7 @@ def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
         if running is not None:
             return running.id
         _check_ready(session, ad)
+        ad.options = continuity.pin(ad.options, model)  # what the clips' inputs are computed for
         estimate = ads_spend.admit_generation(
             session, ad, prices, user_id=user_id, services=services, quota_kind=AD_JOB
         )
