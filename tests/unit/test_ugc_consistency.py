@@ -13,8 +13,8 @@ from sqlalchemy import select
 from core.adapters.db.database import Database
 from core.adapters.db.models.ads import AdAsset, AdScene
 from core.adapters.db.models.jobs import Job
-from core.domain.ads import AdStatus
 from core.adapters.providers.local.vision import LocalVisionAnalyzer
+from core.domain.ads import AdStatus
 from core.ports import PollResult, PredictionState, Submission, VisionAnswer, VisionRequest, VisionTask
 from core.services.ads import continuity, generation, wizard
 from tests.ugc_support import Counting, scripted_ad, ugc_services, ugc_settings
