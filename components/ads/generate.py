@@ -8,7 +8,7 @@ import logging
 
 import streamlit as st
 
-from components.ads import media
+from components.ads import continuity, media
 from components.labels import literal
 from components.runtime import show_error
 from core.domain.ad_views import AdView, AssetView, SceneView
@@ -142,6 +142,7 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
         "scene, then approve with the button that stays at the bottom of the window.",
         icon=":material/rate_review:",
     )
+    continuity.redraw_all(ad, user_id=user_id, services=services)
     selections: dict[str, str] = {}
     for scene in ad.scenes:
         with st.container(border=True):
@@ -201,6 +202,7 @@ def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
 def generate_step(ad: AdView, *, user_id: str, services: Services) -> None:
     running = ad.job is not None and ad.job.status in ACTIVE_JOB_STATUSES
     if not running:
+        continuity.chaining_switch(ad, user_id=user_id, services=services)
         _options_form(ad, user_id=user_id, services=services)
         if ad.status is AdStatus.FAILED and ad.error:
             st.error(ad.error, icon=":material/error:")

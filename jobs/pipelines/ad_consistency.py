@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 ROUNDS = 3
 FRAMES_PER_SCENE = 8
-OPTION = "consistency"
+OPTION = continuity.REGENERATED_OPTION
 
 
 def identity_step(k: int) -> str:

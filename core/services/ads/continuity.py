@@ -20,6 +20,7 @@ from core.services.ads.wizard import ad_with_right
 
 CHAIN_OPTION = "chain_frames"
 PINNED_OPTION = "continuity"
+REGENERATED_OPTION = "consistency"  # [{job_id, round, scene, why, result}] (jobs.pipelines.ad_consistency)
 # Which of the avatar's references shows the angle a scene's camera asks for (reference_keys:
 # first = front, then the other angles in the order the avatar step stores them).
 ANGLE_REFERENCE = {"eye_level": 1, "three_quarter": 1, "low_angle": 2, "high_angle": 2}
