@@ -23,6 +23,7 @@ from core.domain.ads import AdStatus, AssetKind
 from core.domain.types import MediaKind
 from core.ports_services import Services
 from core.services.ads import assets, continuity, generation, wizard
+from core.services.ads import spend as ads_spend
 from jobs import engine
 from tests.fakes import ManualQueue
 from tests.stubs import GoogleStub
@@ -175,6 +176,14 @@ def test_a_20_s_clip_is_extended_to_length_each_call_paid_once(tmp_path: Path, d
     assert [n for n in ("extend_1", "extend_2", "extend_3") if steps[n].provider_request_id] == ["extend_1", "extend_2"]
     assert not (steps["extend_3"].output or {}).get("media_key")
     assert _ledger(services, job_id) == [("image_to_video", "charged")] * 3
+    with services.db.session() as session:
+        charged = sum(r.amount_usd for r in session.scalars(select(CostRecord).where(CostRecord.job_id == job_id)))
+    price = services.settings.prices.google_veo_per_second
+    assert charged == pytest.approx(price * (8 + 7 + 7))  # each extension charged for the seconds it added
+    # the estimate a generation is admitted with prices the clip's whole length, per second
+    work = [ads_spend.AssetWork(AssetKind.CLIP, 1, 20.0)]
+    estimate = ads_spend.estimate_work(work, ads_spend.unit_prices(services, user), finish=False)
+    assert estimate.cost_usd >= price * 20.0
 
 
 @pytest.mark.parametrize("fault", ["rate_limit", "server_error"])

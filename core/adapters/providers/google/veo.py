@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 _FILE_URI = re.compile(r"/files/(?P<fid>[A-Za-z0-9_-]+)(?::download)?(?:\?|$)")
 MAX_REFERENCES = 3  # providers.md 5.3: "up to 3 reference images"
+EXTENSION_S = 7.0  # what one extension adds (Google's video docs; unconfirmed in providers.md)
 _OPERATION = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/operations/[A-Za-z0-9._-]+$|^operations/[A-Za-z0-9._-]+$")
 
 
@@ -140,7 +141,9 @@ class GoogleVeoAnimator:
         return self._rest.url_of(f"files/{found['fid']}:download?alt=media")
 
     def cost_usd(self, request: ImageToVideoRequest, output: VideoFile) -> float:
-        return round(self._price * output.duration_s, 6)
+        # An extension's answer is the whole video; only the seconds it added are new work.
+        seconds = min(output.duration_s, EXTENSION_S) if request.extend_uri else output.duration_s
+        return round(self._price * seconds, 6)
 
 
 def _image(path: Path) -> dict[str, str]:
