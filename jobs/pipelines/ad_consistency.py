@@ -112,7 +112,19 @@ def identity(ctx: StepContext, k: int) -> dict[str, Any]:
     }
     logger.info("consistency round %s: spread %.3f, outliers %s", k, spread, outliers)
     return {"spread": round(spread, 4), "means": {str(n): round(m, 4) for n, m in means.items()}, "why": why,
-            "scored": {str(n): clips[str(n)] for n in outliers}}  # fmt: skip
+            "scored": {str(n): clips[str(n)] for n in outliers}, "clips": clips,
+            "scores": {str(n): s for n, s in scores.items()}}  # fmt: skip
+
+
+def latest_scores(ctx: StepContext) -> dict[int, list[float]] | None:
+    """The last round's identity scores if they are of the clips the ad is cut from (None: score again)."""
+    for k in range(ROUNDS, 0, -1):
+        found = ctx.output_of(identity_step(k))
+        if found and not found.get("skipped") and "scores" in found:
+            if found.get("clips") != final_clips(ctx):
+                return None
+            return {int(n): [float(v) for v in s] for n, s in found["scores"].items()}
+    return None
 
 
 def _new_attempt(session: Session, scene: AdScene, clip: AdAsset, owner_id: str, limit: int) -> str | None:

@@ -27,7 +27,7 @@ from core.errors import JobCancelled
 from core.services.ads import assets
 from core.services.ads.wizard import scenes_of
 from jobs.context import StepContext
-from jobs.pipelines.ad_consistency import clip_identity, final_clips
+from jobs.pipelines.ad_consistency import clip_identity, final_clips, latest_scores
 from jobs.pipelines.ad_viewer import MouthWatcher, brief_duration, facts_in_output, scene_views
 
 logger = logging.getLogger(__name__)
@@ -195,7 +195,8 @@ def post_production(ctx: StepContext) -> dict[str, Any]:
 
 def _identity(ctx: StepContext) -> dict[int, list[float]]:
     """Clip frames sampled at 1 fps, scored against the avatar's references in one vision call."""
-    return clip_identity(ctx, final_clips(ctx), ctx.work_dir / "qc")
+    reused = latest_scores(ctx)  # the consistency round scored these very clips: no second paid call
+    return reused if reused is not None else clip_identity(ctx, final_clips(ctx), ctx.work_dir / "qc")
 
 
 def _limits(ctx: StepContext) -> QcLimits:
