@@ -79,9 +79,10 @@ def _veo_predictions(google: GoogleStub) -> list[Any]:
 def test_chained_scenes_start_on_the_previous_clips_exact_last_frame(
     tmp_path: Path, db: Any, google: GoogleStub
 ) -> None:
-    services = _services(tmp_path, db, google)
+    services = _services(tmp_path, db, google, retry_base_s=0.0)
     user, ad_id = scripted_ad(services)
     assert continuity.chaining(services, ad_id, user_id=user).available
+    google.faults.add("submit", "rate_limit", skip=1, retry_after_s=0.0)  # the chained scene 2 is refused once
     continuity.set_chaining(ad_id, True, user_id=user, services=services)
     generation.start_generation(ad_id, user_id=user, services=services)
     services.queue.drain()  # type: ignore[attr-defined]
@@ -92,6 +93,7 @@ def test_chained_scenes_start_on_the_previous_clips_exact_last_frame(
     assert ad.status is AdStatus.COMPLETED, ad.error
     predictions = _veo_predictions(google)
     assert len(predictions) == len(ad.scenes) >= 2  # one paid clip per scene, no extension needed
+    assert google.count("submit") == len(ad.scenes) + 1  # the refused submit created nothing
     with services.db.session() as session:
         scenes = session.scalars(select(AdScene).where(AdScene.ad_id == ad_id).order_by(AdScene.number)).all()
         frames = [session.get(AdAsset, s.approved_frame_id).media_key for s in scenes]  # type: ignore[union-attr]
