@@ -218,6 +218,9 @@ class Settings(BaseSettings):
     ugc_video_similarity_min: float = Field(default=0.65, ge=0, le=1)
     ugc_cross_scene_std_max: float = Field(default=0.10, ge=0, le=1)
     ugc_max_regen_attempts: int = Field(default=3, ge=0, le=10)
+    # A scene longer than one generation is extended this many times at most (issue 18; the
+    # clip job has MAX_EXTENSIONS steps for them, so the bound is capped there too).
+    ugc_max_extensions: int = Field(default=3, ge=0, le=4)
     ugc_duration_tolerance_s: float = Field(default=0.5, gt=0)
     ugc_loudness_target_lufs: float = -14.0
     ugc_loudness_tolerance_lu: float = Field(default=2.0, gt=0)

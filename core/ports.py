@@ -103,6 +103,26 @@ class ImageToVideoRequest:
     height: int = 1920
     audio: Path | None = None  # offline only: the presenter lip-syncs this voice line
     audio_at_s: float = 0.0  # where the voice line starts in the clip
+    # Continuity (issue 18), used by animators that say they take them (continuity_of):
+    last_frame: Path | None = None  # the clip ends on this frame (first/last-frame chaining)
+    references: tuple[Path, ...] = ()  # identity references (front portrait, matching angle, storyboard frame)
+    extend_uri: str | None = None  # extend this video the provider made (Veo extension) instead of a new clip
+
+
+@dataclass(frozen=True, slots=True)
+class AnimatorContinuity:
+    """What an animator can do for continuity between scenes (issue 18); the default is nothing."""
+
+    last_frame: bool = False  # takes a first and a last frame
+    max_references: int = 0  # reference images per clip
+    extends: bool = False  # extends a video it made (the answer is the whole, longer video)
+    max_clip_s: float = 8.0  # the longest one generation makes
+    reason: str = "this video model takes only a first frame"
+
+
+def continuity_of(animator: object) -> AnimatorContinuity:
+    found = getattr(animator, "continuity", None)
+    return found if isinstance(found, AnimatorContinuity) else AnimatorContinuity()
 
 
 class ScriptTask(str, Enum):

@@ -103,6 +103,10 @@ class StepContext:
 
     # ----------------------------------------------------------------- provider calls
 
+    def served_by(self) -> str | None:
+        """The provider this step's call went to (a fallback may have taken it), once it has."""
+        return self._step_row().provider
+
     def call_provider(self, capability: str, request: Any) -> Any:
         """Submit once, remember the request id, poll until done, collect the result.
 

@@ -48,6 +48,10 @@ class Counting:
     def name(self) -> str:
         return str(self.inner.name)
 
+    @property
+    def continuity(self) -> Any:  # what the animator can do for continuity (core.ports.continuity_of)
+        return getattr(self.inner, "continuity", None)
+
     def submit(self, request: Any) -> Submission:
         with self.lock:
             self.submits += 1

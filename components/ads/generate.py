@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from components.ads import media
+from components.ads import continuity, media
 from components.labels import literal
 from components.runtime import show_error
 from core.domain.ad_views import AdView, AssetView, SceneView
@@ -160,6 +160,7 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
         "scene, then approve with the button that stays at the bottom of the window.",
         icon=":material/rate_review:",
     )
+    continuity.redraw_all(ad, user_id=user_id, services=services)
     selections: dict[str, str] = {}
     for scene in ad.scenes:
         with st.container(border=True):
@@ -232,6 +233,7 @@ def _retry_button(scene: SceneView, kind: AssetKind, *, user_id: str, services: 
 def generate_step(ad: AdView, *, user_id: str, services: Services) -> None:
     running = ad.job is not None and ad.job.status in ACTIVE_JOB_STATUSES
     if not running:
+        continuity.chaining_switch(ad, user_id=user_id, services=services)
         _options_form(ad, user_id=user_id, services=services)
         if ad.status is AdStatus.FAILED and ad.error:
             st.error(ad.error, icon=":material/error:")

@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from components.ads import media
+from components.ads import continuity, media
 from components.labels import literal
 from components.runtime import show_error
 from core.domain.ad_views import AdView, OutputView
@@ -98,4 +98,5 @@ def result_step(ad: AdView, *, user_id: str, services: Services) -> None:
                          query_params={"output": output.id})  # fmt: skip
         with right:
             quality_report(output)
+    continuity.regenerated(ad)
     redo_buttons(ad, user_id=user_id, services=services)

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.ads import continuity
 from components.labels import literal
 from components.runtime import show_error
 from core.domain.ad_views import AdView, SceneView
@@ -110,5 +111,6 @@ def script_step(ad: AdView, *, user_id: str, services: Services) -> None:
     )
     for scene in ad.scenes:
         st.caption(f"Scene {scene.number}: “{literal(scene.script.dialogue)}”")
+    continuity.reset_all_edits(ad, user_id=user_id, services=services)
     for scene in ad.scenes:
         scene_editor(scene, user_id=user_id, services=services)

@@ -44,3 +44,4 @@ class VideoFile:
     width: int
     height: int
     content_type: str = "video/mp4"
+    source_uri: str | None = None  # the provider's own name for it, where it can be extended (Veo)

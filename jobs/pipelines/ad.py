@@ -28,6 +28,7 @@ from core.services.ads import script as ads_script
 from core.services.ads.wizard import scenes_of
 from jobs.context import StepContext, WaitForProvider, WaitForUser
 from jobs.pipeline import Pipeline, Step, register
+from jobs.pipelines import ad_consistency
 from jobs.pipelines.ad_finish import post_production, quality_check
 from jobs.pipelines.common import error_dict
 
@@ -154,7 +155,7 @@ def _scene_assets(ctx: StepContext, kind: AssetKind) -> dict[str, Any]:
     with ctx.services.db.session() as session:
         ad = _ad(session, ctx)
         context = assets.load_context(session, ad, ctx.services.settings)
-        jobs, found = [], {}
+        jobs, found, chained = [], {}, []
         for scene in scenes_of(session, ad.id):
             if kind is AssetKind.CLIP:
                 frame = assets.chosen_frame(session, context, scene, approved=True)
@@ -162,6 +163,9 @@ def _scene_assets(ctx: StepContext, kind: AssetKind) -> dict[str, Any]:
             else:
                 inputs = assets.audio_inputs(context, scene)
             if inputs is None:
+                continue
+            if "first_frame_key" in inputs and not inputs["first_frame_key"]:
+                chained.append(scene.number)  # chained: starts once the previous clip's last frame exists
                 continue
             asset, job = assets.ensure_single(session, scene, kind, inputs, ctx.owner_id)
             jobs += [job] if job else []
@@ -173,6 +177,13 @@ def _scene_assets(ctx: StepContext, kind: AssetKind) -> dict[str, Any]:
         what = "clip" if kind is AssetKind.CLIP else "voice line"
         details = "; ".join(f"scene {n}: {m or 'failed'}" for n, m in sorted(failed.items()))
         _park(ctx, AdStatus.NEEDS_ATTENTION, f"The {what} of {len(failed)} scene(s) failed ({details}). Retry them.")
+    if chained:
+        waiting = ", ".join(map(str, chained))
+        _park(
+            ctx,
+            AdStatus.NEEDS_ATTENTION,
+            f"Scene {waiting} starts from the previous clip's last frame, which is missing; retry the scene before it.",
+        )
     _resume_status(ctx)
     return {str(n): asset_id for n, (asset_id, _, _) in found.items()}
 
@@ -226,6 +237,25 @@ def on_cancelled(services: Services, session: Session, job: Job, error: ErrorInf
             child.cancel_requested = True
 
 
+def _consistency_steps() -> tuple[Step, ...]:
+    """identity_k -> regenerate_k rounds (jobs.pipelines.ad_consistency): outlier scenes made again."""
+
+    def identity(k: int) -> Any:
+        return lambda ctx: ad_consistency.identity(ctx, k)
+
+    def regenerate(k: int) -> Any:
+        return lambda ctx: ad_consistency.regenerate(ctx, k)
+
+    return tuple(
+        step
+        for k in range(1, ad_consistency.ROUNDS + 1)
+        for step in (
+            Step(ad_consistency.identity_step(k), identity(k), weight=0.3),
+            Step(ad_consistency.regenerate_step(k), regenerate(k), weight=1.0),
+        )
+    )
+
+
 PIPELINE = register(
     Pipeline(
         kind=KIND,
@@ -236,6 +266,7 @@ PIPELINE = register(
             Step("storyboard_review", storyboard_review, weight=0.3),
             Step("voiceover", voiceover, weight=1.0),  # first: the presenter's lips follow the voice
             Step("scene_video", scene_video, weight=4.0),
+            *_consistency_steps(),
             Step("post_production", post_production, weight=3.0),
             Step("quality_check", quality_check, weight=1.0),
             Step("complete", complete, weight=0.1),

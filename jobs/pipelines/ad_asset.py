@@ -19,12 +19,13 @@ from core.adapters.db.models.jobs import Job
 from core.domain.ads import AssetKind, AssetStatus
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES, ErrorInfo, MediaKind, Voice
 from core.errors import JobCancelled
-from core.ports import ImageGenRequest, ImageToVideoRequest, LoraWeights, VisionRequest, VisionTask
+from core.ports import ImageGenRequest, LoraWeights, VisionRequest, VisionTask
 from core.ports_services import Services
 from core.services.ads import assets
 from core.services.ads.schemas import identity_schema
 from jobs.context import StepContext
 from jobs.pipeline import Pipeline, Step, register
+from jobs.pipelines import ad_clip
 from jobs.pipelines.common import delete_keys, error_dict, speak_line, stored_keys_of
 
 logger = logging.getLogger(__name__)
@@ -58,22 +59,22 @@ def render(ctx: StepContext) -> dict[str, Any]:
         key = ctx.store(MediaKind.IMAGE, image.path, label="frame", content_type=image.content_type)
         return {"media_key": key, "width": image.width, "height": image.height}
     if kind == AssetKind.CLIP.value:
-        clip_request = ImageToVideoRequest(
-            image=ctx.fetch(inputs["frame_key"]),
-            prompt=inputs["prompt"],
-            duration_s=float(inputs["duration_s"]),
-            camera=inputs["camera"],
-            seed=seed,
-            width=inputs["width"],
-            height=inputs["height"],
-            audio=ctx.fetch(inputs["voice_key"]) if inputs.get("voice_key") else None,
-            audio_at_s=float(inputs.get("voice_at_s", 0.0)),
-        )
-        video = ctx.call_provider("image_to_video", clip_request)
-        key = ctx.store(MediaKind.VIDEO, video.path, label="clip", content_type="video/mp4")
-        return {"media_key": key, "duration_s": video.duration_s, "width": video.width, "height": video.height}
+        return ad_clip.render_clip(ctx, inputs, seed)
     key, clip = speak_line(ctx, inputs["text"], Voice(**inputs["voice"]), seed)
     return {"media_key": key, "duration_s": clip.duration_s}
+
+
+def _extend_step(number: int) -> Any:
+    def extend(ctx: StepContext) -> dict[str, Any]:
+        kind, inputs, seed = _asset(ctx)
+        return ad_clip.extend(ctx, inputs, seed, number) if kind == AssetKind.CLIP.value else ctx.skipped()
+
+    return extend
+
+
+def last_frame(ctx: StepContext) -> dict[str, Any]:
+    kind, inputs, _seed = _asset(ctx)
+    return ad_clip.last_frame(ctx, inputs) if kind == AssetKind.CLIP.value else ctx.skipped()
 
 
 def score(ctx: StepContext) -> dict[str, Any]:
@@ -130,6 +131,35 @@ def _select_frame(session: Session, asset: AdAsset) -> None:
         scene.selected_frame_id = best.id
 
 
+def _final(outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The render, or the last extension that ran."""
+    for name in reversed(("render", *ad_clip.EXTEND_STEPS)):
+        found = outputs.get(name) or {}
+        if found.get("media_key"):
+            return found
+    return {}
+
+
+def _keep_last_frame(session: Session, clip: AdAsset, key: str) -> None:
+    """The clip's exact last frame as an asset of its own (kept with the clip's files)."""
+    if assets.last_frame_of(session, clip) is not None:
+        return
+    session.add(
+        AdAsset(
+            ad_id=clip.ad_id,
+            scene_id=clip.scene_id,
+            kind=assets.LAST_FRAME_KIND,
+            fingerprint=clip.fingerprint,
+            variant=0,
+            attempt=clip.attempt,
+            seed=0,
+            status=AssetStatus.READY.value,
+            inputs={"clip_id": clip.id},
+            media_key=key,
+        )
+    )
+
+
 def on_started(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
     if asset := _subject(session, job):
         asset.status = AssetStatus.RENDERING.value
@@ -141,7 +171,7 @@ def on_completed(services: Services, session: Session, job: Job, error: ErrorInf
         delete_keys(services, stored_keys_of(session, job.id))
         return
     outputs = _outputs(job)
-    rendered = outputs.get("render", {})
+    rendered = _final(outputs)
     asset.media_key = rendered.get("media_key")
     asset.duration_s = rendered.get("duration_s")
     asset.score = outputs.get("score", {}).get("score")
@@ -149,6 +179,8 @@ def on_completed(services: Services, session: Session, job: Job, error: ErrorInf
     if asset.kind == AssetKind.FRAME.value:
         session.flush()
         _select_frame(session, asset)
+    if key := outputs.get("last_frame", {}).get("last_frame_key"):
+        _keep_last_frame(session, asset, key)
     wake_ad(services, session, asset.ad_id)
 
 
@@ -169,7 +201,12 @@ def on_cancelled(services: Services, session: Session, job: Job, error: ErrorInf
 PIPELINE = register(
     Pipeline(
         kind=KIND,
-        steps=(Step("render", render, weight=3.0), Step("score", score, weight=0.5)),
+        steps=(
+            Step("render", render, weight=3.0),
+            *(Step(name, _extend_step(n), weight=1.0) for n, name in enumerate(ad_clip.EXTEND_STEPS, 1)),
+            Step("last_frame", last_frame, weight=0.1),
+            Step("score", score, weight=0.5),
+        ),
         on_started=on_started,
         on_completed=on_completed,
         on_failed=on_failed,

@@ -11,26 +11,24 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
-from core.adapters.db.models.ads import Ad, AdAsset, AdAvatar, AdOutput, AdQcReport
+from core.adapters.db.models.ads import Ad, AdAsset, AdOutput, AdQcReport
 from core.adapters.media.captions import PlacedCaption, Rect, safe_area
 from core.adapters.media.frame_facts import FrameFacts, read_frame_facts
 from core.adapters.media.lips import watch_shrink
 from core.adapters.media.lut import Lut3d
 from core.adapters.media.music import BPM, write_music_bed
 from core.adapters.media.postprod import EditResult, EditSpec, PostProducer, SceneCut, Timeline
-from core.adapters.media.quality import QcInputs, QcLimits, judge, sample_frames, scan_media
+from core.adapters.media.quality import QcInputs, QcLimits, judge, scan_media
 from core.adapters.media.viewer_checks import ViewerInputs, judge_viewer
 from core.adapters.media.voice_timing import speech_of
 from core.domain.ads import Aspect, Caption, Platform, QcFinding, QcReport, RealismSettings, Transition
 from core.domain.types import MediaKind
 from core.errors import JobCancelled
-from core.ports import VisionRequest, VisionTask
 from core.services.ads import assets
-from core.services.ads.schemas import identity_schema
 from core.services.ads.wizard import scenes_of
 from jobs.context import StepContext
+from jobs.pipelines.ad_consistency import clip_identity, final_clips, latest_scores
 from jobs.pipelines.ad_viewer import MouthWatcher, brief_duration, facts_in_output, scene_views
 
 logger = logging.getLogger(__name__)
@@ -43,7 +41,6 @@ AUTO_TRANSITIONS = {
     "testimonial": Transition.CROSSFADE,
     "cta": Transition.DIP_TO_BLACK,
 }
-FRAMES_PER_SCENE = 8
 
 
 def _asset(session: Any, asset_id: str | None) -> AdAsset | None:
@@ -51,7 +48,7 @@ def _asset(session: Any, asset_id: str | None) -> AdAsset | None:
 
 
 def _plan(ctx: StepContext) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    clips, voices = ctx.output_of("scene_video")["clips"], ctx.output_of("voiceover")["voices"]
+    clips, voices = final_clips(ctx), ctx.output_of("voiceover")["voices"]
     with ctx.services.db.session() as session:
         ad = session.get(Ad, ctx.payload["ad_id"])
         if ad is None:
@@ -207,42 +204,10 @@ def post_production(ctx: StepContext) -> dict[str, Any]:
     return {"outputs": outputs}
 
 
-def _clip_key(session: Session, asset_id: str) -> str:
-    asset = session.get(AdAsset, asset_id)
-    if asset is None or not asset.media_key:
-        raise JobCancelled("A scene clip of this ad was deleted.")
-    return asset.media_key
-
-
 def _identity(ctx: StepContext) -> dict[int, list[float]]:
     """Clip frames sampled at 1 fps, scored against the avatar's references in one vision call."""
-    if "vision" not in ctx.services.providers.choices:
-        return {}
-    with ctx.services.db.session() as session:
-        ad = session.get(Ad, ctx.payload["ad_id"])
-        avatar = session.get(AdAvatar, ad.avatar_id) if ad and ad.avatar_id else None
-        references = list(avatar.reference_keys)[:3] if avatar else []
-        clips = {int(n): _clip_key(session, a) for n, a in ctx.output_of("scene_video")["clips"].items()}
-    if not references:
-        return {}
-    frames: list[tuple[int, Path]] = []
-    for number, key in sorted(clips.items()):
-        sampled = sample_frames(ctx.fetch(key), 1.0, ctx.work_dir / "qc" / f"scene{number}", max_side=320)
-        frames += [(number, p) for p in sampled[:FRAMES_PER_SCENE]]
-    if not frames:
-        return {}
-    request = VisionRequest(
-        VisionTask.IDENTITY,
-        tuple(p for _, p in frames),
-        references=tuple(ctx.fetch(k) for k in references),
-        schema=identity_schema(len(frames)),
-    )
-    scores = json.loads(ctx.call_provider("vision", request).text).get("scores", [])
-    found: dict[int, list[float]] = {}
-    for (number, _), value in zip(frames, scores, strict=False):
-        if value is not None:
-            found.setdefault(number, []).append(float(value))
-    return found
+    reused = latest_scores(ctx)  # the consistency round scored these very clips: no second paid call
+    return reused if reused is not None else clip_identity(ctx, final_clips(ctx), ctx.work_dir / "qc")
 
 
 def _limits(ctx: StepContext) -> QcLimits:

@@ -232,3 +232,28 @@ def test_cloud_tts_is_a_speech_provider_of_its_own(google: GoogleStub, tmp_path:
         tmp_path / "out",
     )
     assert clip.duration_s > 0 and google.requests[-1][1].json()["voice"]["name"] == "en-US-Neural2-D"
+
+
+def test_veo_continuity_fields_first_last_frame_references_and_extension(
+    google: GoogleStub, veo: GoogleVeoAnimator, image_path: Path, tmp_path: Path
+) -> None:
+    """Issue 18: `lastFrame`, up to three `referenceImages`, and `video: {uri}` to extend a Veo video."""
+    assert veo.continuity.last_frame and veo.continuity.extends and veo.continuity.max_references == 3
+    google.video_time_scale = 1.0
+    refs = tuple(image_path for _ in range(4))
+    first = ImageToVideoRequest(
+        image=image_path, prompt="she waves", duration_s=8, last_frame=image_path, references=refs
+    )
+    video, _ = run(veo, first, tmp_path / "a")
+    sent = google.requests[0][1].json()["instances"][0]
+    assert sent["lastFrame"] == sent["image"] and len(sent["referenceImages"]) == 3  # capped at the limit
+    assert sent["referenceImages"][0] == {"image": sent["image"], "referenceType": "asset"}
+    assert video.source_uri and "/files/" in video.source_uri
+
+    longer = ImageToVideoRequest(image=image_path, prompt="she waves", duration_s=8, extend_uri=video.source_uri)
+    extended, _ = run(veo, longer, tmp_path / "b")
+    body = [r for label, r in google.requests if label == "submit"][-1].json()["instances"][0]
+    assert body["video"] == {"uri": video.source_uri} and "image" not in body and "lastFrame" not in body
+    assert extended.duration_s == pytest.approx(video.duration_s + 7.0, abs=0.2)  # the whole, longer video
+    assert veo.cost_usd(longer, extended) == pytest.approx(0.15 * 7.0)  # only the added seconds are charged
+    assert google.created_count() == 2

@@ -183,3 +183,36 @@ def test_submits_carry_the_callback_url(
     veo.submit(request_)
     bodies = [p.inputs for p in kie.predictions.values()]
     assert [b.get("callBackUrl") for b in bodies] == [hook, hook, None]
+
+
+def test_veo_first_and_last_frame_go_as_two_image_urls(
+    kie: KieStub, veo: KieVeoAnimator, image_path: Path, tmp_path: Path
+) -> None:
+    """Issue 18 chaining: KIE's FIRST_AND_LAST_FRAMES_2_VIDEO mode takes `imageUrls: [first, last]`."""
+    last = tmp_path / "last.png"
+    last.write_bytes(b"\x89PNG-last-frame")
+    assert veo.continuity.last_frame and not veo.continuity.extends and veo.continuity.max_references == 0
+    request = ImageToVideoRequest(image=image_path, prompt="waves", duration_s=8, last_frame=last)
+    run(veo, request, tmp_path / "out")
+    sent = next(iter(kie.predictions.values())).inputs
+    assert sent["generationType"] == "FIRST_AND_LAST_FRAMES_2_VIDEO"
+    first_url, last_url = sent["imageUrls"]
+    assert kie.file_of(first_url)[0] == image_path.read_bytes()  # type: ignore[index]
+    assert kie.file_of(last_url)[0] == last.read_bytes()  # type: ignore[index]
+
+
+def test_only_the_kling_turbo_market_model_takes_a_tail_frame(
+    kie: KieStub, http: httpx.Client, downloader: GuardedDownloader, media_probe: Any, image_path: Path, tmp_path: Path
+) -> None:
+    last = tmp_path / "last.png"
+    last.write_bytes(b"\x89PNG-last-frame")
+    request = ImageToVideoRequest(image=image_path, prompt="she smiles", duration_s=5, last_frame=last)
+    turbo = market(kie, http, downloader, media_probe, model="kling/v2-5-turbo-image-to-video-pro")
+    plain = market(kie, http, downloader, media_probe)
+    assert turbo.continuity.last_frame and not plain.continuity.last_frame
+    assert "first frame" in plain.continuity.reason
+    turbo.submit(request)
+    plain.submit(request)
+    turbo_input, plain_input = (p.inputs["input"] for p in kie.predictions.values())
+    assert kie.file_of(turbo_input["tail_image_url"])[0] == last.read_bytes()  # type: ignore[index]
+    assert "tail_image_url" not in plain_input

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from typing import Any
 
@@ -33,6 +34,7 @@ _STATUS = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
+EXTENSION_S = 7.0
 _VERSION = r"/(?P<version>v1|v1beta)"
 
 
@@ -70,6 +72,7 @@ class GoogleStub(VendorStub):
         self.redirect_downloads = redirect_downloads
         self.video_uri_host = ""  # e.g. "https://generativelanguage.googleapis.com": what a real answer names
         self.video_size = video_size
+        self.video_time_scale = 0.25  # stand-in videos are shorter than asked (cheap); 1.0: as long
         self.stream_text = "Open on the problem in the first second, then show the serum working up close."
         self.stream_delay_s = 0.0
         self.cut_after_chunks = 2
@@ -200,8 +203,11 @@ class GoogleStub(VendorStub):
         instance = (body.get("instances") or [{}])[0]
         image = instance.get("image") or {}
         data = pick(image, "bytesBase64Encoded", "bytes_base64_encoded") or pick(pick(image, "inlineData"), "data")
-        if not isinstance(instance.get("prompt"), str) or not data:
-            return self.error(400, "instances[0].prompt and instances[0].image are required")
+        source = self._extended(instance)
+        if not isinstance(instance.get("prompt"), str) or not (data or source):
+            return self.error(400, "instances[0].prompt and instances[0].image (or video) are required")
+        if source == "":
+            return self.error(400, "instances[0].video must name a video Veo made")
         params = body.get("parameters") or {}
         duration, aspect = params.get("durationSeconds", 8), params.get("aspectRatio", "16:9")
         if duration not in (4, 6, 8) or aspect not in ("16:9", "9:16"):
@@ -220,7 +226,7 @@ class GoogleStub(VendorStub):
         if prediction.fail:
             inner = {"raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [prediction.fail]}
         else:
-            seconds = (prediction.inputs.get("parameters") or {}).get("durationSeconds", 8) / 4
+            seconds = self._seconds_of(prediction)
             self.put_file(mp4_bytes(seconds, *self.video_size), "video/mp4", op)
             host = self.video_uri_host or self.url  # Google names its own host, not the proxy's
             inner = {"generatedSamples": [{"video": {"uri": f"{host}/{version}/files/{op}:download?alt=media"}}]}
@@ -229,6 +235,27 @@ class GoogleStub(VendorStub):
             "generateVideoResponse": inner,
         }
         return StubResponse.of_json({"name": name, "done": True, "response": response})
+
+    def _extended(self, instance: dict[str, Any]) -> str | None:
+        """The operation id of the video an extension names ("" if none Veo made), None if no video."""
+        uri = pick(instance.get("video") or {}, "uri")
+        if uri is None:
+            return None
+        found = re.search(r"/files/([A-Za-z0-9-]+)", str(uri))
+        return found.group(1) if found and found.group(1) in self.predictions else ""
+
+    def _seconds_of(self, prediction: Any) -> float:
+        """A stand-in's length: the asked duration times `video_time_scale`; an extension adds
+        EXTENSION_S to the video it extends (Google's docs: Veo extends by about 7 s)."""
+        if prediction.output.get("seconds"):
+            return float(prediction.output["seconds"])
+        source = self._extended((prediction.inputs.get("instances") or [{}])[0])
+        if source:
+            seconds = self._seconds_of(self.predictions[source]) + EXTENSION_S * self.video_time_scale
+        else:
+            seconds = (prediction.inputs.get("parameters") or {}).get("durationSeconds", 8) * self.video_time_scale
+        prediction.output["seconds"] = seconds
+        return float(seconds)
 
     def _download(self, request: StubRequest, version: str, fid: str) -> StubResponse:
         if fid not in self.files:

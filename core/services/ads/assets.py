@@ -25,14 +25,18 @@ from core.adapters.db.models.ads import Ad, AdAsset, AdAvatar, AdProductImage, A
 from core.adapters.db.models.jobs import Job
 from core.config import Settings
 from core.domain.ads import Aspect, AssetKind, AssetStatus, BriefInput, Platform, ScenePrompts, SceneScript
+from core.ports import AnimatorContinuity
 from core.ports_services import Services
 from core.services.ads import bible as ads_bible
-from core.services.ads import pacing, parse
+from core.services.ads import continuity, pacing, parse
 from core.vendor_choice import choose_vendor
 
 logger = logging.getLogger(__name__)
 
 ASSET_JOB = "ugc_asset"
+# A clip's exact last frame, stored as an asset of its own (issue 18 chaining) by the clip's job;
+# not an AssetKind: it is no unit of work, nothing renders or retries it.
+LAST_FRAME_KIND = "endframe"
 CLIP_HANDLE_S = 0.8  # clips run past their scene so transitions can overlap without shortening the ad
 # A lip-synced clip starts this long before its voice line (room for the breath, or the pause before the
 # call to action, plus half a transition) and runs this long after it (the tail, or the last scene's hold).
@@ -62,6 +66,9 @@ class AdContext:
     talking_clips: bool = False  # the offline animator lip-syncs each scene to its voice line
     prompts: dict[str, ScenePrompts] = field(default_factory=dict)
     lora: dict[str, Any] | None = None  # a ready LoRA for the frames (core.services.avatars.lora.use_lora_for_ad)
+    animator: AnimatorContinuity = field(default_factory=AnimatorContinuity)  # pinned at generation start
+    chain: bool = False  # first/last-frame chaining (the ad's switch, where the model takes a last frame)
+    max_extensions: int = 0
 
 
 def brief_of(ad: Ad) -> BriefInput | None:
@@ -106,6 +113,9 @@ def load_context(session: Session, ad: Ad, settings: Settings) -> AdContext:
         per_8s=rules.max_words_per_8s,
         talking_clips=choose_vendor(settings, "image_to_video")[0] == "local",
         lora=(ad.options or {}).get("lora"),
+        animator=continuity.pinned(ad.options),
+        chain=continuity.chain_on(ad.options),
+        max_extensions=settings.ugc_max_extensions,
     )
 
 
@@ -160,11 +170,63 @@ def clip_inputs(session: Session, ctx: AdContext, scene: AdScene, frame: AdAsset
         "height": ctx.height,
         "redo": scene.redo_clip,
     }
+    inputs |= _continuity_inputs(session, ctx, scene, frame)
     if voice is not None and voice.media_key and voice.duration_s and spec.dialogue:
         kind = spec.scene_type.value
         lead, tail = TALK_LEAD_S.get(kind, TALK_LEAD_DEFAULT_S), TALK_TAIL_S.get(kind, TALK_TAIL_DEFAULT_S)
         inputs |= {"voice_key": voice.media_key, "voice_at_s": lead, "duration_s": lead + voice.duration_s + tail}
     return inputs
+
+
+def _continuity_inputs(session: Session, ctx: AdContext, scene: AdScene, frame: AdAsset) -> dict[str, Any]:
+    """Reference images the model accepts; chained, the previous scene's exact last frame to start from
+    (None while that clip is not finished: the clip waits for it)."""
+    found: dict[str, Any] = {}
+    if ctx.animator.max_references:
+        angle = script_of(ctx, scene).camera.angle
+        refs = continuity.clip_references(ctx.avatar_refs, angle, frame.media_key, ctx.animator.max_references)
+        found["reference_keys"] = refs
+    if ctx.max_extensions and 0 < ctx.animator.max_clip_s < script_of(ctx, scene).duration_s + CLIP_HANDLE_S:
+        # longer than one generation: the clip job extends it (only such scenes carry these keys)
+        found["max_clip_s"] = ctx.animator.max_clip_s
+        found["extends"] = ctx.animator.extends
+    if ctx.chain:
+        found["chain"] = True  # its job keeps the clip's exact last frame for the next scene
+    if ctx.chain and scene.number > 1:
+        found["first_frame_key"] = previous_last_frame(session, ctx, scene)
+    return found
+
+
+def previous_last_frame(session: Session, ctx: AdContext, scene: AdScene) -> str | None:
+    """The stored last frame of the previous scene's current clip, once that clip is ready."""
+    prev = session.scalar(select(AdScene).where(AdScene.ad_id == scene.ad_id, AdScene.number == scene.number - 1))
+    frame = chosen_frame(session, ctx, prev, approved=False) if prev is not None else None
+    if prev is None or frame is None:
+        return None
+    clip = latest_ready(
+        session, prev.id, AssetKind.CLIP, fingerprint(AssetKind.CLIP, clip_inputs(session, ctx, prev, frame))
+    )
+    if clip is None:
+        return None
+    return last_frame_of(session, clip)
+
+
+def last_frame_of(session: Session, clip: AdAsset) -> str | None:
+    end = session.scalar(
+        select(AdAsset.media_key).where(
+            AdAsset.scene_id == clip.scene_id,
+            AdAsset.kind == LAST_FRAME_KIND,
+            AdAsset.fingerprint == clip.fingerprint,
+            AdAsset.attempt == clip.attempt,
+            AdAsset.status == AssetStatus.READY.value,
+        )
+    )
+    return str(end) if end else None
+
+
+def latest_ready(session: Session, scene_id: str, kind: AssetKind, fp: str) -> AdAsset | None:
+    found = assets_for(session, scene_id, kind, fp)
+    return found[0] if found and found[0].status == AssetStatus.READY.value else None
 
 
 def audio_inputs(ctx: AdContext, scene: AdScene) -> dict[str, Any] | None:
@@ -185,7 +247,13 @@ def assets_for(session: Session, scene_id: str, kind: AssetKind, fp: str) -> lis
     return [latest[v] for v in sorted(latest)]
 
 
-STORAGE_KEYS = ("frame_key", "voice_key", "references")  # names that hold storage keys (random per upload)
+STORAGE_KEYS = (
+    "frame_key",
+    "voice_key",
+    "references",
+    "first_frame_key",
+    "reference_keys",
+)  # names that hold storage keys (random per upload)
 
 
 def content_seed(kind: AssetKind, inputs: dict[str, Any]) -> str:

@@ -23,11 +23,12 @@ from core.errors import PaidCallUncertain, ValidationError
 from core.ports_services import Services
 from core.services.accounts import audit
 from core.services.accounts.access import Right
-from core.services.ads import assets
+from core.services.ads import assets, continuity
 from core.services.ads import spend as ads_spend
 from core.services.ads.scenes import edit_scene, scene_with_right
 from core.services.ads.wizard import ad_with_right, scenes_of
 from core.services.usage import spend
+from core.services.usage.estimates import Estimate
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
     """Queue the ad's generation job (or return the one already running), admitted like a talking
     video: the daily quota and the cost ceilings, with its estimate held until the job ends."""
     prices = ads_spend.unit_prices(services, user_id)
+    model = continuity.animator_continuity(services, user_id)  # read outside the transaction (user keys)
     with (
         audit.refusals(services, user_id=user_id, project_id=None, what="ad"),
         services.db.session(user_id=user_id) as session,
@@ -66,6 +68,7 @@ def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
         if running is not None:
             return running.id
         _check_ready(session, ad)
+        ad.options = continuity.pin(ad.options, model)  # what the clips' inputs are computed for
         estimate = ads_spend.admit_generation(
             session, ad, prices, user_id=user_id, services=services, quota_kind=AD_JOB
         )
@@ -128,6 +131,32 @@ def regenerate_frame(scene_id: str, *, user_id: str, services: Services) -> None
         scene.auto_approve = False
         ad_id = ad.id
     _wake(services, ad_id)
+
+
+def redraw_estimate(ad_id: str, *, user_id: str, services: Services) -> Estimate:
+    """What "redraw all" costs: every scene's variants drawn (and scored) again."""
+    prices = ads_spend.unit_prices(services, user_id)
+    with services.db.session(user_id=user_id) as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.VIEW)
+        count = len(scenes_of(session, ad.id)) * services.settings.ugc_storyboard_variants
+        lora = bool((ad.options or {}).get("lora"))
+    work = [ads_spend.AssetWork(AssetKind.FRAME, count, 0.0, lora=lora)] if count else []
+    return ads_spend.estimate_work(work, prices, finish=False)
+
+
+def redraw_all_frames(ad_id: str, *, user_id: str, services: Services) -> list[int]:
+    """Draw every scene's storyboard again, not only the missing frames (the spec's "redraw all");
+    the review gate then waits for the new frames. Returns the scene numbers."""
+    with services.db.session(user_id=user_id) as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        scenes = scenes_of(session, ad.id)
+        for scene in scenes:
+            scene.redo_frame += 1
+            scene.selected_frame_id = scene.approved_frame_id = None
+            scene.auto_approve = False
+        numbers = [s.number for s in scenes]
+    _wake(services, ad_id)
+    return numbers
 
 
 def redo_scene(scene_id: str, *, user_id: str, services: Services, frame: bool = False) -> str:

@@ -160,3 +160,14 @@ def reset_scene(scene_id: str, *, user_id: str, services: Services) -> None:
             return
         scene.spec, scene.edited = dict(scene.original), False
         scene.revision += 1
+
+
+def reset_all_scenes(ad_id: str, *, user_id: str, services: Services) -> list[int]:
+    """Every edited scene back to the writer's version (the spec's "reset all edits"); returns their numbers."""
+    with services.db.session(user_id=user_id) as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
+        edited = [s for s in scenes_of(session, ad.id) if s.edited]
+        for scene in edited:
+            scene.spec, scene.edited = dict(scene.original), False
+            scene.revision += 1
+        return [s.number for s in edited]

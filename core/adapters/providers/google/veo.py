@@ -6,11 +6,19 @@ is then downloaded the way the SDK's `files.download` does it: the file id is ta
 the returned URI and fetched from `{configured base}/{version}/files/{id}:download`, so
 the key goes only to the configured Google host (a proxy or stub included), never to
 whatever host a URI names. The request id is the operation name.
+
+Continuity (issue 18), in the request shape google-genai's converters write for
+`GenerateVideosConfig.last_frame` / `reference_images` and `GenerateVideosSource.video`
+(providers.md 5.3): `instances[0].lastFrame` (an image like `image`), `instances[0].referenceImages`
+(`[{image, referenceType}]`, at most three) and, to extend a video Veo made, `instances[0].video`
+`{uri}` with no image. Veo's extension answer is the whole, longer video (Google's video docs:
+"extension of Veo-made videos"; about 7 s per extension, unconfirmed).
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 import re
 from pathlib import Path
@@ -23,11 +31,13 @@ from core.adapters.providers.http.common import Probe, fetch_media, guess_mime, 
 from core.adapters.providers.http.download import GuardedDownloader
 from core.domain.media import VideoFile
 from core.errors import ProviderError
-from core.ports import ImageToVideoRequest, PollResult, PredictionState, Submission
+from core.ports import AnimatorContinuity, ImageToVideoRequest, PollResult, PredictionState, Submission
 
 logger = logging.getLogger(__name__)
 
 _FILE_URI = re.compile(r"/files/(?P<fid>[A-Za-z0-9_-]+)(?::download)?(?:\?|$)")
+MAX_REFERENCES = 3  # providers.md 5.3: "up to 3 reference images"
+EXTENSION_S = 7.0  # what one extension adds (Google's video docs; unconfirmed in providers.md)
 _OPERATION = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/operations/[A-Za-z0-9._-]+$|^operations/[A-Za-z0-9._-]+$")
 
 
@@ -58,17 +68,14 @@ class GoogleVeoAnimator:
         self._durations = tuple(sorted(durations_s))
         self._resolution = resolution
         self._poll_after_s = poll_after_s
+        self.continuity = AnimatorContinuity(
+            last_frame=True, max_references=MAX_REFERENCES, extends=True, max_clip_s=float(self._durations[-1])
+        )
 
     def _duration(self, wanted: float) -> int:
         return next((d for d in self._durations if d >= wanted), self._durations[-1])
 
     def submit(self, request: ImageToVideoRequest) -> Submission:
-        prompt = f"{request.prompt} Camera: {request.camera}." if request.camera else request.prompt
-        # The image shape google-genai 2.x sends; third-party examples also show `inlineData`.
-        image = {
-            "bytesBase64Encoded": base64.b64encode(request.image.read_bytes()).decode(),
-            "mimeType": guess_mime(request.image),
-        }
         parameters: dict[str, Any] = {
             "aspectRatio": "9:16" if request.height > request.width else "16:9",
             "durationSeconds": self._duration(request.duration_s),
@@ -76,7 +83,7 @@ class GoogleVeoAnimator:
             "personGeneration": "allow_adult",
             "sampleCount": 1,
         }
-        body = {"instances": [{"prompt": prompt, "image": image}], "parameters": parameters}
+        body = {"instances": [instance_of(request)], "parameters": parameters}
         answer = self._rest.call("POST", f"models/{self._model}:predictLongRunning", "the video request", json=body)
         name = answer.get("name")
         if not isinstance(name, str) or not _OPERATION.match(name):
@@ -113,7 +120,7 @@ class GoogleVeoAnimator:
         if not urls:
             raise ProviderError(result.message or "Veo did not finish this request.", provider=PROVIDER)
         stem = f"animate-{result.output.get('ref', 'video')}"
-        return video_file(
+        found = video_file(
             *fetch_media(
                 self._downloader,
                 self._probe,
@@ -124,6 +131,7 @@ class GoogleVeoAnimator:
                 headers=self._rest.auth_headers,
             )
         )
+        return dataclasses.replace(found, source_uri=urls[0])  # what an extension names
 
     def download_url(self, uri: str) -> str:
         """The SDK's download path for a generated file, under the configured base URL."""
@@ -133,4 +141,28 @@ class GoogleVeoAnimator:
         return self._rest.url_of(f"files/{found['fid']}:download?alt=media")
 
     def cost_usd(self, request: ImageToVideoRequest, output: VideoFile) -> float:
-        return round(self._price * output.duration_s, 6)
+        # An extension's answer is the whole video; only the seconds it added are new work.
+        seconds = min(output.duration_s, EXTENSION_S) if request.extend_uri else output.duration_s
+        return round(self._price * seconds, 6)
+
+
+def _image(path: Path) -> dict[str, str]:
+    # The image shape google-genai 2.x sends; third-party examples also show `inlineData`.
+    return {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": guess_mime(path)}
+
+
+def instance_of(request: ImageToVideoRequest) -> dict[str, Any]:
+    """One Veo instance: a first frame (and a last one), or the video to extend; references."""
+    prompt = f"{request.prompt} Camera: {request.camera}." if request.camera else request.prompt
+    instance: dict[str, Any] = {"prompt": prompt}
+    if request.extend_uri:
+        instance["video"] = {"uri": request.extend_uri}
+    else:
+        instance["image"] = _image(request.image)
+        if request.last_frame is not None:
+            instance["lastFrame"] = _image(request.last_frame)
+    if request.references:
+        instance["referenceImages"] = [
+            {"image": _image(p), "referenceType": "asset"} for p in request.references[:MAX_REFERENCES]
+        ]
+    return instance

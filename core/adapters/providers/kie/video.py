@@ -3,6 +3,12 @@
 Answers are `{code, msg|message, data}`; KIE may report an error in `code` with HTTP 200,
 so both are read. Inputs are URLs: KIE's upload API is unconfirmed, so the caller passes
 `publish`, which makes a local file reachable (e.g. storage + signed URL).
+
+Continuity (issue 18): KIE's Veo takes a first and a last frame as `imageUrls: [first, last]`
+in its `FIRST_AND_LAST_FRAMES_2_VIDEO` mode; of the Market models only
+`kling/v2-5-turbo-image-to-video-pro` names a last frame (`tail_image_url`). Reference images
+(`REFERENCE_2_VIDEO`) are another mode, not combined with frames, so they are not sent; nor
+can KIE extend a video: a long scene is chained from its last frame instead.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from core.adapters.providers.http.common import (
 from core.adapters.providers.http.download import GuardedDownloader
 from core.domain.media import VideoFile
 from core.errors import ProviderError, TransientError
-from core.ports import ImageToVideoRequest, PollResult, PredictionState, Submission
+from core.ports import AnimatorContinuity, ImageToVideoRequest, PollResult, PredictionState, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -35,15 +41,27 @@ PROVIDER = "KIE"
 DEFAULT_BASE_URL = "https://api.kie.ai"
 Publish = Callable[[Path], str]
 _MARKET_PENDING = frozenset({"waiting", "queuing", "generating"})
+TAIL_FRAME_MODELS = ("kling/v2-5-turbo-image-to-video-pro",)  # providers.md 4: `tail_image_url`
+
+
+def market_continuity(model: str) -> AnimatorContinuity:
+    longest = 5.0 if model.startswith("wan/") else 10.0
+    if model.startswith(TAIL_FRAME_MODELS):
+        return AnimatorContinuity(last_frame=True, max_clip_s=longest)
+    return AnimatorContinuity(max_clip_s=longest, reason=f"KIE's {model} takes only a first frame")
 
 
 def _prompt(request: ImageToVideoRequest) -> str:
     return f"{request.prompt} Camera: {request.camera}." if request.camera else request.prompt
 
 
-def market_input(model: str, request: ImageToVideoRequest, image_url: str) -> dict[str, Any]:
+def market_input(
+    model: str, request: ImageToVideoRequest, image_url: str, tail_url: str | None = None
+) -> dict[str, Any]:
     """Each Market model names its fields differently; `duration` is a string."""
     duration = "5" if request.duration_s <= 5 else "10"
+    if model.startswith(TAIL_FRAME_MODELS) and tail_url:
+        return {"prompt": _prompt(request), "image_url": image_url, "tail_image_url": tail_url, "duration": duration}
     if model.startswith("kling-2.6/"):
         return {"prompt": _prompt(request), "image_urls": [image_url], "sound": False, "duration": duration}
     if model.startswith("wan/"):
@@ -174,11 +192,13 @@ class KieMarketAnimator(_KieAnimator):
             publish=publish,
             poll_after_s=poll_after_s,
         )
+        self.continuity = market_continuity(model)
 
     def submit(self, request: ImageToVideoRequest, *, webhook_url: str | None = None) -> Submission:
+        tail = self._publish(request.last_frame) if request.last_frame and self.continuity.last_frame else None
         body: dict[str, Any] = {
             "model": self._model,
-            "input": market_input(self._model, request, self._publish(request.image)),
+            "input": market_input(self._model, request, self._publish(request.image), tail),
         }
         if webhook_url:
             body["callBackUrl"] = webhook_url
@@ -235,12 +255,14 @@ class KieVeoAnimator(_KieAnimator):
             publish=publish,
             poll_after_s=poll_after_s,
         )
+        self.continuity = AnimatorContinuity(last_frame=True, max_clip_s=8.0)
 
     def submit(self, request: ImageToVideoRequest, *, webhook_url: str | None = None) -> Submission:
+        frames = [request.image, *([request.last_frame] if request.last_frame else [])]
         body: dict[str, Any] = {
             "callBackUrl": webhook_url,
             "prompt": _prompt(request),
-            "imageUrls": [self._publish(request.image)],
+            "imageUrls": [self._publish(p) for p in frames],  # [first, last] in this mode
             "model": self._model,
             "aspectRatio": "9:16" if request.height > request.width else "16:9",
             "generationType": "FIRST_AND_LAST_FRAMES_2_VIDEO",

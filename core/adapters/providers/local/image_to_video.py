@@ -33,7 +33,7 @@ from core.adapters.providers.local.lipsync import TalkTracks, talk_tracks
 from core.adapters.providers.local.talking_head import PortraitRig
 from core.domain.media import VideoFile
 from core.errors import ProviderTimeout, ValidationError
-from core.ports import ImageToVideoRequest, PollResult, Submission
+from core.ports import AnimatorContinuity, ImageToVideoRequest, PollResult, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,12 @@ class LocalImageAnimator(FinishedOnSubmit):
     ) -> None:
         self._toolkit = toolkit or FfmpegToolkit()
         self.fps, self.preset, self.crf, self.threads, self.timeout_s = fps, preset, crf, threads, timeout_s
+        # One still and a camera move: it cannot end on another frame. A scene past MAX_DURATION_S is
+        # extended by animating on from the clip's exact last frame with the same camera words, so the
+        # move continues for the extra seconds (issue 18).
+        self.continuity = AnimatorContinuity(
+            max_clip_s=MAX_DURATION_S, reason="the offline animator moves the camera over one still"
+        )
 
     def submit(self, request: ImageToVideoRequest) -> Submission:
         self._check(request)
