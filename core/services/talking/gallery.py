@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union
 
 from core.adapters.db.models.avatars import Avatar
 from core.adapters.db.models.jobs import Job, JobStep
@@ -101,14 +101,17 @@ def gallery_select(query: GalleryQuery, user_id: str, services: Services, *, wor
     if script is not None:
         prompt = search.matches(services, VideoAsset.image_prompt, query.search, word_index=word_index)
         titled = select(Project.id).where(search.matches(services, Project.title, query.search))
-        # `= ANY(ARRAY(...))` rather than IN: an indexable arm, so PostgreSQL can OR the three
-        # from indexes (the words of script and prompt, the project of a matching title).
-        in_titled = (
-            VideoAsset.project_id.in_(titled)
-            if services.db.is_sqlite
-            else VideoAsset.project_id == func.any(func.array(titled.scalar_subquery()))
+        if services.db.is_sqlite or not word_index:
+            return stmt.where(or_(script, prompt, VideoAsset.project_id.in_(titled)))
+        # A union of three index scans (the words of script and prompt, the project of a
+        # matching title), not one OR: under an OR PostgreSQL re-evaluates every arm, the
+        # words function included, on each row it fetches (940 ms for 10,000 videos).
+        found = union(
+            select(VideoAsset.id).where(script),
+            select(VideoAsset.id).where(prompt),
+            select(VideoAsset.id).where(VideoAsset.project_id == func.any(func.array(titled.scalar_subquery()))),
         )
-        stmt = stmt.where(or_(script, prompt, in_titled))
+        stmt = stmt.where(VideoAsset.id.in_(found))
     return stmt
 
 
