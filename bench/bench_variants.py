@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("STUDIO_SECRETS_FILE", "/nonexistent/secrets.toml")
 
@@ -190,7 +191,7 @@ def _what(pid: int) -> str:
     return ""
 
 
-def tree_memory(pids: list[int]) -> dict[str, float]:
+def tree_memory(pids: list[int]) -> dict[str, Any]:
     """RSS and PSS (shared library pages split between the processes that map them) of the
     tree, this process's RSS, the largest child's RSS and how many children, in MB. (The
     earlier figures summed RSS over every descendant, a child caught between fork and exec

@@ -94,11 +94,13 @@ def _word_clause(column: Any, cleaned: str) -> Any:
     (lower-cased by the database, as ILIKE does), from the word GIN index."""
     words = sa_table("search_words", literal_column("word"))
     pattern = literal("%") + func.lower(literal(_escaped(_word_key(cleaned)))) + literal("%")
-    found = select(literal_column("word")).select_from(words).where(literal_column("word").like(pattern, escape="\\"))
+    found: Select[Any] = (
+        select(literal_column("word")).select_from(words).where(literal_column("word").like(pattern, escape="\\"))
+    )
     return func.studio_words(column).op("&&")(func.array(found.scalar_subquery()))
 
 
-def matches(services: Services, column: Any, query: str | None, *, word_index: bool = True) -> Any | None:
+def matches(services: Services, column: Any, query: str | None, *, word_index: bool = True) -> Any:
     """A WHERE clause for `column` containing `query` (any case), or None for no filter.
     With `word_index` on PostgreSQL: only for a session of the tables' owner (the vocabulary
     is not the user's); a user session's query passes False."""
