@@ -17,6 +17,7 @@ One JSON line per part.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -26,12 +27,13 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("STUDIO_SECRETS_FILE", "/nonexistent/secrets.toml")
 
 from core.adapters.media.ffmpeg import FfmpegToolkit  # noqa: E402
 from core.adapters.media.variants import HookStyle, VariantRenderer, VariantSpec  # noqa: E402
-from tests.procs import tree_rss_mb  # noqa: E402
+from tests.procs import descendants  # noqa: E402
 from tests.stubs.media import ffmpeg_exe  # noqa: E402
 
 HOOKS = [
@@ -163,7 +165,55 @@ def upload_now(services, project: str, data: bytes, title: str, user: str) -> st
     return view.video_id
 
 
-def batch_memory(tmp: Path, count: int, seconds: float) -> dict[str, object]:
+def _kb(path: str, field: str) -> int:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+def _exe(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return ""
+
+
+def _what(pid: int) -> str:
+    """A short name for an FFmpeg child: the option that tells its job apart."""
+    with contextlib.suppress(OSError):
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        for hint, name in (("libx264", "x264 encode"), ("concat", "join"), ("h264_mp4toannexb", "tail copy")):
+            if hint in args:
+                return name
+        return " ".join(a for a in args[:8] if not a.startswith("file:"))
+    return ""
+
+
+def tree_memory(pids: list[int]) -> dict[str, Any]:
+    """RSS and PSS (shared library pages split between the processes that map them) of the
+    tree, this process's RSS, the largest child's RSS and how many children, in MB. (The
+    earlier figures summed RSS over every descendant, a child caught between fork and exec
+    included: a copy of this process's RSS counted twice.)"""
+    # A child between fork and exec is still this process (same pages): not counted twice.
+    own = os.readlink(f"/proc/{pids[0]}/exe")
+    children = [p for p in descendants(pids) if _exe(p) not in (own, "")]
+    rss = {pid: _kb(f"/proc/{pid}/status", "VmRSS:") / 1024 for pid in [*pids, *children]}
+    pss = sum(_kb(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in rss) / 1024
+    biggest = max(children, key=lambda p: rss[p], default=None)
+    return {
+        "child_what": _what(biggest) if biggest else "",
+        "tree_rss": sum(rss.values()),
+        "tree_pss": pss,
+        "python_rss": sum(rss[p] for p in pids),
+        "child_rss": max((rss[p] for p in children), default=0.0),
+        "children": len(children),
+    }
+
+
+def batch_memory(tmp: Path, count: int, seconds: float, encode_slots: int = 1) -> dict[str, object]:
+    from core.adapters.media import variants
     from core.adapters.queue.embedded import EmbeddedQueue
     from core.bootstrap import build_services, install_services
     from core.config import Settings
@@ -172,6 +222,8 @@ def batch_memory(tmp: Path, count: int, seconds: float) -> dict[str, object]:
     from core.services.variant_factory import audio, batches, handoff, hooks
     from tests.fakes import fake_providers
 
+    tmp.mkdir(parents=True, exist_ok=True)
+    variants.ENCODE_SLOTS = threading.BoundedSemaphore(encode_slots)  # 2 = as before (no gate with 2 workers)
     settings = Settings(_env_file=None, data_dir=tmp / "data", factory_batch_max_variants=max(100, count))  # type: ignore[call-arg]
     services = build_services(settings, queue=EmbeddedQueue(workers=2), providers=fake_providers())
     services.db.migrate()
@@ -194,15 +246,23 @@ def batch_memory(tmp: Path, count: int, seconds: float) -> dict[str, object]:
     request = batches.BatchRequest(
         project, video_ids=tuple(videos), audio_ids=tuple(sounds), hook_categories=("offer",), mode="every_combination"
     )
-    peak, stop = [0.0], threading.Event()
+    peak: dict[str, float] = {"tree_rss": 0.0, "tree_pss": 0.0, "python_rss": 0.0, "child_rss": 0.0, "children": 0}
+    stop = threading.Event()
 
     def sample() -> None:
         while not stop.is_set():
-            peak[0] = max(peak[0], tree_rss_mb([os.getpid()]))
+            now = tree_memory([os.getpid()])
+            if now["tree_rss"] > peak["tree_rss"]:
+                peak["at_peak"] = now  # type: ignore[assignment]
+            if now["child_rss"] > peak["child_rss"]:
+                peak["child_what"] = now["child_what"]  # type: ignore[assignment]
+            for key in ("tree_rss", "tree_pss", "python_rss", "child_rss", "children"):
+                peak[key] = max(peak[key], now[key])  # type: ignore[index]
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    cpu_start, python_start = _cpu(), tree_memory([os.getpid()])["python_rss"]
     started = time.perf_counter()
     batch_id = batches.create_batch(request, user_id=user, services=services)
     while not handoff.batch_status(batch_id, user_id=user, services=services).finished:
@@ -218,7 +278,15 @@ def batch_memory(tmp: Path, count: int, seconds: float) -> dict[str, object]:
         "counts": status.counts,
         "source": f"{seconds:g} s 1080x1920",
         "wall_s": round(elapsed, 1),
-        "peak_rss_tree_mb": round(peak[0], 1),
+        "encode_slots": encode_slots,
+        "peak_rss_tree_mb": round(peak["tree_rss"], 1),
+        "peak_pss_tree_mb": round(peak["tree_pss"], 1),
+        "python_rss_start_mb": round(python_start, 1),
+        "peak_python_rss_mb": round(peak["python_rss"], 1),
+        "peak_child_rss_mb": round(peak["child_rss"], 1),
+        "peak_child_what": peak.get("child_what", ""),
+        "at_peak": {k: v if isinstance(v, str) else round(v, 1) for k, v in peak.get("at_peak", {}).items()},  # type: ignore[union-attr]
+        "cpu_s": round(_cpu() - cpu_start, 1),
     }
 
 
@@ -229,6 +297,9 @@ def main() -> None:
     parser.add_argument("--batch-seconds", type=float, default=10.0)
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--skip-p7", action="store_true")
+    parser.add_argument(
+        "--encode-slots", type=int, action="append", help="x264 encodes at once (1 = committed, 2 = before); repeatable"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_p7:
@@ -238,9 +309,9 @@ def main() -> None:
                 json.dumps({**result, "loadavg_start": load, "loadavg_end": os.getloadavg(), "cpus": os.cpu_count()}),
                 flush=True,
             )
-        if not args.skip_batch:
+        for n, slots in enumerate([] if args.skip_batch else args.encode_slots or [1]):
             load = os.getloadavg()
-            result = batch_memory(Path(tmp), args.batch, args.batch_seconds)
+            result = batch_memory(Path(tmp) / f"batch{n}", args.batch, args.batch_seconds, slots)
             print(json.dumps({**result, "loadavg_start": load, "loadavg_end": os.getloadavg()}), flush=True)
 
 

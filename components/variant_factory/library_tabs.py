@@ -12,6 +12,7 @@ from components.variant_factory.common import attempt, download, pager, play_aud
 from core.ports_services import Services
 from core.services.talking.catalog import list_actors
 from core.services.variant_factory import audio, collections, hooks, media, uploads, voiceovers
+from core.services.variant_factory.search import count_label
 from core.services.variant_factory.views import AudioView, VideoView
 
 PER_PAGE = 24
@@ -161,7 +162,7 @@ def videos_tab(project_id: str, *, user_id: str, services: Services) -> None:
         page=page_no,
         per_page=PER_PAGE,
     )
-    st.caption(f"{found.total} video{'s' if found.total != 1 else ''}")
+    st.caption(count_label(found.total, "video"))
     if not found.items:
         st.info("No videos here yet. Upload one or copy a finished studio video.")
     columns = st.columns(4)
@@ -249,7 +250,7 @@ def audio_tab(project_id: str, *, user_id: str, services: Services) -> None:
         page=int(st.session_state.get("alib_page") or 1),
         per_page=PER_PAGE,
     )
-    st.caption(f"{found.total} audio file{'s' if found.total != 1 else ''}")
+    st.caption(count_label(found.total, "audio file"))
     for item in found.items:
         _audio_row(item, user_id=user_id, services=services)
     pager(found.pages, key="alib_page")
@@ -305,7 +306,7 @@ def hooks_tab(project_id: str, *, user_id: str, services: Services) -> None:
         page=int(st.session_state.get("hlib_page") or 1),
         per_page=50,
     )
-    st.caption(f"{found.total} hook{'s' if found.total != 1 else ''}")
+    st.caption(count_label(found.total, "hook"))
     for hook in found.items:
         with st.container(border=True):
             text_col, cat_col, save_col, del_col = st.columns([6, 2, 1, 1], vertical_alignment="bottom")

@@ -224,3 +224,21 @@ def test_deletions_are_in_the_owners_log(world: World) -> None:
     assert actions[:2] == ["project.deleted", "video.deleted"]
     with s.db.session() as session:
         assert session.scalar(select(VideoAsset.id)) is None and session.scalar(select(ActorImageVariant.id)) is None
+
+
+def test_gallery_search_finds_by_script_prompt_or_title_only_in_visible_projects(world: World) -> None:
+    s = world.services
+    for project, script in ((world.project, "Our SERUM, honestly"), (world.private_project, "The secret serum")):
+        videos.create_video(VideoRequest(project, world.actor, script=script), user_id=world.owner, services=s)
+
+    def found(user: str, search: str) -> list[str]:
+        page = gallery.list_videos(GalleryQuery(search=search), user_id=user, services=s)
+        assert page.total == len(page.items)
+        return sorted(v.source_text or "" for v in page.items)
+
+    assert found(world.owner, "serum") == ["Our SERUM, honestly", "The secret serum"]  # any case, every project
+    assert found(world.users["viewer"], "Serum") == ["Our SERUM, honestly"]
+    assert found(world.users["stranger"], "serum") == []
+    assert found(world.owner, "a's secret") == ["The secret serum"]  # the project's title
+    assert found(world.users["viewer"], "a's secret") == []
+    assert found(world.owner, "se%um") == [] and found(world.owner, "honestly,") == []  # text, not patterns

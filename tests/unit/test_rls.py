@@ -281,3 +281,10 @@ def test_library_search_rechecks_the_right_in_the_database(world: World) -> None
     args = dict(model=Hook, project_id=world.project, where=where, order_by=(Hook.created_at,), page=1, per_page=10)
     assert page_of(services, user_id=world.users["viewer"], **args)[1] == 2  # type: ignore[arg-type]
     assert page_of(services, user_id=world.users["stranger"], **args) == ([], 0)  # type: ignore[arg-type]
+    # Through the word index too (three letters or more), and the vocabulary stays the owner's.
+    words = [Hook.project_id == world.project, matches(services, Hook.text, "FIND")]
+    by_words = dict(args, where=words)
+    assert page_of(services, user_id=world.users["viewer"], **by_words)[1] == 1  # type: ignore[arg-type]
+    assert page_of(services, user_id=world.users["stranger"], **by_words) == ([], 0)  # type: ignore[arg-type]
+    with acting_as(world, world.users["editor"]) as conn:
+        assert "permission denied" in _refused(conn, "SELECT word FROM search_words")

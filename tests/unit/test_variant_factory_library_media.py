@@ -135,10 +135,41 @@ def test_hook_search_is_indexed_case_blind_and_never_crosses_teams(settings: Set
             )
             assert "VIRTUAL TABLE INDEX" in plan, plan
             assert conn.exec_driver_sql("SELECT count(*) FROM hooks_fts").scalar() == 5
-    else:  # the trigram index can answer it (the planner prefers a scan at this size: forbid that)
+    else:  # the word index answers it (the planner prefers a scan at this size: forbid that)
+        from sqlalchemy import select
+
+        from core.adapters.db.models.variant_factory import Hook
+        from core.services.variant_factory.search import matches
+
+        query = select(Hook.id).where(matches(s, Hook.text, "watching"))
+        sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
         with db.engine.begin() as conn:
             conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            plan = " ".join(
-                r[0] for r in conn.exec_driver_sql("EXPLAIN SELECT id FROM hooks WHERE text ILIKE '%%watching%%'")
-            )
-            assert "ix_hooks_text_trgm" in plan, plan
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql.replace("%", "%%")))
+            assert "ix_hooks_text_words" in plan and "ix_search_words_trgm" in plan, plan
+
+
+def test_hook_search_finds_any_part_of_long_words_and_phrases(settings: Settings, db: Database) -> None:
+    """The word index only narrows: phrases across words, parts of very long words (kept as
+    64-character pieces on PostgreSQL) and punctuation find exactly what ILIKE finds."""
+    settings.factory_hook_max_chars = 300
+    s = avatar_services(settings, db)
+    maker, ad = new_ad(s, "maker@example.com")
+    with s.db.session() as session:
+        project = session.get(Ad, ad).project_id  # type: ignore[union-attr]
+    long_word = "".join(f"{n:03d}" for n in range(60))  # 180 characters, no space
+    lines = [f"Code {long_word} inside", "Wait for the END, really", "Ünïcode Straße hook", "under_score 100%"]
+    hooks.add_hooks(project, "\n".join(lines), category="offer", user_id=maker, services=s)
+
+    def found(query: str) -> list[str]:
+        return sorted(h.text for h in hooks.list_hooks(project, user_id=maker, services=s, query=query).items)
+
+    assert found(long_word[100:140]) == [lines[0]]  # 40 characters from the middle of the long word
+    assert found(long_word[-35:] + " ins") == [lines[0]]  # the end of it and the next word
+    assert found(long_word[50:60] + "x") == []
+    assert found("the end, REALLY") == [lines[1]] and found("for   the") == [lines[1]]  # phrase, spaces folded
+    assert found("end,really") == []
+    assert found("straße") == [lines[2]] and found("code STRA") == [lines[2]]
+    if not db.is_sqlite:  # SQLite's LIKE folds ASCII letters only
+        assert found("ÜNÏCODE STRASSE") == [] and found("ünÏcode") == [lines[2]]
+    assert found("rXsc") == [] and found("der_sc") == [lines[3]] and found("0%") == [lines[3]]

@@ -17,6 +17,7 @@ that `drawtext` reads with `expansion=none`, exactly as captions are.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,13 @@ POSITIONS = ("top", "centre", "bottom")
 SIZES = {"small": 0.045, "medium": 0.06, "large": 0.078}  # share of the frame width
 COLOURS = {"white": "white", "black": "black", "yellow": "#FFE14D", "red": "#FF4D4D", "cyan": "#4DE1FF"}
 _KEY_EPS = 1e-3
+
+# At most one x264 encode of a variant at a time in this process. A 1080x1920 encode holds
+# 120-190 MB (decoder, drawtext, x264's frames) and already keeps both cores busy with its
+# own threads, so two at once (one per worker) raised a batch's peak past 500 MB without
+# finishing it sooner; the other worker meanwhile copies, joins and builds soundtracks,
+# which need little memory. The benchmark swaps this to compare (`--encode-slots`).
+ENCODE_SLOTS = threading.BoundedSemaphore(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,18 +231,21 @@ class VariantRenderer:
         duration: float,
         dest: Path,
     ) -> VideoFile:
-        picture = self.toolkit.source(spec.video)["v:0"].filter("drawtext", **hook)
+        # One decoder thread and no B-frames, as for the head: frame-threaded decoding holds
+        # extra 1080x1920 frames and B-frames hold reordered ones (194 MB -> 139 MB per encode).
+        picture = self.toolkit.source(spec.video, threads="1")["v:0"].filter("drawtext", **hook)
         streams: list[Any] = [picture]
         audio: dict[str, Any] = {"an": None}
         if sound is not None:
             streams.append(self.toolkit.source(sound[0])["a:0"])
             audio = {"c:a": "aac", "b:a": "160k"}
-        options = self._encode_options(spec, facts) | audio | {"t": f"{duration:.6f}"}
+        options = self._encode_options(spec, facts) | {"bf": "0"} | audio | {"t": f"{duration:.6f}"}
         with atomic_output(Path(dest)) as tmp:
             graph = ffmpeg.output(
                 *streams, file_url(tmp), format="mp4", **options, **FASTSTART_OPTIONS, **BITEXACT_OPTIONS
             )
-            self.toolkit.run_graph(graph, what="variant full encode")
+            with ENCODE_SLOTS:
+                self.toolkit.run_graph(graph, what="variant full encode")
             result = self.toolkit.video_file(tmp)
         return VideoFile(Path(dest), result.duration_s, result.width, result.height)
 
@@ -257,7 +268,8 @@ class VariantRenderer:
         gop = {"g": str(head_frames + 1), "bf": "0", "fps_mode": "passthrough", "frames:v": str(head_frames)}
         head_options = self._encode_options(spec, facts) | gop | {"an": None, "bsf:v": "h264_metadata=aud=insert"}
         graph = ffmpeg.output(picture, file_url(head), format="mpegts", **head_options)
-        self.toolkit.run_graph(graph, what="variant head encode")
+        with ENCODE_SLOTS:
+            self.toolkit.run_graph(graph, what="variant head encode")
         tail = work / "tail.ts"  # stream copy from the keyframe, Annex B so its SPS/PPS travel in band
         self.toolkit.run(
             [

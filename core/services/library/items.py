@@ -105,9 +105,10 @@ def _ads_select(query: LibraryQuery, user_id: str):  # type: ignore[no-untyped-d
     return stmt
 
 
-def _videos_select(query: LibraryQuery, user_id: str):  # type: ignore[no-untyped-def]
+def _videos_select(query: LibraryQuery, user_id: str, services: Services):  # type: ignore[no-untyped-def]
     gallery = talking_gallery.GalleryQuery(statuses=query.statuses, actor_id=query.actor_id, search=query.search)
-    return talking_gallery.gallery_select(gallery, user_id).with_only_columns(VideoAsset.id, VideoAsset.created_at)
+    chosen = talking_gallery.gallery_select(gallery, user_id, services, word_index=False)  # a user session
+    return chosen.with_only_columns(VideoAsset.id, VideoAsset.created_at)
 
 
 def list_library(query: LibraryQuery, *, user_id: str, services: Services) -> LibraryPage:
@@ -116,7 +117,7 @@ def list_library(query: LibraryQuery, *, user_id: str, services: Services) -> Li
     with services.db.session(user_id=user_id) as session:
         rows: list[tuple[datetime, str, str]] = []
         if query.kind in ("all", "talking"):
-            rows += [(at, "video", i) for i, at in session.execute(_videos_select(query, user_id)).all()]
+            rows += [(at, "video", i) for i, at in session.execute(_videos_select(query, user_id, services)).all()]
         ads = _ads_select(query, user_id) if query.kind in ("all", "ad") else None
         if ads is not None:
             rows += [(at, "ad", i) for i, at in session.execute(ads).all()]
