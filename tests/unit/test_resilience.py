@@ -29,6 +29,7 @@ from core.errors import (
     TransientError,
     ValidationError,
 )
+from core.ports import ImageToVideoRequest
 from core.ports_services import ProviderChoice
 from core.services.accounts.identity import ensure_user
 from core.services.connections import keys
@@ -78,7 +79,8 @@ def test_a_veo_chain_is_built_with_each_models_real_price(tmp_path: Path) -> Non
     ]
     assert [c.note for c in chain[1:]] == ["fallback 1", "fallback 2"]
     clip = VideoFile(path=tmp_path / "clip.mp4", duration_s=8.0, width=720, height=1280, content_type="video/mp4")
-    costs = [c.provider.cost_usd(None, clip) for c in chain]
+    request = ImageToVideoRequest(image=tmp_path / "frame.png", prompt="a talking presenter", duration_s=8.0)
+    costs = [c.provider.cost_usd(request, clip) for c in chain]
     assert costs == [pytest.approx(3.2), pytest.approx(1.2), pytest.approx(3.2)]  # the ledger's real prices
     assert [c.provider.name for c in providers.chain("speech")][1:] == ["google:cloud-tts"]
 
