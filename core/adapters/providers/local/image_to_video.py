@@ -120,9 +120,13 @@ def frame_box(
 def warp_box(source: np.ndarray, box: tuple[float, float, float, float], out: np.ndarray) -> None:
     """Write into `out` (h x w x 3) the region `box` (left, top, right, bottom; sub-pixel) of `source`
     scaled bilinearly to fill it: pixel centres map as in Pillow's `resize(box=...)` (within a grey
-    level or so), edges repeat."""
+    level or so), edges repeat. The camera only ever enlarges a still made at the clip's size."""
     left, top, right, bottom = box
     kx, ky = (right - left) / out.shape[1], (bottom - top) / out.shape[0]
+    if max(kx, ky) > 1.001:  # shrinking (a still larger than the clip): Pillow filters it, a warp would alias
+        size = (out.shape[1], out.shape[0])
+        out[:] = np.asarray(Image.fromarray(source).resize(size, Image.Resampling.BILINEAR, box=box))
+        return
     to_source = np.array([[kx, 0.0, left + 0.5 * kx - 0.5], [0.0, ky, top + 0.5 * ky - 0.5]])
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     cv2.warpAffine(
