@@ -272,7 +272,8 @@ def _joined(spec: EditSpec, timeline: Timeline, scenes: list[Any], heads: list[A
     fade = [
         _frames(timeline.fades[k], fps) if k and spec.scenes[k].transition.xfade else 0 for k in range(count)
     ]  # fmt: skip
-    pieces, at = [], 0  # at: the output frame where scene k's first frame shows
+    pieces: list[Any] = []
+    at = 0  # the output frame where scene k's first frame shows
     for k, scene in enumerate(scenes):
         at = _frames(timeline.starts[k], fps) if fade[k] else at
         out_at = _frames(timeline.starts[k + 1], fps) - at if k + 1 < count and fade[k + 1] else None
@@ -304,9 +305,10 @@ class ClipFeed:
     for the whole ad, its clips laid end to end with `JOIN_GAP_S` of nothing between them;
     each scene takes its clip back out by time (`split` + `trim`: the frames are shared, not
     copied). FFmpeg then holds one clip's decoder and a scene's frames at a time, not every
-    clip's at once. Transitions need two clips at the same moment: the outgoing clip's last
-    frames wait in the graph (a transition's length, well under a second) until the incoming
-    clip's first frames are decoded. Clips that differ fall back to one input each."""
+    clip's at once. Transitions need two clips at the same moment: the incoming clips' first
+    frames come from a second, short list, so they are decoded alongside the outgoing clip's
+    last ones (waiting in the graph instead, those frames grew memory at every transition).
+    Clips that differ fall back to one input each."""
 
     def __init__(
         self, toolkit: PostProduction, spec: EditSpec, timeline: Timeline, work_dir: Path, margin: int
