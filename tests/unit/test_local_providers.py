@@ -246,3 +246,27 @@ def test_lipsync_accepts_an_arbitrary_portrait(tmp_path: Path) -> None:
     video = run(LocalLipSyncer(), LipSyncRequest(photo, audio, audio_duration_s=0.8, width=360, height=640), tmp_path)
     assert (video.width, video.height) == (360, 640)
     assert abs(video.duration_s - 0.8) <= 0.1
+
+
+@pytest.mark.parametrize(
+    "size, zoom, sx, sy",
+    [
+        ((90, 160), 1.0, 0.0, 0.0),
+        ((90, 160), 1.07, 0.3, -0.2),
+        ((90, 160), 1.14, -1.0, 1.0),
+        ((180, 320), 1.02, 0.1, 0.0),
+    ],
+)
+def test_the_camera_move_samples_like_pillows_box_resize(
+    size: tuple[int, int], zoom: float, sx: float, sy: float
+) -> None:
+    from core.adapters.providers.local.image_to_video import cover_box, frame_box, warp_box
+
+    rng = np.random.default_rng(7)
+    still = Image.fromarray(rng.integers(0, 256, (64, 48, 3), np.uint8)).resize(size, Image.Resampling.BICUBIC)
+    box = frame_box(cover_box(still.size, (90, 160)), zoom, sx, sy)  # a still twice the clip's size: shrunk
+    expected = np.asarray(still.resize((90, 160), Image.Resampling.BILINEAR, box=box)).astype(int)
+    out = np.zeros((160, 90, 3), np.uint8)
+    warp_box(np.asarray(still), box, out)
+    diff = np.abs(out.astype(int) - expected)
+    assert diff.mean() < 0.6 and np.percentile(diff, 99) <= 3  # the same picture, within rounding

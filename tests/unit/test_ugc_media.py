@@ -254,3 +254,40 @@ def test_the_precomputed_vignette_looks_like_ffmpegs_vignette(tmp_path: Path) ->
     a, b = (np.asarray(Image.open(tmp_path / n).convert("RGB"), np.float32) for n in ("a.png", "b.png"))
     assert a[0, 0].mean() < a[240, 135].mean() - 5  # corners darker: there is a vignette
     assert float(np.abs(a - b).mean()) < 1.5 and float(np.abs(a - b).max()) < 8  # and the same one
+
+
+def _gray_frames(path: Path) -> np.ndarray:
+    from core.adapters.media.probe import open_container, require_sniff
+
+    with open_container(path, require_sniff(path)) as container:
+        return np.stack([f.to_ndarray(format="gray") for f in container.decode(container.streams.video[0])])
+
+
+def test_clips_of_one_size_are_read_through_one_joined_input_with_the_same_frames(
+    media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.adapters.media import postprod
+
+    _clip(tmp_path / "c.mp4", 1.5, "smptebars")  # shorter than its scene: held on its last frame
+    a, c, voice = media_dir / "a.mp4", tmp_path / "c.mp4", media_dir / "voice.wav"
+    scenes = (
+        SceneCut(a, 2.6, voice, 1.4, "One.", duration_s=2.0),
+        SceneCut(c, 1.5, voice, 1.4, "Two.", Transition.CROSSFADE, 2.0),
+        SceneCut(a, 2.6, voice, 1.4, "Three.", Transition.CUT, 2.0),
+        SceneCut(c, 1.5, voice, 1.4, "Four.", Transition.DIP_TO_BLACK, 2.0),
+    )
+    # No grain: its random pattern is drawn per graph; everything else must match frame for frame.
+    spec = EditSpec(
+        scenes, 270, 480, fps=12, music=media_dir / "music.wav", preset="ultrafast", realism=RealismSettings(0, 0.25)
+    )
+    joined = PostProducer(FfmpegToolkit()).render(spec, tmp_path / "joined.mp4", tmp_path / "w1")
+    graph = joined.command[joined.command.index("-filter_complex") + 1]
+    assert joined.command.count("concat") == 2 and joined.command.count("-i") == 4  # clips, heads, vignette, sound
+    assert "xfade" in graph and "textfile=" in graph
+    monkeypatch.setattr(postprod.ClipFeed, "joinable", lambda self: False)
+    separate = PostProducer(FfmpegToolkit()).render(spec, tmp_path / "separate.mp4", tmp_path / "w2")
+    assert separate.command.count("-i") == 6  # one input per clip
+    one, other = _gray_frames(joined.video.path), _gray_frames(separate.video.path)
+    assert one.shape == other.shape == (96, 480, 270)
+    assert np.abs(one.astype(int) - other.astype(int)).mean(axis=(1, 2)).max() < 0.05
+    assert joined.timeline == separate.timeline and joined.video.duration_s == pytest.approx(8.0, abs=0.1)
