@@ -31,6 +31,7 @@ from core.adapters.media.edit_render import (
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.probe import validate_audio_upload
 from core.domain.edit import AudioItem, EditDoc, SfxItem, source_keys, total_s
+from core.domain.media import MediaInfo
 from core.domain.types import MediaKind
 from core.errors import MediaRejected, NotFound, ValidationError
 from core.ports_services import Services
@@ -199,52 +200,46 @@ def export_file(export_id: str, *, user_id: str, services: Services) -> tuple[by
 # --------------------------------------------------------------------------- media for the edit
 
 
-def music_upload(edit_id: str, data: bytes, *, user_id: str, services: Services) -> AudioItem:
-    """An uploaded music file, probed by content (MP3 or WAV with sound; a playlist, a video or
-    anything else is refused) and capped in size and length, stored for this edit."""
+def _store_audio_upload(
+    edit_id: str, data: bytes, *, what: str, prefix: str, max_s: float, user_id: str, services: Services
+) -> tuple[edits.EditView, str, MediaInfo]:
+    """An uploaded audio file for this edit, probed by content (MP3 or WAV with sound; a playlist,
+    a video or anything else is refused) and capped in size and length; its stored key."""
     view = edits.get_edit(edit_id, user_id=user_id, services=services)
     if not view.can_edit:
         raise ValidationError("As a viewer of this project you cannot change its edits.")
     limit = services.settings.factory_audio_max_bytes
     if len(data) > limit:
-        raise ValidationError(f"The music file is over {limit / 1e6:.0f} MB.")
+        raise ValidationError(f"The {what} is over {limit / 1e6:.0f} MB.")
     with scratch_dir(services) as tmp:
         path = tmp / "upload.bin"
         path.write_bytes(data)
         try:
-            info = validate_audio_upload(
-                path, max_bytes=limit, max_duration_s=services.settings.factory_audio_max_seconds
-            )
+            info = validate_audio_upload(path, max_bytes=limit, max_duration_s=max_s)
         except MediaRejected as exc:
-            raise ValidationError(f"That music file cannot be used: {exc}") from exc
-        name = f"edits/{edit_id}/music-{uuid.uuid4().hex[:12]}"
+            raise ValidationError(f"That {what} cannot be used: {exc}") from exc
+        name = f"edits/{edit_id}/{prefix}-{uuid.uuid4().hex[:12]}"
         kind = "audio/wav" if info.container == "wav" else "audio/mpeg"
         key = services.storage.put_file(MediaKind.AUDIO, path, name=name, content_type=kind)
+    return view, key, info
+
+
+def music_upload(edit_id: str, data: bytes, *, user_id: str, services: Services) -> AudioItem:
+    """An uploaded music bed, cut to the edit's length (plus room for a fade)."""
+    longest = services.settings.factory_audio_max_seconds
+    view, key, info = _store_audio_upload(
+        edit_id, data, what="music file", prefix="music", max_s=longest, user_id=user_id, services=services
+    )
     length = min(info.duration_s, total_s(view.document) + 5.0)
     return AudioItem(short_id(), key, info.duration_s, 0.0, 0.0, length, "Uploaded music")
 
 
 def sfx_upload(edit_id: str, data: bytes, *, at_s: float, user_id: str, services: Services) -> SfxItem:
-    """An uploaded sound effect, checked as music uploads are (MP3 or WAV with sound, by content:
-    a playlist, a video or anything else is refused) and capped in size and length, stored for
-    this edit and placed at `at_s`."""
-    view = edits.get_edit(edit_id, user_id=user_id, services=services)
-    if not view.can_edit:
-        raise ValidationError("As a viewer of this project you cannot change its edits.")
-    limit = services.settings.factory_audio_max_bytes
-    if len(data) > limit:
-        raise ValidationError(f"The sound file is over {limit / 1e6:.0f} MB.")
-    with scratch_dir(services) as tmp:
-        path = tmp / "upload.bin"
-        path.write_bytes(data)
-        longest = min(SFX_MAX_S, services.settings.factory_audio_max_seconds)
-        try:
-            info = validate_audio_upload(path, max_bytes=limit, max_duration_s=longest)
-        except MediaRejected as exc:
-            raise ValidationError(f"That sound file cannot be used: {exc}") from exc
-        name = f"edits/{edit_id}/sfx-{uuid.uuid4().hex[:12]}"
-        kind = "audio/wav" if info.container == "wav" else "audio/mpeg"
-        key = services.storage.put_file(MediaKind.AUDIO, path, name=name, content_type=kind)
+    """An uploaded sound effect, checked as music uploads are, placed at `at_s`."""
+    longest = min(SFX_MAX_S, services.settings.factory_audio_max_seconds)
+    _view, key, info = _store_audio_upload(
+        edit_id, data, what="sound file", prefix="sfx", max_s=longest, user_id=user_id, services=services
+    )
     return SfxItem(short_id(), key, info.duration_s, float(at_s), 0.0, info.duration_s, "Uploaded sound")
 
 

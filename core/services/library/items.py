@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
 
 from core.adapters.db.models.ads import Ad, AdAsset, AdAvatar, AdOutput, AdQcReport, AdScene
 from core.adapters.db.models.projects import Project
@@ -169,13 +170,19 @@ def _scene_lines(session, ad: Ad) -> list[SceneLine]:  # type: ignore[no-untyped
     return lines
 
 
+def visible_output(session: Session, output_id: str, user_id: str) -> tuple[AdOutput, Ad]:
+    """A finished ad's output and its ad, for a user with at least the view right on its project."""
+    output = session.get(AdOutput, output_id)
+    ad = session.get(Ad, output.ad_id) if output is not None else None
+    if output is None or ad is None:
+        raise NotFound("That ad no longer exists.")
+    project_with_right(session, ad.project_id, user_id, Right.VIEW)
+    return output, ad
+
+
 def ad_details(output_id: str, *, user_id: str, services: Services) -> AdDetails:
     with services.db.session(user_id=user_id) as session:
-        output = session.get(AdOutput, output_id)
-        ad = session.get(Ad, output.ad_id) if output is not None else None
-        if output is None or ad is None:
-            raise NotFound("That ad no longer exists.")
-        project_with_right(session, ad.project_id, user_id, Right.VIEW)
+        output, ad = visible_output(session, output_id, user_id)
         (card,) = _cards(session, [output_id])
         report = session.scalar(select(AdQcReport.summary).where(AdQcReport.output_id == output_id)) or ""
         brief = (ad.options or {}).get("brief") or {}

@@ -16,11 +16,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.adapters.db.models.ads import Ad, AdOutput
+from core.adapters.db.models.ads import AdOutput
 from core.adapters.db.models.editor import Edit, EditExport
-from core.errors import NotFound, PermissionDenied
+from core.errors import PermissionDenied
 from core.ports_services import Services
 from core.services.accounts.access import Right, project_with_right
+from core.services.library.items import visible_output
 
 KIND_WORDS = {"original": "original", "redo": "made again", "edit": "edited"}
 
@@ -84,11 +85,7 @@ def _can_edit(session: Session, project_id: str, user_id: str) -> bool:
 def ad_versions(output_id: str, *, user_id: str, services: Services) -> AdVersions:
     """Every finished version of the ad that `output_id` belongs to, oldest first."""
     with services.db.session(user_id=user_id) as session:
-        output = session.get(AdOutput, output_id)
-        ad = session.get(Ad, output.ad_id) if output is not None else None
-        if output is None or ad is None:
-            raise NotFound("That ad no longer exists.")
-        project_with_right(session, ad.project_id, user_id, Right.VIEW)
+        _output, ad = visible_output(session, output_id, user_id)
         rows = list(
             session.scalars(
                 select(AdOutput)
