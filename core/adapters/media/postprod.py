@@ -399,6 +399,7 @@ class ClipFeed:
         """The concat demuxer's list: links with plain relative names (the demuxer's `safe` mode
         accepts nothing else), each clip read to `lengths[k]` and placed that long plus the gap."""
         lines = ["ffconcat version 1.0"]
+        self.work_dir.mkdir(parents=True, exist_ok=True)  # `arguments` may be asked for a graph alone
         for k, length in lengths.items():
             link = self.work_dir / f"clip{k:03d}.mp4"
             if not link.is_symlink():
