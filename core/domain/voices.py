@@ -38,6 +38,11 @@ def _options(gender: str, ids: str) -> list[VoiceOption]:
     return [VoiceOption(v, gender) for v in ids.split()]
 
 
+# Checked against the vendors' published input schemas (2026-12-04): fal's ElevenLabs `voice` enum
+# (Aria, Roger, Sarah, Laura, Charlie, George, Callum, River, Liam, Charlotte, Alice, Matilda, Will,
+# Jessica, Eric, Chris, Brian, Daniel, Lily, Bill; default Rachel), MiniMax's 17 built-in English
+# `voice_id`s, Kokoro's American-English packs (af_* / am_*), and Google Cloud TTS's Neural2 voices
+# with their SSML genders. MiniMax gives no gender for Friendly_Person; it is offered as female here.
 VOICES: dict[str, list[VoiceOption]] = {
     ELEVENLABS: _options("female", "Rachel Aria Sarah Laura Charlotte Alice Matilda Jessica Lily")
     + _options("male", "Roger Charlie George Callum Liam Will Eric Chris Brian Daniel Bill"),
