@@ -9,8 +9,8 @@ from jobs.worker import main
 _build = cloud.BUILDERS[("lipsync", "wavespeed")]
 
 
-def _with_poll_interval(settings, media):  # type: ignore[no-untyped-def]
-    provider, model = _build(settings, media)
+def _with_poll_interval(settings, media, storage):  # type: ignore[no-untyped-def]
+    provider, model = _build(settings, media, storage)
     provider._poll_after_s = float(
         os.environ.get("BENCH_POLL_S", "5")
     )  # the documented interval, made shorter for runs
