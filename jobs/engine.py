@@ -13,6 +13,7 @@ import logging
 import random
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from core.adapters.db.models.projects import User
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES, ErrorInfo, JobStatus, StepStatus
 from core.errors import JobCancelled, StudioError, TransientError
 from core.ports_services import Services
+from jobs import memory
 from jobs.context import StepContext, WaitForProvider, WaitForUser
 from jobs.pipeline import Pipeline, Step, pipeline_for
 
@@ -255,6 +257,7 @@ def _complete_step_in(session: Any, row_id: str, output: dict[str, Any]) -> None
 
 def _run_one(services: Services, pipeline: Pipeline, ctx: StepContext, step: Step) -> dict[str, Any] | None:
     """Run one step attempt; its output if the job may go on to the next step, else None."""
+    started = time.monotonic()
     try:
         output = step.run(ctx) or {}
     except WaitForProvider as wait:
@@ -280,6 +283,8 @@ def _run_one(services: Services, pipeline: Pipeline, ctx: StepContext, step: Ste
         )
         _fail(services, pipeline, ctx, ErrorInfo("internal_error", message, {"step": step.name}))
         return None
+    finally:
+        memory.after_step(time.monotonic() - started)
     ctx.outputs[step.name] = output
     return output
 
