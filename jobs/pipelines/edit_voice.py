@@ -43,13 +43,12 @@ def apply(ctx: StepContext) -> dict[str, Any]:
     return {"version": version}
 
 
-def _applied(job: Job) -> bool:
-    return any(s.name == "apply" and s.status == "completed" for s in job.steps)
-
-
 def on_failed(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
-    if not _applied(job):
-        delete_keys(services, stored_keys_of(session, job.id))  # no version holds the new line
+    """The new audio goes unless a version holds it: the apply step may have saved the version and
+    stopped before it was marked done, so the versions, not the step's status, say."""
+    edit_id = job.payload["edit_id"]
+    stored = stored_keys_of(session, job.id)
+    delete_keys(services, {key for key in stored if voice.version_holding(session, edit_id, key) is None})
 
 
 PIPELINE = register(

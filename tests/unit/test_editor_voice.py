@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import func, select
 
 from core.adapters.db.models.editor import EditVersion
-from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.jobs import Job, JobStep
 from core.adapters.media.probe import probe_media
 from core.adapters.providers.local.speech import LocalSpeechSynthesizer
 from core.domain import edit as ops
 from core.errors import PermissionDenied, ValidationError
 from core.ports_services import ProviderChoice, Services
 from core.services.editor import edits, voice
+from jobs.pipelines import edit_voice
 from tests.editor_support import World, add_member, finished_ad, talking_video
 from tests.fakes import FakeProvider
 
@@ -140,6 +141,9 @@ def test_a_line_whose_item_was_deleted_meanwhile_changes_nothing(services: Servi
     [job] = voice.line_jobs(view.id, user_id=world.owner, services=services)
     assert job.status == "failed" and "no longer in the edit" in (job.error or "")
     assert edits.get_edit(view.id, user_id=world.owner, services=services).document == later.document
+    with services.db.session() as session:
+        spoken = session.scalar(select(JobStep.output).where(JobStep.job_id == job.id, JobStep.name == "speech"))
+    assert spoken and not services.storage.exists(spoken["audio_key"])  # no version holds it: removed
 
 
 def test_captions_are_rebuilt_from_the_voice_timing(services: Services, world: World) -> None:
@@ -211,3 +215,21 @@ def test_a_resumed_apply_step_saves_the_line_once(services: Services, world: Wor
         spoken = next(dict(s.output or {}) for s in job.steps if s.name == "speech")
     again = voice.apply_line(payload, spoken, user_id=world.owner, services=services)  # as a resumed step would
     assert again == 2 and _counts(services, view.id) == (2, 1)
+
+
+def test_a_job_failed_after_its_line_was_saved_keeps_the_lines_audio(services: Services, world: World) -> None:
+    """The apply step saved the version, then the worker died before the step was marked done, and
+    the job was failed (a resume limit, a sweep): the edit holds the new audio, so it stays."""
+    view = _open(services, world)
+    item = view.document.voice.items[0]
+    job_id = voice.start_line(view.id, item.id, "Saved before the crash", user_id=world.owner, services=services)
+    services.queue.drain()  # type: ignore[attr-defined]
+    key = edits.get_edit(view.id, user_id=world.owner, services=services).document.voice.items[0].source_key
+    with services.db.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        next(s for s in job.steps if s.name == "apply").status = "running"  # never marked completed
+    with services.db.session() as session:
+        job = session.get(Job, job_id)
+        edit_voice.on_failed(services, session, job, None)  # type: ignore[arg-type]
+    assert services.storage.exists(key)  # the current version still plays it

@@ -234,8 +234,9 @@ def start_line(edit_id: str, item_id: str, text: str, *, user_id: str, services:
     return job_id
 
 
-def _uses(session: Session, edit_id: str, key: str) -> int | None:
-    """The version of the edit that already holds this audio (a resumed job saves it once)."""
+def version_holding(session: Session, edit_id: str, key: str) -> int | None:
+    """The version of the edit that holds this audio (a resumed job saves it once; a failed job's
+    audio that a version holds is the edit's now, not the job's to remove)."""
     rows = session.scalars(select(EditVersion).where(EditVersion.edit_id == edit_id))
     for row in rows:
         if any(i.get("source_key") == key for i in (row.document.get("voice") or {}).get("items", ())):
@@ -249,7 +250,7 @@ def apply_line(payload: dict[str, Any], spoken: dict[str, Any], *, user_id: str,
     new speech. Returns the version holding it."""
     edit_id, key = payload["edit_id"], spoken["audio_key"]
     with services.db.session(user_id=user_id) as session:
-        done = _uses(session, edit_id, key)
+        done = version_holding(session, edit_id, key)
     if done is not None:
         return done
     length = float(spoken["duration_s"])
