@@ -28,6 +28,7 @@ def speech(ctx: StepContext) -> dict[str, Any]:
     with ctx.services.db.session() as session:
         if session.get(Edit, payload["edit_id"]) is None:
             raise JobCancelled("The edit was deleted.")
+    voice.line_to_say(payload, user_id=ctx.owner_id, services=ctx.services)  # before paying for it
     key, clip = speak_line(ctx, payload["text"], Voice(**payload["voice"]), int(payload["seed"]))
     spoken = speech_of(clip.path)  # where the words are inside the file: the captions follow them
     return {

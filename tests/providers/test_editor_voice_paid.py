@@ -6,6 +6,7 @@ itself, and leaves the edit unchanged; a reached ceiling refuses before anything
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,24 @@ def test_a_reached_ceiling_refuses_before_anything_is_created(
         assert session.scalar(select(func.count()).select_from(Job).where(Job.kind == voice.VOICE_JOB)) == 0
     assert google.count("generate") == 0
     assert edits.get_edit(edit_id, user_id=owner, services=services).version == 1
+
+
+def test_a_line_removed_before_its_turn_is_not_paid_for(paid: Services, google: GoogleStub, tmp_path: Path) -> None:
+    """The line was queued, then deleted from the edit before a worker reached it: nothing is sent
+    to the voice service (its answer could not be saved anywhere), and the job says why."""
+    owner, edit_id, item_id = _edit(paid, tmp_path)
+    voice.start_line(edit_id, item_id, "Words nobody will hear.", user_id=owner, services=paid)
+    before = edits.get_edit(edit_id, user_id=owner, services=paid)
+    removed = replace(before.document.voice, items=())
+    edits.change(
+        edit_id,
+        "Remove the voice",
+        lambda d: replace(d, voice=removed, captions=()),
+        base_version=before.version,
+        user_id=owner,
+        services=paid,
+    )
+    paid.queue.drain()  # type: ignore[attr-defined]
+    [job] = voice.line_jobs(edit_id, user_id=owner, services=paid)
+    assert job.status == "failed" and "no longer in the edit" in (job.error or "")
+    assert google.count("generate") == 0 and _ledger(paid) == []

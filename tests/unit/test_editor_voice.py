@@ -143,7 +143,7 @@ def test_a_line_whose_item_was_deleted_meanwhile_changes_nothing(services: Servi
     assert edits.get_edit(view.id, user_id=world.owner, services=services).document == later.document
     with services.db.session() as session:
         spoken = session.scalar(select(JobStep.output).where(JobStep.job_id == job.id, JobStep.name == "speech"))
-    assert spoken and not services.storage.exists(spoken["audio_key"])  # no version holds it: removed
+    assert spoken is None  # refused before the voice was asked: nothing was said, paid for or stored
 
 
 def test_captions_are_rebuilt_from_the_voice_timing(services: Services, world: World) -> None:

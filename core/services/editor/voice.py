@@ -234,6 +234,13 @@ def start_line(edit_id: str, item_id: str, text: str, *, user_id: str, services:
     return job_id
 
 
+def line_to_say(payload: dict[str, Any], *, user_id: str, services: Services) -> AudioItem:
+    """The queued job's line, still in the edit's current version; refused (as `voice_item` says)
+    when it was removed meanwhile, before its words are paid for: they could go nowhere."""
+    doc = edits.get_edit(payload["edit_id"], user_id=user_id, services=services).document
+    return voice_item(doc, payload["item_id"])
+
+
 def version_holding(session: Session, edit_id: str, key: str) -> int | None:
     """The version of the edit that holds this audio (a resumed job saves it once; a failed job's
     audio that a version holds is the edit's now, not the job's to remove)."""
