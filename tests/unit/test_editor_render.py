@@ -318,3 +318,20 @@ def test_an_export_mixes_the_sound_effects(services: Services, world: World, tmp
     spectrum = np.abs(np.fft.rfft(samples[int(4.7 * 8000) : int(5.0 * 8000)]))
     frequencies = np.fft.rfftfreq(int(0.3 * 8000), 1 / 8000)
     assert abs(frequencies[int(np.argmax(spectrum))] - 1200) < 30  # the effect's tone, at its place
+
+
+def test_a_long_word_by_word_edit_renders_and_its_frame_too(media: dict[str, Path], tmp_path: Path) -> None:
+    """Forty captions of eight words, highlighted word by word: some 700 drawtext filters, a graph
+    longer than Linux lets one argument be (128 KiB), so FFmpeg reads it from a file."""
+    words = "glow fixed my skin in one short week"
+    captions = tuple(ops.CaptionItem(f"k{i}", round(0.1 + i * 0.05, 3), 2.9, words) for i in range(40))
+    style = ops.CaptionStyle(animation="word highlight")
+    doc = _doc(captions=captions, caption_style=style, clips=(ops.VideoClip("c1", "black", 3.0, 0.0, 3.0),))
+    settings = proxy_settings("9:16")
+    args = build_command(FfmpegToolkit(), doc, media, settings, tmp_path, tmp_path / "o.mp4")
+    assert len(args[args.index("-filter_complex") + 1].encode()) > 128 * 1024
+    renderer = EditRenderer(FfmpegToolkit())
+    video = renderer.render(doc, media, tmp_path / "long.mp4", settings)
+    assert video.duration_s == pytest.approx(3.0, abs=0.1)
+    still = renderer.frame(doc, media, 2.5, tmp_path / "long.jpg", frame_settings("9:16"))
+    assert _highlight_x(_frame(still)) > 0
