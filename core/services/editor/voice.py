@@ -128,7 +128,7 @@ def captions_from_voice(edit_id: str, *, base_version: int, user_id: str, servic
 def estimate_line(text: str, *, user_id: str, services: Services) -> float:
     """What saying these words costs with the voice in use (0 offline), shown before the click."""
     seconds = spoken_seconds(text, services.settings.words_per_minute)
-    return round(estimates._cost("speech", seconds, services, user_id) or 0.0, 4)
+    return estimates.speech_cost(seconds, services=services, user_id=user_id)
 
 
 def _voice_dict(voice: dict[str, Any]) -> dict[str, Any]:
