@@ -20,7 +20,7 @@ from core.services.editor import edits, voice
 from core.services.usage.spend import CostCeilingReached
 from jobs import engine
 from tests.editor_support import finished_ad, talking_video
-from tests.providers.test_paid_calls import _ava, cloud, google_speech
+from tests.providers.test_paid_calls import _ava, google_speech
 from tests.stubs import FalStub, GoogleStub, WaveSpeedStub
 
 
@@ -101,30 +101,16 @@ def test_a_lost_answer_is_possibly_charged_and_never_sent_again(
 
 
 def test_a_reached_ceiling_refuses_before_anything_is_created(
-    tmp_path: Path,
-    db: Any,
-    stubs: Any,
-    google: GoogleStub,
+    paid: Services, google: GoogleStub, tmp_path: Path
 ) -> None:
-    fal, wavespeed = stubs
-    (tmp_path / "media").mkdir()
-    services = cloud(
-        tmp_path,
-        db,
-        fal,
-        wavespeed,
-        gemini_api_key="test-key",
-        google_base_url=google.url,
-        speech_provider="google",
-        daily_cost_ceiling_usd=0.0001,
-    )
-    owner, edit_id, item_id = _edit(services, tmp_path)
+    paid.settings.daily_cost_ceiling_usd = 0.0001
+    owner, edit_id, item_id = _edit(paid, tmp_path)
     with pytest.raises(CostCeilingReached, match="Nothing was charged"):
-        voice.start_line(edit_id, item_id, "A long enough line to cost something.", user_id=owner, services=services)
-    with services.db.session() as session:
+        voice.start_line(edit_id, item_id, "A long enough line to cost something.", user_id=owner, services=paid)
+    with paid.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Job).where(Job.kind == voice.VOICE_JOB)) == 0
     assert google.count("generate") == 0
-    assert edits.get_edit(edit_id, user_id=owner, services=services).version == 1
+    assert edits.get_edit(edit_id, user_id=owner, services=paid).version == 1
 
 
 def test_a_line_removed_before_its_turn_is_not_paid_for(paid: Services, google: GoogleStub, tmp_path: Path) -> None:

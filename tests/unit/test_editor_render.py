@@ -30,7 +30,7 @@ from core.domain import edit as ops
 from core.errors import ValidationError
 from core.ports_services import Services
 from core.services.editor import edits, renders
-from tests.editor_support import FFMPEG, World, add_member, finished_ad, make_clip, make_tone
+from tests.editor_support import FFMPEG, World, ad_edit, add_member, finished_ad, make_clip, make_tone, owner_change
 
 HOSTILE = "Hi'; drawtext=text=%{pts}: [x],ok\\ $(rm -rf /)"
 
@@ -233,13 +233,8 @@ def world(services: Services, tmp_path: Path) -> World:
     return finished_ad(services, tmp_path)
 
 
-def _open(services: Services, world: World) -> edits.EditView:
-    edit_id = edits.open_edit("ad_output", world.output_id, user_id=world.owner, services=services)
-    return edits.get_edit(edit_id, user_id=world.owner, services=services)
-
-
 def test_sound_effect_uploads_are_probed_and_capped(services: Services, world: World, tmp_path: Path) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     playlist = b"#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:10,\nhttp://127.0.0.1/evil.ts\n#EXT-X-ENDLIST\n"
     video = make_clip(tmp_path / "picture.mp4", 1.0).read_bytes()
     for data in (playlist, video, b"RIFF\x00\x00\x00\x00WAVEjunk", b"not audio at all " * 50):
@@ -252,21 +247,14 @@ def test_sound_effect_uploads_are_probed_and_capped(services: Services, world: W
     item = renders.sfx_upload(
         view.id, make_tone(tmp_path / "ding.wav", 0.5).read_bytes(), at_s=1.0, user_id=world.owner, services=services
     )
-    changed = edits.change(
-        view.id,
-        "sfx",
-        lambda d: ops.add_sfx(d, item),
-        base_version=view.version,
-        user_id=world.owner,
-        services=services,
-    )
+    changed = owner_change(services, world, view, "sfx", lambda d: ops.add_sfx(d, item))
     assert changed.document.sfx[0].start_s == 1.0 and changed.document.sfx[0].source_key == item.source_key
     path = renders.proxy(view.id, user_id=world.owner, services=services)
     assert probe_media(path).has_audio
 
 
 def test_the_frame_service_follows_the_playhead(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     early = renders.frame_at(view.id, 0.5, user_id=world.owner, services=services)
     late = renders.frame_at(view.id, 4.0, user_id=world.owner, services=services)
     assert early != late and early.read_bytes()[:2] == b"\xff\xd8"  # JPEG
@@ -293,20 +281,13 @@ def test_overlapping_sound_effects_go_on_separate_otio_tracks() -> None:
 
 
 def test_an_export_mixes_the_sound_effects(services: Services, world: World, tmp_path: Path) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     viewer = add_member(services, world.project_id, "viewer@example.com", "viewer")
     ding = make_tone(tmp_path / "ding.wav", 0.5, 1200).read_bytes()
     with pytest.raises(ValidationError, match="viewer"):
         renders.sfx_upload(view.id, ding, at_s=1.0, user_id=viewer, services=services)
     item = renders.sfx_upload(view.id, ding, at_s=4.6, user_id=world.owner, services=services)
-    view = edits.change(
-        view.id,
-        "sfx",
-        lambda d: ops.add_sfx(d, item),
-        base_version=view.version,
-        user_id=world.owner,
-        services=services,
-    )
+    view = owner_change(services, world, view, "sfx", lambda d: ops.add_sfx(d, item))
     export_id = renders.start_export(
         view.id, resolution="720p", container="mp4", quality="draft", user_id=world.owner, services=services
     )
