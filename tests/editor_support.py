@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import imageio_ffmpeg
+from streamlit.testing.v1 import AppTest
 
 from core.adapters.db.models.ads import Ad, AdAsset, AdOutput, AdScene
 from core.adapters.db.models.jobs import Job, JobStep
@@ -17,6 +19,7 @@ from core.adapters.db.models.talking import Actor, VideoAsset
 from core.domain.types import MediaKind
 from core.ports_services import Services
 from core.services.accounts.identity import ensure_user
+from core.services.editor import edits
 from core.services.talking.projects import create_project
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -194,3 +197,46 @@ def add_member(services: Services, project_id: str, email: str, role: str) -> st
     with services.db.session() as session:
         session.add(ProjectMember(project_id=project_id, user_id=user, role=role))
     return user
+
+
+def ad_edit(services: Services, world: World) -> edits.EditView:
+    """The finished ad's edit (opened on first use) as its owner sees it now."""
+    edit_id = edits.open_edit("ad_output", world.output_id, user_id=world.owner, services=services)
+    return edits.get_edit(edit_id, user_id=world.owner, services=services)
+
+
+def owner_change(
+    services: Services, world: World, view: edits.EditView, action: str, op: edits.Operation
+) -> edits.EditView:
+    """One change by the ad's owner, saved on top of `view`."""
+    return edits.change(view.id, action, op, base_version=view.version, user_id=world.owner, services=services)
+
+
+def redo_output(services: Services, world: World) -> str:
+    """The ad made again: a new generation job and its output, five minutes after the first."""
+    with services.db.session() as session:
+        first = session.get(AdOutput, world.output_id)
+        assert first is not None
+        job = Job(owner_id=world.owner, kind="ugc_ad", subject_id=world.ad_id, status="completed")
+        session.add(job)
+        session.flush()
+        row = AdOutput(
+            ad_id=world.ad_id,
+            job_id=job.id,
+            aspect="9:16",
+            video_key=first.video_key,
+            duration_s=5.6,
+            created_at=first.created_at + timedelta(minutes=5),
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    """Click the first button with this label and run the page (it must not raise)."""
+    buttons = [b for b in at.button if b.label == label]
+    assert buttons, f"no button {label!r}: {[b.label for b in at.button]}"
+    buttons[0].click().run()
+    assert not at.exception, at.exception
+    return at

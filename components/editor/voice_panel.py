@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.editor.panels import NOTICE
+from components.editor.panels import NOTICE, k
 from components.runtime import show_error
 from core.domain import edit as ops
 from core.domain.types import ACTIVE_JOB_STATUS_VALUES as ACTIVE
@@ -15,10 +15,6 @@ from core.services.editor import edits
 from core.services.editor import voice as voice_lines
 
 POLL_S = 2.0
-
-
-def _key(view: edits.EditView, name: str, *parts: str) -> str:
-    return "_".join([name, *parts, f"v{view.version}"])
 
 
 def _line_label(item: ops.AudioItem) -> str:
@@ -44,10 +40,10 @@ def say_again_form(view: edits.EditView, *, user_id: str, services: Services) ->
         "Voice line",
         ids,
         format_func=lambda i: _line_label(ops.voice_item(view.document, i)),
-        key=_key(view, "ed_line"),
+        key=k(view, "ed_line"),
     )
     item = ops.voice_item(view.document, item_id)
-    text = st.text_area("New words", item.text, key=_key(view, "ed_line_text", item_id))
+    text = st.text_area("New words", item.text, key=k(view, "ed_line_text", item_id))
     try:
         st.caption(_cost_note(voice_lines.estimate_line(ops.clean_line_text(text), user_id=user_id, services=services)))
     except StudioError:
@@ -97,14 +93,14 @@ def _show(job: voice_lines.LineJob) -> None:
 def line_status(view: edits.EditView, *, user_id: str, services: Services) -> None:
     jobs = voice_lines.line_jobs(view.id, user_id=user_id, services=services)
     if any(job.status in ACTIVE for job in jobs):
-        _watch(view.id, view.version, user_id, services)
+        _watch(view.id, user_id, services)
     else:
         for job in jobs[:3]:
             _show(job)
 
 
 @st.fragment(run_every=POLL_S)
-def _watch(edit_id: str, version: int, user_id: str, services: Services) -> None:
+def _watch(edit_id: str, user_id: str, services: Services) -> None:
     """While a line is being said: its progress, then the whole page again for the new version."""
     jobs = voice_lines.line_jobs(edit_id, user_id=user_id, services=services)
     if not any(job.status in ACTIVE for job in jobs):

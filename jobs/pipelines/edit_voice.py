@@ -28,6 +28,7 @@ def speech(ctx: StepContext) -> dict[str, Any]:
     with ctx.services.db.session() as session:
         if session.get(Edit, payload["edit_id"]) is None:
             raise JobCancelled("The edit was deleted.")
+    voice.line_to_say(payload, user_id=ctx.owner_id, services=ctx.services)  # before paying for it
     key, clip = speak_line(ctx, payload["text"], Voice(**payload["voice"]), int(payload["seed"]))
     spoken = speech_of(clip.path)  # where the words are inside the file: the captions follow them
     return {
@@ -43,13 +44,12 @@ def apply(ctx: StepContext) -> dict[str, Any]:
     return {"version": version}
 
 
-def _applied(job: Job) -> bool:
-    return any(s.name == "apply" and s.status == "completed" for s in job.steps)
-
-
 def on_failed(services: Services, session: Session, job: Job, error: ErrorInfo | None) -> None:
-    if not _applied(job):
-        delete_keys(services, stored_keys_of(session, job.id))  # no version holds the new line
+    """The new audio goes unless a version holds it: the apply step may have saved the version and
+    stopped before it was marked done, so the versions, not the step's status, say."""
+    edit_id = job.payload["edit_id"]
+    stored = stored_keys_of(session, job.id)
+    delete_keys(services, {key for key in stored if voice.version_holding(session, edit_id, key) is None})
 
 
 PIPELINE = register(

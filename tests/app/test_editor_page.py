@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.ports_services import Services
 from core.services.editor import edits
-from tests.editor_support import World, add_member, finished_ad
+from tests.editor_support import World, ad_edit, add_member, click, finished_ad
 
 
 @pytest.fixture
@@ -25,19 +25,6 @@ def world(app_services: Services, creator: str, tmp_path: Path) -> World:
 @pytest.fixture
 def editor(open_page: Callable[..., AppTest], world: World) -> AppTest:
     at = open_page("pages/editor.py", editor_open=("ad_output", world.output_id))
-    assert not at.exception, at.exception
-    return at
-
-
-def _view(app_services: Services, world: World) -> edits.EditView:
-    edit_id = edits.open_edit("ad_output", world.output_id, user_id=world.owner, services=app_services)
-    return edits.get_edit(edit_id, user_id=world.owner, services=app_services)
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    buttons = [b for b in at.button if b.label == label]
-    assert buttons, f"no button {label!r}: {[b.label for b in at.button]}"
-    buttons[0].click().run()
     assert not at.exception, at.exception
     return at
 
@@ -58,31 +45,31 @@ def test_the_editor_shows_the_ads_timeline(editor: AppTest, app_services: Servic
     assert len(editor.get("vega_lite_chart")) == 1
     caption = " ".join(c.value for c in editor.caption)
     assert "Version 1" in caption and "2 clips" in caption and "2 captions" in caption
-    assert editor.query_params["edit"] == _view(app_services, world).id
+    assert editor.query_params["edit"] == ad_edit(app_services, world).id
 
 
 def test_clip_actions_each_save_a_version(editor: AppTest, app_services: Services, world: World) -> None:
     w(editor, "number_input", "ed_in").set_value(0.5)
     w(editor, "number_input", "ed_out").set_value(2.5)
     click(editor, "Apply trim")
-    doc = _view(app_services, world).document
+    doc = ad_edit(app_services, world).document
     assert (doc.clips[0].in_s, doc.clips[0].out_s) == (0.5, 2.5)
     assert "Saved: Trim clip 1" in editor.success[0].value
     w(editor, "number_input", "ed_crop_Left").set_value(10.0)
     click(editor, "Apply crop")
-    assert _view(app_services, world).document.clips[0].crop.left == 10.0
+    assert ad_edit(app_services, world).document.clips[0].crop.left == 10.0
     click(editor, "Duplicate")
-    assert len(_view(app_services, world).document.clips) == 3
+    assert len(ad_edit(app_services, world).document.clips) == 3
     click(editor, "Delete")
-    assert len(_view(app_services, world).document.clips) == 2
+    assert len(ad_edit(app_services, world).document.clips) == 2
     w(editor, "number_input", "ed_move_to").set_value(2)
     click(editor, "Move")
-    assert _view(app_services, world).document.clips[1].in_s == 0.5
+    assert ad_edit(app_services, world).document.clips[1].in_s == 0.5
     click(editor, "Replace clip")
-    view = _view(app_services, world)
+    view = ad_edit(app_services, world)
     assert view.last_action.startswith("Replace clip") and view.version == 7
     w(editor, "selectbox", "ed_aspect").set_value("1:1").run()
-    assert _view(app_services, world).document.aspect == "1:1"
+    assert ad_edit(app_services, world).document.aspect == "1:1"
 
 
 def test_a_trim_past_the_end_is_refused_and_saves_nothing(
@@ -94,38 +81,38 @@ def test_a_trim_past_the_end_is_refused_and_saves_nothing(
     w(editor, "number_input", "ed_out").set_value(0.1)
     click(editor, "Apply trim")
     assert "must come after the in point" in _errors(editor)
-    assert _view(app_services, world).version == 1
+    assert ad_edit(app_services, world).version == 1
 
 
 def test_transition_and_captions(editor: AppTest, app_services: Services, world: World) -> None:
     w(editor, "selectbox", "ed_tr_name").set_value("slide left")
     w(editor, "number_input", "ed_tr_s").set_value(0.6)
     click(editor, "Apply transition")
-    doc = _view(app_services, world).document
+    doc = ad_edit(app_services, world).document
     assert (doc.clips[1].transition, doc.clips[1].transition_s) == ("slide left", 0.6)
     w(editor, "text_area", "ed_cap_text").set_value("x" * 10_000)
     click(editor, "Save caption")
     assert "up to 200 characters" in _errors(editor) and "10,000" in _errors(editor)
     w(editor, "text_area", "ed_cap_text").set_value("Dull  skin,\nevery single morning")
     click(editor, "Save caption")
-    assert _view(app_services, world).document.captions[0].text == "Dull skin, every single morning"
+    assert ad_edit(app_services, world).document.captions[0].text == "Dull skin, every single morning"
     w(editor, "number_input", "ed_split_at").set_value(0.9)
     click(editor, "Split")
-    assert len(_view(app_services, world).document.captions) == 3
+    assert len(ad_edit(app_services, world).document.captions) == 3
     click(editor, "Merge with next")
-    assert len(_view(app_services, world).document.captions) == 2
+    assert len(ad_edit(app_services, world).document.captions) == 2
     w(editor, "text_input", "ed_add_text").set_value("Link in bio")
     w(editor, "number_input", "ed_add_start").set_value(4.5)
     w(editor, "number_input", "ed_add_end").set_value(5.5)
     click(editor, "Add caption")
-    assert _view(app_services, world).document.captions[-1].text == "Link in bio"
+    assert ad_edit(app_services, world).document.captions[-1].text == "Link in bio"
     click(editor, "Delete caption")
-    assert len(_view(app_services, world).document.captions) == 2
+    assert len(ad_edit(app_services, world).document.captions) == 2
     w(editor, "number_input", "ed_size").set_value(72)
     w(editor, "checkbox", "ed_box").check()
     w(editor, "selectbox", "ed_anim").set_value("pop")
     click(editor, "Apply style")
-    style = _view(app_services, world).document.caption_style
+    style = ad_edit(app_services, world).document.caption_style
     assert (style.size, style.box, style.animation) == (72, True, "pop")
 
 
@@ -133,20 +120,20 @@ def test_audio_undo_and_redo(editor: AppTest, app_services: Services, world: Wor
     w(editor, "slider", "ed_vol_music").set_value(20)
     w(editor, "number_input", "ed_fo_music").set_value(2.0)
     click(editor, "Apply music")
-    assert _view(app_services, world).document.music.volume == pytest.approx(0.2)
+    assert ad_edit(app_services, world).document.music.volume == pytest.approx(0.2)
     w(editor, "slider", "ed_vol_voice").set_value(150)
     click(editor, "Apply voiceover")
     w(editor, "slider", "ed_master").set_value(80)
     w(editor, "checkbox", "ed_duck").uncheck()
     click(editor, "Apply mix")
-    doc = _view(app_services, world).document
+    doc = ad_edit(app_services, world).document
     assert doc.voice.volume == 1.5 and doc.master_volume == 0.8 and not doc.ducking
     click(editor, "Remove the music")
-    assert not _view(app_services, world).document.music.items
+    assert not ad_edit(app_services, world).document.music.items
     click(editor, "Undo")
-    assert _view(app_services, world).document.music.items
+    assert ad_edit(app_services, world).document.music.items
     click(editor, "Redo")
-    assert not _view(app_services, world).document.music.items
+    assert not ad_edit(app_services, world).document.music.items
     history = " ".join(m.value for m in editor.markdown)
     assert "Remove music" in history and "← current" in history
 
@@ -170,7 +157,7 @@ def test_preview_export_and_handoff(editor: AppTest, app_services: Services, wor
 def test_a_viewer_sees_but_cannot_change(
     open_page: Callable[..., AppTest], app_services: Services, world: World
 ) -> None:
-    edit_id = _view(app_services, world).id
+    edit_id = ad_edit(app_services, world).id
     other = finished_ad(app_services, Path(app_services.settings.work_dir), email="owner2@example.com")
     viewer_edit = edits.open_edit("ad_output", other.output_id, user_id=other.owner, services=app_services)
     add_member(app_services, other.project_id, app_services.settings.local_user_email, "viewer")

@@ -14,9 +14,8 @@ from streamlit.testing.v1 import AppTest
 from core.adapters.db.models.variant_factory import LibraryAudio
 from core.domain.types import MediaKind
 from core.ports_services import Services
-from core.services.editor import edits
-from tests.app.test_editor_page import _errors, click, w
-from tests.editor_support import World, finished_ad, make_clip, make_tone
+from tests.app.test_editor_page import _errors, w
+from tests.editor_support import World, ad_edit, click, finished_ad, make_clip, make_tone
 
 
 @pytest.fixture
@@ -40,11 +39,6 @@ def editor(open_page: Callable[..., AppTest], world: World) -> AppTest:
     return at
 
 
-def _doc(app_services: Services, world: World):  # type: ignore[no-untyped-def]
-    edit_id = edits.open_edit("ad_output", world.output_id, user_id=world.owner, services=app_services)
-    return edits.get_edit(edit_id, user_id=world.owner, services=app_services)
-
-
 def _frame(at: AppTest) -> tuple[str, str]:
     """(the image's media URL, its caption) of the frame at the playhead."""
     images = at.get("image")
@@ -64,27 +58,27 @@ def test_the_frame_follows_the_playhead(editor: AppTest) -> None:
 def test_sound_effects_are_added_moved_and_removed(editor: AppTest, app_services: Services, world: World) -> None:
     editor.slider(key="ed_playhead").set_value(1.0).run()
     click(editor, "Add this sound")
-    view = _doc(app_services, world)
+    view = ad_edit(app_services, world)
     assert [(i.label, i.start_s) for i in view.document.sfx] == [("Whoosh", 1.0)]
     assert "Saved: Add a sound effect" in editor.success[0].value
     w(editor, "number_input", "ed_sfx_at").set_value(2.5)
     w(editor, "slider", "ed_sfx_vol").set_value(60)
     w(editor, "number_input", "ed_sfx_fo").set_value(0.3)
     click(editor, "Apply to the sound")
-    item = _doc(app_services, world).document.sfx[0]
+    item = ad_edit(app_services, world).document.sfx[0]
     assert (item.start_s, item.volume, item.fade_out_s) == (2.5, 0.6, 0.3)
     w(editor, "number_input", "ed_sfx_at").set_value(99.0)
     click(editor, "Apply to the sound")
     assert "between 0 and" in _errors(editor)
-    assert _doc(app_services, world).document.sfx[0].start_s == 2.5  # refused: nothing changed
+    assert ad_edit(app_services, world).document.sfx[0].start_s == 2.5  # refused: nothing changed
     click(editor, "Remove the sound")
-    assert _doc(app_services, world).document.sfx == ()
+    assert ad_edit(app_services, world).document.sfx == ()
     click(editor, "Undo")
-    assert len(_doc(app_services, world).document.sfx) == 1
+    assert len(ad_edit(app_services, world).document.sfx) == 1
 
 
 def test_an_uploaded_sound_is_probed(editor: AppTest, app_services: Services, world: World, tmp_path: Path) -> None:
-    version = _doc(app_services, world).version
+    version = ad_edit(app_services, world).version
     playlist = b"#EXTM3U\n#EXTINF:10,\nhttp://127.0.0.1/evil.ts\n"
     for name, data, kind in (
         ("list.mp3", playlist, "audio/mpeg"),
@@ -93,18 +87,18 @@ def test_an_uploaded_sound_is_probed(editor: AppTest, app_services: Services, wo
         editor.file_uploader(key="ed_sfx_file").upload(name, data, kind)
         click(editor, "Add the upload")
         assert "cannot be used" in _errors(editor)
-    assert _doc(app_services, world).version == version
+    assert ad_edit(app_services, world).version == version
     editor.file_uploader(key="ed_sfx_file").upload(
         "ding.wav", make_tone(tmp_path / "d.wav", 0.5).read_bytes(), "audio/wav"
     )
     click(editor, "Add the upload")
-    assert [i.label for i in _doc(app_services, world).document.sfx] == ["Uploaded sound"]
+    assert [i.label for i in ad_edit(app_services, world).document.sfx] == ["Uploaded sound"]
 
 
 def test_word_highlight_style(editor: AppTest, app_services: Services, world: World) -> None:
     w(editor, "selectbox", "ed_anim").set_value("word highlight")
     w(editor, "color_picker", "ed_highlight").set_value("#00FF88")
     click(editor, "Apply style")
-    style = _doc(app_services, world).document.caption_style
+    style = ad_edit(app_services, world).document.caption_style
     assert (style.animation, style.highlight_colour) == ("word highlight", "#00FF88")
     assert _frame(editor)[0]  # the frame is drawn with the new style

@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from core.adapters.db.models.jobs import Job
 from core.adapters.providers.local.speech import LocalSpeechSynthesizer
 from core.ports_services import ProviderChoice, Services
-from core.services.editor import edits, voice
-from tests.editor_support import World, finished_ad
+from core.services.editor import voice
+from tests.editor_support import World, ad_edit, click, finished_ad
 
 
 @pytest.fixture
@@ -29,19 +29,6 @@ def world(app_services: Services, creator: str, tmp_path: Path) -> World:
 @pytest.fixture
 def editor(open_page: Callable[..., AppTest], world: World) -> AppTest:
     at = open_page("pages/editor.py", editor_open=("ad_output", world.output_id))
-    assert not at.exception, at.exception
-    return at
-
-
-def _view(services: Services, world: World) -> edits.EditView:
-    edit_id = edits.open_edit("ad_output", world.output_id, user_id=world.owner, services=services)
-    return edits.get_edit(edit_id, user_id=world.owner, services=services)
-
-
-def click(at: AppTest, label: str) -> AppTest:
-    buttons = [b for b in at.button if b.label == label]
-    assert buttons, f"no button {label!r}: {[b.label for b in at.button]}"
-    buttons[0].click().run()
     assert not at.exception, at.exception
     return at
 
@@ -63,14 +50,14 @@ def _jobs(services: Services) -> int:
 
 
 def test_a_voice_line_is_said_again_from_the_audio_tab(editor: AppTest, app_services: Services, world: World) -> None:
-    before = _view(app_services, world)
+    before = ad_edit(app_services, world)
     assert _widget(editor, "text_area", "ed_line_text").value == "line 1"
     assert "Estimated cost: free" in _text(editor, "caption")
     for bad, message in (("x" * 10_000, "up to 600 characters"), ("Glow\x00 works", "control character")):
         _widget(editor, "text_area", "ed_line_text").set_value(bad)
         click(editor, "Say it again")
         assert message in _text(editor, "error")
-    assert _jobs(app_services) == 0 and _view(app_services, world).version == before.version
+    assert _jobs(app_services) == 0 and ad_edit(app_services, world).version == before.version
     _widget(editor, "text_area", "ed_line_text").set_value("Glow works in one week")
     click(editor, "Say it again")
     assert _jobs(app_services) == 1
@@ -79,30 +66,30 @@ def test_a_voice_line_is_said_again_from_the_audio_tab(editor: AppTest, app_serv
     editor.run()
     editor.run()  # the watcher saw the job end and redrew the page on the new version
     assert not editor.exception
-    after = _view(app_services, world)
+    after = ad_edit(app_services, world)
     assert after.version == before.version + 1
     assert after.document.voice.items[0].text == "Glow works in one week"
     assert "New words for Line 1" in _text(editor, "caption")
     assert "Said again" in _text(editor, "caption")
     click(editor, "Undo")
-    assert _view(app_services, world).document == before.document
+    assert ad_edit(app_services, world).document == before.document
 
 
 def test_captions_are_rebuilt_from_the_voice(editor: AppTest, app_services: Services, world: World) -> None:
-    before = _view(app_services, world)
+    before = ad_edit(app_services, world)
     click(editor, "Regenerate all captions from the voice")
-    after = _view(app_services, world)
+    after = ad_edit(app_services, world)
     assert [c.text for c in after.document.captions] == ["line 1", "line 2"]
     assert after.document.caption_style == before.document.caption_style
     assert "Saved: Captions from the voice timing" in editor.success[0].value
     click(editor, "Undo")
-    assert _view(app_services, world).document == before.document
+    assert ad_edit(app_services, world).document == before.document
 
 
 def test_a_cloud_estimate_and_a_possibly_charged_line_are_shown(
-    open_page: Callable[..., AppTest], app_services: Services, world: World, monkeypatch: pytest.MonkeyPatch
+    open_page: Callable[..., AppTest], app_services: Services, world: World
 ) -> None:
-    view = _view(app_services, world)
+    view = ad_edit(app_services, world)
     with app_services.db.session() as session:  # a line whose answer was lost at the voice service
         session.add(
             Job(
@@ -114,12 +101,17 @@ def test_a_cloud_estimate_and_a_possibly_charged_line_are_shown(
                 error={"code": voice.MAY_HAVE_STARTED, "message": "The voice service may have started it."},
             )
         )
-    monkeypatch.setattr(voice, "estimate_line", lambda text, **_: 0.012)  # as a cloud voice prices it
+    app_services.providers.choices["speech"] = ProviderChoice(  # a cloud voice, priced by the settings
+        capability="speech", provider=LocalSpeechSynthesizer(), vendor="google", model="gemini-tts", key_present=True
+    )
+    app_services.settings.prices.google_tts_per_second = 0.015
+    cost = voice.estimate_line("line 1", user_id=world.owner, services=app_services)
+    assert cost > 0.001
     at = open_page("pages/editor.py", editor_open=("ad_output", world.output_id))
-    assert "Estimated cost: about $0.012" in _text(at, "caption")
+    assert f"Estimated cost: about ${cost:.3f}" in _text(at, "caption")
     warning = _text(at, "warning")
     assert "“Lost words”" in warning and "not sent again" in warning and "charged a second time" in warning
-    assert _view(app_services, world).version == view.version
+    assert ad_edit(app_services, world).version == view.version
 
 
 def test_a_line_running_into_the_next_is_pointed_out(app_services: Services, world: World) -> None:
@@ -127,7 +119,7 @@ def test_a_line_running_into_the_next_is_pointed_out(app_services: Services, wor
 
     from components.editor.voice_panel import overlaps
 
-    doc = _view(app_services, world).document
+    doc = ad_edit(app_services, world).document
     assert overlaps(doc) == []
     first, second = doc.voice.items
     longer = replace(first, source_s=3.2, out_s=3.2)  # 0.12 + 3.2 s ends 0.52 s after line 2 starts

@@ -5,35 +5,12 @@ may open a version in the editor, a viewer only looks."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.adapters.db.models.ads import AdOutput
-from core.adapters.db.models.jobs import Job
 from core.ports_services import Services
-from tests.editor_support import World, add_member, finished_ad
-
-
-def _redo(services: Services, world: World) -> str:
-    with services.db.session() as session:
-        first = session.get(AdOutput, world.output_id)
-        assert first is not None
-        job = Job(owner_id=world.owner, kind="ugc_ad", subject_id=world.ad_id, status="completed")
-        session.add(job)
-        session.flush()
-        row = AdOutput(
-            ad_id=world.ad_id,
-            job_id=job.id,
-            aspect="9:16",
-            video_key=first.video_key,
-            duration_s=5.6,
-            created_at=first.created_at + timedelta(minutes=5),
-        )
-        session.add(row)
-        session.flush()
-        return row.id
+from tests.editor_support import add_member, finished_ad, redo_output
 
 
 def _dialog(open_page: Callable[..., AppTest], output_id: str) -> AppTest:
@@ -55,7 +32,7 @@ def test_two_versions_play_side_by_side(
     open_page: Callable[..., AppTest], app_services: Services, creator: str, tmp_path: Path
 ) -> None:
     world = finished_ad(app_services, tmp_path, email=app_services.settings.local_user_email)
-    redo = _redo(app_services, world)
+    redo = redo_output(app_services, world)
     at = _dialog(open_page, redo)
     assert "Versions" in [t.label for t in at.tabs]
     text = _markdown(at)
@@ -74,7 +51,7 @@ def test_any_two_versions_start_together(
     """The picks and the toggle as the dialog left them (a widget in a dialog reruns only the
     dialog in the browser; AppTest reruns the page, so they are set before it opens)."""
     world = finished_ad(app_services, tmp_path, email=app_services.settings.local_user_email)
-    redo = _redo(app_services, world)
+    redo = redo_output(app_services, world)
     at = open_page("pages/library.py")
     at.session_state[f"lib_v_right_{world.ad_id}"] = world.output_id
     at.session_state[f"lib_v_left_{world.ad_id}"] = redo
@@ -92,7 +69,7 @@ def test_a_viewer_sees_the_versions_but_cannot_edit_them(
     open_page: Callable[..., AppTest], app_services: Services, creator: str, tmp_path: Path
 ) -> None:
     other = finished_ad(app_services, tmp_path, email="owner2@example.com")
-    _redo(app_services, other)
+    redo_output(app_services, other)
     add_member(app_services, other.project_id, app_services.settings.local_user_email, "viewer")
     at = _dialog(open_page, other.output_id)
     assert "v2 · made again from v1" in _markdown(at)

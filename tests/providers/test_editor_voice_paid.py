@@ -6,6 +6,7 @@ itself, and leaves the edit unchanged; a reached ceiling refuses before anything
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from core.services.editor import edits, voice
 from core.services.usage.spend import CostCeilingReached
 from jobs import engine
 from tests.editor_support import finished_ad, talking_video
-from tests.providers.test_paid_calls import _ava, cloud, google_speech
+from tests.providers.test_paid_calls import _ava, google_speech
 from tests.stubs import FalStub, GoogleStub, WaveSpeedStub
 
 
@@ -100,27 +101,34 @@ def test_a_lost_answer_is_possibly_charged_and_never_sent_again(
 
 
 def test_a_reached_ceiling_refuses_before_anything_is_created(
-    tmp_path: Path,
-    db: Any,
-    stubs: Any,
-    google: GoogleStub,
+    paid: Services, google: GoogleStub, tmp_path: Path
 ) -> None:
-    fal, wavespeed = stubs
-    (tmp_path / "media").mkdir()
-    services = cloud(
-        tmp_path,
-        db,
-        fal,
-        wavespeed,
-        gemini_api_key="test-key",
-        google_base_url=google.url,
-        speech_provider="google",
-        daily_cost_ceiling_usd=0.0001,
-    )
-    owner, edit_id, item_id = _edit(services, tmp_path)
+    paid.settings.daily_cost_ceiling_usd = 0.0001
+    owner, edit_id, item_id = _edit(paid, tmp_path)
     with pytest.raises(CostCeilingReached, match="Nothing was charged"):
-        voice.start_line(edit_id, item_id, "A long enough line to cost something.", user_id=owner, services=services)
-    with services.db.session() as session:
+        voice.start_line(edit_id, item_id, "A long enough line to cost something.", user_id=owner, services=paid)
+    with paid.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Job).where(Job.kind == voice.VOICE_JOB)) == 0
     assert google.count("generate") == 0
-    assert edits.get_edit(edit_id, user_id=owner, services=services).version == 1
+    assert edits.get_edit(edit_id, user_id=owner, services=paid).version == 1
+
+
+def test_a_line_removed_before_its_turn_is_not_paid_for(paid: Services, google: GoogleStub, tmp_path: Path) -> None:
+    """The line was queued, then deleted from the edit before a worker reached it: nothing is sent
+    to the voice service (its answer could not be saved anywhere), and the job says why."""
+    owner, edit_id, item_id = _edit(paid, tmp_path)
+    voice.start_line(edit_id, item_id, "Words nobody will hear.", user_id=owner, services=paid)
+    before = edits.get_edit(edit_id, user_id=owner, services=paid)
+    removed = replace(before.document.voice, items=())
+    edits.change(
+        edit_id,
+        "Remove the voice",
+        lambda d: replace(d, voice=removed, captions=()),
+        base_version=before.version,
+        user_id=owner,
+        services=paid,
+    )
+    paid.queue.drain()  # type: ignore[attr-defined]
+    [job] = voice.line_jobs(edit_id, user_id=owner, services=paid)
+    assert job.status == "failed" and "no longer in the edit" in (job.error or "")
+    assert google.count("generate") == 0 and _ledger(paid) == []

@@ -20,17 +20,12 @@ from core.domain import edit as ops
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.ports_services import Services
 from core.services.editor import edits, renders
-from tests.editor_support import World, add_member, finished_ad, make_tone, talking_video
+from tests.editor_support import World, ad_edit, add_member, finished_ad, make_tone, talking_video
 
 
 @pytest.fixture
 def world(services: Services, tmp_path: Path) -> World:
     return finished_ad(services, tmp_path)
-
-
-def _open(services: Services, world: World) -> edits.EditView:
-    edit_id = edits.open_edit("ad_output", world.output_id, user_id=world.owner, services=services)
-    return edits.get_edit(edit_id, user_id=world.owner, services=services)
 
 
 def _change(services: Services, view: edits.EditView, action: str, op: edits.Operation) -> edits.EditView:
@@ -54,7 +49,7 @@ def _version_count(services: Services, edit_id: str) -> int:
 
 
 def test_an_ad_opens_as_its_cut(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     doc = view.document
     assert [c.label for c in doc.clips] == ["Scene 1", "Scene 2"]
     assert doc.clips[1].transition == "dissolve" and doc.clips[1].transition_s == pytest.approx(0.4)
@@ -67,7 +62,7 @@ def test_an_ad_opens_as_its_cut(services: Services, world: World) -> None:
 
 
 def test_every_operation_is_a_version_and_undo_redo_walk_them(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     first, second = (c.id for c in view.document.clips)
     cap = view.document.captions[0].id
     steps = [
@@ -131,7 +126,7 @@ def test_every_operation_is_a_version_and_undo_redo_walk_them(services: Services
 def test_hostile_changes_are_refused_and_change_nothing(
     services: Services, world: World, name: str, op: edits.Operation, message: str
 ) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     with pytest.raises(ValidationError, match=message):
         _change(services, view, name, op)
     after = edits.get_edit(view.id, user_id=world.owner, services=services)
@@ -140,7 +135,7 @@ def test_hostile_changes_are_refused_and_change_nothing(
 
 
 def test_a_change_from_a_stale_window_is_refused(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     first = view.document.clips[0].id
     _change(services, view, "trim", lambda d: ops.trim_clip(d, first, 0.0, 2.0))
     with pytest.raises(ValidationError, match="another window"):
@@ -148,7 +143,7 @@ def test_a_change_from_a_stale_window_is_refused(services: Services, world: Worl
 
 
 def test_music_is_probed_by_content_and_capped(services: Services, world: World, tmp_path: Path) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     playlist = b"#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:10,\nhttp://127.0.0.1/evil.ts\n#EXT-X-ENDLIST\n"
     for data in (playlist, b"RIFF\x00\x00\x00\x00WAVEjunk", b"\x00" * 2048):
         with pytest.raises(ValidationError, match="cannot be used"):
@@ -166,7 +161,7 @@ def test_music_is_probed_by_content_and_capped(services: Services, world: World,
 
 
 def test_viewers_see_and_editors_edit(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     viewer = add_member(services, world.project_id, "viewer@example.com", "viewer")
     editor = add_member(services, world.project_id, "editor@example.com", "editor")
     stranger = add_member(services, world.project_id, "x@example.com", "viewer")
@@ -194,7 +189,7 @@ def test_viewers_see_and_editors_edit(services: Services, world: World) -> None:
 
 
 def test_export_renders_one_version_and_lands_beside_the_ad(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     first = view.document.clips[0].id
     view = _change(services, view, "trim", lambda d: ops.trim_clip(d, first, 0.5, 3.0))
     export_id = renders.start_export(
@@ -241,7 +236,7 @@ def test_a_talking_video_opens_exports_as_a_new_version(services: Services, worl
 
 
 def test_the_proxy_is_small_and_cached(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     path = renders.proxy(view.id, user_id=world.owner, services=services)
     info = probe_media(path)
     assert (info.width, info.height) == (360, 640)

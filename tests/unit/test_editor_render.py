@@ -30,7 +30,7 @@ from core.domain import edit as ops
 from core.errors import ValidationError
 from core.ports_services import Services
 from core.services.editor import edits, renders
-from tests.editor_support import FFMPEG, World, add_member, finished_ad, make_clip, make_tone
+from tests.editor_support import FFMPEG, World, ad_edit, add_member, finished_ad, make_clip, make_tone, owner_change
 
 HOSTILE = "Hi'; drawtext=text=%{pts}: [x],ok\\ $(rm -rf /)"
 
@@ -233,13 +233,8 @@ def world(services: Services, tmp_path: Path) -> World:
     return finished_ad(services, tmp_path)
 
 
-def _open(services: Services, world: World) -> edits.EditView:
-    edit_id = edits.open_edit("ad_output", world.output_id, user_id=world.owner, services=services)
-    return edits.get_edit(edit_id, user_id=world.owner, services=services)
-
-
 def test_sound_effect_uploads_are_probed_and_capped(services: Services, world: World, tmp_path: Path) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     playlist = b"#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:10,\nhttp://127.0.0.1/evil.ts\n#EXT-X-ENDLIST\n"
     video = make_clip(tmp_path / "picture.mp4", 1.0).read_bytes()
     for data in (playlist, video, b"RIFF\x00\x00\x00\x00WAVEjunk", b"not audio at all " * 50):
@@ -252,21 +247,14 @@ def test_sound_effect_uploads_are_probed_and_capped(services: Services, world: W
     item = renders.sfx_upload(
         view.id, make_tone(tmp_path / "ding.wav", 0.5).read_bytes(), at_s=1.0, user_id=world.owner, services=services
     )
-    changed = edits.change(
-        view.id,
-        "sfx",
-        lambda d: ops.add_sfx(d, item),
-        base_version=view.version,
-        user_id=world.owner,
-        services=services,
-    )
+    changed = owner_change(services, world, view, "sfx", lambda d: ops.add_sfx(d, item))
     assert changed.document.sfx[0].start_s == 1.0 and changed.document.sfx[0].source_key == item.source_key
     path = renders.proxy(view.id, user_id=world.owner, services=services)
     assert probe_media(path).has_audio
 
 
 def test_the_frame_service_follows_the_playhead(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     early = renders.frame_at(view.id, 0.5, user_id=world.owner, services=services)
     late = renders.frame_at(view.id, 4.0, user_id=world.owner, services=services)
     assert early != late and early.read_bytes()[:2] == b"\xff\xd8"  # JPEG
@@ -293,20 +281,13 @@ def test_overlapping_sound_effects_go_on_separate_otio_tracks() -> None:
 
 
 def test_an_export_mixes_the_sound_effects(services: Services, world: World, tmp_path: Path) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     viewer = add_member(services, world.project_id, "viewer@example.com", "viewer")
     ding = make_tone(tmp_path / "ding.wav", 0.5, 1200).read_bytes()
     with pytest.raises(ValidationError, match="viewer"):
         renders.sfx_upload(view.id, ding, at_s=1.0, user_id=viewer, services=services)
     item = renders.sfx_upload(view.id, ding, at_s=4.6, user_id=world.owner, services=services)
-    view = edits.change(
-        view.id,
-        "sfx",
-        lambda d: ops.add_sfx(d, item),
-        base_version=view.version,
-        user_id=world.owner,
-        services=services,
-    )
+    view = owner_change(services, world, view, "sfx", lambda d: ops.add_sfx(d, item))
     export_id = renders.start_export(
         view.id, resolution="720p", container="mp4", quality="draft", user_id=world.owner, services=services
     )
@@ -318,3 +299,20 @@ def test_an_export_mixes_the_sound_effects(services: Services, world: World, tmp
     spectrum = np.abs(np.fft.rfft(samples[int(4.7 * 8000) : int(5.0 * 8000)]))
     frequencies = np.fft.rfftfreq(int(0.3 * 8000), 1 / 8000)
     assert abs(frequencies[int(np.argmax(spectrum))] - 1200) < 30  # the effect's tone, at its place
+
+
+def test_a_long_word_by_word_edit_renders_and_its_frame_too(media: dict[str, Path], tmp_path: Path) -> None:
+    """Forty captions of eight words, highlighted word by word: some 700 drawtext filters, a graph
+    longer than Linux lets one argument be (128 KiB), so FFmpeg reads it from a file."""
+    words = "glow fixed my skin in one short week"
+    captions = tuple(ops.CaptionItem(f"k{i}", round(0.1 + i * 0.05, 3), 2.9, words) for i in range(40))
+    style = ops.CaptionStyle(animation="word highlight")
+    doc = _doc(captions=captions, caption_style=style, clips=(ops.VideoClip("c1", "black", 3.0, 0.0, 3.0),))
+    settings = proxy_settings("9:16")
+    args = build_command(FfmpegToolkit(), doc, media, settings, tmp_path, tmp_path / "o.mp4")
+    assert len(args[args.index("-filter_complex") + 1].encode()) > 128 * 1024
+    renderer = EditRenderer(FfmpegToolkit())
+    video = renderer.render(doc, media, tmp_path / "long.mp4", settings)
+    assert video.duration_s == pytest.approx(3.0, abs=0.1)
+    still = renderer.frame(doc, media, 2.5, tmp_path / "long.jpg", frame_settings("9:16"))
+    assert _highlight_x(_frame(still)) > 0

@@ -12,14 +12,15 @@ import pytest
 from sqlalchemy import func, select
 
 from core.adapters.db.models.editor import EditVersion
-from core.adapters.db.models.jobs import Job
+from core.adapters.db.models.jobs import Job, JobStep
 from core.adapters.media.probe import probe_media
 from core.adapters.providers.local.speech import LocalSpeechSynthesizer
 from core.domain import edit as ops
 from core.errors import PermissionDenied, ValidationError
 from core.ports_services import ProviderChoice, Services
 from core.services.editor import edits, voice
-from tests.editor_support import World, add_member, finished_ad, talking_video
+from jobs.pipelines import edit_voice
+from tests.editor_support import World, ad_edit, add_member, finished_ad, owner_change, talking_video
 from tests.fakes import FakeProvider
 
 
@@ -35,11 +36,6 @@ def world(services: Services, tmp_path: Path) -> World:
     return finished_ad(services, tmp_path)
 
 
-def _open(services: Services, world: World) -> edits.EditView:
-    edit_id = edits.open_edit("ad_output", world.output_id, user_id=world.owner, services=services)
-    return edits.get_edit(edit_id, user_id=world.owner, services=services)
-
-
 def _counts(services: Services, edit_id: str) -> tuple[int, int]:
     with services.db.session() as session:
         versions = session.scalar(select(func.count()).select_from(EditVersion).where(EditVersion.edit_id == edit_id))
@@ -48,12 +44,12 @@ def _counts(services: Services, edit_id: str) -> tuple[int, int]:
 
 
 def test_the_lines_words_come_from_the_ad(services: Services, world: World) -> None:
-    doc = _open(services, world).document
+    doc = ad_edit(services, world).document
     assert [i.text for i in doc.voice.items] == ["line 1", "line 2"]
 
 
 def test_a_line_said_again_is_a_new_version_with_its_captions_retimed(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     first, second = view.document.voice.items
     assert voice.estimate_line("Glow works in one week", user_id=world.owner, services=services) == 0.0
     voice.start_line(view.id, first.id, "Glow  works in one week", user_id=world.owner, services=services)
@@ -90,7 +86,7 @@ def test_a_line_said_again_is_a_new_version_with_its_captions_retimed(services: 
     ],
 )
 def test_bad_words_are_refused_and_change_nothing(services: Services, world: World, words: str, message: str) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     with pytest.raises(ValidationError, match=message):
         voice.start_line(view.id, view.document.voice.items[0].id, words, user_id=world.owner, services=services)
     assert _counts(services, view.id) == (1, 0)
@@ -98,7 +94,7 @@ def test_bad_words_are_refused_and_change_nothing(services: Services, world: Wor
 
 
 def test_a_line_gone_and_a_viewer_are_refused(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     with pytest.raises(ValidationError, match="no longer in the edit"):
         voice.start_line(view.id, "nope", "New words here", user_id=world.owner, services=services)
     viewer = add_member(services, world.project_id, "viewer@example.com", "viewer")
@@ -111,7 +107,7 @@ def test_a_line_gone_and_a_viewer_are_refused(services: Services, world: World) 
 
 
 def test_a_failed_voice_leaves_the_edit_unchanged(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     _speak_with(services, FakeProvider("speech", fail_message="The voice service refused the line."), "fake")
     voice.start_line(
         view.id, view.document.voice.items[0].id, "Brand new words", user_id=world.owner, services=services
@@ -124,35 +120,25 @@ def test_a_failed_voice_leaves_the_edit_unchanged(services: Services, world: Wor
 
 
 def test_a_line_whose_item_was_deleted_meanwhile_changes_nothing(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     item = view.document.voice.items[0]
     voice.start_line(view.id, item.id, "Words said again", user_id=world.owner, services=services)
     drop = replace(view.document.voice, items=view.document.voice.items[1:])
-    later = edits.change(
-        view.id,
-        "Drop line",
-        lambda d: replace(d, voice=drop),
-        base_version=view.version,
-        user_id=world.owner,
-        services=services,
-    )
+    later = owner_change(services, world, view, "Drop line", lambda d: replace(d, voice=drop))
     services.queue.drain()  # type: ignore[attr-defined]
     [job] = voice.line_jobs(view.id, user_id=world.owner, services=services)
     assert job.status == "failed" and "no longer in the edit" in (job.error or "")
     assert edits.get_edit(view.id, user_id=world.owner, services=services).document == later.document
+    with services.db.session() as session:
+        spoken = session.scalar(select(JobStep.output).where(JobStep.job_id == job.id, JobStep.name == "speech"))
+    assert spoken is None  # refused before the voice was asked: nothing was said, paid for or stored
 
 
 def test_captions_are_rebuilt_from_the_voice_timing(services: Services, world: World) -> None:
-    view = _open(services, world)
-    styled = edits.change(
-        view.id,
-        "style",
-        lambda d: ops.delete_caption(
-            ops.set_caption_style(d, ops.CaptionStyle(colour="#FFCC00", animation="pop")), d.captions[0].id
-        ),
-        base_version=view.version,
-        user_id=world.owner,
-        services=services,
+    view = ad_edit(services, world)
+    style = ops.CaptionStyle(colour="#FFCC00", animation="pop")
+    styled = owner_change(
+        services, world, view, "style", lambda d: ops.delete_caption(ops.set_caption_style(d, style), d.captions[0].id)
     )
     rebuilt = voice.captions_from_voice(view.id, base_version=styled.version, user_id=world.owner, services=services)
     doc = rebuilt.document
@@ -166,18 +152,11 @@ def test_captions_are_rebuilt_from_the_voice_timing(services: Services, world: W
 
 
 def test_captions_need_words_and_a_fresh_view(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     with pytest.raises(ValidationError, match="changed in another window"):
         voice.captions_from_voice(view.id, base_version=view.version + 5, user_id=world.owner, services=services)
     silent = replace(view.document.voice, items=tuple(replace(i, text="") for i in view.document.voice.items))
-    mute = edits.change(
-        view.id,
-        "no words",
-        lambda d: replace(d, voice=silent),
-        base_version=view.version,
-        user_id=world.owner,
-        services=services,
-    )
+    mute = owner_change(services, world, view, "no words", lambda d: replace(d, voice=silent))
     with pytest.raises(ValidationError, match="no words"):
         voice.captions_from_voice(view.id, base_version=mute.version, user_id=world.owner, services=services)
     assert _counts(services, view.id) == (2, 0)
@@ -199,7 +178,7 @@ def test_a_talking_videos_line_is_said_again_with_its_voice(services: Services, 
 
 
 def test_a_resumed_apply_step_saves_the_line_once(services: Services, world: World) -> None:
-    view = _open(services, world)
+    view = ad_edit(services, world)
     job_id = voice.start_line(
         view.id, view.document.voice.items[0].id, "Said only once", user_id=world.owner, services=services
     )
@@ -211,3 +190,21 @@ def test_a_resumed_apply_step_saves_the_line_once(services: Services, world: Wor
         spoken = next(dict(s.output or {}) for s in job.steps if s.name == "speech")
     again = voice.apply_line(payload, spoken, user_id=world.owner, services=services)  # as a resumed step would
     assert again == 2 and _counts(services, view.id) == (2, 1)
+
+
+def test_a_job_failed_after_its_line_was_saved_keeps_the_lines_audio(services: Services, world: World) -> None:
+    """The apply step saved the version, then the worker died before the step was marked done, and
+    the job was failed (a resume limit, a sweep): the edit holds the new audio, so it stays."""
+    view = ad_edit(services, world)
+    item = view.document.voice.items[0]
+    job_id = voice.start_line(view.id, item.id, "Saved before the crash", user_id=world.owner, services=services)
+    services.queue.drain()  # type: ignore[attr-defined]
+    key = edits.get_edit(view.id, user_id=world.owner, services=services).document.voice.items[0].source_key
+    with services.db.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        next(s for s in job.steps if s.name == "apply").status = "running"  # never marked completed
+    with services.db.session() as session:
+        job = session.get(Job, job_id)
+        edit_voice.on_failed(services, session, job, None)  # type: ignore[arg-type]
+    assert services.storage.exists(key)  # the current version still plays it

@@ -471,6 +471,16 @@ def build_command(
     return graph_args(build_graph(toolkit, doc, sources, s, folder, out))
 
 
+def graph_in_file(args: list[str], folder: Path) -> list[str]:
+    """The argv with its filter graph read from a file (`-/filter_complex`): Linux refuses any one
+    argument over 128 KiB, and the word highlight draws two texts a word (40 captions of 8 words
+    are about 700 filters, a graph of some 200 kB)."""
+    index = args.index("-filter_complex")
+    script = folder / "graph.txt"
+    script.write_text(args[index + 1], encoding="utf-8")
+    return [*args[:index], "-/filter_complex", str(script), *args[index + 2 :]]
+
+
 # --------------------------------------------------------------------------- the frame at the playhead
 
 
@@ -569,7 +579,7 @@ class EditRenderer:
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest.parent) as work, atomic_output(dest) as tmp:
-            args = build_command(self.toolkit, doc, sources, settings, Path(work), tmp)
+            args = graph_in_file(build_command(self.toolkit, doc, sources, settings, Path(work), tmp), Path(work))
             self._run(["-progress", "pipe:1", "-nostats", *args], total_s(doc), on_progress)
             result = self.toolkit.video_file(tmp)
         return VideoFile(dest, result.duration_s, result.width, result.height, settings.content_type)
@@ -589,7 +599,7 @@ class EditRenderer:
                 picture = picture.filter("trim", start=f"{local - 0.5 / settings.fps:.4f}")
             still = {"c:v": "mjpeg", "q:v": 3, "pix_fmt": "yuvj420p", "frames:v": 1, "update": 1}
             graph = ffmpeg.output(picture, file_url(tmp), format="image2", **still, **BITEXACT_OPTIONS)
-            self.toolkit.run_graph(graph, what="edit frame")
+            self.toolkit.run(graph_in_file(graph_args(graph), Path(work)), what="edit frame")
         return dest
 
     def render_proxy(

@@ -128,7 +128,7 @@ def captions_from_voice(edit_id: str, *, base_version: int, user_id: str, servic
 def estimate_line(text: str, *, user_id: str, services: Services) -> float:
     """What saying these words costs with the voice in use (0 offline), shown before the click."""
     seconds = spoken_seconds(text, services.settings.words_per_minute)
-    return round(estimates._cost("speech", seconds, services, user_id) or 0.0, 4)
+    return estimates.speech_cost(seconds, services=services, user_id=user_id)
 
 
 def _voice_dict(voice: dict[str, Any]) -> dict[str, Any]:
@@ -234,8 +234,16 @@ def start_line(edit_id: str, item_id: str, text: str, *, user_id: str, services:
     return job_id
 
 
-def _uses(session: Session, edit_id: str, key: str) -> int | None:
-    """The version of the edit that already holds this audio (a resumed job saves it once)."""
+def line_to_say(payload: dict[str, Any], *, user_id: str, services: Services) -> AudioItem:
+    """The queued job's line, still in the edit's current version; refused (as `voice_item` says)
+    when it was removed meanwhile, before its words are paid for: they could go nowhere."""
+    doc = edits.get_edit(payload["edit_id"], user_id=user_id, services=services).document
+    return voice_item(doc, payload["item_id"])
+
+
+def version_holding(session: Session, edit_id: str, key: str) -> int | None:
+    """The version of the edit that holds this audio (a resumed job saves it once; a failed job's
+    audio that a version holds is the edit's now, not the job's to remove)."""
     rows = session.scalars(select(EditVersion).where(EditVersion.edit_id == edit_id))
     for row in rows:
         if any(i.get("source_key") == key for i in (row.document.get("voice") or {}).get("items", ())):
@@ -249,7 +257,7 @@ def apply_line(payload: dict[str, Any], spoken: dict[str, Any], *, user_id: str,
     new speech. Returns the version holding it."""
     edit_id, key = payload["edit_id"], spoken["audio_key"]
     with services.db.session(user_id=user_id) as session:
-        done = _uses(session, edit_id, key)
+        done = version_holding(session, edit_id, key)
     if done is not None:
         return done
     length = float(spoken["duration_s"])

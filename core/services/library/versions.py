@@ -56,9 +56,6 @@ class AdVersions:
     can_edit: bool
     versions: list[AdVersion]
 
-    def number_of(self, output_id: str) -> int | None:
-        return next((v.number for v in self.versions if v.output_id == output_id), None)
-
 
 def _exports(session: Session, output_ids: list[str]) -> dict[str, tuple[str, int]]:
     """Output id made by an export -> (the output its edit was opened from, the edit version)."""

@@ -127,6 +127,12 @@ def _cost(capability: str, speech_seconds: float, services: Services, user_id: s
     return price.usd * (speech_seconds if price.unit == "second" else 1.0)
 
 
+def speech_cost(seconds: float, *, services: Services, user_id: str | None) -> float:
+    """What `seconds` of speech cost with the voice this user's work runs on (0 offline or unpriced),
+    rounded as the estimates a creator sees before a paid line or voice-over."""
+    return round(_cost("speech", seconds, services, user_id) or 0.0, 4)
+
+
 def _steps(with_image_edit: bool, with_speech: bool) -> list[tuple[str, str | None]]:
     """(step name, capability) of the talking-video pipeline for these inputs."""
     steps: list[tuple[str, str | None]] = [("init", None)]

@@ -23,7 +23,7 @@ VOICEOVER_JOB = "factory_voiceover"
 
 def estimate_voiceover(script: str, *, user_id: str, services: Services) -> float:
     seconds = spoken_seconds(script, services.settings.words_per_minute)
-    return round(estimates._cost("speech", seconds, services, user_id) or 0.0, 4)
+    return estimates.speech_cost(seconds, services=services, user_id=user_id)
 
 
 def create_voiceover(
