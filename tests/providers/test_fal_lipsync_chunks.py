@@ -144,9 +144,17 @@ def test_a_worker_dying_inside_a_chunk_submit_asks_before_paying_that_chunk_agai
     with services.db.session() as session:
         job = session.scalars(select(Job)).one()
         job.status, job.heartbeat_at = "running", utcnow() - timedelta(hours=1)
-        dying = JobStep(job_id=job.id, name="lip_sync_2", status="running", attempt=2, provider=PROVIDER)
-        dying.submit_state, dying.webhook_token = "sending", "dead-worker"
-        session.add(dying)
+        session.add(
+            JobStep(
+                job_id=job.id,
+                name="lip_sync_2",
+                status="running",
+                attempt=2,
+                provider=PROVIDER,
+                submit_state="sending",
+                webhook_token="dead-worker",
+            )
+        )
     queue.clear()  # type: ignore[attr-defined]
     sweeper.sweep(services)
     queue.drain()  # type: ignore[attr-defined]
@@ -158,7 +166,6 @@ def test_a_worker_dying_inside_a_chunk_submit_asks_before_paying_that_chunk_agai
 
     paid_retry.retry_uncertain_video(video_id, user_id=owner, services=services)
     queue.drain()  # type: ignore[attr-defined]
-    view = gallery.video_details(video_id, user_id=owner, services=services)
     assert_finished_in_chunks(services, owner, video_id, seconds)
     assert fal.created_count(MODEL) == len(CHUNKS)  # chunk 1 kept; chunk 2 paid once, with consent
 
