@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from core.domain.media import AudioClip, ImageFile, MediaInfo, VideoFile
+from core.domain.media import AudioClip, ImageFile, MediaInfo, VideoFile, even_chunks
 from core.domain.types import MediaKind, Voice
 
 # --------------------------------------------------------------------------- requests
@@ -123,6 +123,27 @@ class AnimatorContinuity:
 def continuity_of(animator: object) -> AnimatorContinuity:
     found = getattr(animator, "continuity", None)
     return found if isinstance(found, AnimatorContinuity) else AnimatorContinuity()
+
+
+def render_limit_s(lipsyncer: object) -> float | None:
+    """The longest speech one render of this lip-syncer takes (its `max_render_s`); None: any length."""
+    found = getattr(lipsyncer, "max_render_s", None)
+    return float(found) if isinstance(found, (int, float)) and found > 0 else None
+
+
+def billed_render_s(lipsyncer: object, speech_s: float) -> float:
+    """Seconds of video one render of `speech_s` seconds of speech is billed on (its `billed_s`;
+    without one, the speech's own length)."""
+    billed = getattr(lipsyncer, "billed_s", None)
+    return float(billed(speech_s)) if callable(billed) else speech_s
+
+
+def lipsync_chunks(lipsyncers: Sequence[object], duration_s: float) -> list[tuple[float, float]]:
+    """The (start, length) renders `duration_s` seconds of speech is cut into, one paid render
+    each, so that every one of these lip-syncers (a chain: a fallback may take any chunk) makes
+    each chunk whole. One render when none has a limit."""
+    limits = [limit for limit in map(render_limit_s, lipsyncers) if limit is not None]
+    return even_chunks(duration_s, min(limits)) if limits else [(0.0, duration_s)]
 
 
 class ScriptTask(str, Enum):

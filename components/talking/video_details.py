@@ -18,7 +18,7 @@ from core.services.talking import gallery
 def steps_frame(video: VideoView) -> pd.DataFrame:
     rows = [
         {
-            "Step": STEP_LABELS.get(s.name, s.name).capitalize(),
+            "Step": STEP_LABELS.get(s.name, s.name.replace("_", " ")).capitalize(),
             "Status": s.status.value,
             "Attempt": s.attempt,
             "Provider": s.provider or "—",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,3 +46,10 @@ class VideoFile:
     height: int
     content_type: str = "video/mp4"
     source_uri: str | None = None  # the provider's own name for it, where it can be extended (Veo)
+
+
+def even_chunks(duration_s: float, max_chunk_s: float) -> list[tuple[float, float]]:
+    """Even (start, length) pieces of `duration_s` seconds, none longer than `max_chunk_s`."""
+    count = max(1, math.ceil(duration_s / max_chunk_s - 1e-9))
+    length = duration_s / count
+    return [(round(i * length, 3), round(length, 3)) for i in range(count)]

@@ -16,12 +16,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.adapters.media.last_frame import extract_last_frame
 from core.domain.media import VideoFile
 from core.domain.types import MediaKind
 from core.ports import ImageToVideoRequest
 from jobs.context import StepContext
+from jobs.pipelines.common import ffmpeg_toolkit
 
 logger = logging.getLogger(__name__)
 
@@ -101,18 +101,13 @@ def needs_extension(ctx: StepContext, inputs: dict[str, Any], number: int) -> fl
     return missing if missing > LENGTH_TOLERANCE_S else 0.0
 
 
-def _toolkit(ctx: StepContext) -> FfmpegToolkit:
-    media = ctx.services.media
-    return media if isinstance(media, FfmpegToolkit) else FfmpegToolkit()
-
-
 def extend(ctx: StepContext, inputs: dict[str, Any], seed: int, number: int) -> dict[str, Any]:
     missing = needs_extension(ctx, inputs, number)
     if not missing:
         return ctx.skipped()
     clip = current_clip(ctx, f"extend_{number}")
     video = ctx.fetch(clip["media_key"])
-    last = extract_last_frame(_toolkit(ctx), video, ctx.work_dir / f"extend_{number}" / "from")
+    last = extract_last_frame(ffmpeg_toolkit(ctx), video, ctx.work_dir / f"extend_{number}" / "from")
     extend_uri = clip.get("source_uri") if inputs.get("extends") else None
     final = missing <= _longest(inputs) + LENGTH_TOLERANCE_S
     request = _request(
@@ -128,7 +123,7 @@ def extend(ctx: StepContext, inputs: dict[str, Any], seed: int, number: int) -> 
     if extend_uri and ctx.served_by() == clip.get("provider"):
         logger.info("extension %s: %s made the whole clip, %.1f s", number, ctx.served_by(), answer.duration_s)
         return _output(ctx, answer)
-    joined = _toolkit(ctx).concat([video, answer.path], ctx.work_dir / f"extend_{number}" / "joined.mp4")
+    joined = ffmpeg_toolkit(ctx).concat([video, answer.path], ctx.work_dir / f"extend_{number}" / "joined.mp4")
     logger.info("extension %s: chained from the last frame, %.1f s", number, joined.duration_s)
     return _output(ctx, joined, joined.path)
 
@@ -138,6 +133,6 @@ def last_frame(ctx: StepContext, inputs: dict[str, Any]) -> dict[str, Any]:
     if not inputs.get("chain"):
         return ctx.skipped()
     clip = current_clip(ctx, "last_frame")
-    image = extract_last_frame(_toolkit(ctx), ctx.fetch(clip["media_key"]), ctx.work_dir / "last_frame" / "end")
+    image = extract_last_frame(ffmpeg_toolkit(ctx), ctx.fetch(clip["media_key"]), ctx.work_dir / "last_frame" / "end")
     key = ctx.store(MediaKind.IMAGE, image.path, label="last-frame", content_type="image/png")
     return {"last_frame_key": key, "width": image.width, "height": image.height}

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models.jobs import JobStep
 from core.adapters.db.models.talking import Actor
+from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.domain.media import AudioClip
 from core.domain.text import speakable
 from core.domain.types import MediaKind, Voice
@@ -35,6 +36,12 @@ def speak_line(ctx: StepContext, text: str, voice: Voice, seed: int, *, label: s
     clip = ctx.call_provider("speech", SpeechRequest(text=speakable(text), voice=voice, seed=seed))
     key = ctx.store(MediaKind.AUDIO, clip.path, label=label, content_type=clip.content_type)
     return key, clip
+
+
+def ffmpeg_toolkit(ctx: StepContext) -> FfmpegToolkit:
+    """The services' FFmpeg toolkit, for the cuts and joins the media port does not name."""
+    media = ctx.services.media
+    return media if isinstance(media, FfmpegToolkit) else FfmpegToolkit()
 
 
 def stored_keys_of(session: Session, job_id: str) -> set[str]:

@@ -1,4 +1,4 @@
-"""fal adapters against the fal stub: queue walk, uploads, media, faults, chunked lip-sync."""
+"""fal adapters against the fal stub: queue walk, uploads, media, faults, lip-sync renders."""
 
 from __future__ import annotations
 
@@ -13,14 +13,22 @@ import pytest
 
 from core.adapters.providers.fal.image_edit import FalImageEditor
 from core.adapters.providers.fal.image_gen import FalImageGenerator
-from core.adapters.providers.fal.lipsync import FalLipSyncer, frames_for, plan_chunks
+from core.adapters.providers.fal.lipsync import FalLipSyncer, frames_for
 from core.adapters.providers.fal.queue import FalHandle, FalQueue
 from core.adapters.providers.fal.speech import FalSpeechSynthesizer
 from core.adapters.providers.http.common import image_probe
 from core.adapters.providers.http.download import GuardedDownloader
 from core.domain.types import Voice
-from core.errors import AnswerLost, MediaRejected, ProviderError, TransientError
-from core.ports import ImageEditRequest, ImageGenRequest, LipSyncRequest, PredictionState, SpeechRequest
+from core.errors import AnswerLost, MediaRejected, ProviderError, TransientError, ValidationError
+from core.ports import (
+    ImageEditRequest,
+    ImageGenRequest,
+    LipSyncRequest,
+    PredictionState,
+    SpeechRequest,
+    billed_render_s,
+    lipsync_chunks,
+)
 from tests.providers.helpers import leftovers, poll_until_settled, run
 from tests.stubs import FalStub
 from tests.stubs.media import wav_bytes
@@ -152,11 +160,15 @@ def lipsyncer(queue: FalQueue, downloader: GuardedDownloader, probe: Any, **kwar
     )
 
 
-def test_frames_and_chunks() -> None:
+def test_frames_and_chunks(queue: FalQueue, downloader: GuardedDownloader, media_probe: Any) -> None:
     assert frames_for(0.5) == 41 and frames_for(5.76) == 145 and frames_for(5.8) == 149 and frames_for(60) == 721
     assert all((frames_for(s) - 1) % 4 == 0 for s in (1.0, 3.3, 7.7, 28.8))
-    assert plan_chunks(10, 28) == [(0.0, 10.0)]
-    assert plan_chunks(60, 28) == [(0.0, 20.0), (20.0, 20.0), (40.0, 20.0)]
+    syncer = lipsyncer(queue, downloader, media_probe)
+    assert lipsync_chunks([syncer], 10) == [(0.0, 10.0)]
+    assert lipsync_chunks([syncer], 60) == [(0.0, 20.0), (20.0, 20.0), (40.0, 20.0)]
+    assert lipsync_chunks([object()], 60) == [(0.0, 60.0)]  # a lip-syncer without a limit: one render
+    assert lipsync_chunks([object(), syncer], 60) == lipsync_chunks([syncer], 60)  # any entry may take a chunk
+    assert billed_render_s(syncer, 20.0) == pytest.approx(501 / 25) and billed_render_s(object(), 20.0) == 20.0
 
 
 def test_lipsync_single_chunk(
@@ -177,32 +189,38 @@ def test_lipsync_single_chunk(
     assert fal.created_count() == 1
 
 
-def test_long_audio_is_split_into_chunks_and_joined(
+def test_speech_longer_than_one_render_is_refused_before_anything_is_sent(
     fal: FalStub, queue: FalQueue, downloader: GuardedDownloader, media_probe: Any, image_path: Path, tmp_path: Path
 ) -> None:
     audio = tmp_path / "long.wav"
     audio.write_bytes(wav_bytes(3.0))
     syncer = lipsyncer(queue, downloader, media_probe, max_chunk_s=1.6)
-    request = LipSyncRequest(image=image_path, audio=audio, audio_duration_s=3.0)
-    submission = syncer.submit(request)
-    assert len(FalHandle.decode(submission.request_id).ids) == 2
-    result, _ = poll_until_settled(syncer, submission.request_id)
-    video = syncer.collect(request, result, tmp_path / "out")
-    assert fal.created_count() == 2
-    assert 2.9 < video.duration_s < 3.2  # each 1.64 s clip trimmed to its 1.5 s of audio
-    assert leftovers(tmp_path / "out") == [video.path]
-
-
-def test_a_failed_chunk_submission_cancels_the_queued_ones(
-    fal: FalStub, queue: FalQueue, downloader: GuardedDownloader, media_probe: Any, image_path: Path, tmp_path: Path
-) -> None:
-    audio = tmp_path / "long.wav"
-    audio.write_bytes(wav_bytes(3.0))
-    fal.faults.add("submit", "server_error", skip=1)
-    syncer = lipsyncer(queue, downloader, media_probe, max_chunk_s=1.6)
-    with pytest.raises(TransientError):
+    with pytest.raises(ValidationError, match="longer than one fal lip-sync render"):
         syncer.submit(LipSyncRequest(image=image_path, audio=audio, audio_duration_s=3.0))
-    assert fal.created_count() == 1 and len(fal.cancelled) == 1
+    assert sum(fal.count(label) for label in ("token", "upload", "upload_initiate", "submit")) == 0
+    assert fal.created_count() == 0
+
+
+def test_an_orphaned_render_named_by_its_webhook_is_adopted(
+    fal: FalStub,
+    queue: FalQueue,
+    downloader: GuardedDownloader,
+    media_probe: Any,
+    image_path: Path,
+    audio_path: Path,
+    tmp_path: Path,
+) -> None:
+    fal.faults.add("submit", "lost")
+    syncer = lipsyncer(queue, downloader, media_probe)
+    request = LipSyncRequest(image=image_path, audio=audio_path, audio_duration_s=2.0)
+    with pytest.raises(AnswerLost):
+        syncer.submit(request)
+    (orphan,) = fal.predictions  # fal made it; only the answer was lost
+    request_id = syncer.adopt(orphan)
+    assert request_id is not None and FalHandle.decode(request_id).ids == (orphan,)
+    result, _ = poll_until_settled(syncer, request_id)
+    assert 2.0 <= syncer.collect(request, result, tmp_path / "out").duration_s < 2.3
+    assert fal.count("submit") == fal.created_count() == 1
 
 
 def test_many_jobs_at_once_on_one_stub(fal: FalStub, editor: FalImageEditor, image_path: Path, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from core.adapters.providers.http.download import GuardedDownloader
 from core.adapters.providers.wavespeed.lipsync import WaveSpeedLipSyncer
 from core.errors import MediaRejected, ProviderError, TransientError
-from core.ports import LipSyncRequest, PredictionState
+from core.ports import LipSyncRequest, PredictionState, billed_render_s
 from tests.providers.helpers import leftovers, poll_until_settled, run
 from tests.stubs import WaveSpeedStub
 
@@ -59,6 +59,7 @@ def test_happy_path(ws: WaveSpeedStub, syncer: WaveSpeedLipSyncer, request_: Lip
     sent = next(iter(ws.predictions.values())).inputs
     assert sent["resolution"] == "720p" and set(sent) == {"image", "audio", "resolution", "seed"}
     assert syncer.cost_usd(request_, video) == pytest.approx(0.03 * 5.0)  # five-second minimum charge
+    assert billed_render_s(syncer, 2.0) == 5.0 and billed_render_s(syncer, 12.0) == 12.0  # the estimate agrees
 
 
 def test_ticket_upload_when_the_binary_endpoint_is_missing(

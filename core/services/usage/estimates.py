@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.config import Prices
+from core.ports import billed_render_s, lipsync_chunks
 from core.ports_services import Services
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,18 @@ def _cost(capability: str, speech_seconds: float, services: Services, user_id: s
     price = active_unit_price(capability, services=services, user_id=user_id)
     if price is None:
         return None
-    return price.usd * (speech_seconds if price.unit == "second" else 1.0)
+    if price.unit != "second":
+        return price.usd
+    if capability == "lipsync":
+        speech_seconds = _lipsync_billed_s(speech_seconds, services, user_id)
+    return price.usd * speech_seconds
+
+
+def _lipsync_billed_s(speech_seconds: float, services: Services, user_id: str | None) -> float:
+    """Lip-sync is paid per render: the chunks the talking-video pipeline cuts the speech into
+    (`core.ports.lipsync_chunks`), each billed on the video it makes, as the ledger records them."""
+    chain = [choice.provider for choice in services.providers_for(user_id).chain("lipsync")]
+    return sum(billed_render_s(chain[0], length) for _start, length in lipsync_chunks(chain, speech_seconds))
 
 
 def speech_cost(seconds: float, *, services: Services, user_id: str | None) -> float:

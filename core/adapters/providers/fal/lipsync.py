@@ -1,26 +1,23 @@
 """Lip-sync on fal: `fal-ai/infinitalk` (providers.md 2.4 and section 0).
 
 InfiniTalk renders only as many frames as `num_frames` says (41-721, about 28.8 s at 25
-fps), so longer audio is cut into even chunks, each its own submission; the request id
-lists every chunk (`"fal-ai/infinitalk|id1,id2"`) and poll reports DONE once all are.
-collect joins the clips by stream copy, trimming each to its audio length.
+fps), so one submission takes at most `max_render_s` of speech. Longer speech is cut by the
+talking-video pipeline into chunks, each its own durable paid step (`core.ports.lipsync_chunks`),
+so every chunk's request id is saved the moment it returns and a lost answer can be adopted.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from core.adapters.media.ffmpeg import FfmpegToolkit
-from core.adapters.providers.fal.queue import PROVIDER, FalHandle, FalQueue, fetch_result, file_url, result_urls
-from core.adapters.providers.http.common import Probe, fetch_media, probe_as, video_file
+from core.adapters.providers.fal.queue import FalHandle, FalQueue, fetch_result, file_url
+from core.adapters.providers.http.common import Probe, video_file
 from core.adapters.providers.http.download import GuardedDownloader
 from core.domain.media import VideoFile
-from core.errors import ProviderError
+from core.errors import ValidationError
 from core.ports import LipSyncRequest, PollResult, Submission
 
 logger = logging.getLogger(__name__)
@@ -39,15 +36,8 @@ def frames_for(duration_s: float, fps: int = FPS) -> int:
     return max(MIN_FRAMES, min(MAX_FRAMES, frames))
 
 
-def plan_chunks(duration_s: float, max_chunk_s: float) -> list[tuple[float, float]]:
-    """Even (start, length) pieces, none longer than max_chunk_s."""
-    count = max(1, math.ceil(duration_s / max_chunk_s - 1e-9))
-    length = duration_s / count
-    return [(round(i * length, 3), round(length, 3)) for i in range(count)]
-
-
 class FalLipSyncer:
-    """LipSyncer on fal InfiniTalk, chunking audio longer than one render allows."""
+    """LipSyncer on fal InfiniTalk: one render of at most `max_render_s` of speech per submission."""
 
     def __init__(
         self,
@@ -60,7 +50,6 @@ class FalLipSyncer:
         prompt: str = DEFAULT_PROMPT,
         max_chunk_s: float = 28.0,
         poll_after_s: float = 5.0,
-        toolkit: FfmpegToolkit | None = None,
     ) -> None:
         self.name = f"fal:{model}"
         self._queue = queue
@@ -71,50 +60,41 @@ class FalLipSyncer:
         self._prompt = prompt
         self._max_chunk_s = min(max_chunk_s, (MAX_FRAMES - 1) / FPS)
         self._poll_after_s = poll_after_s
-        self._toolkit = toolkit or FfmpegToolkit()
 
     webhook_route = "fal"
 
+    @property
+    def max_render_s(self) -> float:
+        """The longest speech one render takes (`core.ports.render_limit_s`)."""
+        return self._max_chunk_s
+
+    def billed_s(self, speech_s: float) -> float:
+        """A render is billed on the video it makes: `frames_for` frames (`core.ports.billed_render_s`)."""
+        return frames_for(speech_s) / FPS
+
     def adopt(self, vendor_id: str) -> str | None:
-        """None: one request may be several chunks, and one orphaned chunk is not the video."""
-        return None
+        return self._queue.adopt(self._model, vendor_id)
 
     def cancel(self, vendor_id: str) -> None:
         self._queue.cancel(self._model, vendor_id)
 
     def submit(self, request: LipSyncRequest, *, webhook_url: str | None = None) -> Submission:
-        chunks = plan_chunks(request.audio_duration_s, self._max_chunk_s)
-        image_url = self._queue.upload(request.image)
-        audio_urls = self._upload_audio(request.audio, chunks)
-        ids: list[str] = []
-        try:
-            for (_start, length), audio_url in zip(chunks, audio_urls, strict=True):
-                arguments = self._arguments(request, image_url, audio_url, length)
-                ids.append(self._queue.submit(self._model, arguments, webhook_url=webhook_url))
-        except Exception:
-            for fal_id in ids:  # half a video is worthless: stop paying for the chunks already queued
-                self._queue.cancel(self._model, fal_id)
-            raise
-        logger.info("lip-sync of %.1fs submitted as %d chunk(s)", request.audio_duration_s, len(ids))
-        return Submission(FalHandle(self._model, tuple(ids)).encode(), poll_after_s=self._poll_after_s)
+        if request.audio_duration_s > self._max_chunk_s + 1e-3:  # refused before anything is uploaded or paid
+            raise ValidationError(
+                f"{request.audio_duration_s:.1f} s of speech is longer than one fal lip-sync render "
+                f"({self._max_chunk_s:.1f} s); longer speech is made in chunks."
+            )
+        image_url, audio_url = self._queue.upload(request.image), self._queue.upload(request.audio)
+        arguments = self._arguments(request, image_url, audio_url)
+        fal_id = self._queue.submit(self._model, arguments, webhook_url=webhook_url)
+        return Submission(FalHandle(self._model, (fal_id,)).encode(), poll_after_s=self._poll_after_s)
 
-    def _upload_audio(self, audio: Path, chunks: list[tuple[float, float]]) -> list[str]:
-        if len(chunks) == 1:
-            return [self._queue.upload(audio)]
-        with tempfile.TemporaryDirectory(prefix="lipsync-") as tmp:
-            return [
-                self._queue.upload(
-                    self._toolkit.cut_audio(audio, Path(tmp) / f"chunk_{i:03d}.wav", start_s=start, length_s=length)
-                )
-                for i, (start, length) in enumerate(chunks)
-            ]
-
-    def _arguments(self, request: LipSyncRequest, image_url: str, audio_url: str, length: float) -> dict[str, Any]:
+    def _arguments(self, request: LipSyncRequest, image_url: str, audio_url: str) -> dict[str, Any]:
         return {
             "image_url": image_url,
             "audio_url": audio_url,
             "prompt": self._prompt,
-            "num_frames": frames_for(length),
+            "num_frames": frames_for(request.audio_duration_s),
             "resolution": "720p" if min(request.width, request.height) >= 720 else "480p",
             "seed": request.seed,
         }
@@ -123,24 +103,7 @@ class FalLipSyncer:
         return self._queue.poll(request_id, lambda body: file_url(body, "video"), poll_after_s=self._poll_after_s)
 
     def collect(self, request: LipSyncRequest, result: PollResult, dest_dir: Path) -> VideoFile:
-        urls = result_urls(result)
-        ref = result.output.get("ref", "video")
-        if len(urls) == 1:
-            return video_file(*fetch_result(result, self._downloader, self._probe, dest_dir, "lipsync", "video"))
-        chunks = plan_chunks(request.audio_duration_s, self._max_chunk_s)
-        if len(chunks) != len(urls):
-            raise ProviderError("The lip-sync chunks do not match the audio; run the step again.", provider=PROVIDER)
-        parts_dir = dest_dir / f"lipsync-{ref}-parts"
-        try:
-            parts = [
-                fetch_media(self._downloader, self._probe, url, parts_dir, f"part_{i:03d}", "video")[0]
-                for i, url in enumerate(urls)
-            ]
-            lengths = [length for _start, length in chunks]
-            joined = self._toolkit.concat(parts, dest_dir / f"lipsync-{ref}.mp4", outpoints=lengths).path
-            return video_file(*probe_as(joined, "video", self._probe))
-        finally:
-            shutil.rmtree(parts_dir, ignore_errors=True)
+        return video_file(*fetch_result(result, self._downloader, self._probe, dest_dir, "lipsync", "video"))
 
     def cost_usd(self, request: LipSyncRequest, output: VideoFile) -> float:
         return round(self._price * output.duration_s, 6)

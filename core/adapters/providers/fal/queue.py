@@ -6,7 +6,8 @@ answer was lost (a second paid request) and retries 429s inside the call for up 
 a minute, while the job engine must decide itself when, and whether, to try again.
 
 A request id we hand to the engine is `"<endpoint>|<fal id>[,<fal id>...]"`, so a poll in
-another process needs nothing else; several ids mean one logical request made of chunks.
+another process needs nothing else. Every adapter now submits one id per request; several ids
+are a lip-sync from before each chunk was its own pipeline step, still polled to its end.
 """
 
 from __future__ import annotations

@@ -133,6 +133,10 @@ class WaveSpeedLipSyncer:
     def cost_usd(self, request: LipSyncRequest, output: VideoFile) -> float:
         return round(self._price * max(output.duration_s, self._min_billed_s), 6)
 
+    def billed_s(self, speech_s: float) -> float:
+        """What one render is billed on, as `cost_usd` charges it, for the estimate (`core.ports.billed_render_s`)."""
+        return max(speech_s, self._min_billed_s)
+
     # ------------------------------------------------------------------ plumbing
 
     def _result(self, state: PredictionState, message: str) -> PollResult:
