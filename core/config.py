@@ -187,7 +187,10 @@ class Settings(BaseSettings):
     google_image_model: str = "gemini-2.5-flash-image"
     google_tts_model: str = "gemini-2.5-flash-preview-tts"
     google_veo_model: str = "veo-3.0-generate-001"
-    google_imagen_model: str = "imagen-4.0-generate-001"
+    google_imagen_model: str = "imagen-4.0-generate-001"  # or a Gemini image model (gemini-...-image)
+    # Reference images a Gemini image model gets per storyboard frame (Google's image docs:
+    # best with up to 3 on gemini-2.5-flash-image, more on later models; not in providers.md).
+    google_image_max_references: int = Field(default=3, ge=1, le=14)
     # Google Cloud Text-to-Speech (`speech_provider = "gcloud"`): its own key, else the Gemini key.
     google_cloud_tts_api_key: SecretStr = SecretStr("")
     google_cloud_tts_base_url: str = "https://texttospeech.googleapis.com"

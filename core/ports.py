@@ -118,6 +118,11 @@ class AnimatorContinuity:
     extends: bool = False  # extends a video it made (the answer is the whole, longer video)
     max_clip_s: float = 8.0  # the longest one generation makes
     reason: str = "this video model takes only a first frame"
+    # How the provider bills (and makes) the seconds: what one extension adds (0: an extension is
+    # a new clip from the last frame), and the lengths one generation comes in (empty: any, up to
+    # max_clip_s; else a request is rounded up to the next one, and charged for it).
+    extension_s: float = 0.0
+    clip_lengths_s: tuple[float, ...] = ()
 
 
 def continuity_of(animator: object) -> AnimatorContinuity:
@@ -144,6 +149,16 @@ def lipsync_chunks(lipsyncers: Sequence[object], duration_s: float) -> list[tupl
     each chunk whole. One render when none has a limit."""
     limits = [limit for limit in map(render_limit_s, lipsyncers) if limit is not None]
     return even_chunks(duration_s, min(limits)) if limits else [(0.0, duration_s)]
+
+
+# Reference images a storyboard generator gets when it does not say (`max_references`): the avatar's
+# front portrait and the first product photo, which is what every generator was given before.
+DEFAULT_IMAGE_REFERENCES = 2
+
+
+def image_references_of(generator: object) -> int:
+    found = getattr(generator, "max_references", None)
+    return found if isinstance(found, int) and found > 0 else DEFAULT_IMAGE_REFERENCES
 
 
 class ScriptTask(str, Enum):

@@ -1,35 +1,18 @@
 """Continuity controls of an ad (issue 18): the scene-chaining switch (shown unavailable, with the
 reason, where the video model cannot end on a frame), "redraw all" and "reset all edits" with a
-confirmation where they cost money or discard work, and what the consistency check made again."""
+confirmation where they cost money or discard work, what the consistency check made again, and
+the question a chained scene whose first frame changed waits on."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from components.confirm import confirmed
 from components.runtime import show_error
 from core.domain.ad_views import AdView
 from core.errors import StudioError
 from core.ports_services import Services
-from core.services.ads import continuity, generation, scenes
-
-
-def confirmed(key: str, label: str, question: str, *, icon: str) -> bool:
-    """Two clicks: the button asks, and only "Yes" says go."""
-    asking = f"{key}_asking"
-    if not st.session_state.get(asking):
-        if st.button(label, key=key, icon=icon):
-            st.session_state[asking] = True
-            st.rerun()
-        return False
-    st.warning(question, icon=":material/help:")
-    yes, no = st.columns(2)
-    if yes.button("Yes, go ahead", key=f"{key}_yes", type="primary"):
-        st.session_state[asking] = False
-        return True
-    if no.button("No, keep things as they are", key=f"{key}_no"):
-        st.session_state[asking] = False
-        st.rerun()
-    return False
+from core.services.ads import continuity, generation, rechain, scenes
 
 
 def chaining_switch(ad: AdView, *, user_id: str, services: Services) -> None:
@@ -92,10 +75,43 @@ def reset_all_edits(ad: AdView, *, user_id: str, services: Services) -> None:
 
 
 def regenerated(ad: AdView) -> None:
-    """What the cross-scene consistency check made again, and why."""
+    """What the cross-scene consistency check made again, and why; and chained scenes made again
+    (free) because the scene before them changed."""
     notes = ad.options.get(continuity.REGENERATED_OPTION) or []
-    if not notes:
-        return
-    st.markdown("**Made again for consistency**")
-    for note in notes:
-        st.caption(f"Scene {note['scene']}: {note['result']} ({note['why']})")
+    if notes:
+        st.markdown("**Made again for consistency**")
+        for note in notes:
+            st.caption(f"Scene {note['scene']}: {note['result']} ({note['why']})")
+    for note in ad.options.get(continuity.REMADE_OPTION) or []:
+        st.caption(f"Scene {note['scene']}: made again from the new frame ({note['why']}; no charge)")
+
+
+def chained_questions(ad: AdView, *, user_id: str, services: Services) -> None:
+    """A chained scene whose first frame changed: make it again from the new frame (a paid call,
+    asked twice, with its price) or keep it as it is. Nothing happens until the creator chooses."""
+    for scene_id, ask in rechain.open_questions(ad.options):
+        number, previous = ask["number"], ask["previous"]
+        cost = f"about ${ask['cost_usd']:.2f}" if ask.get("cost_usd") is not None else "a price we have no figure for"
+        st.markdown(f"**Scene {number}** starts on scene {previous}'s last frame, which changed.")
+        question = (
+            f"Make scene {number} again from scene {previous}'s new last frame? This is a paid call: {cost}. "
+            f"Scene {number + 1}, if chained to it, will be asked about next."
+        )
+        go = confirmed(
+            f"rechain_{scene_id}",
+            f"Make scene {number} again (paid)",
+            question,
+            icon=":material/link:",
+            yes=f"Make it again ({cost})",
+            no="Not now",
+        )
+        keep = st.button(f"Keep scene {number} as it is", key=f"rechain_keep_{scene_id}", icon=":material/link_off:")
+        try:
+            if go:
+                rechain.rerender_chained(scene_id, user_id=user_id, services=services, charge=True)
+                st.rerun()
+            elif keep:
+                rechain.keep_chained(scene_id, user_id=user_id, services=services)
+                st.rerun()
+        except StudioError as exc:
+            show_error(exc)

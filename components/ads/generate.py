@@ -19,6 +19,7 @@ from core.domain.types import ACTIVE_JOB_STATUSES
 from core.errors import StudioError
 from core.ports_services import Services
 from core.services.ads import generation, spend, wizard
+from core.services.usage.estimates import Estimate
 
 logger = logging.getLogger(__name__)
 
@@ -27,20 +28,54 @@ PARKED = (AdStatus.REVIEW, AdStatus.NEEDS_ATTENTION)
 LIMIT_REACHED = "resets at midnight UTC"  # how spend refusals end (core.services.usage.spend)
 
 
-def _show_estimate(ad: AdView, *, user_id: str, services: Services) -> None:
-    """What Generate would cost now (unchanged scenes are reused and cost nothing), as for videos."""
-    try:
-        est = spend.estimate_ad(ad.id, user_id=user_id, services=services)
-    except StudioError as exc:
-        show_error(exc)
-        return
+def _cost_words(est: Estimate) -> str:
     cost = "free (made on this machine)" if est.cost_usd == 0 and not est.unpriced else f"about ${est.cost_usd:.2f}"
     if est.unpriced:
         cost += f" (no price on file for {', '.join(est.unpriced)})"
+    return cost
+
+
+def extension_lines(clips: list[spend.ClipSteps]) -> None:
+    """Scenes longer than one generation: each extension is a paid call of its own, priced as charged."""
+    for clip in clips:
+        first, *more = clip.steps
+        added = ", ".join(f"{s:g} s" for s in more)
+        if clip.cost_usd is None:
+            cost = f"{len(clip.steps)} paid calls, no price on file"
+        elif clip.cost_usd == 0:
+            cost = f"{len(clip.steps)} calls, free (made on this machine)"
+        else:
+            cost = f"{len(clip.steps)} paid calls, about ${clip.cost_usd:.2f}"
+        st.caption(
+            f":material/add_road: Scene {clip.scene} runs {clip.seconds:g} s: one {first:g} s generation and "
+            f"{len(more)} extension{'s' if len(more) > 1 else ''} ({added}), {cost}"
+        )
+
+
+def _show_estimate(ad: AdView, *, user_id: str, services: Services) -> None:
+    """What Generate would cost now (unchanged scenes are reused and cost nothing), as for videos."""
+    try:
+        est, clips = spend.estimate_ad_steps(ad.id, user_id=user_id, services=services)
+    except StudioError as exc:
+        show_error(exc)
+        return
     minutes = max(1, round(est.seconds / 60))
     st.caption(
-        f":material/payments: Cost: {cost} · :material/timer: ready in about {minutes} min, plus your storyboard review"
+        f":material/payments: Cost: {_cost_words(est)} · :material/timer: ready in about {minutes} min, "
+        "plus your storyboard review"
     )
+    extension_lines(clips)
+
+
+def _clips_estimate(ad: AdView, *, user_id: str, services: Services) -> None:
+    """At the gate: what approving starts (the clips, with their extensions), before the creator approves."""
+    try:
+        est, clips = spend.estimate_ad_steps(ad.id, user_id=user_id, services=services)
+    except StudioError as exc:
+        show_error(exc)
+        return
+    st.caption(f":material/payments: Approving makes the voice lines and clips: {_cost_words(est)}")
+    extension_lines(clips)
 
 
 def _options_form(ad: AdView, *, user_id: str, services: Services) -> None:
@@ -161,6 +196,7 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
         icon=":material/rate_review:",
     )
     continuity.redraw_all(ad, user_id=user_id, services=services)
+    _clips_estimate(ad, user_id=user_id, services=services)
     selections: dict[str, str] = {}
     for scene in ad.scenes:
         with st.container(border=True):
@@ -200,6 +236,7 @@ def review_gate(ad: AdView, *, user_id: str, services: Services) -> None:
 
 def failed_scenes(ad: AdView, *, user_id: str, services: Services) -> None:
     st.warning(ad.error or "A scene failed.", icon=":material/error:")
+    continuity.chained_questions(ad, user_id=user_id, services=services)
     for scene in ad.scenes:
         if scene.error and LIMIT_REACHED in scene.error:
             st.error(f"Scene {scene.number}: {scene.error}", icon=":material/block:")  # a retry would be refused too

@@ -12,6 +12,7 @@ from components.runtime import show_error
 from core.domain.ad_views import AdView, OutputView
 from core.errors import StudioError
 from core.ports_services import Services
+from core.services.ads import continuity as ads_continuity
 from core.services.ads import generation, wizard
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,11 @@ def downloads(ad: AdView, output: OutputView, *, user_id: str, services: Service
 
 def redo_buttons(ad: AdView, *, user_id: str, services: Services) -> None:
     st.markdown("**Redo one scene** (the others are kept as they are)")
+    if ads_continuity.chain_on(ad.options):
+        st.caption(
+            ":material/link: Scenes are chained: the scene after a redone one starts on its new last frame, "
+            "and you are asked before it is made again when that is a paid call."
+        )
     for scene in ad.scenes:
         with st.container(horizontal=True, vertical_alignment="center"):
             st.markdown(f"Scene {scene.number}: “{literal(scene.script.dialogue)}”")

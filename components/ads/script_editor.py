@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from components.ads import continuity
+from components.confirm import confirmed
 from components.labels import literal
 from components.runtime import show_error
 from core.domain.ad_views import AdView, SceneView
@@ -24,14 +25,19 @@ def _pick(column, label: str, options: tuple[str, ...] | list[str], current: str
     return column.selectbox(label, values, index=values.index(current), key=key)
 
 
-def _scene_form(scene: SceneView) -> dict[str, Any] | None:
+def _scene_form(scene: SceneView, longest_s: float) -> dict[str, Any] | None:
+    """`longest_s`: the longest scene the video model can make (one generation and its extensions)."""
     s, sid = scene.script, scene.id
     with st.form(f"ugc_scene_{sid}_{scene.revision}"):
         dialogue = st.text_area(f"Line (at most {scene.max_words} words)", s.dialogue, key=f"dlg_{sid}")
         action = st.text_input("Action", s.action, key=f"act_{sid}")
         left, mid, right = st.columns(3)
         expression = left.text_input("Expression", s.expression, key=f"exp_{sid}")
-        duration = mid.number_input("Seconds", 2.0, 8.0, float(s.duration_s), step=0.5, key=f"dur_{sid}")
+        longest = max(longest_s, float(s.duration_s))  # a scene written for another model keeps its length
+        help_text = f"Up to {longest:g} s: past one generation, the clip is extended (each extension is paid)"
+        duration = mid.number_input(
+            "Seconds", 2.0, longest, float(s.duration_s), step=0.5, key=f"dur_{sid}", help=help_text
+        )
         kind = _pick(right, "Type", [t.value for t in SceneType], s.scene_type.value, f"typ_{sid}")
         shot = _pick(left, "Shot", SHOT_TYPES, s.camera.shot_type, f"shot_{sid}")
         angle = _pick(mid, "Angle", ANGLES, s.camera.angle, f"ang_{sid}")
@@ -54,19 +60,22 @@ def _scene_form(scene: SceneView) -> dict[str, Any] | None:
     }
 
 
-def scene_editor(scene: SceneView, *, user_id: str, services: Services) -> None:
+def scene_editor(scene: SceneView, *, user_id: str, services: Services, longest_s: float) -> None:
     title = f"Scene {scene.number} · {scene.script.scene_type.value} · {scene.script.duration_s:g} s"
     with st.expander(title + (" · edited" if scene.edited else ""), expanded=False):
         if scene.edited:
             st.badge("edited: only this scene will be made again", color="orange", icon=":material/edit:")
-        changes = _scene_form(scene)
+        changes = _scene_form(scene, longest_s)
         if changes is not None:
             try:
                 scenes.edit_scene(scene.id, changes, user_id=user_id, services=services)
                 st.rerun()
             except StudioError as exc:
                 show_error(exc)
-        if scene.edited and st.button("Reset to the written version", key=f"reset_{scene.id}", icon=":material/undo:"):
+        question = f"Put scene {scene.number} back to the written version? Your edits to it are lost."
+        if scene.edited and confirmed(
+            f"reset_{scene.id}", "Reset to the written version", question, icon=":material/undo:"
+        ):
             scenes.reset_scene(scene.id, user_id=user_id, services=services)
             st.rerun()
 
@@ -112,5 +121,6 @@ def script_step(ad: AdView, *, user_id: str, services: Services) -> None:
     for scene in ad.scenes:
         st.caption(f"Scene {scene.number}: “{literal(scene.script.dialogue)}”")
     continuity.reset_all_edits(ad, user_id=user_id, services=services)
+    longest = script.longest_scene(services, user_id)
     for scene in ad.scenes:
-        scene_editor(scene, user_id=user_id, services=services)
+        scene_editor(scene, user_id=user_id, services=services, longest_s=longest)

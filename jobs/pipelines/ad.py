@@ -23,8 +23,9 @@ from core.domain.ads import AdStatus, AssetKind, AssetStatus
 from core.domain.types import ErrorInfo
 from core.errors import JobCancelled
 from core.ports_services import Services
-from core.services.ads import assets
+from core.services.ads import assets, rechain
 from core.services.ads import script as ads_script
+from core.services.ads import spend as ads_spend
 from core.services.ads.wizard import scenes_of
 from jobs.context import StepContext, WaitForProvider, WaitForUser
 from jobs.pipeline import Pipeline, Step, register
@@ -49,10 +50,10 @@ def _wait(ctx: StepContext, jobs: list[str]) -> None:
     raise WaitForProvider(ctx.services.settings.ugc_recheck_s)
 
 
-def _park(ctx: StepContext, status: AdStatus, message: str) -> None:
+def _park(ctx: StepContext, status: AdStatus, message: str, code: str | None = None) -> None:
     with ctx.services.db.session() as session:
         ad = _ad(session, ctx)
-        ad.status, ad.error = status.value, {"code": status.value, "message": message}
+        ad.status, ad.error = status.value, {"code": code or status.value, "message": message}
     raise WaitForUser(message)
 
 
@@ -64,15 +65,17 @@ def _resume_status(ctx: StepContext) -> None:
 
 def script(ctx: StepContext) -> dict[str, Any]:
     """The wizard normally wrote the script already; otherwise write it here (all or nothing)."""
+    longest = ads_script.longest_scene(ctx.services, ctx.owner_id)
     with ctx.services.db.session() as session:
         ad = _ad(session, ctx)
         if scenes := scenes_of(session, ad.id):
             return {"scenes": len(scenes), "written": False}
         avatar = session.get(AdAvatar, ad.avatar_id) if ad.avatar_id else None
-        context = ads_script.writer_context(ad, avatar, ctx.services)
+        context = ads_script.writer_context(ad, avatar, ctx.services, max_scene_s=longest)
     answer = ctx.call_provider("llm", ads_script.script_request(context))
     # A malformed answer fails here, storing nothing.
-    draft = ads_script.parse_script(answer.text, ctx.services, ads_script.context_pace(context))
+    pace = ads_script.context_pace(context)
+    draft = ads_script.parse_script(answer.text, ctx.services, pace, max_scene_s=longest)
     ads_script.store_script(ctx.payload["ad_id"], draft, ctx.services, writer=answer.model)
     return {"scenes": len(draft.scenes), "written": True}
 
@@ -151,11 +154,13 @@ def storyboard_review(ctx: StepContext) -> dict[str, Any]:
 
 
 def _scene_assets(ctx: StepContext, kind: AssetKind) -> dict[str, Any]:
-    """Make sure every scene has its clip (or voice line); wait for them; park on failures."""
+    """Make sure every scene has its clip (or voice line); wait for them; park on failures, and
+    to ask before a paid re-render of a chained scene whose first frame changed (rechain)."""
+    prices = ads_spend.unit_prices(ctx.services, ctx.owner_id) if kind is AssetKind.CLIP else {}
     with ctx.services.db.session() as session:
         ad = _ad(session, ctx)
         context = assets.load_context(session, ad, ctx.services.settings)
-        jobs, found, chained = [], {}, []
+        jobs, found, chained, asks = [], {}, [], {}
         for scene in scenes_of(session, ad.id):
             if kind is AssetKind.CLIP:
                 frame = assets.chosen_frame(session, context, scene, approved=True)
@@ -167,9 +172,17 @@ def _scene_assets(ctx: StepContext, kind: AssetKind) -> dict[str, Any]:
             if "first_frame_key" in inputs and not inputs["first_frame_key"]:
                 chained.append(scene.number)  # chained: starts once the previous clip's last frame exists
                 continue
+            rerender = rechain.rerender_kind(session, scene, inputs, prices) if kind is AssetKind.CLIP else ""
+            if rerender == "ask":
+                asks[scene.id] = rechain.question(context, scene, inputs, prices)
+                continue
+            if rerender == "free":
+                rechain.note_free(ad, scene.number)
             asset, job = assets.ensure_single(session, scene, kind, inputs, ctx.owner_id)
             jobs += [job] if job else []
             found[scene.number] = (asset.id, asset.status, (asset.error or {}).get("message"))
+        if kind is AssetKind.CLIP:
+            rechain.record_questions(ad, asks)
     if jobs or any(AssetStatus(status).active for _, status, _ in found.values()):
         _wait(ctx, jobs)
     failed = {n: message for n, (_, status, message) in found.items() if status == AssetStatus.FAILED.value}
@@ -177,6 +190,8 @@ def _scene_assets(ctx: StepContext, kind: AssetKind) -> dict[str, Any]:
         what = "clip" if kind is AssetKind.CLIP else "voice line"
         details = "; ".join(f"scene {n}: {m or 'failed'}" for n, m in sorted(failed.items()))
         _park(ctx, AdStatus.NEEDS_ATTENTION, f"The {what} of {len(failed)} scene(s) failed ({details}). Retry them.")
+    if asks:
+        _park(ctx, AdStatus.NEEDS_ATTENTION, rechain.ask_message(asks), rechain.PARKED_CODE)
     if chained:
         waiting = ", ".join(map(str, chained))
         _park(

@@ -20,13 +20,13 @@ from core.adapters.media.last_frame import extract_last_frame
 from core.domain.media import VideoFile
 from core.domain.types import MediaKind
 from core.ports import ImageToVideoRequest
+from core.services.ads.continuity import LENGTH_TOLERANCE_S
 from jobs.context import StepContext
 from jobs.pipelines.common import ffmpeg_toolkit
 
 logger = logging.getLogger(__name__)
 
 MAX_EXTENSIONS = 4  # steps in the clip job; settings.ugc_max_extensions (<= this) bounds the ones used
-LENGTH_TOLERANCE_S = 0.25  # a clip this close to its length needs no extension
 EXTEND_STEPS = tuple(f"extend_{n}" for n in range(1, MAX_EXTENSIONS + 1))
 
 

@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 
 from core.adapters.db.models.ads import Ad, AdAsset, AdAvatar, AdScene
 from core.adapters.media.quality import sample_frames
-from core.domain.ads import AssetKind, AssetStatus
+from core.domain.ads import AdStatus, AssetKind, AssetStatus
 from core.errors import JobCancelled, StudioError
 from core.ports import VisionRequest, VisionTask
-from core.services.ads import assets, continuity
+from core.services.ads import assets, continuity, rechain
 from core.services.ads import spend as ads_spend
 from core.services.ads.schemas import identity_schema
 from core.services.ads.wizard import scenes_of
-from jobs.context import StepContext, WaitForProvider
+from jobs.context import StepContext, WaitForProvider, WaitForUser
 
 logger = logging.getLogger(__name__)
 
@@ -167,8 +167,15 @@ def _regenerate(ctx: StepContext, scored: dict[str, str]) -> tuple[dict[str, str
     return ready, jobs, busy
 
 
-def _note(ctx: StepContext, k: int, why: dict[str, str], made: dict[str, str], refused: str | None) -> None:
-    """What was made again and why, on the ad, for the creator."""
+def _note(
+    ctx: StepContext,
+    k: int,
+    why: dict[str, str],
+    made: dict[str, str],
+    refused: str | None,
+    chained: dict[str, str] | None = None,
+) -> None:
+    """What was made again and why, on the ad, for the creator (chained scenes after a remade one too)."""
     with ctx.services.db.session() as session:
         ad = session.get(Ad, ctx.payload["ad_id"])
         if ad is None:
@@ -177,7 +184,36 @@ def _note(ctx: StepContext, k: int, why: dict[str, str], made: dict[str, str], r
         for number, reason in sorted(why.items()):
             state = "made again" if number in made else (refused or "attempts used up; kept")
             notes.append({"job_id": ctx.job_id, "round": k, "scene": int(number), "why": reason, "result": state})
+        for number in sorted(chained or {}, key=int):
+            reason = f"chained: scene {int(number) - 1} was made again, so it starts on a new last frame"
+            notes.append({"job_id": ctx.job_id, "round": k, "scene": int(number), "why": reason,
+                          "result": "made again from the new frame"})  # fmt: skip
         ad.options = {**(ad.options or {}), OPTION: notes}
+
+
+def _chained_after(ctx: StepContext, made: dict[str, str]) -> dict[str, str]:
+    """Chained scenes after a remade one start again from its new last frame (rechain): free
+    re-renders are made here, paid ones asked about (the job parks until the creator answers).
+    Returns scene -> the new clip of each chained scene that changed."""
+    prices = ads_spend.unit_prices(ctx.services, ctx.owner_id)
+    with ctx.services.db.session() as session:
+        ad = session.get(Ad, ctx.payload["ad_id"])
+        if ad is None:
+            raise JobCancelled("The ad was deleted.")
+        found = rechain.sync_chained(session, ctx.services, ad, final_clips(ctx) | made, ctx.owner_id, prices)
+        rechain.record_questions(ad, found.asks)
+        failed = f"Scene {', '.join(map(str, found.failed))} could not be made again; retry it." if found.failed else ""
+        message = " ".join(m for m in (rechain.ask_message(found.asks) if found.asks else "", failed) if m)
+        if message:
+            ad.status, ad.error = AdStatus.NEEDS_ATTENTION.value, {"code": rechain.PARKED_CODE, "message": message}
+        elif ad.status == AdStatus.NEEDS_ATTENTION.value:
+            ad.status, ad.error = AdStatus.GENERATING.value, None  # answered: on with the cut
+    if found.jobs or found.busy:
+        assets.enqueue_all(ctx.services, found.jobs)
+        raise WaitForProvider(ctx.services.settings.ugc_recheck_s)
+    if message:
+        raise WaitForUser(message)
+    return found.clips
 
 
 def regenerate(ctx: StepContext, k: int) -> dict[str, Any]:
@@ -194,5 +230,6 @@ def regenerate(ctx: StepContext, k: int) -> dict[str, Any]:
     if jobs or busy:
         assets.enqueue_all(ctx.services, jobs)
         raise WaitForProvider(ctx.services.settings.ugc_recheck_s)
-    _note(ctx, k, found.get("why") or {}, made, None)
-    return {"clips": made}
+    chained = _chained_after(ctx, made) if made else {}
+    _note(ctx, k, found.get("why") or {}, made, None, chained)
+    return {"clips": made | chained}

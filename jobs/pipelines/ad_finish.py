@@ -26,6 +26,7 @@ from core.domain.ads import Aspect, Caption, Platform, QcFinding, QcReport, Real
 from core.domain.types import MediaKind
 from core.errors import JobCancelled
 from core.services.ads import assets
+from core.services.ads.parse import SCENE_SECONDS
 from core.services.ads.wizard import scenes_of
 from jobs.context import StepContext
 from jobs.pipelines.ad_consistency import clip_identity, final_clips, latest_scores
@@ -114,6 +115,8 @@ def _cut(ctx: StepContext, scene: dict[str, Any], choice: str) -> SceneCut:
         pause_before=scene["type"] == "cta",
         keep_clear=tuple(b for b in (facts.face, facts.product) if b) if facts else (),
         clip_size=facts.size if facts else None,
+        # a scene the script asked to run past one generation (it was extended to length) holds that long
+        hold_s=float(scene["duration_s"]) if float(scene["duration_s"]) > SCENE_SECONDS[1] else 0.0,
     )
 
 

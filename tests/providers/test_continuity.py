@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,20 +16,21 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from core.adapters.db.models.ads import AdAsset, AdScene
+from core.adapters.db.models.ads import Ad, AdAsset, AdAvatar, AdProductImage, AdScene
 from core.adapters.db.models.jobs import CostRecord, Job, JobStep
 from core.adapters.media.ffmpeg import FfmpegToolkit
 from core.bootstrap import build_services
 from core.domain.ads import AdStatus, AssetKind
 from core.domain.types import MediaKind
+from core.errors import ValidationError
 from core.ports_services import Services
-from core.services.ads import assets, continuity, generation, wizard
+from core.services.ads import assets, continuity, generation, product, scenes, script, wizard
 from core.services.ads import spend as ads_spend
 from jobs import engine
 from tests.fakes import ManualQueue
 from tests.stubs import GoogleStub
 from tests.stubs.media import png_bytes
-from tests.ugc_support import scripted_ad, ugc_settings
+from tests.ugc_support import product_png, scripted_ad, ugc_settings
 
 VEO = "veo-3.0-generate-001"
 
@@ -115,8 +117,6 @@ def test_chained_scenes_start_on_the_previous_clips_exact_last_frame(
 
 
 def test_chaining_is_unavailable_where_the_model_takes_only_a_first_frame(tmp_path: Path, db: Any) -> None:
-    from core.errors import ValidationError
-
     services = _services(tmp_path, db, None, image_to_video_provider="local")
     user, ad_id = scripted_ad(services)
     found = continuity.chaining(services, ad_id, user_id=user)
@@ -182,10 +182,11 @@ def test_a_20_s_clip_is_extended_to_length_each_call_paid_once(tmp_path: Path, d
         charged = sum(r.amount_usd for r in session.scalars(select(CostRecord).where(CostRecord.job_id == job_id)))
     price = services.settings.prices.google_veo_per_second
     assert charged == pytest.approx(price * (8 + 7 + 7))  # each extension charged for the seconds it added
-    # the estimate a generation is admitted with prices the clip's whole length, per second
-    work = [ads_spend.AssetWork(AssetKind.CLIP, 1, 20.0)]
-    estimate = ads_spend.estimate_work(work, ads_spend.unit_prices(services, user), finish=False)
-    assert estimate.cost_usd >= price * 20.0
+    # the estimate prices each paid call as Veo charges it: 8 s, then 7 s per extension
+    found = continuity.animator_continuity(services, user)
+    work = ads_spend.AssetWork(AssetKind.CLIP, 1, 20.0, steps=continuity.clip_steps(20.0, found, 3))
+    assert work.steps == (8.0, 7.0, 7.0)
+    assert ads_spend.work_cost("image_to_video", work, ads_spend.unit_prices(services, user)) == pytest.approx(charged)
 
 
 @pytest.mark.parametrize("fault", ["rate_limit", "server_error"])
@@ -223,3 +224,180 @@ def test_a_lost_extension_answer_is_not_resent(tmp_path: Path, db: Any, google: 
     assert status == "failed" and error.get("code") == "provider_may_have_started", error
     assert _paid_submits(google) == 2  # the render and the lost extension; never a silent resend
     assert _ledger(services, job_id) == [("image_to_video", "charged"), ("image_to_video", "possibly_charged")]
+
+
+# --------------------------------------------------------------------------- a long scene of an ad
+
+
+def _scene_ids(services: Services, ad_id: str) -> list[str]:
+    with services.db.session() as session:
+        return list(session.scalars(select(AdScene.id).where(AdScene.ad_id == ad_id).order_by(AdScene.number)).all())
+
+
+def _clip_of(services: Services, scene_id: str) -> AdAsset:
+    with services.db.session() as session:
+        clip = session.scalars(
+            select(AdAsset).where(AdAsset.scene_id == scene_id, AdAsset.kind == "clip").order_by(AdAsset.created_at)
+        ).all()[-1]
+        session.expunge(clip)
+        return clip
+
+
+def _steps_of(services: Services, job_id: str) -> dict[str, JobStep]:
+    with services.db.session() as session:
+        steps = session.scalars(select(JobStep).where(JobStep.job_id == job_id)).all()
+        for step in steps:
+            session.expunge(step)
+        return {s.name: s for s in steps}
+
+
+def test_a_20_s_scene_of_an_ad_is_one_generation_and_its_extensions(
+    tmp_path: Path, db: Any, google: GoogleStub
+) -> None:
+    google.video_time_scale = 1.0  # stand-ins as long as asked, so the lengths are real
+    services = _services(tmp_path, db, google, ugc_cross_scene_std_max=1.0, daily_cost_ceiling_usd=0.0)
+    user, ad_id = scripted_ad(services)
+    scene_ids = _scene_ids(services, ad_id)
+    assert script.longest_scene(services, user) == 28.0  # 8 s and three 7 s extensions, less the handle
+    scenes.edit_scene(scene_ids[1], {"duration_seconds": 20.0}, user_id=user, services=services)
+    with pytest.raises(ValidationError, match="scenes last 2-28 s"):
+        scenes.edit_scene(scene_ids[0], {"duration_seconds": 31.0}, user_id=user, services=services)
+
+    estimate, extended = ads_spend.estimate_ad_steps(ad_id, user_id=user, services=services)
+    price = services.settings.prices.google_veo_per_second
+    (long_clip,) = extended  # shown before Generate: each extension a paid call, priced as Veo charges it
+    assert (long_clip.scene, long_clip.seconds, long_clip.steps) == (2, 20.8, (8.0, 7.0, 7.0))
+    assert long_clip.cost_usd == pytest.approx(price * 22)
+    generation.start_generation(ad_id, user_id=user, services=services)
+    services.queue.drain()  # type: ignore[attr-defined]
+    generation.approve_storyboard(ad_id, user_id=user, services=services)
+    services.queue.drain()  # type: ignore[attr-defined]
+
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
+    assert ad.status is AdStatus.COMPLETED, ad.error
+    found = continuity.pinned(ad.options)
+    expected = [continuity.clip_steps(s.script.duration_s + assets.CLIP_HANDLE_S, found, 3) for s in ad.scenes]
+    assert expected[1] == (8.0, 7.0, 7.0)
+    assert _paid_submits(google) == sum(len(s) for s in expected)  # each call once, nothing repeated
+    clip = _clip_of(services, scene_ids[1])
+    assert clip.duration_s is not None and clip.duration_s >= 20.8 - continuity.LENGTH_TOLERANCE_S
+    steps = _steps_of(services, clip.job_id or "")
+    assert [n for n in ("render", "extend_1", "extend_2", "extend_3") if steps[n].provider_request_id] == [
+        "render", "extend_1", "extend_2"
+    ]  # fmt: skip
+    assert _ledger(services, clip.job_id or "") == [("image_to_video", "charged")] * 3
+    with services.db.session() as session:
+        charged = sum(r.amount_usd for r in session.scalars(select(CostRecord).where(CostRecord.job_id == clip.job_id)))
+    assert charged == pytest.approx(long_clip.cost_usd, rel=0.02)  # the estimate is what Veo charged
+    assert ad.outputs and (ad.outputs[0].duration_s or 0) >= 20.0  # the long take holds its 20 s in the ad
+    assert estimate.cost_usd >= long_clip.cost_usd
+
+
+def _one_long_scene(services: Services, user: str, ad_id: str, seconds: float) -> None:
+    """The creator's own script (the writer's JSON, pasted): one scene that asks to run `seconds`."""
+    line = {"scene_type": "demo", "duration_seconds": seconds, "dialogue": "Watch how fast this serum sinks in.",
+            "action": "smooths the serum over her cheek", "product_visibility": "primary"}  # fmt: skip
+    text = json.dumps({"title": "One take", "scenes": [line]})
+    script.save_typed_script(ad_id, text, user_id=user, services=services)
+
+
+def test_a_lost_extension_answer_in_an_ad_is_asked_about_never_resent(
+    tmp_path: Path, db: Any, google: GoogleStub
+) -> None:
+    google.video_time_scale = 1.0
+    services = _services(tmp_path, db, google, ugc_cross_scene_std_max=1.0, daily_cost_ceiling_usd=0.0)
+    user, ad_id = scripted_ad(services)
+    _one_long_scene(services, user, ad_id, 20.0)
+    generation.start_generation(ad_id, user_id=user, services=services)
+    services.queue.drain()  # type: ignore[attr-defined]
+    google.faults.add("submit", "lost", skip=1)  # the render goes through; the first extension's answer is lost
+    generation.approve_storyboard(ad_id, user_id=user, services=services)
+    services.queue.drain()  # type: ignore[attr-defined]
+
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
+    assert ad.status is AdStatus.NEEDS_ATTENTION
+    assert _paid_submits(google) == 2  # the render and the lost extension; never a silent resend
+    (scene,) = ad.scenes
+    assert scene.may_have_been_charged(AssetKind.CLIP)
+    with pytest.raises(ValidationError, match="may charge again"):
+        generation.retry_scene(scene.id, AssetKind.CLIP, user_id=user, services=services)
+    assert _paid_submits(google) == 2
+    generation.retry_scene(scene.id, AssetKind.CLIP, user_id=user, services=services, charge_again=True)
+    services.queue.drain()  # type: ignore[attr-defined]
+
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
+    assert ad.status is AdStatus.COMPLETED, ad.error
+    assert _paid_submits(google) == 2 + 3  # the consented new attempt: a generation and two extensions
+    clip = _clip_of(services, scene.id)
+    assert clip.attempt == 2 and (clip.duration_s or 0) >= 20.8 - continuity.LENGTH_TOLERANCE_S
+    assert (ad.outputs[0].duration_s or 0) >= 19.5
+
+
+# --------------------------------------------------------------------------- storyboard references
+
+
+def _stored_png(services: Services, name: str, image: Image.Image) -> tuple[str, bytes]:
+    path = services.settings.work_dir / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    key = services.storage.put_file(MediaKind.IMAGE, path, name=f"tests/{name}", content_type="image/png")
+    return key, path.read_bytes()
+
+
+def _inline_images(body: dict[str, Any]) -> tuple[list[bytes], str]:
+    parts = [p for c in body.get("contents", []) for p in (c.get("parts") or [])]
+    images = []
+    for part in parts:
+        inline = part.get("inlineData") or part.get("inline_data")
+        if inline:
+            data = str(inline["data"])
+            images.append(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)) if "-" in data or "_" in data
+                          else base64.b64decode(data))  # fmt: skip
+    return images, " ".join(str(p["text"]) for p in parts if "text" in p)
+
+
+def test_storyboard_frames_get_references_up_to_the_models_limit_most_relevant_first(
+    tmp_path: Path, db: Any, google: GoogleStub
+) -> None:
+    image_model = "gemini-2.5-flash-image"
+    services = _services(
+        tmp_path, db, google, image_gen_provider="google", google_imagen_model=image_model,
+        google_image_max_references=4,
+    )  # fmt: skip
+    user, ad_id = scripted_ad(services)
+    product.add_product_images(ad_id, [product_png(colour=(90, 90, 240)), product_png(colour=(20, 160, 90))],
+                               user_id=user, services=services)  # fmt: skip
+    with services.db.session() as session:
+        avatar_id = session.get(Ad, ad_id).avatar_id  # type: ignore[union-attr]
+        portrait_key = session.get(AdAvatar, avatar_id).reference_keys[0]  # type: ignore[union-attr]
+    services.storage.download_to(portrait_key, tmp_path / "portrait")
+    portrait = Image.open(tmp_path / "portrait").convert("RGB")
+    front, front_bytes = _stored_png(services, "front", portrait)
+    angled, angled_bytes = _stored_png(services, "three-quarter", portrait.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+    low, low_bytes = _stored_png(services, "low-angle", portrait.rotate(4))
+    with services.db.session() as session:
+        session.get(AdAvatar, avatar_id).reference_keys = [front, angled, low]  # type: ignore[union-attr]
+        photo_keys = list(
+            session.scalars(
+                select(AdProductImage.image_key).where(AdProductImage.ad_id == ad_id).order_by(AdProductImage.position)
+            )
+        )
+    photos = []
+    for index, key in enumerate(photo_keys):
+        services.storage.download_to(key, tmp_path / f"photo{index}.png")
+        photos.append((tmp_path / f"photo{index}.png").read_bytes())
+    assert len(photos) == 3
+
+    generation.start_generation(ad_id, user_id=user, services=services)
+    services.queue.drain()  # type: ignore[attr-defined]
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
+    assert ad.status is AdStatus.REVIEW, ad.error
+    requests = [p.inputs for p in google.predictions.values() if p.model == image_model]
+    assert len(requests) == len(ad.scenes) * services.settings.ugc_storyboard_variants
+    angles = {"low_angle": low_bytes, "high_angle": low_bytes}
+    for body in requests:
+        images, text = _inline_images(body)
+        scene = next(s for s in ad.scenes if s.prompts and text.startswith(s.prompts.storyboard_prompt))
+        matching = angles.get(scene.script.camera.angle, angled_bytes)
+        # the front portrait, the hero product photo, the angle for the scene's camera, the next photo
+        assert images == [front_bytes, photos[0], matching, photos[1]]

@@ -64,6 +64,7 @@ class SceneCut:
     pause_before: bool = False  # the call to action: a deliberate pause before its line
     keep_clear: tuple[Rect, ...] = ()  # the face and the product, in the clip's pixels: captions stay off them
     clip_size: tuple[int, int] | None = None
+    hold_s: float = 0.0  # a long take the script asked for: the scene lasts at least this long, line or not
 
     @property
     def nominal_s(self) -> float:
@@ -135,7 +136,8 @@ def scene_lengths(spec: EditSpec) -> tuple[list[float], list[float]]:
     lengths, offsets = [s.nominal_s for s in spec.scenes], [0.0] * len(spec.scenes)
     for i, k in enumerate(spoken):
         last = i == len(spoken) - 1
-        lengths[k] = breaths.lead_s[i] + speech[i] + (breaths.hold_s if last else CUT_AFTER_S)
+        spoken_s = breaths.lead_s[i] + speech[i] + (breaths.hold_s if last else CUT_AFTER_S)
+        lengths[k] = max(spec.scenes[k].hold_s, spoken_s)  # a long take holds past its line
         offsets[k] = breaths.lead_s[i]
     return lengths, offsets
 

@@ -179,9 +179,18 @@ def _google_image_edit(settings: Settings, media: Any) -> tuple[Any, str]:
 
 @_builder("image_gen", "google")
 def _google_image_gen(settings: Settings, media: Any) -> tuple[Any, str]:
-    from core.adapters.providers.google.image import GoogleImageGenerator
+    from core.adapters.providers.google.image import GeminiImageGenerator, GoogleImageGenerator
 
     model = settings.google_imagen_model
+    if model.startswith("gemini"):  # a Gemini image model: it takes reference images (Imagen does not)
+        gemini = GeminiImageGenerator(
+            _genai(settings),
+            model=model,
+            price_per_image=settings.prices.google_image_per_image,
+            probe=_image_probe(),
+            max_references=settings.google_image_max_references,
+        )
+        return gemini, model
     provider = GoogleImageGenerator(
         settings.gemini_api_key.get_secret_value(),
         http=_http(settings),

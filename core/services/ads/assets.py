@@ -69,6 +69,8 @@ class AdContext:
     animator: AnimatorContinuity = field(default_factory=AnimatorContinuity)  # pinned at generation start
     chain: bool = False  # first/last-frame chaining (the ad's switch, where the model takes a last frame)
     max_extensions: int = 0
+    frame_references: int = 2  # references per storyboard frame (the generator's limit, pinned)
+    kept_chain: dict[str, Any] = field(default_factory=dict)  # scene id -> the creator's "keep it" (rechain)
 
 
 def brief_of(ad: Ad) -> BriefInput | None:
@@ -82,7 +84,11 @@ def primary_aspect(ad: Ad) -> Aspect:
     return Aspect((ad.options or {}).get("aspects", ["9:16"])[0])
 
 
-def load_context(session: Session, ad: Ad, settings: Settings) -> AdContext:
+def load_context(
+    session: Session, ad: Ad, settings: Settings, *, animator: AnimatorContinuity | None = None
+) -> AdContext:
+    """`animator`: the video model's abilities to compute clip inputs for, when not the ones pinned
+    on the ad (the estimate before Generate, which pins the live ones)."""
     avatar = session.get(AdAvatar, ad.avatar_id) if ad.avatar_id else None
     images = session.scalars(
         select(AdProductImage).where(AdProductImage.ad_id == ad.id).order_by(AdProductImage.position)
@@ -113,14 +119,16 @@ def load_context(session: Session, ad: Ad, settings: Settings) -> AdContext:
         per_8s=rules.max_words_per_8s,
         talking_clips=choose_vendor(settings, "image_to_video")[0] == "local",
         lora=(ad.options or {}).get("lora"),
-        animator=continuity.pinned(ad.options),
-        chain=continuity.chain_on(ad.options),
+        animator=animator if animator is not None else continuity.pinned(ad.options),
+        chain=continuity.chain_on(ad.options, animator),
         max_extensions=settings.ugc_max_extensions,
+        frame_references=continuity.pinned_frame_references(ad.options),
+        kept_chain=dict((ad.options or {}).get(continuity.KEPT_OPTION) or {}),
     )
 
 
 def script_of(ctx: AdContext, scene: AdScene) -> SceneScript:
-    return parse.scene(scene.spec, scene.number, wpm=ctx.wpm, per_8s=ctx.per_8s)
+    return parse.scene(scene.spec, scene.number, wpm=ctx.wpm, per_8s=ctx.per_8s, max_s=parse.stored_max_s(scene.spec))
 
 
 def prompts_of(ctx: AdContext, scene: AdScene) -> ScenePrompts:
@@ -136,7 +144,8 @@ def fingerprint(kind: AssetKind, inputs: dict[str, Any]) -> str:
 
 def frame_inputs(ctx: AdContext, scene: AdScene) -> dict[str, Any]:
     prompts = prompts_of(ctx, scene)
-    references = ctx.avatar_refs[:1] + ctx.product_keys[:1]
+    angle = script_of(ctx, scene).camera.angle
+    references = continuity.frame_references(ctx.avatar_refs, ctx.product_keys, angle, ctx.frame_references)
     return {
         "prompt": prompts.storyboard_prompt,
         "negative": prompts.negative_prompt,
@@ -193,7 +202,10 @@ def _continuity_inputs(session: Session, ctx: AdContext, scene: AdScene, frame: 
     if ctx.chain:
         found["chain"] = True  # its job keeps the clip's exact last frame for the next scene
     if ctx.chain and scene.number > 1:
-        found["first_frame_key"] = previous_last_frame(session, ctx, scene)
+        first = previous_last_frame(session, ctx, scene)
+        kept = ctx.kept_chain.get(scene.id) or {}
+        # the creator chose to keep this scene's clip when the scene before changed (rechain.keep_chained)
+        found["first_frame_key"] = kept["kept"] if first and kept.get("from") == first else first
     return found
 
 

@@ -59,6 +59,7 @@ def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
     video: the daily quota and the cost ceilings, with its estimate held until the job ends."""
     prices = ads_spend.unit_prices(services, user_id)
     model = continuity.animator_continuity(services, user_id)  # read outside the transaction (user keys)
+    frame_refs = continuity.image_references(services, user_id)
     with (
         audit.refusals(services, user_id=user_id, project_id=None, what="ad"),
         services.db.session(user_id=user_id) as session,
@@ -68,7 +69,7 @@ def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
         if running is not None:
             return running.id
         _check_ready(session, ad)
-        ad.options = continuity.pin(ad.options, model)  # what the clips' inputs are computed for
+        ad.options = continuity.pin(ad.options, model, frame_refs)  # what the assets' inputs are computed for
         estimate = ads_spend.admit_generation(
             session, ad, prices, user_id=user_id, services=services, quota_kind=AD_JOB
         )
@@ -82,7 +83,8 @@ def start_generation(ad_id: str, *, user_id: str, services: Services) -> str:
     return job_id
 
 
-def _wake(services: Services, ad_id: str) -> None:
+def wake_generation(services: Services, ad_id: str) -> None:
+    """The ad's generation job, if still alive, runs again (it waits for scenes or for the creator)."""
     with services.db.session() as session:
         ad = session.get(Ad, ad_id)
         job_id = ad.job_id if ad is not None else None
@@ -118,7 +120,7 @@ def approve_storyboard(
                 redrawn.append(scene.number)
                 continue
             scene.selected_frame_id = scene.approved_frame_id = frame.id
-    _wake(services, ad_id)
+    wake_generation(services, ad_id)
     return redrawn
 
 
@@ -130,7 +132,7 @@ def regenerate_frame(scene_id: str, *, user_id: str, services: Services) -> None
         scene.selected_frame_id = scene.approved_frame_id = None
         scene.auto_approve = False
         ad_id = ad.id
-    _wake(services, ad_id)
+    wake_generation(services, ad_id)
 
 
 def redraw_estimate(ad_id: str, *, user_id: str, services: Services) -> Estimate:
@@ -155,7 +157,7 @@ def redraw_all_frames(ad_id: str, *, user_id: str, services: Services) -> list[i
             scene.selected_frame_id = scene.approved_frame_id = None
             scene.auto_approve = False
         numbers = [s.number for s in scenes]
-    _wake(services, ad_id)
+    wake_generation(services, ad_id)
     return numbers
 
 
@@ -209,7 +211,7 @@ def retry_scene(
             detail={"ad_id": ad_id, "scene_id": scene_id, "stopped_jobs": uncertain, "new_jobs": jobs},
         )
     assets.enqueue_all(services, jobs)
-    _wake(services, ad_id)
+    wake_generation(services, ad_id)
     return jobs
 
 

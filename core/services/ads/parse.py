@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 MAX_TEXT = 600
 MAX_SCENES = 12
-SCENE_SECONDS = (2.0, 8.0)
+SCENE_SECONDS = (2.0, 8.0)  # the spec's scene; a longer one (up to what the video model can extend to) is asked for
 NEAR_MISS_S = 1.5  # a writer's 8.5 s or 1.5 s scene is clamped to the bounds; farther out is refused
 
 
@@ -126,20 +126,33 @@ def _enum(enum: type[Enum], value: Any, what: str) -> Any:
         raise ValidationError(f"{what} must be one of {allowed} (got “{value}”).") from exc
 
 
-def _duration_and_line(data: dict[str, Any], number: int, wpm: int, per_8s: int) -> tuple[float, str]:
+def _seconds(data: dict[str, Any], number: int) -> float:
     try:
         raw: Any = data.get("duration_seconds", data.get("duration_s"))  # None raises TypeError, handled below
-        duration = float(raw)
+        return float(raw)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"Scene {number} has no duration in seconds.") from exc
-    low, high = SCENE_SECONDS
+
+
+def stored_max_s(spec: dict[str, Any]) -> float:
+    """The bound a stored scene is read back with: the length it was checked at when written."""
+    try:
+        return max(SCENE_SECONDS[1], float(spec.get("duration_seconds") or 0.0))
+    except (TypeError, ValueError):
+        return SCENE_SECONDS[1]
+
+
+def _duration_and_line(data: dict[str, Any], number: int, wpm: int, per_8s: int, high: float) -> tuple[float, str]:
+    duration = _seconds(data, number)
+    low = SCENE_SECONDS[0]
     if not low - NEAR_MISS_S <= duration <= high + NEAR_MISS_S or math.isnan(duration):
         raise ValidationError(f"Scene {number} lasts {duration:g} s; scenes last {low:g}-{high:g} s.")
     duration = min(high, max(low, round(duration * 2) / 2))  # near misses: to the half second, within bounds
     dialogue = _text(data, "dialogue", f"scene {number}", required=False)
     words = len(dialogue.split())
-    while max_words(duration, wpm, per_8s) < words and duration < high:
-        duration = min(high, duration + 0.5)  # a line a little too long for its scene: the scene grows
+    grow_to = max(SCENE_SECONDS[1], duration)  # only a scene asked to be long runs past the spec's 8 s
+    while max_words(duration, wpm, per_8s) < words and duration < grow_to:
+        duration = min(grow_to, duration + 0.5)  # a line a little too long for its scene: the scene grows
     limit = max_words(duration, wpm, per_8s)
     if words > limit:
         raise ValidationError(
@@ -156,11 +169,14 @@ def _fields(data: Any, defaults: tuple[tuple[str, str], ...], what: str) -> list
     return [_text(data, key, what, required=False, limit=40) or default for key, default in defaults]
 
 
-def scene(data: dict[str, Any], number: int, *, wpm: int = 150, per_8s: int = 20) -> SceneScript:
+def scene(
+    data: dict[str, Any], number: int, *, wpm: int = 150, per_8s: int = 20, max_s: float = SCENE_SECONDS[1]
+) -> SceneScript:
+    """`max_s`: the longest scene the video model can make (one generation and its extensions)."""
     if not isinstance(data, dict):
         raise ValidationError(f"Scene {number} is not an object.")
     what = f"scene {number}"
-    duration, dialogue = _duration_and_line(data, number, wpm, per_8s)
+    duration, dialogue = _duration_and_line(data, number, wpm, per_8s, max(SCENE_SECONDS[1], max_s))
     camera = _fields(
         data.get("camera") or {},
         (("shot_type", "medium"), ("angle", "eye_level"), ("movement", "handheld")),
@@ -185,7 +201,7 @@ def scene(data: dict[str, Any], number: int, *, wpm: int = 150, per_8s: int = 20
     )  # fmt: skip
 
 
-def script(text: str, *, wpm: int = 150, per_8s: int = 20) -> ScriptDraft:
+def script(text: str, *, wpm: int = 150, per_8s: int = 20, max_s: float = SCENE_SECONDS[1]) -> ScriptDraft:
     """A whole script from the writer's JSON text; any problem rejects all of it."""
     data = load_json(text, "script writer's")
     scenes = data.get("scenes")
@@ -193,7 +209,7 @@ def script(text: str, *, wpm: int = 150, per_8s: int = 20) -> ScriptDraft:
         raise ValidationError("The script writer's answer has no scenes, so nothing was saved. Try again.")
     if len(scenes) > MAX_SCENES:
         raise ValidationError(f"The script has {len(scenes)} scenes; the limit is {MAX_SCENES}.")
-    parsed = [scene(item, number, wpm=wpm, per_8s=per_8s) for number, item in enumerate(scenes, start=1)]
+    parsed = [scene(item, n, wpm=wpm, per_8s=per_8s, max_s=max_s) for n, item in enumerate(scenes, start=1)]
     return ScriptDraft(
         title=_text(data, "title", "script", required=False, limit=160) or "Untitled ad",
         scenes=parsed,

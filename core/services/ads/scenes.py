@@ -22,7 +22,7 @@ from core.domain.types import StepStatus
 from core.errors import NotFound, ValidationError
 from core.ports_services import Services
 from core.services.accounts.access import Right
-from core.services.ads import assets, pacing, parse
+from core.services.ads import assets, continuity, pacing, parse
 from core.services.ads.wizard import ad_with_right, scenes_of
 from core.services.safety import content_guard
 
@@ -137,6 +137,7 @@ def _merged(spec: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 def edit_scene(scene_id: str, changes: dict[str, Any], *, user_id: str, services: Services) -> bool:
     """Apply a creator's edit; returns False when nothing actually changed. Invalid edits store nothing."""
     settings = services.settings
+    longest = continuity.scene_bound(services, user_id, assets.CLIP_HANDLE_S)  # outside: it reads user keys
     with services.db.session(user_id=user_id) as session:
         scene, ad = scene_with_right(session, scene_id, user_id, Right.EDIT)
         merged = _merged(scene.spec, changes)
@@ -144,7 +145,9 @@ def edit_scene(scene_id: str, changes: dict[str, Any], *, user_id: str, services
             return False
         avatar = session.get(AdAvatar, ad.avatar_id) if ad.avatar_id else None
         rules = pacing.pace(settings, avatar.voice if avatar else None)  # as the writer and the view count
-        parsed = parse.scene(merged, scene.number, wpm=rules.words_per_minute, per_8s=rules.max_words_per_8s)
+        parsed = parse.scene(
+            merged, scene.number, wpm=rules.words_per_minute, per_8s=rules.max_words_per_8s, max_s=longest
+        )
         content_guard.check_texts(settings, dialogue=parsed.dialogue, action=parsed.action)
         scene.spec = parse.canonical(parsed)
         scene.edited = scene.spec != scene.original

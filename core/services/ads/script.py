@@ -7,6 +7,7 @@ the old ones in one transaction. A malformed answer stores nothing and says so.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -21,8 +22,8 @@ from core.errors import ValidationError
 from core.ports import ScriptRequest, ScriptTask
 from core.ports_services import Services
 from core.services.accounts.access import Right
-from core.services.ads import calls, pacing, parse
-from core.services.ads.assets import brief_of
+from core.services.ads import calls, continuity, pacing, parse
+from core.services.ads.assets import CLIP_HANDLE_S, brief_of
 from core.services.ads.parse import MAX_SCENES, SCENE_SECONDS
 from core.services.ads.wizard import ad_with_right
 from core.services.safety import content_guard
@@ -71,6 +72,15 @@ SCRIPT_SCHEMA = {
         "scenes": {"type": "array", "items": SCENE_SCHEMA, "minItems": 2, "maxItems": MAX_SCENES},
     },
 }
+
+
+def script_schema(max_scene_s: float) -> dict[str, Any]:
+    """The script's schema with the longest scene the video model can make (one generation and its extensions)."""
+    schema: dict[str, Any] = copy.deepcopy(SCRIPT_SCHEMA)
+    schema["properties"]["scenes"]["items"]["properties"]["duration_seconds"]["maximum"] = max_scene_s
+    return schema
+
+
 DIRECTOR = (
     "You are a UGC ad director. Write natural, spoken, honest lines; keep the product visible in at least "
     "80% of scenes; answer with one JSON object following the schema, nothing else."
@@ -95,7 +105,14 @@ def save_brief(ad_id: str, brief: BriefInput, *, user_id: str, services: Service
         ad.options = {**(ad.options or {}), "brief": clean.to_dict()}
 
 
-def writer_context(ad: Ad, avatar: AdAvatar | None, services: Services) -> dict[str, Any]:
+def longest_scene(services: Services, owner_id: str | None) -> float:
+    """The longest scene the writer (or the creator) may ask for; read outside a transaction (user keys)."""
+    return continuity.scene_bound(services, owner_id, CLIP_HANDLE_S)
+
+
+def writer_context(
+    ad: Ad, avatar: AdAvatar | None, services: Services, *, max_scene_s: float = SCENE_SECONDS[1]
+) -> dict[str, Any]:
     brief = brief_of(ad)
     if brief is None:
         raise ValidationError("Fill in the brief first.")
@@ -107,6 +124,7 @@ def writer_context(ad: Ad, avatar: AdAvatar | None, services: Services) -> dict[
         "character": (avatar.dna if avatar else None) or {},
         "creative_brief": ad.creative_brief or {},
         **_pace_fields(pacing.pace(services.settings, avatar.voice if avatar else None)),
+        "max_scene_seconds": max_scene_s,
     }
 
 
@@ -119,10 +137,11 @@ def context_pace(context: dict[str, Any]) -> pacing.Pace:
 
 
 def _load(ad_id: str, user_id: str, services: Services) -> dict[str, Any]:
+    longest = longest_scene(services, user_id)
     with services.db.session(user_id=user_id) as session:
         ad = ad_with_right(session, ad_id, user_id, Right.EDIT)
         avatar = session.get(AdAvatar, ad.avatar_id) if ad.avatar_id else None
-        return writer_context(ad, avatar, services)
+        return writer_context(ad, avatar, services, max_scene_s=longest)
 
 
 def brief_request(context: dict[str, Any]) -> ScriptRequest:
@@ -133,14 +152,20 @@ def brief_request(context: dict[str, Any]) -> ScriptRequest:
 
 
 def script_request(context: dict[str, Any]) -> ScriptRequest:
+    longest = float(context.get("max_scene_seconds") or SCENE_SECONDS[1])
+    longer = (
+        f" A scene the brief asks to hold longer (one continuous shot) may last up to {longest:g} s."
+        if longest > SCENE_SECONDS[1]
+        else ""
+    )
     rules = (
         f"Total length about {context['brief']['duration_s']} s in scenes of 2-8 s; at most "
-        f"{context['words_per_minute']} words a minute and {context['max_words_per_8s']} words per 8 s scene."
+        f"{context['words_per_minute']} words a minute and {context['max_words_per_8s']} words per 8 s scene.{longer}"
     )
     prompt = f"Write the ad's script. {rules}\n" + json.dumps(
         {k: context[k] for k in ("brief", "creative_brief", "product", "character", "brand_name")}, ensure_ascii=False
     )
-    return ScriptRequest(ScriptTask.SCRIPT, DIRECTOR, prompt, context=context, schema=SCRIPT_SCHEMA)
+    return ScriptRequest(ScriptTask.SCRIPT, DIRECTOR, prompt, context=context, schema=script_schema(longest))
 
 
 def expand_brief(ad_id: str, *, user_id: str, services: Services) -> CreativeBrief:
@@ -158,11 +183,14 @@ def save_creative_brief(ad_id: str, creative: CreativeBrief, *, user_id: str, se
     return checked
 
 
-def parse_script(text: str, services: Services, rules: pacing.Pace | None = None) -> ScriptDraft:
-    """The script checked against the pacing rules of its voice (`writer_context`), or the spec's."""
+def parse_script(
+    text: str, services: Services, rules: pacing.Pace | None = None, *, max_scene_s: float = SCENE_SECONDS[1]
+) -> ScriptDraft:
+    """The script checked against the pacing rules of its voice (`writer_context`), or the spec's, and
+    the longest scene the video model can make."""
     settings = services.settings
     rules = rules or pacing.Pace(settings.words_per_minute, settings.ugc_scene_max_words_per_8s)
-    return parse.script(text, wpm=rules.words_per_minute, per_8s=rules.max_words_per_8s)
+    return parse.script(text, wpm=rules.words_per_minute, per_8s=rules.max_words_per_8s, max_s=max_scene_s)
 
 
 def store_script(
@@ -193,7 +221,7 @@ def generate_script(ad_id: str, *, user_id: str, services: Services) -> ScriptDr
         expand_brief(ad_id, user_id=user_id, services=services)
         context = _load(ad_id, user_id, services)
     answer = calls.ask(services, "llm", script_request(context), user_id=user_id)
-    draft = parse_script(answer.text, services, context_pace(context))
+    draft = parse_script(answer.text, services, context_pace(context), max_scene_s=context["max_scene_seconds"])
     content_guard.check_texts(services.settings, script=" ".join(s.dialogue for s in draft.scenes))
     store_script(ad_id, draft, services, writer=answer.model, user_id=user_id)
     return draft
@@ -226,8 +254,8 @@ def save_typed_script(ad_id: str, text: str, *, user_id: str, services: Services
     if not text:
         raise ValidationError("Type the script: one line per scene.")
     settings = services.settings
-    if text.startswith("{"):
-        draft = parse_script(text, services)
+    if text.startswith("{"):  # the writer's JSON: its scenes may be as long as the video model can make
+        draft = parse_script(text, services, max_scene_s=longest_scene(services, user_id))
     else:
         scenes = typed_scenes(text, wpm=settings.words_per_minute, per_8s=settings.ugc_scene_max_words_per_8s)
         payload = {"title": title or "My script", "scenes": scenes}

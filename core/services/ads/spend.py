@@ -16,10 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models.ads import Ad, AdAsset, AdScene
+from core.adapters.db.models.jobs import Job
 from core.domain.ads import AssetKind, AssetStatus
+from core.domain.types import ACTIVE_JOB_STATUS_VALUES
+from core.ports import AnimatorContinuity
 from core.ports_services import Services
 from core.services.accounts.access import Right
 from core.services.ads import assets as ads_assets
+from core.services.ads import continuity
 from core.services.ads.wizard import ad_with_right, scenes_of
 from core.services.usage import estimates, spend
 from core.services.usage.estimates import Estimate
@@ -37,6 +41,23 @@ class AssetWork:
     count: int  # frames: one per variant
     seconds: float  # of video or speech, for per-second prices
     lora: bool = False  # frames drawn with a LoRA go to (and are priced as) the LoRA image model
+    # Clips: the seconds each paid call makes and is charged for (the generation, then each
+    # extension; continuity.clip_steps). Empty: one call for `seconds`.
+    steps: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClipSteps:
+    """A scene clip that takes more than one paid call, as the estimate prices it."""
+
+    scene: int
+    seconds: float  # the clip's length
+    steps: tuple[float, ...]  # seconds made (and charged for) by each call
+    cost_usd: float | None  # None: the video model has no price on file
+
+
+def _clip_work(ctx: ads_assets.AdContext, seconds: float) -> AssetWork:
+    return AssetWork(AssetKind.CLIP, 1, seconds, steps=continuity.clip_steps(seconds, ctx.animator, ctx.max_extensions))
 
 
 def _ready(assets: list) -> bool:  # type: ignore[type-arg]
@@ -54,7 +75,8 @@ def scene_work(session: Session, ctx: ads_assets.AdContext, scene: AdScene) -> l
     clip_inputs = ads_assets.clip_inputs(session, ctx, scene, frame) if frame else None
     clip_fp = ads_assets.fingerprint(AssetKind.CLIP, clip_inputs) if clip_inputs is not None else ""
     if frame is None or not _ready(ads_assets.assets_for(session, scene.id, AssetKind.CLIP, clip_fp)):
-        work.append(AssetWork(AssetKind.CLIP, 1, spec.duration_s + ads_assets.CLIP_HANDLE_S))
+        seconds = float(clip_inputs["duration_s"]) if clip_inputs else spec.duration_s + ads_assets.CLIP_HANDLE_S
+        work.append(_clip_work(ctx, seconds))
     audio = ads_assets.audio_inputs(ctx, scene)
     if audio is not None:
         audio_fp = ads_assets.fingerprint(AssetKind.AUDIO, audio)
@@ -80,16 +102,23 @@ def _price(capability: str, seconds: float, prices: UnitPrices) -> float | None:
     return price.usd * (seconds if price.unit == "second" else 1.0)
 
 
+def work_cost(capability: str, item: AssetWork, prices: UnitPrices) -> float | None:
+    """One item's render as the provider charges it: each paid call at its own length (per-second
+    prices) or once each (per-call prices); None when nothing is on file."""
+    each = [_price(capability, s, prices) for s in (item.steps or (item.seconds,))]
+    return None if None in each else sum(e for e in each if e is not None)
+
+
 def estimate_work(work: list[AssetWork], prices: UnitPrices, *, finish: bool = True) -> Estimate:
     """Cost from the price table (renders plus each one's identity score); time with scenes side by side."""
     capability = {AssetKind.FRAME: "image_gen", AssetKind.CLIP: "image_to_video", AssetKind.AUDIO: "speech"}
     cost, unpriced, seconds = 0.0, set(), 0.0
     for item in work:
-        parts = [("lora_image" if item.lora else capability[item.kind], item.seconds)]
+        parts = [("lora_image" if item.lora else capability[item.kind], item)]
         if item.kind is not AssetKind.AUDIO:
-            parts.append(("vision", 0.0))  # each frame and clip is scored against the references
-        for cap, secs in parts:
-            each = _price(cap, secs, prices)
+            parts.append(("vision", AssetWork(item.kind, 1, 0.0)))  # each frame and clip is scored once
+        for cap, part in parts:
+            each = work_cost(cap, part, prices)
             if each is None:
                 unpriced.add(cap)
             else:
@@ -100,17 +129,44 @@ def estimate_work(work: list[AssetWork], prices: UnitPrices, *, finish: bool = T
     return Estimate(round(cost, 4), seconds + (FINISH_SECONDS if finish else 0.0), tuple(sorted(unpriced)))
 
 
+def _work_by_scene(
+    session: Session, ad: Ad, services: Services, animator: AnimatorContinuity | None = None
+) -> list[tuple[int, list[AssetWork]]]:
+    ctx = ads_assets.load_context(session, ad, services.settings, animator=animator)
+    return [(scene.number, scene_work(session, ctx, scene)) for scene in scenes_of(session, ad.id)]
+
+
 def ad_work(session: Session, ad: Ad, services: Services) -> list[AssetWork]:
-    ctx = ads_assets.load_context(session, ad, services.settings)
-    return [item for scene in scenes_of(session, ad.id) for item in scene_work(session, ctx, scene)]
+    return [item for _number, work in _work_by_scene(session, ad, services) for item in work]
+
+
+def _extended(by_scene: list[tuple[int, list[AssetWork]]], prices: UnitPrices) -> list[ClipSteps]:
+    return [
+        ClipSteps(number, item.seconds, item.steps, work_cost("image_to_video", item, prices))
+        for number, work in by_scene
+        for item in work
+        if item.kind is AssetKind.CLIP and len(item.steps) > 1
+    ]
+
+
+def estimate_ad_steps(ad_id: str, *, user_id: str, services: Services) -> tuple[Estimate, list[ClipSteps]]:
+    """What pressing Generate (or approving the storyboard) would cost now, and how long it takes,
+    with the clips that take more than one paid call (a generation and its extensions). Computed for
+    the video model Generate would pin now, so an ad never generated yet is priced as it will be."""
+    animator = continuity.animator_continuity(services, user_id)  # read outside the transaction (user keys)
+    prices = unit_prices(services, user_id)
+    with services.db.session(user_id=user_id) as session:
+        ad = ad_with_right(session, ad_id, user_id, Right.VIEW)
+        running = session.get(Job, ad.job_id) if ad.job_id else None
+        pinned = running is not None and running.status in ACTIVE_JOB_STATUS_VALUES
+        by_scene = _work_by_scene(session, ad, services, None if pinned else animator)  # a running one keeps its pin
+    work = [item for _number, items in by_scene for item in items]
+    return estimate_work(work, prices), _extended(by_scene, prices)
 
 
 def estimate_ad(ad_id: str, *, user_id: str, services: Services) -> Estimate:
     """What pressing Generate would cost now, and roughly how long it takes."""
-    with services.db.session(user_id=user_id) as session:
-        ad = ad_with_right(session, ad_id, user_id, Right.VIEW)
-        work = ad_work(session, ad, services)
-    return estimate_work(work, unit_prices(services, user_id))
+    return estimate_ad_steps(ad_id, user_id=user_id, services=services)[0]
 
 
 def admit_generation(
@@ -129,13 +185,17 @@ def admit_generation(
     return estimate
 
 
-def _asset_work(asset: AdAsset, wpm: int) -> AssetWork:
+def _asset_work(asset: AdAsset, ad: Ad, services: Services) -> AssetWork:
     inputs = asset.inputs or {}
     if asset.kind == AssetKind.AUDIO.value:
-        seconds = len(str(inputs.get("text", "")).split()) * 60.0 / wpm
+        seconds = len(str(inputs.get("text", "")).split()) * 60.0 / services.settings.words_per_minute
     else:
         seconds = float(inputs.get("duration_s", 0.0))
-    return AssetWork(AssetKind(asset.kind), 1, seconds, lora=bool(inputs.get("lora")))
+    steps: tuple[float, ...] = ()
+    if asset.kind == AssetKind.CLIP.value:  # a generation, and the extensions its job makes
+        max_extensions = services.settings.ugc_max_extensions if "max_clip_s" in inputs else 0
+        steps = continuity.clip_steps(seconds, continuity.pinned(ad.options), max_extensions)
+    return AssetWork(AssetKind(asset.kind), 1, seconds, lora=bool(inputs.get("lora")), steps=steps)
 
 
 def admit_assets(
@@ -147,10 +207,7 @@ def admit_assets(
     if not job_ids:
         return
     assets = session.scalars(select(AdAsset).where(AdAsset.job_id.in_(job_ids))).all()
-    each = {
-        a.job_id: estimate_work([_asset_work(a, services.settings.words_per_minute)], prices, finish=False).cost_usd
-        for a in assets
-    }
+    each = {a.job_id: estimate_work([_asset_work(a, ad, services)], prices, finish=False).cost_usd for a in assets}
     spend.admit(session, user_id=user_id, project_id=ad.project_id, estimate_usd=sum(each.values()), services=services)
     for job_id, estimate in each.items():
         spend.hold(session, job_id=str(job_id), user_id=user_id, project_id=ad.project_id, estimate_usd=estimate)

@@ -1,6 +1,10 @@
-"""Google images: Gemini native image edit (google-genai) and Imagen generation (REST `:predict`).
+"""Google images: Gemini native image edit and generation (google-genai) and Imagen generation
+(REST `:predict`).
 
-Both answer in one call, so the call happens in collect (see `SyncProvider`).
+All answer in one call, so the call happens in collect (see `SyncProvider`). Imagen takes no
+reference images; a Gemini image model does (providers.md 5.4: image parts before the prompt),
+so storyboard frames drawn on one see the avatar's and the product's photos, up to
+`max_references` (a setting: Google documents the limit per model, and providers.md does not).
 """
 
 from __future__ import annotations
@@ -70,6 +74,42 @@ class GoogleImageEditor(SyncProvider):
         return image_file(*probe_as(raw, "image", self._probe))
 
     def cost_usd(self, request: ImageEditRequest, output: ImageFile) -> float:
+        return self._price
+
+
+class GeminiImageGenerator(SyncProvider):
+    """ImageGenerator on a Gemini image model: the references (most relevant first) as image
+    parts, then the prompt; the frame's aspect ratio in `imageConfig`."""
+
+    def __init__(
+        self, client: genai.Client, *, model: str, price_per_image: float, probe: Probe, max_references: int
+    ) -> None:
+        self.name = f"google:{model}"
+        self._client = client
+        self._model = model
+        self._price = price_per_image
+        self._probe = probe
+        self.max_references = max_references  # read by core.ports.image_references_of
+
+    def collect(self, request: ImageGenRequest, result: PollResult, dest_dir: Path) -> ImageFile:
+        images = [
+            types.Part.from_bytes(data=path.read_bytes(), mime_type=guess_mime(path))
+            for path in request.references[: self.max_references]
+        ]
+        prompt = request.prompt + (f" Avoid: {request.negative_prompt}." if request.negative_prompt else "")
+        config = types.GenerateContentConfig(
+            response_modalities=["IMAGE"],
+            seed=request.seed,
+            image_config=types.ImageConfig(aspect_ratio=nearest_aspect(request.width, request.height)),
+        )
+        with translating_genai("the storyboard frame"):
+            contents: list[Any] = [*images, prompt]
+            response = self._client.models.generate_content(model=self._model, contents=contents, config=config)
+        data, _mime = inline_payload(response, "the storyboard frame")
+        raw = write_bytes(data, dest_dir, f"gen-{result.output.get('ref', 'image')}")
+        return image_file(*probe_as(raw, "image", self._probe))
+
+    def cost_usd(self, request: ImageGenRequest, output: ImageFile) -> float:
         return self._price
 
 

@@ -69,7 +69,12 @@ class GoogleVeoAnimator:
         self._resolution = resolution
         self._poll_after_s = poll_after_s
         self.continuity = AnimatorContinuity(
-            last_frame=True, max_references=MAX_REFERENCES, extends=True, max_clip_s=float(self._durations[-1])
+            last_frame=True,
+            max_references=MAX_REFERENCES,
+            extends=True,
+            max_clip_s=float(self._durations[-1]),
+            extension_s=EXTENSION_S,  # and charged for those seconds (cost_usd)
+            clip_lengths_s=tuple(float(d) for d in self._durations),  # durationSeconds is one of these
         )
 
     def _duration(self, wanted: float) -> int:

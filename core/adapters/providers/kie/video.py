@@ -46,9 +46,12 @@ TAIL_FRAME_MODELS = ("kling/v2-5-turbo-image-to-video-pro",)  # providers.md 4: 
 
 def market_continuity(model: str) -> AnimatorContinuity:
     longest = 5.0 if model.startswith("wan/") else 10.0
+    lengths = (5.0,) if model.startswith("wan/") else (5.0, 10.0)  # market_input's `duration`: "5" or "10"
     if model.startswith(TAIL_FRAME_MODELS):
-        return AnimatorContinuity(last_frame=True, max_clip_s=longest)
-    return AnimatorContinuity(max_clip_s=longest, reason=f"KIE's {model} takes only a first frame")
+        return AnimatorContinuity(last_frame=True, max_clip_s=longest, clip_lengths_s=lengths)
+    return AnimatorContinuity(
+        max_clip_s=longest, reason=f"KIE's {model} takes only a first frame", clip_lengths_s=lengths
+    )
 
 
 def _prompt(request: ImageToVideoRequest) -> str:
@@ -255,7 +258,8 @@ class KieVeoAnimator(_KieAnimator):
             publish=publish,
             poll_after_s=poll_after_s,
         )
-        self.continuity = AnimatorContinuity(last_frame=True, max_clip_s=8.0)
+        # KIE's Veo takes no duration: every generation is one 8 s clip
+        self.continuity = AnimatorContinuity(last_frame=True, max_clip_s=8.0, clip_lengths_s=(8.0,))
 
     def submit(self, request: ImageToVideoRequest, *, webhook_url: str | None = None) -> Submission:
         frames = [request.image, *([request.last_frame] if request.last_frame else [])]
