@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from core.adapters.db.models.base import utcnow
 from core.adapters.db.models.jobs import CostRecord, JobStep
 from core.domain.types import MediaKind, StepStatus
@@ -201,6 +203,8 @@ class StepContext:
         if result.state is PredictionState.FAILED:
             raise ProviderError(result.message or f"{provider.name} could not do this.", provider=provider.name)
         if synchronous:  # the paid request happens in collect
+            if self._earlier_charge(row) is not None:  # an earlier attempt paid, then the step failed
+                raise PaidCallUncertain(paid_calls.paid_result_lost_text(provider.name), provider=provider.name)
             output = self._paid(
                 capability,
                 provider.name,
@@ -349,6 +353,37 @@ class StepContext:
                     provider=row.provider or "",
                 )
 
+    def _earlier_charge(self, row: JobStep, session: Any = None) -> CostRecord | None:
+        """The charge an earlier attempt of this step recorded for this same request, unless the
+        creator has consented since to pay for it again.
+
+        A retried attempt inherits its request id (engine `_open_attempt`): polling and collecting
+        an async prediction again is free, but a synchronous provider's paid call is its collect.
+        """
+        if not row.provider_request_id:
+            return None
+        if session is None:
+            with self.services.db.session() as own:
+                found = self._earlier_charge(row, own)
+                if found is not None:
+                    own.expunge(found)
+                return found
+        earlier = session.execute(
+            select(JobStep.id, JobStep.submit_state, JobStep.provider_request_id)
+            .where(JobStep.job_id == self.job_id, JobStep.name == self.step_name, JobStep.id != row.id)
+            .order_by(JobStep.attempt.desc())
+        ).all()
+        for step_id, submit_state, request_id in earlier:
+            if submit_state == paid_calls.CONSENTED:
+                return None
+            if request_id == row.provider_request_id:
+                charge = session.scalar(
+                    select(CostRecord).where(CostRecord.step_id == step_id, CostRecord.status == paid_calls.CHARGED)
+                )
+                if charge is not None:
+                    return charge  # type: ignore[no-any-return]
+        return None
+
     def _record_cost(self, provider: str, capability: str, result: PollResult, cost: float) -> None:
         with self.services.db.session() as session:
             row = session.get(JobStep, self.step_row_id)
@@ -360,7 +395,9 @@ class StepContext:
             if row.submit_state in paid_calls.UNRESOLVED:
                 row.submit_state = None  # a synchronous call answered
             existing = session.query(CostRecord).filter_by(step_id=row.id).first()
-            if existing is not None and existing.status == paid_calls.POSSIBLY_CHARGED:
+            if existing is None and self._earlier_charge(row, session) is not None:
+                row.cost_usd = 0.0  # the same prediction, collected again after the step failed: paid once
+            elif existing is not None and existing.status == paid_calls.POSSIBLY_CHARGED:
                 existing.status, existing.amount_usd = paid_calls.CHARGED, cost  # the orphan was adopted
                 spend.settle(session, self.job_id, cost)
             elif existing is None:

@@ -43,6 +43,13 @@ def uncertain_text(provider: str) -> str:
     )
 
 
+def paid_result_lost_text(provider: str) -> str:
+    return (
+        f"{provider} already charged for this, but keeping its result failed afterwards. "
+        "Retrying will charge again; choose Retry if you want to pay for another try."
+    )
+
+
 def webhook_url(services: Services, provider: Any, token: str) -> str | None:
     """The callback URL naming this step attempt, when a receiver is public and the provider calls back."""
     base = services.settings.webhook_base_url.rstrip("/")

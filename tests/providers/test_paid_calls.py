@@ -34,6 +34,7 @@ from jobs.webhooks import MemorySeenIds, create_app
 from tests.conftest import make_settings
 from tests.fakes import ManualQueue, add_actor
 from tests.stubs import FalStub, GoogleStub, WaveSpeedStub
+from tests.stubs.supabase import SupabaseStorageStub
 
 PORTRAIT = Path(__file__).resolve().parents[2] / "seeds" / "actors" / "ava_base_01.png"
 
@@ -387,3 +388,71 @@ def test_inline_wizard_calls_follow_the_same_rule(tmp_path: Path, db: Any, stubs
     assert google.count("generate") == 1
     with services.db.session() as session:
         assert session.scalars(select(CostRecord.status)).all() == ["possibly_charged"]
+
+
+# --------------------------------------------------------------------------- a step failing after its paid call
+
+SUPABASE_KEY = "eyJhbGciOiJIUzI1NiJ9.service-role.test"
+
+
+@pytest.fixture
+def supabase() -> Iterator[SupabaseStorageStub]:
+    with SupabaseStorageStub(key=SUPABASE_KEY) as stub:
+        yield stub
+
+
+def _on_supabase(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub, supabase: SupabaseStorageStub) -> Services:
+    fal, wavespeed = stubs
+    return cloud(
+        tmp_path,
+        db,
+        fal,
+        wavespeed,
+        gemini_api_key="test-key",
+        google_base_url=google.url,
+        speech_provider="google",
+        storage_backend="supabase",
+        supabase_url=supabase.url,
+        supabase_service_key=SUPABASE_KEY,
+        retry_base_s=0.0,
+    )
+
+
+def _ledger(services: Services) -> list[tuple[str, str]]:
+    with services.db.session() as session:
+        return sorted((c.capability, c.status) for c in session.scalars(select(CostRecord)))
+
+
+def test_a_synchronous_call_is_not_paid_again_when_keeping_its_result_fails(
+    tmp_path: Path, db: Any, stubs: Any, google: GoogleStub, supabase: SupabaseStorageStub
+) -> None:
+    services = _on_supabase(tmp_path, db, stubs, google, supabase)
+    owner = ensure_user(services.db, "paid@example.com")
+    video_id = make_video(services, owner)
+    supabase.fail_uploads("/tts-")  # Gemini spoke (and charged); storing the speech answers 503
+    services.queue.drain()  # type: ignore[attr-defined]
+    assert google.count("generate") == 1  # the engine's retry of the step did not speak the line again
+    view = gallery.video_details(video_id, user_id=owner, services=services)
+    assert view.error is not None and view.error.code == "provider_may_have_started"
+    assert "already charged" in view.error.message
+    assert _ledger(services).count(("speech", "charged")) == 1
+
+    paid_retry.retry_uncertain_video(video_id, user_id=owner, services=services)  # the creator pays again
+    services.queue.drain()  # type: ignore[attr-defined]
+    assert google.count("generate") == 2
+    assert gallery.video_details(video_id, user_id=owner, services=services).status == "completed"
+    assert _ledger(services).count(("speech", "charged")) == 2
+
+
+def test_an_async_prediction_collected_again_is_charged_once(
+    tmp_path: Path, db: Any, stubs: Any, google: GoogleStub, supabase: SupabaseStorageStub
+) -> None:
+    fal, _ = stubs
+    services = _on_supabase(tmp_path, db, stubs, google, supabase)
+    owner = ensure_user(services.db, "paid@example.com")
+    video_id = make_video(services, owner)
+    supabase.fail_uploads("/image_edit-")  # fal made the image; storing it answers 503 once
+    services.queue.drain()  # type: ignore[attr-defined]
+    assert gallery.video_details(video_id, user_id=owner, services=services).status == "completed"
+    assert fal.created_count() == 1  # the image edit (lip-sync is on WaveSpeed): not resubmitted
+    assert _ledger(services).count(("image_edit", "charged")) == 1  # collected twice, paid and ledgered once

@@ -28,6 +28,7 @@ class SupabaseStorageStub:
         self.key = key
         self.buckets = set(buckets)
         self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}
+        self._failing: dict[str, int] = {}  # path fragment -> uploads still to answer 503
         self._lock = threading.Lock()
         self._server = StubServer(self._handle)
 
@@ -64,7 +65,17 @@ class SupabaseStorageStub:
     def _missing(self) -> StubResponse:
         return StubResponse.of_json({"statusCode": "404", "error": "not_found", "message": "Object not found"}, 400)
 
+    def fail_uploads(self, fragment: str, times: int = 1) -> None:
+        """Answer the next `times` uploads whose path holds `fragment` with a 503, as a gateway does."""
+        with self._lock:
+            self._failing[fragment] = times
+
     def _upload(self, request: StubRequest, bucket: str, path: str) -> StubResponse:
+        with self._lock:
+            fragment = next((f for f, left in self._failing.items() if left > 0 and f in path), None)
+            if fragment is not None:
+                self._failing[fragment] -= 1
+                return StubResponse.of_json({"statusCode": "503", "error": "Unavailable", "message": "busy"}, 503)
         if bucket not in self.buckets:
             return StubResponse.of_json({"statusCode": "404", "error": "Bucket not found", "message": bucket}, 400)
         part = _file_part(request)
