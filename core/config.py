@@ -186,7 +186,7 @@ class Settings(BaseSettings):
     google_base_url: str = "https://generativelanguage.googleapis.com"
     google_image_model: str = "gemini-2.5-flash-image"
     google_tts_model: str = "gemini-2.5-flash-preview-tts"
-    google_veo_model: str = "veo-3.0-generate-001"
+    google_veo_model: str = "veo-3.1-generate-preview"
     google_imagen_model: str = "imagen-4.0-generate-001"  # or a Gemini image model (gemini-...-image)
     # Reference images a Gemini image model gets per storyboard frame (Google's image docs:
     # best with up to 3 on gemini-2.5-flash-image, more on later models; not in providers.md).

@@ -32,7 +32,7 @@ from tests.stubs import GoogleStub
 from tests.stubs.media import png_bytes
 from tests.ugc_support import product_png, scripted_ad, ugc_settings
 
-VEO = "veo-3.0-generate-001"
+VEO = "veo-3.1-generate-preview"
 
 
 def _services(tmp_path: Path, db: Any, google: GoogleStub | None, **overrides: Any) -> Services:

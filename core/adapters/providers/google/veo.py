@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 _FILE_URI = re.compile(r"/files/(?P<fid>[A-Za-z0-9_-]+)(?::download)?(?:\?|$)")
 MAX_REFERENCES = 3  # providers.md 5.3: "up to 3 reference images"
 EXTENSION_S = 7.0  # what one extension adds (Google's video docs; unconfirmed in providers.md)
+# providers.md 5.3 documents reference images, a last frame and extension for Veo 3.1 only; an
+# earlier model is sent a first frame and nothing else, not features it may answer with a 400.
+CONTINUITY_MODELS = ("veo-3.1",)
 _OPERATION = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/operations/[A-Za-z0-9._-]+$|^operations/[A-Za-z0-9._-]+$")
 
 
@@ -68,12 +71,14 @@ class GoogleVeoAnimator:
         self._durations = tuple(sorted(durations_s))
         self._resolution = resolution
         self._poll_after_s = poll_after_s
+        chains = model.startswith(CONTINUITY_MODELS)
         self.continuity = AnimatorContinuity(
-            last_frame=True,
-            max_references=MAX_REFERENCES,
-            extends=True,
+            last_frame=chains,
+            max_references=MAX_REFERENCES if chains else 0,
+            extends=chains,
             max_clip_s=float(self._durations[-1]),
-            extension_s=EXTENSION_S,  # and charged for those seconds (cost_usd)
+            reason=f"{model} is documented with a first frame only (Veo 3.1 also takes a last frame)",
+            extension_s=EXTENSION_S if chains else 0.0,  # and charged for those seconds (cost_usd)
             clip_lengths_s=tuple(float(d) for d in self._durations),  # durationSeconds is one of these
         )
 
