@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import func, literal, literal_column, select, union, union_all
 from sqlalchemy.orm import Session
 
 from core.adapters.db.models.ads import Ad, AdAsset, AdAvatar, AdOutput, AdQcReport, AdScene
@@ -20,6 +20,7 @@ from core.errors import NotFound
 from core.ports_services import Services
 from core.services.accounts.access import Right, project_with_right, visible_project_ids
 from core.services.talking import gallery as talking_gallery
+from core.services.variant_factory import search
 
 Kind = Literal["all", "talking", "ad"]
 
@@ -79,55 +80,90 @@ class AdDetails:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _ads_select(query: LibraryQuery, user_id: str):  # type: ignore[no-untyped-def]
-    stmt = (
-        select(AdOutput.id, AdOutput.created_at)
+def _ads_found(query: str, services: Services, *, word_index: bool) -> Any:
+    """Ids of the ads whose title, product name, brief's prompt, a scene's line or project title
+    contains `query`: a union of index scans (see `talking.gallery.gallery_select` for why not OR)."""
+    texts = (Ad.title, Ad.product_name, search.json_text(services, "ugc_ads", "prompt"))
+    arms = [select(Ad.id).where(search.matches(services, t, query, word_index=word_index)) for t in texts]
+    line = search.json_text(services, "ugc_scenes", "dialogue")
+    arms.append(select(AdScene.ad_id).where(search.matches(services, line, query, word_index=word_index)))
+    titled = select(Project.id).where(search.matches(services, Project.title, query))
+    if services.db.is_sqlite:
+        arms.append(select(Ad.id).where(Ad.project_id.in_(titled)))
+    else:
+        arms.append(select(Ad.id).where(Ad.project_id == func.any(func.array(titled.scalar_subquery()))))
+    return union(*arms)
+
+
+def _ads_select(query: LibraryQuery, user_id: str, services: Services, *, word_index: bool) -> Any:
+    """(kind, id, created_at) of the finished ads of the query, or None where none can match."""
+    if query.statuses and VideoStatus.COMPLETED.value not in query.statuses:
+        return None  # every finished ad is completed
+    stmt: Any = (
+        select(literal_column("'ad'").label("kind"), AdOutput.id.label("id"), AdOutput.created_at.label("created_at"))
         .join(Ad, Ad.id == AdOutput.ad_id)
         .where(Ad.project_id.in_(visible_project_ids(user_id)), AdOutput.status == "ready")
     )
-    if query.statuses and VideoStatus.COMPLETED.value not in query.statuses:
-        return None  # every finished ad is completed
     if query.actor_id:
-        stmt = stmt.join(AdAvatar, AdAvatar.id == Ad.avatar_id).where(AdAvatar.actor_id == query.actor_id)
-    needle = query.search.strip().lower()
-    if needle:
-        like = f"%{needle}%"
-        titled = select(Project.id).where(func.lower(Project.title).like(like))
-        scripted = select(AdScene.ad_id).where(func.lower(cast(AdScene.spec, String)).like(like))
-        stmt = stmt.where(
-            or_(
-                func.lower(Ad.title).like(like),
-                func.lower(Ad.product_name).like(like),
-                func.lower(cast(Ad.options, String)).like(like),  # the brief's prompt
-                Ad.project_id.in_(titled),
-                Ad.id.in_(scripted),
-            )
-        )
+        # The avatar's own rule (its project), written out for a search in the owner's session.
+        shown = AdAvatar.project_id.in_(visible_project_ids(user_id))
+        stmt = stmt.join(AdAvatar, AdAvatar.id == Ad.avatar_id).where(AdAvatar.actor_id == query.actor_id, shown)
+    if query.search.strip():
+        stmt = stmt.where(AdOutput.ad_id.in_(_ads_found(query.search, services, word_index=word_index)))
     return stmt
 
 
-def _videos_select(query: LibraryQuery, user_id: str, services: Services):  # type: ignore[no-untyped-def]
+def _videos_select(query: LibraryQuery, user_id: str, services: Services, *, word_index: bool) -> Any:
     gallery = talking_gallery.GalleryQuery(statuses=query.statuses, actor_id=query.actor_id, search=query.search)
-    chosen = talking_gallery.gallery_select(gallery, user_id, services, word_index=False)  # a user session
-    return chosen.with_only_columns(VideoAsset.id, VideoAsset.created_at)
+    chosen = talking_gallery.gallery_select(gallery, user_id, services, word_index=word_index)
+    kind: Any = literal_column("'video'").label("kind")
+    return chosen.with_only_columns(kind, VideoAsset.id.label("id"), VideoAsset.created_at.label("created_at"))
+
+
+def _chosen(query: LibraryQuery, user_id: str, services: Services, *, word_index: bool) -> Any:
+    """(kind, id, created_at) of every item of the query, both kinds in one subquery, or None."""
+    parts: list[Any] = []
+    if query.kind in ("all", "talking"):
+        parts.append(_videos_select(query, user_id, services, word_index=word_index))
+    ads = _ads_select(query, user_id, services, word_index=word_index) if query.kind in ("all", "ad") else None
+    if ads is not None:
+        parts.append(ads)
+    if not parts:
+        return None
+    both: Any = union_all(*parts) if len(parts) > 1 else parts[0]
+    return both.subquery("chosen")
+
+
+def _page_and_count(session: Session, chosen: Any, page: int, page_size: int) -> tuple[list[tuple[str, str]], int]:
+    """One page of (kind, id), newest first, and the items counted up to `search.COUNT_CAP`."""
+    ordered = select(chosen.c.kind, chosen.c.id).order_by(chosen.c.created_at.desc(), chosen.c.id.desc())
+    rows = [(kind, i) for kind, i in session.execute(ordered.limit(page_size).offset((page - 1) * page_size))]
+    capped = select(literal(1)).select_from(chosen).limit(search.COUNT_CAP).subquery()
+    return rows, int(session.scalar(select(func.count()).select_from(capped)) or 0)
 
 
 def list_library(query: LibraryQuery, *, user_id: str, services: Services) -> LibraryPage:
-    """One page of the Library; both kinds are ordered together by creation time."""
+    """One page of the Library; both kinds are ordered together by creation time, paged and
+    counted (up to `search.COUNT_CAP`, shown "10,000+") in the database.
+
+    A search on PostgreSQL finds the page's ids and the count in a session of the tables'
+    owner, through the word indexes, with the visibility rule of the policies written out
+    (`visible_project_ids`), as the gallery's search does (`talking.gallery.list_videos`: under
+    the policies the non-leakproof ILIKE waits for a per-row right check, so no index); the
+    cards are then read in the user's session under the policies. Unsearched, and on SQLite,
+    everything runs in the user's session."""
     page = max(1, query.page)
+    owner_search = bool(query.search.strip()) and not services.db.is_sqlite
+    chosen = _chosen(query, user_id, services, word_index=owner_search)
+    if chosen is None:
+        return LibraryPage(items=[], total=0, page=page, page_size=query.page_size)
+    with services.db.session(user_id=None if owner_search else user_id) as session:
+        found, total = _page_and_count(session, chosen, page, query.page_size)
     with services.db.session(user_id=user_id) as session:
-        rows: list[tuple[datetime, str, str]] = []
-        if query.kind in ("all", "talking"):
-            rows += [(at, "video", i) for i, at in session.execute(_videos_select(query, user_id, services)).all()]
-        ads = _ads_select(query, user_id) if query.kind in ("all", "ad") else None
-        if ads is not None:
-            rows += [(at, "ad", i) for i, at in session.execute(ads).all()]
-        rows.sort(key=lambda r: (r[0], r[2]), reverse=True)
-        chosen = rows[(page - 1) * query.page_size : page * query.page_size]
-        videos = {v.id: v for v in talking_gallery.video_views(session, [i for _, k, i in chosen if k == "video"])}
-        cards = {c.output_id: c for c in _cards(session, [i for _, k, i in chosen if k == "ad"])}
-    items = [videos[i] if kind == "video" else cards[i] for _, kind, i in chosen if i in videos or i in cards]
-    return LibraryPage(items=items, total=len(rows), page=page, page_size=query.page_size)
+        videos = {v.id: v for v in talking_gallery.video_views(session, [i for k, i in found if k == "video"])}
+        cards = {c.output_id: c for c in _cards(session, [i for k, i in found if k == "ad"])}
+    items = [videos[i] if kind == "video" else cards[i] for kind, i in found if i in videos or i in cards]
+    return LibraryPage(items=items, total=total, page=page, page_size=query.page_size)
 
 
 def _cards(session, output_ids: list[str]) -> list[AdCard]:  # type: ignore[no-untyped-def]
