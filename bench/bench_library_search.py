@@ -16,10 +16,8 @@ page of 24 cards): half the rows are talking videos (a script of six words, a pr
 half finished ads (a title of two words, a product name, a brief's prompt of four, one scene
 line of six, one output each), in four projects of one user. Searched for all kinds and for
 ads alone, each word as above (about 2,500 matches across the searched texts); the page and
-count queries' EXPLAIN ANALYZE times; the unsearched first page; three searches with the list
-as it was before (`PREVIOUS`, read from git: LIKE under the policies, every match merged and
-counted in Python; its videos part is today's gallery query); then the searches again without
-the word indexes of migrations 0009_i14fac and 0010_i14idx. One JSON line.
+count queries' EXPLAIN ANALYZE times; the unsearched first page; then three searches again
+without the word indexes of migrations 0009_i14fac and 0010_i14idx. One JSON line.
 """
 
 from __future__ import annotations
@@ -29,11 +27,9 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 
 os.environ.setdefault("STUDIO_SECRETS_FILE", "/nonexistent/secrets.toml")
@@ -203,26 +199,9 @@ def fill_combined(db, owner: str, project_ids: list[str], rows: int, words: list
     return time.perf_counter() - started
 
 
-PREVIOUS = "46bbeb9"  # the combined list before this bench's branch: LIKE under the policies, merged in Python
+def measure_combined(services, user: str, queries: list[str], kind: str = "all") -> list[float]:  # type: ignore[no-untyped-def]
+    from core.services.library.items import LibraryQuery, list_library
 
-
-def previous_list_library():  # type: ignore[no-untyped-def]
-    """`items.list_library` as it was at PREVIOUS (from git), for a side-by-side figure; None
-    outside a git checkout."""
-    found = subprocess.run(["git", "show", f"{PREVIOUS}:core/services/library/items.py"], capture_output=True,
-                           text=True, cwd=Path(__file__).resolve().parents[1], check=False)  # fmt: skip
-    if found.returncode != 0:
-        return None
-    module = types.ModuleType("previous_items")
-    exec(compile(found.stdout, "previous_items.py", "exec"), module.__dict__)  # noqa: S102 - our own file, from git
-    return module.list_library
-
-
-def measure_combined(services, user: str, queries: list[str], kind: str = "all", list_library=None) -> list[float]:  # type: ignore[no-untyped-def]
-    from core.services.library.items import LibraryQuery
-    from core.services.library.items import list_library as current
-
-    list_library = list_library or current
     times, found = [], []
     for word in queries:
         started = time.perf_counter()
@@ -235,14 +214,15 @@ def measure_combined(services, user: str, queries: list[str], kind: str = "all",
 
 def combined_sql(services, user: str, word: str, kind: str = "all") -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """The page and count queries `items.list_library` sends to the owner session, values inlined."""
-    from sqlalchemy import func, literal, select
 
     from core.services.library import items
-    from core.services.variant_factory.search import COUNT_CAP
+    from core.services.talking.gallery import titled_projects
 
-    chosen = items._chosen(items.LibraryQuery(kind=kind, search=word), user, services, word_index=True)  # type: ignore[arg-type]
-    page = select(chosen.c.kind, chosen.c.id).order_by(chosen.c.created_at.desc(), chosen.c.id.desc()).limit(24)
-    count = select(func.count()).select_from(select(literal(1)).select_from(chosen).limit(COUNT_CAP).subquery())
+    with services.db.session(user_id=user) as session:
+        titled = titled_projects(session, word, user, services)
+    query = items.LibraryQuery(kind=kind, search=word)  # type: ignore[arg-type]
+    parts = items._parts(query, user, titled, services, word_index=True)
+    page, count = items._page_query(parts, 1, 24), items._count_query(parts)
 
     def inline(query):  # type: ignore[no-untyped-def]
         return str(query.compile(services.db.engine, compile_kwargs={"literal_binds": True}))
@@ -302,8 +282,6 @@ def run_combined(rows: int, queries_n: int, words: list[str]) -> dict[str, objec
             pages, counts, shown = explained_combined(services, owner, queries)
             ad_pages, ad_counts, _ = explained_combined(services, owner, queries, kind="ad")
             plain = plain_pages(services, owner, 5)
-            before = previous_list_library()
-            previous = measure_combined(services, owner, queries[:3], list_library=before) if before else []
             with db.engine.begin() as conn:
                 for name in COMBINED_INDEXES:
                     conn.exec_driver_sql(f"DROP INDEX {name}")
@@ -325,7 +303,6 @@ def run_combined(rows: int, queries_n: int, words: list[str]) -> dict[str, objec
         "explain_ads_count_ms": _stats(ad_counts, 2),
         "plain_first_page_ms": _stats(plain),
         "no_index_ms": {"median": round(statistics.median(scanned), 1)},
-        f"before_{PREVIOUS}_ms": {"median": round(statistics.median(previous), 1)} if previous else None,
     }
 
 

@@ -26,6 +26,7 @@ from core.services.accounts import team
 from core.services.accounts.identity import ensure_user
 from core.services.library import items
 from core.services.library.items import LibraryQuery
+from core.services.talking import gallery
 from core.services.variant_factory import images, search
 from tests.conftest import PG_ADMIN_URL, unavailable
 from tests.ugc_support import new_ad
@@ -231,8 +232,10 @@ def test_the_indexes_follow_edits_and_deletes(services: Services, shelf: Shelf) 
 
 
 def _sql(services: Services, shelf: Shelf, query: str) -> str:
-    chosen = items._chosen(LibraryQuery(search=query), shelf.maker, services, word_index=True)
-    statement = select(chosen.c.id).order_by(chosen.c.created_at.desc()).limit(24)
+    with services.db.session(user_id=shelf.maker) as session:
+        titled = gallery.titled_projects(session, query, shelf.maker, services)
+    parts = items._parts(LibraryQuery(search=query), shelf.maker, titled, services, word_index=True)
+    statement = items._page_query(parts, 1, 24)
     return str(statement.compile(services.db.engine, compile_kwargs={"literal_binds": True}))
 
 

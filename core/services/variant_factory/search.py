@@ -169,6 +169,16 @@ def matches(services: Services, column: Any, query: str | None, *, word_index: b
     return and_(literal_column(f"{table}.rowid").in_(hits), like)
 
 
+def in_projects(services: Services, column: Any, projects: Select[Any]) -> Any:
+    """`column` is one of the ids `projects` selects (a user's few visible projects). On
+    PostgreSQL as `= ANY(ARRAY(...))`, worked out once: as `IN (subquery)` the planner joins
+    it and sorts every row of those projects for a newest-first page (1.8 s for 1,000,000
+    rows) instead of walking the newest rows of an index and stopping at the page."""
+    if services.db.is_sqlite:
+        return column.in_(projects)
+    return column == func.any(func.array(projects.scalar_subquery()))
+
+
 def page_of(
     services: Services,
     *,

@@ -20,9 +20,9 @@ external-content table cannot name, so `ugc_ads_fts` (title, product name, promp
 `ugc_scenes_fts` (line) are contentless (`content=''`), filled by the triggers with the
 values they delete by. The search re-checks every row with LIKE, so the index only narrows.
 
-Both: `created_at` indexes on `video_assets` and `ugc_outputs`, so the Library's unsearched
-newest-first page across several projects walks the newest rows (checking each one's right)
-and stops at a page, instead of sorting every visible row.
+Both: `(created_at, id)` indexes on `video_assets` and `ugc_outputs` (the Library's order), so
+its unsearched newest-first page across several projects walks the newest rows and stops at a
+page, instead of sorting every visible row (36 s for 1,000,000 rows).
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ CREATED = {"ix_video_assets_created": "video_assets", "ix_ugc_outputs_created": 
 
 def upgrade() -> None:
     for name, table in CREATED.items():
-        op.create_index(name, table, ["created_at"])
+        op.create_index(name, table, ["created_at", "id"])
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         _pg_upgrade()
