@@ -19,6 +19,7 @@ from core.ports_services import Services
 from core.services.library import items
 from core.services.library.items import AdCard, Kind, LibraryQuery
 from core.services.talking.catalog import list_actors
+from core.services.variant_factory.search import count_label
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def library_grid(*, user_id: str, services: Services, project_titles: dict[str, 
             st.markdown("**Nothing matches these filters.**")
             st.caption("Clear a filter to see more, or make a video or an ad in a project.")
         return
-    st.caption(f"{result.total} video{'s' if result.total != 1 else ''} · newest first")
+    st.caption(f"{count_label(result.total, 'video')} · newest first")  # "10,000+" where the count stops
     chips: dict[str, WatchedChip] = {}
     grid = st.grid(columns, min_column_width=190, gap="small")
     for item in result.items:

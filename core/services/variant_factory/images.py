@@ -9,10 +9,12 @@ re-encoded there).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, case, cast, func, literal, null, select, text, union
 
 from core.adapters.db.models.ads import Ad, AdAsset, AdProductImage, AdScene
 from core.domain.avatars import LoraView
@@ -21,6 +23,7 @@ from core.services.accounts.access import Right, project_with_right
 from core.services.ads import media, product
 from core.services.avatars import lora, manage
 from core.services.avatars.media import twin_media_bytes
+from core.services.variant_factory import search
 from core.services.variant_factory.views import Page
 
 SOURCES = {"product": "Product photo", "frame": "Storyboard frame", "avatar": "Avatar photo"}
@@ -38,37 +41,91 @@ class ImageView:
     created_at: datetime
 
 
+UNTITLED = "Untitled ad"
+
+
 def _ad_label(ad: Ad) -> str:
-    return ad.title or ad.product_name or "Untitled ad"
+    return ad.title or ad.product_name or UNTITLED
 
 
-def _ad_images(session, project_id: str, source: str) -> list[ImageView]:  # type: ignore[no-untyped-def]
+SCENE_PART = re.compile(r"(?P<head>.*?)(?P<digits>\d*)")
+
+
+def _may_touch_the_scene_part(needle: str) -> bool:
+    """Whether the query could match a frame's label (`<ad> · scene <n>`) in its scene part,
+    or across it: it then holds '·', or lies inside ' · scene <digits>'."""
+    parts = SCENE_PART.fullmatch(needle)
+    head, digits = (parts["head"], parts["digits"]) if parts else (needle, "")
+    return "·" in needle or (" · scene ".endswith(head) if digits else head in " · scene ")
+
+
+def _label_matches(services: Services, needle: str, *, word_index: bool, frames: bool) -> Any:
+    """The image's label (ad title, else product name, else "Untitled ad"; a frame's scene after
+    it) contains the query, checked on the label itself; where the query can only be in the
+    ad's title or product name, those come first from their indexes (`search.matches`)."""
+    base = case((Ad.title != "", Ad.title), (Ad.product_name != "", Ad.product_name), else_=literal(UNTITLED))
+    label = base + literal(" · scene ") + cast(AdScene.number, String) if frames else base
+    clause = search.contains(label, needle)
+    folded = needle.casefold()
+    if folded in UNTITLED.casefold() or (frames and _may_touch_the_scene_part(folded)):
+        return clause  # text no index holds: the label alone, over the project's own rows
+    named = [select(Ad.id).where(search.matches(services, c, needle, word_index=word_index))
+             for c in (Ad.title, Ad.product_name)]  # fmt: skip
+    return and_(Ad.id.in_(union(*named)), clause)
+
+
+def _ad_image_query(project_id: str, source: str, matching: Any = None):  # type: ignore[no-untyped-def]
+    """(image, scene number or None, ad) of the project's product photos or ready frames, newest first."""
+    stmt: Any
     if source == "product":
-        rows = session.execute(
-            select(AdProductImage, Ad)
-            .join(Ad, Ad.id == AdProductImage.ad_id)
-            .where(Ad.project_id == project_id)
-            .order_by(AdProductImage.created_at.desc())
-            .limit(MAX_PER_SOURCE)
-        ).all()
-        return [ImageView(i.id, "product", _ad_label(a), i.image_key, i.width, i.height, i.created_at) for i, a in rows]
-    rows = session.execute(
-        select(AdAsset, AdScene.number, Ad)
-        .join(AdScene, AdScene.id == AdAsset.scene_id)
-        .join(Ad, Ad.id == AdAsset.ad_id)
-        .where(
-            Ad.project_id == project_id,
-            AdAsset.kind == "frame",
-            AdAsset.status == "ready",
-            AdAsset.media_key.is_not(None),
+        stmt = select(AdProductImage, null().label("number"), Ad).join(Ad, Ad.id == AdProductImage.ad_id)
+        stmt = stmt.where(Ad.project_id == project_id).order_by(AdProductImage.created_at.desc())
+    else:
+        stmt = (
+            select(AdAsset, AdScene.number, Ad)
+            .join(AdScene, AdScene.id == AdAsset.scene_id)
+            .join(Ad, Ad.id == AdAsset.ad_id)
+            .where(
+                Ad.project_id == project_id,
+                AdAsset.kind == "frame",
+                AdAsset.status == "ready",
+                AdAsset.media_key.is_not(None),
+            )
+            .order_by(AdAsset.created_at.desc())
         )
-        .order_by(AdAsset.created_at.desc())
-        .limit(MAX_PER_SOURCE)
-    ).all()
-    return [
-        ImageView(f.id, "frame", f"{_ad_label(a)} · scene {n}", f.media_key, None, None, f.created_at)
-        for f, n, a in rows
-    ]
+    return (stmt.where(matching) if matching is not None else stmt).limit(MAX_PER_SOURCE)
+
+
+def _image_view(image: AdProductImage | AdAsset, number: int | None, ad: Ad) -> ImageView:
+    if isinstance(image, AdProductImage):
+        return ImageView(image.id, "product", _ad_label(ad), image.image_key, image.width, image.height,
+                         image.created_at)  # fmt: skip
+    return ImageView(image.id, "frame", f"{_ad_label(ad)} · scene {number}", image.media_key or "", None, None,
+                     image.created_at)  # fmt: skip
+
+
+def _ad_images(project_id: str, source: str, needle: str, user_id: str, services: Services) -> list[ImageView]:
+    """The project's images of one ad source matching the query (all without one), newest first.
+
+    A search on PostgreSQL finds the image ids in a session of the tables' owner, with the
+    project right re-checked there once (as `search.page_of` does: under the policies the
+    non-leakproof ILIKE would wait for a per-row right check, so no index); the images are
+    then read in the user's session under the policies."""
+    frames = source == "frame"
+    owner_search = bool(needle) and not services.db.is_sqlite
+    matching = _label_matches(services, needle, word_index=owner_search, frames=frames) if needle else None
+    query = _ad_image_query(project_id, source, matching)
+    if owner_search:
+        image = AdAsset if frames else AdProductImage
+        allowed = func.studio_project_right(literal(project_id)) >= 1
+        with services.db.session() as session:
+            session.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": user_id})
+            ids = list(session.scalars(query.with_only_columns(image.id).where(allowed)))
+        if not ids:
+            return []
+        query = _ad_image_query(project_id, source, image.id.in_(ids))
+    with services.db.session(user_id=user_id) as session:
+        return [_image_view(image, number, ad) for image, number, ad in session.execute(query).all()]
 
 
 def _avatar_images(project_id: str, user_id: str, services: Services) -> list[ImageView]:
@@ -95,17 +152,15 @@ def list_images(
 ) -> Page:
     """One page of the project's images, newest first, of one source or all, by label."""
     wanted = [source] if source in SOURCES else list(SOURCES)
-    found: list[ImageView] = []
+    needle = search.cleaned_query(query)
     with services.db.session(user_id=user_id) as session:
         project_with_right(session, project_id, user_id, Right.VIEW)
-        for name in wanted:
-            if name != "avatar":
-                found += _ad_images(session, project_id, name)
-    if "avatar" in wanted:
-        found += _avatar_images(project_id, user_id, services)
-    needle = " ".join((query or "").split()).casefold()
-    if needle:
-        found = [i for i in found if needle in i.label.casefold()]
+    found: list[ImageView] = []
+    for name in wanted:
+        if name != "avatar":
+            found += _ad_images(project_id, name, needle, user_id, services)
+    if "avatar" in wanted:  # a project's twins are few: their photos are filtered here
+        found += [i for i in _avatar_images(project_id, user_id, services) if needle.casefold() in i.label.casefold()]
     found.sort(key=lambda i: (i.created_at, i.id), reverse=True)
     page = max(1, int(page))
     items = found[(page - 1) * per_page : page * per_page]

@@ -124,6 +124,7 @@ class AdOutput(Base):
     """A finished file of an ad, one per aspect ratio per generation."""
 
     __tablename__ = "ugc_outputs"
+    __table_args__ = (Index("ix_ugc_outputs_created", "created_at", "id"),)  # the Library's newest first
     id: Mapped[str] = _id()
     ad_id: Mapped[str] = mapped_column(ForeignKey("ugc_ads.id", ondelete="CASCADE"), index=True)
     job_id: Mapped[str] = mapped_column(String(36), index=True)

@@ -61,6 +61,7 @@ class VideoAsset(Base):
     __table_args__ = (
         Index("ix_video_assets_project_created", "project_id", "created_at"),
         Index("ix_video_assets_owner_created", "owner_id", "created_at"),
+        Index("ix_video_assets_created", "created_at", "id"),  # the Library's newest first across projects
     )
     id: Mapped[str] = _id()
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
