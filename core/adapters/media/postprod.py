@@ -262,7 +262,10 @@ def _scene_stream(spec: EditSpec, index: int, timeline: Timeline, margin: int, c
     stream = clip.filter("setpts", "PTS-STARTPTS")
     if trim > 0:
         stream = stream.filter("trim", start=f"{trim:.3f}").filter("setpts", "PTS-STARTPTS")
-    stream = stream.filter("fps", spec.fps)
+    # Cut to the slot before `fps` too: `fps` keeps the frames it holds when the stream after it is closed
+    # early, to the end of the render (measured: ~18 MB per scene at 1080x1920), but lets them go at its
+    # own input's end.
+    stream = stream.filter("trim", duration=f"{slot:.3f}").filter("fps", spec.fps)
     if not fitted:
         stream = _fit(spec, scene, margin, stream)
     if pad > -0.05:

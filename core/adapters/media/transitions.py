@@ -8,7 +8,7 @@ The crossfade, the dissolve and the dip to black are per-frame mixes of the two 
 
 - the picture (`base`) shows the incoming scene during each transition;
 - a second stream (`overlay`) carries the outgoing scene's last frames at those moments
-  (and whatever is cheapest in between: the field's frames, then each tail's last frame held);
+  (the dissolve field's one frame in between: nothing is merged there);
 - a mask stream gives, per frame, the outgoing picture's weight in 256ths: uniform for a
   crossfade or a dip, the dissolve field thresholded for a dissolve (`lut` filters, one per
   distinct weight, each switched on for its frames only and working in place);
@@ -139,12 +139,16 @@ def _framewise(stream: Any, frames: list[MergeFrame], value: Any, window: Iterab
 
 
 def _outgoing(spans: list[Span], tails: list[Any], field: Any, fps: int) -> Any:
-    """The outgoing scenes' last frames at their transitions' frames: the field's frames before the first
-    (anything will do: nothing is merged there), each tail's last frame held until the next one."""
-    segments = [field.filter("trim", end_frame=spans[0].first)] if spans[0].first > 0 else []
+    """The outgoing scenes' last frames at their transitions' frames, the field's frames in between (anything
+    will do: nothing is merged there; they are one shared frame, where holding a tail's last frame would keep
+    a frame per transition to the end of the render)."""
+    segments, at = [], 0
+    gaps = field.split()
     for i, (span, tail) in enumerate(zip(spans, tails, strict=True)):
-        gap = spans[i + 1].first - (span.first + span.frames) if i + 1 < len(spans) else 0
-        segments.append(tail.filter("tpad", stop=gap, stop_mode="clone") if gap > 0 else tail)
+        if span.first > at:
+            segments.append(gaps[i].filter("trim", start_frame=at, end_frame=span.first))
+        segments.append(tail)
+        at = span.first + span.frames
     joined = segments[0] if len(segments) == 1 else ffmpeg.concat(*segments, v=1, a=0)
     return joined.filter("settb", f"1/{fps}").filter("setpts", "N")
 
