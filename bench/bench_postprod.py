@@ -16,9 +16,11 @@ FFmpeg invocations and lossy video encodes. Prints one JSON line.
 
 Usage: .venv/bin/python bench/bench_postprod.py [--runs 2] [--preset veryfast] [--scenes 6] [--ours-only]
 
-`--scenes N` repeats the six clips to N scenes (memory should not grow with N: one decoder
-thread per clip); `--ours-only` skips the reference and reports peak memory (Python,
-FFmpeg and both together, sampled from /proc) with the load average around each run.
+`--scenes N` repeats the six clips to N scenes (memory should not grow with N); `--ours-only`
+skips the reference and reports peak memory (Python, FFmpeg and both together, sampled from
+/proc) and CPU time with the load average around each run. With `--ours-only` several counts
+may be given (`--scenes 3 12`): each run renders them in turn, side by side, and the line ends
+with each figure's median and the largest count's peak over the smallest's.
 """
 
 from __future__ import annotations
@@ -227,14 +229,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--preset", default="veryfast")
-    parser.add_argument("--scenes", type=int, default=6)
+    parser.add_argument("--scenes", type=int, nargs="+", default=[6])
     parser.add_argument("--ours-only", action="store_true")
     args = parser.parse_args()
     toolkit = CountingToolkit()
     six = prepare(toolkit)
-    cuts = [six[i % len(six)] for i in range(args.scenes)]
     if args.ours_only:
-        return ours_only(toolkit, cuts, args)
+        return ours_only(toolkit, six, args)
+    cuts = [six[i % len(six)] for i in range(args.scenes[0])]
     music = write_music_bed(OUT / "music.wav", SCENE_S * len(cuts) + 2, seed=1)
     spec = EditSpec(tuple(cuts), W, H, fps=FPS, music=music, preset=args.preset)
     producer = PostProducer(toolkit)
@@ -314,29 +316,51 @@ def same_work(ours: Path, reference: Path) -> None:
         raise SystemExit(f"the reference did different work ({', '.join(problems)}): ours {a}, reference {b}")
 
 
-def _music(seconds: float) -> Path:
+def _music(seconds: float, name: str = "music.wav") -> Path:
     """The music bed, a little longer where the synthesiser trips on a length (a known bug in `synthesise`)."""
     for extra in range(0, 40):
         try:
-            return write_music_bed(OUT / "music.wav", seconds + extra * 0.25, seed=1)
+            return write_music_bed(OUT / name, seconds + extra * 0.25, seed=1)
         except ValueError:
             continue
     raise RuntimeError("no music bed")
 
 
-def ours_only(toolkit: CountingToolkit, cuts: list[SceneCut], args: argparse.Namespace) -> None:
+def ours_only(toolkit: CountingToolkit, six: list[SceneCut], args: argparse.Namespace) -> None:
     from bench.measure import measure as sampled
 
-    music = _music(SCENE_S * len(cuts) + 2)
+    if len(args.scenes) > 1:
+        return side_by_side(args)
+    count = args.scenes[0]
+    cuts = [six[i % len(six)] for i in range(count)]
+    music = _music(SCENE_S * count + 2, f"music-{count}.wav")
     spec = EditSpec(tuple(cuts), W, H, fps=FPS, music=music, preset=args.preset)
     producer, runs = PostProducer(toolkit), []
     for _ in range(args.runs):
         toolkit.runs.clear()
         result, figures = sampled(lambda: producer.render(spec, OUT / "ours.mp4", OUT / "work"))
         runs.append({**figures, "ffmpeg_invocations": len(toolkit.runs)})
-    print(
-        json.dumps({"bench": "postprod", "scenes": len(cuts), "ad_s": round(result.video.duration_s, 2), "runs": runs})
-    )
+    print(json.dumps({"bench": "postprod", "scenes": count, "ad_s": round(result.video.duration_s, 2), "runs": runs}))
+
+
+def side_by_side(args: argparse.Namespace) -> None:
+    """Each count in turn, each render in a fresh process (one render's Python heap would carry into
+    the next), `--runs` rounds; one line with every run, the medians and the largest count's peak over
+    the smallest's."""
+    runs: dict[int, list[dict[str, Any]]] = {count: [] for count in args.scenes}
+    for _ in range(args.runs):
+        for count in args.scenes:
+            command = [sys.executable, "-m", "bench.bench_postprod", "--ours-only", "--runs", "1"]
+            command += ["--preset", args.preset, "--scenes", str(count)]
+            done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+            runs[count] += json.loads(done.stdout.strip().splitlines()[-1])["runs"]
+    medians = {
+        count: {k: round(statistics.median(r[k] for r in runs[count]), 1) for k in ("cpu_s", "together_mb")}
+        for count in args.scenes
+    }
+    low, high = min(args.scenes), max(args.scenes)
+    ratio = round(medians[high]["together_mb"] / medians[low]["together_mb"], 3)
+    print(json.dumps({"bench": "postprod", "runs": runs, "medians": medians, "peak_ratio": ratio}))
 
 
 if __name__ == "__main__":

@@ -282,11 +282,12 @@ def test_clips_of_one_size_are_read_through_one_joined_input_with_the_same_frame
     )
     joined = PostProducer(FfmpegToolkit()).render(spec, tmp_path / "joined.mp4", tmp_path / "w1")
     graph = joined.command[joined.command.index("-filter_complex") + 1]
-    assert joined.command.count("concat") == 2 and joined.command.count("-i") == 4  # clips, heads, vignette, sound
-    assert "xfade" in graph and "textfile=" in graph
+    # clips, heads, the dissolve pattern (the shared merge's), vignette, sound
+    assert joined.command.count("concat") == 2 and joined.command.count("-i") == 5
+    assert "maskedmerge" in graph and "xfade" not in graph and "textfile=" in graph
     monkeypatch.setattr(postprod.ClipFeed, "joinable", lambda self: False)
     separate = PostProducer(FfmpegToolkit()).render(spec, tmp_path / "separate.mp4", tmp_path / "w2")
-    assert separate.command.count("-i") == 6  # one input per clip
+    assert separate.command.count("-i") == 7  # one input per clip
     one, other = _gray_frames(joined.video.path), _gray_frames(separate.video.path)
     assert one.shape == other.shape == (96, 480, 270)
     assert np.abs(one.astype(int) - other.astype(int)).mean(axis=(1, 2)).max() < 0.05

@@ -1,8 +1,9 @@
 """Post-production in one FFmpeg pass per output: one lossy video encode, by construction.
 
 One command takes every scene clip, every voice line and the music bed, and in a single
-filter graph: scales and crops each clip to the output's aspect, joins them with cuts or
-`xfade` transitions (dissolve, crossfade, dip to black), takes the soundtrack mixed
+filter graph: scales and crops each clip to the output's aspect, joins them with cuts and
+transitions (crossfade, dissolve and dip to black all made by one shared merge, see
+`core.adapters.media.transitions`; whip and zoom by `xfade`), takes the soundtrack mixed
 beforehand in numpy (`mixdown`: voice lines at their scenes, music ducked under them,
 EBU R128 loudness), adds the realism layer (micro-shake, saturation trim, film grain,
 vignette) and burns in captions timed to the voice (`drawtext` reading generated text
@@ -39,6 +40,7 @@ from core.adapters.media.ffmpeg import BITEXACT_OPTIONS, FASTSTART_OPTIONS, file
 from core.adapters.media.files import atomic_output
 from core.adapters.media.mixdown import VoicePlacement, mix
 from core.adapters.media.probe import decode_audio_mono, require_sniff
+from core.adapters.media.transitions import MERGED, Span, field_stream, merge_transitions, write_dissolve_field
 from core.adapters.media.voice_timing import CUT_AFTER_S, Speech, fit_breaths
 from core.domain.ads import Caption, Platform, RealismSettings, Transition
 from core.domain.media import VideoFile
@@ -262,7 +264,10 @@ def _scene_stream(spec: EditSpec, index: int, timeline: Timeline, margin: int, c
     stream = clip.filter("setpts", "PTS-STARTPTS")
     if trim > 0:
         stream = stream.filter("trim", start=f"{trim:.3f}").filter("setpts", "PTS-STARTPTS")
-    stream = stream.filter("fps", spec.fps)
+    # Cut to the slot before `fps` too: `fps` keeps the frames it holds when the stream after it is closed
+    # early, to the end of the render (measured: ~18 MB per scene at 1080x1920), but lets them go at its
+    # own input's end.
+    stream = stream.filter("trim", duration=f"{slot:.3f}").filter("fps", spec.fps)
     if not fitted:
         stream = _fit(spec, scene, margin, stream)
     if pad > -0.05:
@@ -282,19 +287,25 @@ def _piece(stream: Any, first: int, end: int | None = None) -> Any:
     return stream.filter("trim", **bounds).filter("setpts", "PTS-STARTPTS")
 
 
-def _joined(spec: EditSpec, timeline: Timeline, scenes: list[Any], heads: list[Any] | None = None) -> Any:
-    """The scenes in order: a cross-transition (`xfade`) where the script asks for one, else a cut.
+def _joined(
+    spec: EditSpec, timeline: Timeline, scenes: list[Any], heads: list[Any] | None = None, field: Any = None
+) -> Any:
+    """The scenes in order: cuts joined by one `concat`, transitions over each cut.
 
-    One `concat` of pieces: each scene's own stretch, and for each transition an `xfade` of just
-    the outgoing scene's last frames and the incoming one's first (the transition's length each).
-    The same frames as chaining `xfade` over the whole ad so far, but an `xfade` passing a long
-    stream through costs a frame copy each and a queue of frames (measured: ~6 ms and ~120 MB at
-    1080x1920), so it only ever sees the overlap."""
+    The pieces are each scene's own stretch and, at a transition, the incoming scene's first
+    frames. Crossfades, dissolves and dips to black are then mixed in by one filter for the whole
+    ad (`transitions.merge_transitions`, fed the outgoing scenes' last frames and `field`, the
+    dissolve pattern): memory stays flat with the number of transitions. Whips and zooms move
+    pixels: each is an `xfade` of just the two scenes' overlapping frames, back to 4:2:0 at once,
+    so the joins stay in the format the clips and the look filters use."""
     fps, count = spec.fps, len(scenes)
     fade = [
         _frames(timeline.fades[k], fps) if k and spec.scenes[k].transition.xfade else 0 for k in range(count)
     ]  # fmt: skip
     pieces: list[Any] = []
+    spans: list[Span] = []
+    tails: list[Any] = []  # the outgoing scenes' last frames, one per span
+    tail: Any = None
     at = 0  # the output frame where scene k's first frame shows
     for k, scene in enumerate(scenes):
         at = _frames(timeline.starts[k], fps) if fade[k] else at
@@ -304,17 +315,34 @@ def _joined(spec: EditSpec, timeline: Timeline, scenes: list[Any], heads: list[A
         parts = iter([scene] if uses == 1 else [scene.split()[i] for i in range(uses)])
         if fade[k]:
             head = _piece(next(parts) if heads is None else heads[k], 0, fade[k])
-            kind, seconds = spec.scenes[k].transition.xfade, f"{fade[k] / fps:.6f}"
-            pieces.append(ffmpeg.filter([pieces.pop(), head], "xfade", transition=kind, duration=seconds, offset=0))
+            kind = spec.scenes[k].transition
+            if kind in MERGED:
+                spans.append(Span(kind, at, fade[k]))
+                tails.append(tail)
+                pieces.append(head)
+            else:
+                seconds = f"{fade[k] / fps:.6f}"
+                joint = ffmpeg.filter([tail, head], "xfade", transition=kind.xfade, duration=seconds, offset=0)
+                pieces.append(joint.filter("format", "yuv420p"))
         pieces.append(_piece(next(parts), fade[k], out_at))
         if out_at is not None:
-            pieces.append(_piece(next(parts), out_at, out_at + fade[k + 1]))
+            tail = _piece(next(parts), out_at, out_at + fade[k + 1])
         else:
             at += _frames(timeline.slots[k], fps)
     joined = pieces[0] if len(pieces) == 1 else ffmpeg.concat(*pieces, v=1, a=0)
     # Every frame on its slot (frame n at n / fps): concat adds the pieces' lengths from their frames'
     # durations, which a trimmed piece may carry a fraction off, and the shake and captions read `t`.
-    return joined.filter("settb", f"1/{fps}").filter("setpts", "N")
+    joined = joined.filter("settb", f"1/{fps}").filter("setpts", "N")
+    if not spans:
+        return joined
+    return merge_transitions(joined, spans, tails, field, fps, _frames(timeline.total_s, fps))
+
+
+def merged_transitions(spec: EditSpec, timeline: Timeline) -> bool:
+    """Whether any transition is made by the shared merge (it then needs the dissolve field)."""
+    return any(
+        k and timeline.fades[k] > 0 and scene.transition in MERGED for k, scene in enumerate(spec.scenes)
+    )  # fmt: skip
 
 
 JOIN_GAP_S = 1.0  # empty time between clips in the joined input: a clip a little longer than probed stays apart
@@ -330,7 +358,8 @@ class ClipFeed:
     clip's at once. Transitions need two clips at the same moment: the incoming clips' first
     frames come from a second, short list, so they are decoded alongside the outgoing clip's
     last ones (waiting in the graph instead, those frames grew memory at every transition).
-    Clips that differ fall back to one input each."""
+    Clips that differ fall back to one input each. With any merged transition the dissolve
+    pattern is one more input, a raw frame read once (`transitions.write_dissolve_field`)."""
 
     def __init__(
         self, toolkit: PostProduction, spec: EditSpec, timeline: Timeline, work_dir: Path, margin: int
@@ -340,10 +369,10 @@ class ClipFeed:
     def picture(self) -> Any:
         """The scenes joined (`_joined`), their clips read as `ClipFeed` says."""
         spec, timeline, margin = self.spec, self.timeline, self.margin
+        field = self._field()
         if not self.joinable():
-            return _joined(
-                spec, timeline, [_scene_stream(spec, k, timeline, margin, c) for k, c in enumerate(self._separate())]
-            )
+            separate = [_scene_stream(spec, k, timeline, margin, c) for k, c in enumerate(self._separate())]
+            return _joined(spec, timeline, separate, field=field)
         whole = {k: scene.clip_duration_s for k, scene in enumerate(spec.scenes)}
         scenes = [_scene_stream(spec, k, timeline, margin, c, True) for k, c in self._joined("clips", whole).items()]
         # The incoming scenes' first frames come from a second reader of the same list, so they are
@@ -358,7 +387,16 @@ class ClipFeed:
             _scene_stream(spec, k, timeline, margin, second[k], True) if k in second else None
             for k in range(len(scenes))
         ]
-        return _joined(spec, timeline, scenes, heads)
+        return _joined(spec, timeline, scenes, heads, field)
+
+    def _field(self) -> Any:
+        """The dissolve pattern at the grown canvas's size, when the shared merge makes any transition."""
+        if not merged_transitions(self.spec, self.timeline):
+            return None
+        w, h = self.spec.width + 2 * self.margin, self.spec.height + 2 * self.margin
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        path = write_dissolve_field(w, h, self.work_dir / "dissolve.yuv")
+        return field_stream(path, w, h, self.spec.fps)
 
     def joinable(self) -> bool:
         """One decoder can read them all: the same container, codec and size (probed, not assumed)."""
