@@ -166,7 +166,7 @@ def _planes(path: Path) -> list[Any]:
     return [np.asarray(f, np.float32) for f in frames]
 
 
-def test_grain_survives_the_encode_on_the_luma_and_changes_every_second_frame(tmp_path: Path) -> None:
+def test_grain_is_on_the_luma_seeded_and_changes_every_second_frame(tmp_path: Path) -> None:
     import numpy as np
 
     from core.adapters.media.postprod import GRAIN_HOLD
@@ -178,7 +178,9 @@ def test_grain_survives_the_encode_on_the_luma_and_changes_every_second_frame(tm
     frames = _planes(PostProducer(CountingToolkit()).render(spec, tmp_path / "g.mp4", tmp_path / "w1").video.path)
     luma, chroma = [f[:480] for f in frames], [f[480:] for f in frames]
     assert len(frames) == 24 and GRAIN_HOLD == 2
-    assert min(float(y.std()) for y in luma) > 1.0  # a flat grey clip: all of this is grain, after the encode
+    # A flat grey clip: all of this is grain, after an ultrafast encode (at the product's veryfast CRF 21 on
+    # real footage a grain this fine is mostly smoothed away: see docs/benchmarks.md, issue 19).
+    assert min(float(y.std()) for y in luma) > 1.0
     assert max(float(np.abs(c - 128).mean()) for c in chroma) < 0.5  # no colour noise
     held = [float(np.abs(luma[k + 1] - luma[k]).mean()) for k in range(0, 24, 2)]
     fresh = [float(np.abs(luma[k + 1] - luma[k]).mean()) for k in range(1, 23, 2)]
