@@ -478,12 +478,16 @@ def grain_offset(axis: int) -> str:
 def _grain(spec: EditSpec, picture: Any, work_dir: Path) -> Any:
     """Film grain on the luma, a new pattern every `GRAIN_HOLD` frames (15 a second at 30 fps).
 
-    Fresh noise on every frame cost more than the rest of the look together, inside the encoder: x264 can
-    skip no block whose noise changed. Film's own grain changes with its frames (24 a second, each shown
-    for two or three video frames after a pull-down), so holding a pattern for two frames keeps the look
-    and lets x264 skip the flat, still parts of every other frame. The patterns are crops of one seeded
-    tile at hashed offsets (`loop` hands the same tile on, `crop` moves a pointer: no per-frame noise
-    generation) added to the luma by `blend`'s grain merge (A + B - 128); chroma is passed through."""
+    Fresh noise on every frame (FFmpeg `noise`) cost more than the rest of the look together, inside the
+    encoder: x264 can skip no block whose noise changed. Film's own grain changes with its frames (24 a
+    second, each shown for two or three video frames after a pull-down), so holding a pattern for two
+    frames keeps the look and lets x264 skip the flat, still parts of every other frame (measured: 3.7
+    CPU s for a 30 s ad instead of 5; docs/benchmarks.md, issue 19). `noise` also drew its temporal
+    noise from one generator shared by its slice threads, so no two renders matched; this is seeded.
+    The patterns are crops of one tile at hashed offsets (`loop` hands the same tile on, `crop` moves a
+    pointer: no per-frame noise generation) added to the luma by `blend`'s grain merge (A + B - 128);
+    chroma is passed through. At the default strength x264 veryfast CRF 21 smooths most of it away on
+    real footage; grain coarse enough to survive costs about twice the CPU (same measurements)."""
     if spec.realism.grain <= 0:
         return picture
     tile = write_grain_tile(spec.width, spec.height, spec.realism.grain, work_dir / "grain.yuv")
