@@ -236,7 +236,7 @@ class ScriptDraft:
 class RealismSettings:
     """Spec 23.3's post-processing layer, each tunable (0 turns a part off)."""
 
-    grain: float = 4.0  # FFmpeg noise strength (alls), about 2-4 % of full scale
+    grain: float = 4.0  # film grain on the luma: standard deviation strength / sqrt(12) levels (FFmpeg noise's scale)
     vignette: float = 0.25  # 0..1 of the strongest edge darkening we allow
     shake_px: float = 1.5  # handheld micro-shake amplitude in pixels at 1080 wide
     saturation: float = 0.93  # 1.0 leaves colours alone; spec: reduce 5-10 %
