@@ -126,7 +126,8 @@ def main() -> None:
             generation.approve_storyboard(ad_id, user_id=user, services=services),
             wait_for(services, ad_id, user, (AdStatus.COMPLETED,)),
         )[1]
-        ad, figures = measure(approve)
+        _, figures = measure(approve)
+        ad = wizard.get_ad(ad_id, user_id=user, services=services)  # with its scenes (the wait reads none)
         output = ad.outputs[0]
         video = services.storage.download_to(output.video_key, OUT / "ad.mp4")
         result: dict[str, Any] = {
