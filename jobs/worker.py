@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -96,13 +97,24 @@ def _start_duties(services: Services, *, sweeper_on: bool, watcher_on: bool, sto
         threading.Thread(target=watcher.run_forever, daemon=True, name="provider-watcher").start()
 
 
-def run_duties(sweeper_on: bool, watcher_on: bool) -> None:
+def run_duties(sweeper_on: bool, watcher_on: bool, parent_pid: int | None = None) -> None:
     """Entry point of the companion process that runs the sweeper and the watcher (forking mode)."""
+    parent_pid = parent_pid or os.getppid()  # before the slow start: the parent may be gone by then
     _configure_logging()
     services = _services_for_worker(get_settings())
     stop = threading.Event()
     _start_duties(services, sweeper_on=sweeper_on, watcher_on=watcher_on, stop=stop)
-    stop.wait()
+    wait_for_parent(parent_pid, stop)
+
+
+def wait_for_parent(parent_pid: int, stop: threading.Event, every_s: float = 2.0) -> None:
+    """Return once the worker that started this companion is gone. A daemonic child is ended by
+    its parent's normal exit only; a worker killed outright (or a shutdown that skips atexit)
+    left companions polling providers and sweeping jobs for hours."""
+    while not stop.wait(every_s):
+        if os.getppid() != parent_pid:
+            logger.warning("the worker %s that started this sweeper/watcher is gone; stopping", parent_pid)
+            stop.set()
 
 
 def _keep_companion_alive(sweeper_on: bool, watcher_on: bool) -> None:
@@ -114,7 +126,7 @@ def _keep_companion_alive(sweeper_on: bool, watcher_on: bool) -> None:
     def watch() -> None:
         while True:
             companion = context.Process(
-                target=run_duties, args=(sweeper_on, watcher_on), daemon=True, name="studio-duties"
+                target=run_duties, args=(sweeper_on, watcher_on, os.getpid()), daemon=True, name="studio-duties"
             )
             companion.start()
             companion.join()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core.adapters.db.models.ads import Ad, AdAsset, AdAvatar, AdScene
 from core.adapters.media.quality import sample_frames
 from core.domain.ads import AdStatus, AssetKind, AssetStatus
-from core.errors import JobCancelled, StudioError
+from core.errors import JobCancelled, QuotaExceeded
 from core.ports import VisionRequest, VisionTask
 from core.services.ads import assets, continuity, rechain
 from core.services.ads import spend as ads_spend
@@ -83,12 +83,24 @@ def clip_identity(ctx: StepContext, clips: dict[str, str], work: Path) -> dict[i
         references=tuple(ctx.fetch(k) for k in references),
         schema=identity_schema(len(frames)),
     )
-    scores = json.loads(ctx.call_provider("vision", request).text).get("scores", [])
+    answer = ctx.call_provider("vision", request).text
+    scores = _scores(answer)
+    if scores is None:  # every clip is paid for already: a garbled score is no round, not a failed ad
+        logger.warning("consistency scores were not the JSON asked for; no round: %.200r", answer)
+        return {}
     found: dict[int, list[float]] = {}
     for (number, _), value in zip(frames, scores, strict=False):
-        if value is not None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             found.setdefault(number, []).append(float(value))
     return found
+
+
+def _scores(answer: str) -> list[Any] | None:
+    try:
+        scores = json.loads(answer).get("scores", [])
+    except (ValueError, AttributeError):
+        return None
+    return scores if isinstance(scores, list) else None
 
 
 def _round_is_due(ctx: StepContext, k: int) -> bool:
@@ -223,7 +235,7 @@ def regenerate(ctx: StepContext, k: int) -> dict[str, Any]:
         return ctx.skipped()
     try:
         made, jobs, busy = _regenerate(ctx, scored)
-    except StudioError as exc:  # a spending ceiling: nothing was created; the flags stay in the report
+    except QuotaExceeded as exc:  # a spending ceiling: nothing was created; the flags stay in the report
         logger.info("consistency round %s refused: %s", k, exc)
         _note(ctx, k, found.get("why") or {}, {}, f"not made again: {exc}")
         return {"clips": {}, "refused": str(exc)}

@@ -117,3 +117,24 @@ def test_regeneration_stops_at_the_attempt_limit(tmp_path: Path, db: Database) -
     qc = ad.outputs[0].qc
     assert qc is not None and 2 in qc.flagged_scenes  # still flagged for the creator
     assert [n["scene"] for n in ad.options["consistency"]] == [2]
+
+
+class GarbledRounds(ScriptedIdentity):
+    """The vision model answers a consistency round with prose, not the JSON asked for."""
+
+    def collect(self, request: VisionRequest, result: PollResult, dest_dir: Path) -> VisionAnswer:
+        answer = super().collect(request, result, dest_dir)
+        is_round = any(p.parent.name.startswith("scene") for p in request.images)
+        if is_round and request.images[0].parent.parent.name != "qc":
+            return VisionAnswer(text="Sure! The people in these frames look alike.", model="scripted")
+        return answer
+
+
+def test_a_garbled_score_is_no_round_and_the_paid_ad_still_finishes(tmp_path: Path, db: Database) -> None:
+    vision = GarbledRounds(outlier=2, bad_times=1)
+    services, user, ad_id, animator = _run(tmp_path, db, vision)
+
+    ad = wizard.get_ad(ad_id, user_id=user, services=services)
+    assert ad.status is AdStatus.COMPLETED, ad.error  # before: the whole ad failed after every clip was paid
+    assert animator.submits == len(ad.scenes)  # nothing made again on an answer nobody could read
+    assert not ad.options.get("consistency")
