@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.config import Prices
+from core.errors import ConfigurationError
 from core.ports import billed_render_s, lipsync_chunks
 from core.ports_services import Services
 
@@ -135,7 +136,11 @@ def _cost(capability: str, speech_seconds: float, services: Services, user_id: s
 def _lipsync_billed_s(speech_seconds: float, services: Services, user_id: str | None) -> float:
     """Lip-sync is paid per render: the chunks the talking-video pipeline cuts the speech into
     (`core.ports.lipsync_chunks`), each billed on the video it makes, as the ledger records them."""
-    chain = [choice.provider for choice in services.providers_for(user_id).chain("lipsync")]
+    try:
+        providers = services.providers_for(user_id)
+    except ConfigurationError:  # their keys will not open: the job stops on it, loudly, before paying
+        providers = services.providers
+    chain = [choice.provider for choice in providers.chain("lipsync")]
     return sum(billed_render_s(chain[0], length) for _start, length in lipsync_chunks(chain, speech_seconds))
 
 
