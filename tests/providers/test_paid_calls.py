@@ -311,7 +311,7 @@ def google() -> Iterator[GoogleStub]:
         yield stub
 
 
-def google_speech(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> Services:
+def google_speech(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub, **overrides: Any) -> Services:
     fal, wavespeed = stubs
     return cloud(
         tmp_path,
@@ -322,6 +322,7 @@ def google_speech(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub) -> Se
         google_base_url=google.url,
         speech_provider="google",
         provider_timeout_s=2.0,
+        **overrides,
     )
 
 
@@ -402,15 +403,11 @@ def supabase() -> Iterator[SupabaseStorageStub]:
 
 
 def _on_supabase(tmp_path: Path, db: Any, stubs: Any, google: GoogleStub, supabase: SupabaseStorageStub) -> Services:
-    fal, wavespeed = stubs
-    return cloud(
+    return google_speech(
         tmp_path,
         db,
-        fal,
-        wavespeed,
-        gemini_api_key="test-key",
-        google_base_url=google.url,
-        speech_provider="google",
+        stubs,
+        google,
         storage_backend="supabase",
         supabase_url=supabase.url,
         supabase_service_key=SUPABASE_KEY,
